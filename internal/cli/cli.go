@@ -1,0 +1,305 @@
+// Package cli implements the tongban command: it parses the subcommand and
+// its configuration, opens the store and wires the domain packages to the
+// web server.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/config"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/org"
+	"github.com/tongban/tongban/internal/segment"
+	"github.com/tongban/tongban/internal/web"
+)
+
+const usage = `tongban: one-stop government services platform
+
+Usage:
+  tongban serve [flags]           run the web server (with -demo: demo city, migrations applied)
+  tongban migrate [flags]         apply pending database migrations
+  tongban export-catalog [flags] [FILE]   write the whole catalog as JSON (stdout if no FILE)
+  tongban import-catalog [flags] FILE     read a catalog JSON file (all or nothing)
+  tongban create-admin [flags] USERNAME   create a platform admin; password from TONGBAN_ADMIN_PASSWORD(_FILE)
+  tongban help
+
+Flags (each also from the environment, see docs/operations.md):
+`
+
+// Main runs the command and returns the exit code.
+func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		fs := flag.NewFlagSet("tongban", flag.ContinueOnError)
+		fs.SetOutput(stdout)
+		config.Load(fs, []string{}, getenv)
+		fs.PrintDefaults()
+		return 0
+	}
+	cmd, rest := args[0], args[1:]
+	fs := flag.NewFlagSet("tongban "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg, err := config.Load(fs, rest, getenv)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "tongban:", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch cmd {
+	case "serve":
+		err = serve(ctx, cfg, log, stdout)
+	case "migrate":
+		err = migrate(ctx, cfg, stdout)
+	case "export-catalog":
+		err = exportCatalog(ctx, cfg, fs.Args(), stdout)
+	case "import-catalog":
+		err = importCatalog(ctx, cfg, fs.Args(), stdout)
+	case "create-admin":
+		err = createAdmin(ctx, cfg, fs.Args(), getenv, stdout)
+	default:
+		fmt.Fprintf(stderr, "tongban: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "tongban:", err)
+		return 1
+	}
+	return 0
+}
+
+// app is the wired platform.
+type app struct {
+	db       *db.DB
+	org      *org.Store
+	identity *identity.Store
+	catalog  *catalog.Store
+}
+
+func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	d, err := db.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	if migrateOK {
+		if _, err := d.Migrate(ctx); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	if err := d.CheckSchema(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	seg, err := segment.New()
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	a := &app{db: d, org: org.NewStore(d), identity: identity.NewStore(d, time.Now)}
+	a.identity.SessionIdle, a.identity.SessionMax = cfg.SessionIdle, cfg.SessionMax
+	a.catalog = catalog.NewStore(d, seg, time.Now)
+	// Service names are words people search for as a whole.
+	if list, err := a.catalog.List(ctx, catalog.Filter{}); err == nil {
+		names := make([]string, len(list))
+		for i, s := range list {
+			names[i] = s.Name
+		}
+		seg.AddWords(names...)
+	}
+	return a, nil
+}
+
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
+	start := time.Now()
+	a, err := open(ctx, cfg, cfg.Migrate)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	var logins []demo.Login
+	if cfg.Demo {
+		if logins, err = demo.Load(ctx, a.db, a.org, a.identity, a.catalog); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Catalog: a.catalog, Identity: a.identity, Org: a.org, Log: log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	go purgeSessions(ctx, a.identity, log)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	fmt.Fprintf(stdout, "Tongban is serving at %s (database: %s, ready in %s)\n", cfg.BaseURL, a.db, time.Since(start).Round(time.Millisecond))
+	if len(logins) > 0 {
+		fmt.Fprintf(stdout, "Demo logins (password %q for all):\n", demo.Password)
+		for _, l := range logins {
+			fmt.Fprintf(stdout, "  %-16s %s\n", l.Username, l.Role)
+		}
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	fmt.Fprintln(stdout, "Shutting down")
+	return hs.Shutdown(shutdown)
+}
+
+// purgeSessions deletes expired sessions every ten minutes. Several nodes
+// may run it at once: the DELETE is idempotent.
+func purgeSessions(ctx context.Context, s *identity.Store, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.PurgeSessions(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("purge sessions", "err", err)
+			}
+		}
+	}
+}
+
+func migrate(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, cfg.Database)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	applied, err := d.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	cur, _, err := d.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "applied %d migration(s); schema at version %d\n", len(applied), cur)
+	return nil
+}
+
+// systemAdmin is the actor of command-line catalog tools: the operator who
+// runs them holds the database credentials already.
+func systemAdmin(ctx context.Context, a *app) (*identity.Principal, error) {
+	acct, err := a.identity.Seed(ctx, identity.Account{Kind: identity.KindStaff, Username: "system", Name: "系统"}, randomPassword(), []identity.RoleGrant{{Role: identity.PlatformAdmin}})
+	if err != nil {
+		return nil, err
+	}
+	return a.identity.Principal(ctx, acct.ID)
+}
+
+func exportCatalog(ctx context.Context, cfg *config.Config, args []string, stdout io.Writer) error {
+	a, err := open(ctx, cfg, false)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	p, err := systemAdmin(ctx, a)
+	if err != nil {
+		return err
+	}
+	w := stdout
+	if len(args) > 0 {
+		f, err := os.Create(args[0])
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	return a.catalog.Export(ctx, p, a.org, w)
+}
+
+func importCatalog(ctx context.Context, cfg *config.Config, args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("import-catalog needs one FILE")
+	}
+	a, err := open(ctx, cfg, false)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	p, err := systemAdmin(ctx, a)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(args[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	res, err := a.catalog.Import(ctx, p, a.org, f)
+	if err != nil {
+		return describe(err)
+	}
+	fmt.Fprintf(stdout, "imported %d departments, %d services (%d versions published), %d themes, %d synonyms\n", res.Departments, res.Services, res.Published, res.Themes, res.Synonyms)
+	return nil
+}
+
+func createAdmin(ctx context.Context, cfg *config.Config, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("create-admin needs one USERNAME")
+	}
+	pw := getenv("TONGBAN_ADMIN_PASSWORD")
+	if p := getenv("TONGBAN_ADMIN_PASSWORD_FILE"); pw == "" && p != "" {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		pw = strings.TrimSpace(string(b))
+	}
+	if pw == "" {
+		return errors.New("set TONGBAN_ADMIN_PASSWORD or TONGBAN_ADMIN_PASSWORD_FILE")
+	}
+	a, err := open(ctx, cfg, false)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	acct, err := a.identity.Seed(ctx, identity.Account{Kind: identity.KindStaff, Username: args[0], Name: args[0]}, pw, []identity.RoleGrant{{Role: identity.PlatformAdmin}})
+	if err != nil {
+		return describe(err)
+	}
+	fmt.Fprintf(stdout, "platform admin %s ready\n", acct.Username)
+	return nil
+}
+
+// describe spells out validation failures for a terminal.
+func describe(err error) error {
+	return err
+}

@@ -1,0 +1,166 @@
+// Package config holds Tongban's run-time configuration: one typed struct
+// filled from command-line flags and TONGBAN_* environment variables, with
+// TONGBAN_*_FILE variants for secrets, validated once at start-up and passed
+// explicitly to whatever needs it.
+//
+// Precedence: a flag given on the command line wins over the environment,
+// which wins over the default.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is the configuration of one tongban process. Each field names its
+// flag and environment variable.
+type Config struct {
+	// Listen is the TCP address the HTTP server listens on.
+	// Flag -listen, env TONGBAN_LISTEN. Default 127.0.0.1:8080.
+	Listen string
+	// Database is "sqlite:PATH" or a "postgres://" URL. Empty means an
+	// SQLite file tongban.db inside DataDir.
+	// Flag -db, env TONGBAN_DATABASE (or TONGBAN_DATABASE_FILE, a file
+	// holding the URL, since it may carry a password).
+	Database string
+	// DataDir holds the SQLite file (by default) and uploaded files.
+	// Flag -data, env TONGBAN_DATA_DIR. Default ./tongban-data.
+	DataDir string
+	// BaseURL is the public URL people reach the platform at, used in
+	// links and to check the origin of form posts behind a proxy.
+	// Flag -base-url, env TONGBAN_BASE_URL. Default http://<Listen>.
+	BaseURL string
+	// Lang is the default UI language: zh-CN or en.
+	// Flag -lang, env TONGBAN_LANG. Default zh-CN.
+	Lang string
+	// TimeZone is the platform's time zone, used for working days and
+	// displayed times. Flag -tz, env TONGBAN_TIMEZONE. Default Asia/Shanghai.
+	TimeZone string
+	// Location is TimeZone loaded; set by Validate.
+	Location *time.Location `json:"-"`
+	// Demo loads the demo city (idempotently) at start-up and prints the
+	// demo logins. It implies Migrate. Flag -demo, env TONGBAN_DEMO.
+	Demo bool
+	// Migrate applies pending migrations at start-up instead of refusing
+	// to run on an old schema. Flag -migrate, env TONGBAN_MIGRATE.
+	Migrate bool
+	// SessionIdle ends a session after this long without a request.
+	// Flag -session-idle, env TONGBAN_SESSION_IDLE. Default 30m.
+	SessionIdle time.Duration
+	// SessionMax ends a session this long after sign-in, however active.
+	// Flag -session-max, env TONGBAN_SESSION_MAX. Default 12h.
+	SessionMax time.Duration
+	// SecureCookies marks cookies Secure. Default: true when BaseURL is
+	// https. Env TONGBAN_SECURE_COOKIES overrides.
+	SecureCookies bool
+}
+
+// Load parses args (without the program and subcommand names) and the
+// environment into a validated Config. fs may carry extra flags of the
+// subcommand; they are parsed with the rest.
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config, error) {
+	c := &Config{}
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		if p := getenv(name + "_FILE"); p != "" {
+			b, err := os.ReadFile(p)
+			if err == nil {
+				return strings.TrimSpace(string(b))
+			}
+		}
+		return def
+	}
+	envBool := func(name string) bool {
+		v := strings.ToLower(getenv(name))
+		return v == "1" || v == "true" || v == "yes"
+	}
+	envDur := func(name string, def time.Duration) time.Duration {
+		if v := getenv(name); v != "" {
+			if d, err := time.ParseDuration(v); err == nil {
+				return d
+			}
+		}
+		return def
+	}
+	if p := getenv("TONGBAN_DATABASE_FILE"); p != "" && getenv("TONGBAN_DATABASE") == "" {
+		if _, err := os.ReadFile(p); err != nil {
+			return nil, fmt.Errorf("config: TONGBAN_DATABASE_FILE: %w", err)
+		}
+	}
+	fs.StringVar(&c.Listen, "listen", env("TONGBAN_LISTEN", "127.0.0.1:8080"), "address to listen on (TONGBAN_LISTEN)")
+	fs.StringVar(&c.Database, "db", env("TONGBAN_DATABASE", ""), "database: sqlite:PATH or postgres://URL; default sqlite in the data directory (TONGBAN_DATABASE, TONGBAN_DATABASE_FILE)")
+	fs.StringVar(&c.DataDir, "data", env("TONGBAN_DATA_DIR", "tongban-data"), "data directory for the SQLite file and uploads (TONGBAN_DATA_DIR)")
+	fs.StringVar(&c.BaseURL, "base-url", env("TONGBAN_BASE_URL", ""), "public base URL (TONGBAN_BASE_URL)")
+	fs.StringVar(&c.Lang, "lang", env("TONGBAN_LANG", "zh-CN"), "default language: zh-CN or en (TONGBAN_LANG)")
+	fs.StringVar(&c.TimeZone, "tz", env("TONGBAN_TIMEZONE", "Asia/Shanghai"), "time zone (TONGBAN_TIMEZONE)")
+	fs.BoolVar(&c.Demo, "demo", envBool("TONGBAN_DEMO"), "load the demo city and print demo logins; implies -migrate (TONGBAN_DEMO)")
+	fs.BoolVar(&c.Migrate, "migrate", envBool("TONGBAN_MIGRATE"), "apply pending migrations at start-up (TONGBAN_MIGRATE)")
+	fs.DurationVar(&c.SessionIdle, "session-idle", envDur("TONGBAN_SESSION_IDLE", 30*time.Minute), "idle session expiry (TONGBAN_SESSION_IDLE)")
+	fs.DurationVar(&c.SessionMax, "session-max", envDur("TONGBAN_SESSION_MAX", 12*time.Hour), "absolute session expiry (TONGBAN_SESSION_MAX)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	secure := getenv("TONGBAN_SECURE_COOKIES")
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	c.SecureCookies = strings.HasPrefix(c.BaseURL, "https://")
+	if secure != "" {
+		c.SecureCookies = secure == "1" || strings.EqualFold(secure, "true")
+	}
+	return c, nil
+}
+
+// Validate checks the configuration, fills derived fields and defaults that
+// depend on other fields, and returns every problem at once.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("listen address %q: %v", c.Listen, err))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data directory must not be empty"))
+	}
+	if c.Database == "" {
+		c.Database = "sqlite:" + filepath.Join(c.DataDir, "tongban.db")
+	}
+	if !strings.HasPrefix(c.Database, "sqlite:") && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
+		errs = append(errs, errors.New("database must start with sqlite: or postgres://"))
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Listen
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("base URL %q must be an absolute http(s) URL", c.BaseURL))
+	}
+	switch c.Lang {
+	case "zh-CN", "en":
+	default:
+		errs = append(errs, fmt.Errorf("language %q: want zh-CN or en", c.Lang))
+	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("time zone %q: %v", c.TimeZone, err))
+	}
+	c.Location = loc
+	if c.SessionIdle <= 0 || c.SessionMax <= 0 || c.SessionIdle > c.SessionMax {
+		errs = append(errs, errors.New("session expiry: want 0 < idle <= max"))
+	}
+	if c.Demo {
+		c.Migrate = true
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("config: %w", errors.Join(errs...))
+	}
+	return nil
+}

@@ -1,0 +1,148 @@
+// Package demo loads the demo city of 临江市: its departments, a catalog of
+// services modelled on real Chinese guides, life-event and business themes,
+// search synonyms, staff for every role, citizens and a business. Loading
+// is idempotent: the catalog is imported once (in one transaction), and
+// accounts are created only when missing, so restarting with -demo keeps
+// whatever was changed since.
+package demo
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"fmt"
+
+	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/idcheck"
+	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/org"
+)
+
+//go:embed catalog.json
+var catalogJSON []byte
+
+// CatalogJSON returns the demo catalog in the exchange format.
+func CatalogJSON() []byte { return bytes.Clone(catalogJSON) }
+
+// Password is the password of every demo account.
+const Password = "demo2026"
+
+// Login is a demo account to print at start-up.
+type Login struct {
+	Username string
+	Role     string
+}
+
+type staff struct {
+	username, name, dept string
+	roles                []identity.Role
+}
+
+var staffAccounts = []staff{
+	{"admin", "平台管理员", "", []identity.Role{identity.PlatformAdmin}},
+	{"jiancha", "周监察", "", []identity.Role{identity.Supervisor}},
+	{"scjg-admin", "陈管理", "SCJG", []identity.Role{identity.DeptAdmin}},
+	{"scjg-clerk", "刘受理", "SCJG", []identity.Role{identity.Clerk}},
+	{"scjg-reviewer", "赵审查", "SCJG", []identity.Role{identity.Reviewer}},
+	{"scjg-approver", "孙审批", "SCJG", []identity.Role{identity.Approver}},
+	{"ga-clerk", "吴受理", "GA", []identity.Role{identity.Clerk, identity.Reviewer}},
+	{"ga-admin", "郑管理", "GA", []identity.Role{identity.DeptAdmin}},
+	{"mz-clerk", "钱受理", "MZ", []identity.Role{identity.Clerk, identity.Reviewer, identity.Approver}},
+	{"mz-admin", "冯管理", "MZ", []identity.Role{identity.DeptAdmin}},
+	{"zj-approver", "何审批", "ZJ", []identity.Role{identity.Reviewer, identity.Approver}},
+	{"xf-reviewer", "许审查", "XF", []identity.Role{identity.Reviewer}},
+	{"wj-admin", "曹管理", "WJ", []identity.Role{identity.DeptAdmin, identity.Clerk}},
+	{"rs-clerk", "彭受理", "RS", []identity.Role{identity.Clerk, identity.Reviewer, identity.Approver}},
+}
+
+type person struct {
+	username, name, idFirst17, phone string
+}
+
+// The demo people. Their ID numbers are synthetic (region 339900 is the
+// demo city's own code) with valid check characters.
+var people = []person{
+	{"zhangsan", "张三", "33990019900307123", "13800000001"},
+	{"lisi", "李四", "33990019921115242", "13800000002"},
+	{"wangwu", "王五", "33990119850620301", "13800000003"},
+}
+
+// Load loads the demo into an empty or already-demo database and returns
+// the logins to print.
+func Load(ctx context.Context, d *db.DB, orgs *org.Store, ids *identity.Store, cat *catalog.Store) ([]Login, error) {
+	var logins []Login
+	accounts := map[string]*identity.Account{}
+	// The admin first: it is the actor of the catalog import.
+	for _, s := range staffAccounts {
+		if s.dept != "" {
+			continue
+		}
+		a, err := seedStaff(ctx, ids, s)
+		if err != nil {
+			return nil, err
+		}
+		accounts[s.username] = a
+	}
+	admin, err := ids.Principal(ctx, accounts["admin"].ID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := orgs.Department(ctx, "SCJG"); err != nil {
+		if _, err := cat.Import(ctx, admin, orgs, bytes.NewReader(catalogJSON)); err != nil {
+			return nil, fmt.Errorf("import demo catalog: %w", err)
+		}
+	}
+	for _, s := range staffAccounts {
+		a := accounts[s.username]
+		if a == nil {
+			if a, err = seedStaff(ctx, ids, s); err != nil {
+				return nil, err
+			}
+		}
+		role := string(s.roles[0])
+		if s.dept != "" {
+			role += "@" + s.dept
+		}
+		logins = append(logins, Login{s.username, role})
+	}
+	for _, p := range people {
+		c, err := idcheck.IDNumberCheckChar(p.idFirst17)
+		if err != nil {
+			return nil, err
+		}
+		a, err := ids.Seed(ctx, identity.Account{Kind: identity.KindPerson, Username: p.username, Name: p.name, IDNumber: p.idFirst17 + string(c), Phone: p.phone},
+			Password, []identity.RoleGrant{{Role: identity.Citizen}})
+		if err != nil {
+			return nil, err
+		}
+		accounts[p.username] = a
+	}
+	cc, err := idcheck.CreditCodeCheckChar(BusinessCreditFirst17)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ids.SeedOrganization(ctx, identity.OrganizationInput{
+		Name: "临江市味道餐饮有限公司", CreditCode: BusinessCreditFirst17 + string(cc), LegalRepresentative: "王五", Address: "临江市滨江区江南大道 88 号",
+	}, accounts["wangwu"].ID); err != nil {
+		return nil, err
+	}
+	logins = append(logins, Login{"zhangsan", "citizen"}, Login{"lisi", "citizen"}, Login{"wangwu", "citizen + org_agent (临江市味道餐饮有限公司)"})
+	return logins, nil
+}
+
+// BusinessCreditFirst17 is the first 17 characters of the demo business's
+// unified social credit code.
+const BusinessCreditFirst17 = "91339900MA2H7K3P1"
+
+func seedStaff(ctx context.Context, ids *identity.Store, s staff) (*identity.Account, error) {
+	var grants []identity.RoleGrant
+	for _, r := range s.roles {
+		g := identity.RoleGrant{Role: r}
+		if r.DepartmentScoped() {
+			g.Department = s.dept
+		}
+		grants = append(grants, g)
+	}
+	return ids.Seed(ctx, identity.Account{Kind: identity.KindStaff, Username: s.username, Name: s.name, DepartmentCode: s.dept}, Password, grants)
+}

@@ -1,0 +1,92 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/tongban/tongban/internal/db"
+)
+
+// Seed creates or updates an account with the given roles, without an actor:
+// it is for bootstrapping (the first platform admin) and the demo loader, and
+// is idempotent by username. The password is set only when the account is
+// created, so a changed password survives a restart with --demo.
+func (s *Store) Seed(ctx context.Context, a Account, password string, roles []RoleGrant) (*Account, error) {
+	if a.Kind == KindPerson {
+		in := PersonInput{Username: a.Username, Password: password, Name: a.Name, IDNumber: a.IDNumber, Phone: a.Phone, Email: a.Email}
+		in.normalize()
+		if err := in.validate(); err != nil {
+			return nil, fmt.Errorf("identity: seed %s: %w", a.Username, err)
+		}
+	} else if checkPasswordPolicy(password) != nil {
+		return nil, fmt.Errorf("identity: seed %s: weak password", a.Username)
+	}
+	err := s.db.Tx(ctx, func(tx *db.Tx) error {
+		var id string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM accounts WHERE username = $1`, a.Username).Scan(&id)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			hash, err := HashPassword(password)
+			if err != nil {
+				return err
+			}
+			a.ID = newID()
+			if err := insertAccount(ctx, tx, &a, hash, s.now()); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			a.ID = id
+		}
+		for _, g := range roles {
+			if g.Role.DepartmentScoped() && g.Department == "" {
+				g.Department = a.DepartmentCode
+			}
+			if err := insertGrant(ctx, tx, a.ID, g); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("identity: seed %s: %w", a.Username, err)
+	}
+	return s.Account(ctx, a.ID)
+}
+
+// SeedOrganization creates an organization (idempotent by credit code) and
+// makes the accounts its agents.
+func (s *Store) SeedOrganization(ctx context.Context, in OrganizationInput, agentIDs ...string) (*Organization, error) {
+	in.normalize()
+	if err := in.validate(); err != nil {
+		return nil, fmt.Errorf("identity: seed organization: %w", err)
+	}
+	o := &Organization{Name: in.Name, CreditCode: in.CreditCode, LegalRepresentative: in.LegalRepresentative, Address: in.Address}
+	err := s.db.Tx(ctx, func(tx *db.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT id FROM organizations WHERE credit_code = $1`, in.CreditCode).Scan(&o.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			o.ID = newID()
+			_, err = tx.ExecContext(ctx, `INSERT INTO organizations (id, name, credit_code, legal_representative, address, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+				o.ID, o.Name, o.CreditCode, o.LegalRepresentative, o.Address, db.NewTime(s.now()))
+		}
+		if err != nil {
+			return err
+		}
+		for _, id := range agentIDs {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO organization_agents (organization_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, o.ID, id); err != nil {
+				return err
+			}
+			if err := insertGrant(ctx, tx, id, RoleGrant{Role: OrgAgent}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("identity: seed organization: %w", err)
+	}
+	return o, nil
+}

@@ -1,0 +1,249 @@
+// Command mkdict regenerates internal/segment/dict.txt, the compact Chinese
+// dictionary embedded by package segment.
+//
+// Source: data/dict/zh/s_1.txt of github.com/go-ego/gse (the version required
+// by go.mod, currently v0.80.3), i.e. jieba's simplified-Chinese dictionary
+// (MIT, see ../../DICT-LICENSE.md). Its lines are "word freq pos"; the output
+// keeps "word freq" only, and only words of two or more runes made entirely of
+// Han characters: package segment never looks up ASCII, and single characters
+// become terms whether they are in the dictionary or not.
+//
+// A word is kept when
+//
+//   - its frequency is >= -min, or
+//   - it has at most -vocabmax runes and is a word of the government-services
+//     vocabulary (vocab.txt next to this file, plus ../../extra.txt) when that
+//     text is segmented with the full source dictionary (jieba's precise
+//     mode: maximum-probability route through the word DAG, no HMM), so the
+//     building blocks of service names survive the cut even when rare, while
+//     junk fragments that merely occur as substrings (照到, 领结 in 补领结婚证)
+//     do not, or
+//   - it is listed in extra.txt itself.
+//
+// Frequencies come from s_1.txt; for the vocabulary segmentation only, each
+// word's frequency is the maximum of s_1.txt and t_1.txt, because gse's split
+// of jieba's dictionary left some common characters with tiny frequencies in
+// s_1.txt (e.g. 出 8, 家 2).
+//
+// Usage (from the module root):
+//
+//	go generate ./internal/segment
+//
+// which runs, in internal/segment:
+//
+//	go run ./internal/mkdict -min 30
+//
+// Measured on a 2-core machine (New, best of 3; heap retained after GC):
+//
+//	-min  words   dict.txt  New()   heap
+//	 100  32k     0.39 MB   25 ms    7.0 MB
+//	  50  47k     0.57 MB   40 ms   11.5 MB
+//	  30  62k     0.74 MB   ~80 ms  13.7 MB   <- chosen
+//	  20  75k     0.90 MB   ~85 ms  15.7 MB
+//	  10  101k    1.23 MB   ~90 ms  24.3 MB
+//	   3  311k    3.8 MB    ~0.5 s  ~90 MB
+//
+// Below 30 the additions are mostly rare compounds and fragments of jieba's
+// big dictionary, which in full-mode term extraction are noise rather than
+// recall; domain words are guaranteed by extra.txt and the vocabulary anyway.
+//
+// The gse module is located with "go list -m -f {{.Dir}}", i.e. in the module
+// cache; pass -src to use another s_1.txt. The output is sorted by word so a
+// regeneration yields a readable diff. Statistics are printed to stderr.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"log"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+func main() {
+	var (
+		src      = flag.String("src", "", "gse data/dict/zh/s_1.txt (default: located via go list -m)")
+		vocab    = flag.String("vocab", "internal/mkdict/vocab.txt", "government-services vocabulary text")
+		extra    = flag.String("extra", "extra.txt", "supplement word list (also used as vocabulary)")
+		out      = flag.String("out", "dict.txt", "output file")
+		minFreq  = flag.Int("min", 30, "keep every word with at least this frequency")
+		vocabMax = flag.Int("vocabmax", 4, "max runes of a rarer word kept because it occurs in the vocabulary")
+	)
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("mkdict: ")
+
+	if *src == "" {
+		dir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/go-ego/gse").Output()
+		if err != nil {
+			log.Fatalf("locating github.com/go-ego/gse (use -src): %v", err)
+		}
+		*src = filepath.Join(strings.TrimSpace(string(dir)), "data", "dict", "zh", "s_1.txt")
+	}
+
+	vocabText, err := os.ReadFile(*vocab)
+	if err != nil {
+		log.Fatal(err)
+	}
+	extraText, err := os.ReadFile(*extra)
+	if err != nil {
+		log.Fatal(err)
+	}
+	extraWords := map[string]bool{}
+	var corpus []string
+	for _, line := range lines(string(extraText)) {
+		w := strings.Fields(line)[0]
+		extraWords[w] = true
+		corpus = append(corpus, w)
+	}
+	corpus = append(corpus, lines(string(vocabText))...)
+
+	dir := filepath.Dir(*src)
+	entries := readDict(*src)
+	all := map[string]float64{}
+	for _, e := range append(readDict(filepath.Join(dir, "t_1.txt")), entries...) {
+		all[e.word] = max(all[e.word], float64(e.freq))
+	}
+	vocabWords := map[string]bool{}
+	for _, w := range segmentText(strings.Join(corpus, "\n"), all) {
+		vocabWords[w] = true
+	}
+
+	var (
+		kept                            []entry
+		byFreq, byVocab, byExtra, runes int
+		seen                            = map[string]bool{}
+	)
+	for _, e := range entries {
+		runes = utf8.RuneCountInString(e.word)
+		if e.freq <= 0 || !allHan(e.word) || runes < 2 || seen[e.word] {
+			continue
+		}
+		switch {
+		case e.freq >= *minFreq:
+			byFreq++
+		case runes <= *vocabMax && vocabWords[e.word]:
+			byVocab++
+		case extraWords[e.word]:
+			byExtra++
+		default:
+			continue
+		}
+		seen[e.word] = true
+		kept = append(kept, e)
+	}
+	sort.Slice(kept, func(i, j int) bool { return kept[i].word < kept[j].word })
+
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "# Generated by internal/mkdict -min %d -vocabmax %d from gse data/dict/zh/s_1.txt (jieba, MIT; see DICT-LICENSE.md). DO NOT EDIT; add words to extra.txt.\n", *minFreq, *vocabMax)
+	for _, e := range kept {
+		fmt.Fprintf(&buf, "%s %d\n", e.word, e.freq)
+	}
+	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("%s: %d source words -> %d kept (%d by freq>=%d, %d by vocabulary, %d by extra.txt), %d bytes",
+		*out, len(entries), len(kept), byFreq, *minFreq, byVocab, byExtra, buf.Len())
+}
+
+// lines returns the trimmed lines of text that are neither empty nor comments.
+func lines(text string) []string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line != "" && !strings.HasPrefix(line, "#") {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+type entry struct {
+	word string
+	freq int
+}
+
+// readDict reads a gse/jieba dictionary file ("word freq [pos]" lines).
+func readDict(name string) []entry {
+	f, err := os.Open(name)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	var out []entry
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 2 {
+			continue
+		}
+		freq, err := strconv.Atoi(fields[1])
+		if err != nil {
+			continue
+		}
+		out = append(out, entry{fields[0], freq})
+	}
+	if err := sc.Err(); err != nil {
+		log.Fatal(err)
+	}
+	return out
+}
+
+// segmentText returns the words of every run of Han characters in text,
+// segmented with jieba's precise mode without HMM: the route through the DAG
+// of dictionary words that maximizes the product of freq/total.
+func segmentText(text string, dict map[string]float64) []string {
+	maxLen, total := 0, 0.0
+	for w, f := range dict {
+		maxLen = max(maxLen, utf8.RuneCountInString(w))
+		total += f
+	}
+	logTotal := math.Log(total)
+	var words []string
+	for _, run := range strings.FieldsFunc(text, func(r rune) bool { return !unicode.Is(unicode.Han, r) }) {
+		rs := []rune(run)
+		n := len(rs)
+		score := make([]float64, n+1)
+		end := make([]int, n+1)
+		for i := n - 1; i >= 0; i-- {
+			score[i], end[i] = math.Inf(-1), i+1
+			for j := i + 1; j <= n && j-i <= maxLen; j++ {
+				f, ok := dict[string(rs[i:j])]
+				if !ok || f <= 0 {
+					if j > i+1 {
+						continue
+					}
+					f = 1 // unknown single character
+				}
+				if sc := math.Log(f) - logTotal + score[j]; sc >= score[i] {
+					score[i], end[i] = sc, j
+				}
+			}
+		}
+		for i := 0; i < n; i = end[i] {
+			words = append(words, string(rs[i:end[i]]))
+		}
+	}
+	return words
+}
+
+func allHan(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.Is(unicode.Han, r) {
+			return false
+		}
+	}
+	return true
+}

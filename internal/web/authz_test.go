@@ -1,0 +1,209 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/tongban/tongban/internal/catalog"
+)
+
+// The roles of the matrix and the demo account that holds each.
+var matrixUsers = []struct{ role, username string }{
+	{"anonymous", ""},
+	{"citizen", "zhangsan"},
+	{"org_agent", "wangwu"},
+	{"clerk", "scjg-clerk"},
+	{"reviewer", "scjg-reviewer"},
+	{"approver", "scjg-approver"},
+	{"dept_admin", "scjg-admin"},
+	{"supervisor", "jiancha"},
+	{"platform_admin", "admin"},
+}
+
+// Who may use each route, written out independently of routes.go so that a
+// change to either is caught.
+var (
+	everyone  = []string{"anonymous", "citizen", "org_agent", "clerk", "reviewer", "approver", "dept_admin", "supervisor", "platform_admin"}
+	signedIn  = everyone[1:]
+	persons   = []string{"citizen", "org_agent"}
+	staffDesk = []string{"clerk", "reviewer", "approver", "dept_admin", "supervisor", "platform_admin"}
+	editors   = []string{"dept_admin", "platform_admin"}
+	platform  = []string{"platform_admin"}
+	overseers = []string{"supervisor", "platform_admin"}
+)
+
+var wantAccess = map[string][]string{
+	"GET /healthz":                                   everyone,
+	"GET /readyz":                                    everyone,
+	"GET /static/{hash}/{name}":                      everyone,
+	"GET /api/openapi.json":                          everyone,
+	"GET /{$}":                                       everyone,
+	"GET /search":                                    everyone,
+	"GET /services":                                  everyone,
+	"GET /services/{code}":                           everyone,
+	"GET /themes/{code}":                             everyone,
+	"GET /departments":                               everyone,
+	"GET /departments/{code}":                        everyone,
+	"GET /lang/{lang}":                               everyone,
+	"GET /login":                                     everyone,
+	"POST /login":                                    everyone,
+	"POST /logout":                                   signedIn,
+	"GET /register":                                  everyone,
+	"POST /register":                                 everyone,
+	"GET /account":                                   signedIn,
+	"POST /account/organizations":                    persons,
+	"GET /staff":                                     staffDesk,
+	"GET /admin/services":                            editors,
+	"GET /admin/services/new":                        editors,
+	"POST /admin/services":                           editors,
+	"GET /admin/services/{code}":                     editors,
+	"POST /admin/services/{code}":                    editors,
+	"POST /admin/services/{code}/publish":            editors,
+	"POST /admin/services/{code}/withdraw":           editors,
+	"GET /admin/synonyms":                            platform,
+	"POST /admin/synonyms":                           platform,
+	"POST /admin/synonyms/{term}/delete":             platform,
+	"GET /admin/catalog":                             platform,
+	"GET /admin/catalog/export":                      platform,
+	"POST /admin/catalog/import":                     platform,
+	"GET /admin/staff":                               editors,
+	"POST /admin/staff":                              editors,
+	"GET /supervision":                               overseers,
+	"GET /api/v1/services":                           everyone,
+	"GET /api/v1/services/{code}":                    everyone,
+	"GET /api/v1/services/{code}/versions/{version}": everyone,
+	"GET /api/v1/search":                             everyone,
+	"GET /api/v1/themes":                             everyone,
+	"GET /api/v1/themes/{code}":                      everyone,
+	"GET /api/v1/departments":                        everyone,
+	"GET /api/v1/departments/{code}":                 everyone,
+	"GET /api/v1/divisions":                          everyone,
+	"POST /api/v1/session":                           everyone,
+	"DELETE /api/v1/session":                         signedIn,
+	"POST /api/v1/accounts":                          everyone,
+	"GET /api/v1/me":                                 signedIn,
+	"POST /api/v1/organizations":                     persons,
+	"GET /api/v1/admin/services":                     editors,
+	"POST /api/v1/admin/services":                    editors,
+	"GET /api/v1/admin/services/{code}":              editors,
+	"PUT /api/v1/admin/services/{code}":              editors,
+	"POST /api/v1/admin/services/{code}/publish":     editors,
+	"POST /api/v1/admin/services/{code}/withdraw":    editors,
+	"GET /api/v1/admin/synonyms":                     platform,
+	"PUT /api/v1/admin/synonyms/{term}":              platform,
+	"DELETE /api/v1/admin/synonyms/{term}":           platform,
+	"PUT /api/v1/admin/themes/{code}":                platform,
+	"DELETE /api/v1/admin/themes/{code}":             platform,
+	"GET /api/v1/admin/catalog":                      platform,
+	"POST /api/v1/admin/catalog":                     platform,
+	"GET /api/v1/admin/staff":                        editors,
+	"POST /api/v1/admin/staff":                       editors,
+	"PUT /api/v1/admin/staff/{id}/roles":             editors,
+	"PUT /api/v1/admin/divisions/{code}":             platform,
+	"PUT /api/v1/admin/departments/{code}":           platform,
+	"GET /api/v1/supervision/catalog":                overseers,
+}
+
+// TestPermissionMatrix walks every route with every role: allowed roles
+// must get through the gate (any status but 401/403, and never a 5xx),
+// others must be turned away: anonymous visitors to sign-in (401, or a
+// redirect to /login for pages), signed-in users with 403.
+func TestPermissionMatrix(t *testing.T) {
+	e := sqliteEnv(t)
+	ctx := context.Background()
+	routes := e.srv.Routes()
+	seen := map[string]bool{}
+	for _, r := range routes {
+		key := r.Method + " " + r.Pattern
+		seen[key] = true
+		if _, ok := wantAccess[key]; !ok {
+			t.Errorf("route %s has no row in wantAccess: decide who may use it", key)
+		}
+	}
+	for key := range wantAccess {
+		if !seen[key] {
+			t.Errorf("wantAccess lists %s, which is not a route", key)
+		}
+	}
+	svcs, err := e.srv.Catalog.List(ctx, catalog.Filter{Department: "SCJG"})
+	if err != nil || len(svcs) == 0 {
+		t.Fatalf("demo SCJG services: %v, %d", err, len(svcs))
+	}
+	themes, _ := e.srv.Catalog.Themes(ctx)
+	syns, _ := e.srv.Catalog.Synonyms(ctx)
+	clerk, _ := e.srv.Identity.AccountByUsername(ctx, "scjg-clerk")
+	params := func(r Route) string {
+		p := r.Pattern
+		p = strings.ReplaceAll(p, "{$}", "")
+		code := svcs[0].Code
+		switch {
+		case strings.Contains(p, "/themes/"):
+			code = themes[0].Code
+		case strings.Contains(p, "/departments/"):
+			code = "SCJG"
+		case strings.Contains(p, "/divisions/"):
+			code = "339900"
+		}
+		repl := strings.NewReplacer("{code}", code, "{version}", "1", "{lang}", "en", "{term}", url.PathEscape(syns[0].Term),
+			"{id}", clerk.ID, "{hash}", e.srv.static.hash["app.css"], "{name}", "app.css")
+		return repl.Replace(p)
+	}
+	for _, r := range routes {
+		allowed := map[string]bool{}
+		for _, role := range wantAccess[r.Method+" "+r.Pattern] {
+			allowed[role] = true
+		}
+		for _, u := range matrixUsers {
+			t.Run(r.Method+" "+r.Pattern+" as "+u.role, func(t *testing.T) {
+				target := params(r)
+				tok := e.session(u.username)
+				var rec = e.do(r.Method, target, tok, "application/x-www-form-urlencoded", strings.NewReader(""))
+				if strings.HasPrefix(target, "/api/") && r.Method != "GET" && r.Method != "DELETE" {
+					rec = e.do(r.Method, target, tok, "application/json", strings.NewReader("{}"))
+				}
+				code := rec.Code
+				if code >= 500 {
+					t.Fatalf("%s %s as %s = %d, a server error: %s", r.Method, target, u.role, code, rec.Body.String())
+				}
+				denied := code == http.StatusUnauthorized || code == http.StatusForbidden ||
+					(code == http.StatusSeeOther && strings.HasPrefix(rec.Header().Get("Location"), "/login?"))
+				if allowed[u.role] && denied {
+					t.Errorf("%s %s as %s = %d, want access", r.Method, target, u.role, code)
+				}
+				if !allowed[u.role] {
+					switch {
+					case u.role == "anonymous" && r.Method == "GET" && !strings.HasPrefix(target, "/api/"):
+						if code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/login?") {
+							t.Errorf("%s %s anonymously = %d, want a redirect to sign in", r.Method, target, code)
+						}
+					case u.role == "anonymous":
+						if code != http.StatusUnauthorized {
+							t.Errorf("%s %s anonymously = %d, want 401", r.Method, target, code)
+						}
+					default:
+						if code != http.StatusForbidden {
+							t.Errorf("%s %s as %s = %d, want 403", r.Method, target, u.role, code)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestEveryRoleHasADemoAccount(t *testing.T) {
+	var roles []string
+	for _, u := range matrixUsers {
+		roles = append(roles, u.role)
+	}
+	sort.Strings(roles)
+	want := append([]string(nil), everyone...)
+	sort.Strings(want)
+	if strings.Join(roles, ",") != strings.Join(want, ",") {
+		t.Fatalf("matrix roles %v, want %v", roles, want)
+	}
+}

@@ -1,0 +1,161 @@
+package web
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/tongban/tongban/internal/db/dbtest"
+)
+
+// chromiumPath finds a headless-capable Chromium, or skips the test with
+// how to get one (fails instead under TONGBAN_TEST_STRICT=1, as in CI).
+func chromiumPath(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := "Chromium not found: install Debian's chromium package (apt-get install chromium) to run the browser tests"
+	if dbtest.Strict() {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// artifactDir is where screenshots go: TONGBAN_ARTIFACTS, else
+// test-artifacts/ at the repository root.
+func artifactDir(t *testing.T) string {
+	dir := os.Getenv("TONGBAN_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "test-artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func newBrowser(t *testing.T, width, height int) context.Context {
+	path := chromiumPath(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("lang", "zh-CN"),
+		chromedp.Flag("accept-lang", "zh-CN"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(width, height),
+	)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	ctx, cancel3 := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(cancel3)
+	return ctx
+}
+
+// TestBrowserSmoke walks a citizen's path on a phone-sized screen: home →
+// search in Chinese → the guide → sign in → the account page with the ID
+// number masked; then switches to English. Screenshots are saved.
+func TestBrowserSmoke(t *testing.T) {
+	e := sqliteEnv(t)
+	ts := httptest.NewServer(e.srv)
+	defer ts.Close()
+	e.srv.Config.BaseURL = ts.URL
+	ctx := newBrowser(t, 390, 844)
+	dir := artifactDir(t)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		must(err)
+		return v
+	}
+	shot := func(name string) {
+		t.Helper()
+		b, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+		must(err)
+		must(os.WriteFile(filepath.Join(dir, name), b, 0o644))
+	}
+	must(chromedp.Do(ctx,
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(ts.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`#q`)),
+	))
+	title, err := chromedp.Run(ctx, chromedp.Title())
+	must(err)
+	shot("home-mobile.png")
+	if !strings.Contains(title, "通办") {
+		t.Errorf("home title = %q", title)
+	}
+	must(chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(`#q`), "开饭店"),
+		chromedp.Submit(chromedp.CSS(`#q`)),
+		chromedp.WaitVisible(chromedp.CSS(`ol.results li a`)),
+	))
+	firstResult := text(`ol.results li a`)
+	shot("search-mobile.png")
+	if !strings.Contains(firstResult, "食品") && !strings.Contains(firstResult, "个体") && !strings.Contains(firstResult, "餐饮") {
+		t.Errorf("first result for 开饭店 = %q, want a food-business or sole-trader service", firstResult)
+	}
+	must(chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`ol.results li a`)),
+		chromedp.WaitVisible(chromedp.CSS(`article.guide h1`)),
+	))
+	guideHeading := text(`article.guide h1`)
+	materials := text(`#materials`)
+	shot("guide-mobile.png")
+	if guideHeading != firstResult {
+		t.Errorf("guide heading %q, want the clicked result %q", guideHeading, firstResult)
+	}
+	if !strings.Contains(materials, "申请材料") {
+		t.Errorf("guide materials section = %q", materials)
+	}
+	must(chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`#username`)),
+		chromedp.SendKeys(chromedp.CSS(`#username`), "zhangsan"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), "demo2026"),
+		chromedp.Submit(chromedp.CSS(`#password`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
+		chromedp.Navigate(ts.URL+"/account"),
+		chromedp.WaitVisible(chromedp.CSS(`dd.masked`)),
+	))
+	account := text(`main`)
+	shot("account-mobile.png")
+	if !strings.Contains(account, "张三") || !strings.Contains(account, "339***********") {
+		t.Errorf("account page = %q, want the name and a masked ID number", account)
+	}
+	if strings.Contains(account, "33990019900307123") {
+		t.Error("account page shows the full ID number")
+	}
+	must(chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`a[lang="en"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`dd.masked`)),
+	))
+	lang, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`html`), "lang"))
+	must(err)
+	shot("account-en-mobile.png")
+	if lang.Value != "en" {
+		t.Errorf("after switching, html lang = %q, want en", lang.Value)
+	}
+}

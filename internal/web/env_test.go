@@ -1,0 +1,130 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/config"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/db/dbtest"
+	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/org"
+	"github.com/tongban/tongban/internal/segment"
+)
+
+// env is a server over a fresh database with the demo loaded.
+type env struct {
+	t   testing.TB
+	srv *Server
+	db  *db.DB
+	log *bytes.Buffer
+}
+
+var (
+	segOnce sync.Once
+	seg     *segment.Segmenter
+)
+
+func sharedSegmenter(t testing.TB) *segment.Segmenter {
+	segOnce.Do(func() {
+		var err error
+		if seg, err = segment.New(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return seg
+}
+
+func newEnv(t testing.TB, d *db.DB) *env {
+	t.Helper()
+	ctx := context.Background()
+	cfg := &config.Config{Listen: "127.0.0.1:8080", DataDir: t.TempDir(), Lang: "zh-CN", TimeZone: "Asia/Shanghai", SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	orgs := org.NewStore(d)
+	ids := identity.NewStore(d, time.Now)
+	cat := catalog.NewStore(d, sharedSegmenter(t), time.Now)
+	if _, err := demo.Load(ctx, d, orgs, ids, cat); err != nil {
+		t.Fatal(err)
+	}
+	logBuf := &bytes.Buffer{}
+	srv, err := New(Server{Config: cfg, DB: d, Catalog: cat, Identity: ids, Org: orgs, Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logBuf}, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, srv: srv, db: d, log: logBuf}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// session returns a fresh session token for a demo username ("" for none).
+func (e *env) session(username string) string {
+	e.t.Helper()
+	if username == "" {
+		return ""
+	}
+	ctx := context.Background()
+	a, err := e.srv.Identity.AccountByUsername(ctx, username)
+	if err != nil {
+		e.t.Fatalf("demo account %s: %v", username, err)
+	}
+	s, err := e.srv.Identity.CreateSession(ctx, a.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return s.Token
+}
+
+// do sends a request as the holder of token and returns the response.
+func (e *env) do(method, target, token, contentType string, body io.Reader, hdr ...string) *httptest.ResponseRecorder {
+	e.t.Helper()
+	req := httptest.NewRequest(method, target, body)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if token != "" {
+		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: token})
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	rec := httptest.NewRecorder()
+	e.srv.ServeHTTP(rec, req)
+	return rec
+}
+
+func (e *env) get(target, token string) *httptest.ResponseRecorder {
+	return e.do("GET", target, token, "", nil)
+}
+
+func (e *env) postForm(target, token string, form url.Values) *httptest.ResponseRecorder {
+	return e.do("POST", target, token, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+}
+
+func (e *env) sendJSON(method, target, token, body string) *httptest.ResponseRecorder {
+	return e.do(method, target, token, "application/json", strings.NewReader(body))
+}
+
+// sqliteEnv returns a fresh SQLite env for one test.
+func sqliteEnv(t *testing.T) *env { return newEnv(t, dbtest.SQLite(t)) }

@@ -1,0 +1,238 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/tongban/tongban/internal/fielderr"
+	"github.com/tongban/tongban/internal/i18n"
+	"github.com/tongban/tongban/internal/identity"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// staticFiles serves embedded assets at content-hash URLs, so they can be
+// cached forever and a new release never serves a stale file.
+type staticFiles struct {
+	hash  map[string]string // name -> hash
+	files map[string][]byte
+}
+
+func loadStatic() (*staticFiles, error) {
+	sf := &staticFiles{hash: map[string]string{}, files: map[string][]byte{}}
+	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := staticFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		name := strings.TrimPrefix(p, "static/")
+		sf.hash[name] = hex.EncodeToString(sum[:6])
+		sf.files[name] = b
+		return nil
+	})
+	return sf, err
+}
+
+func (sf *staticFiles) url(name string) string {
+	return "/static/" + sf.hash[name] + "/" + name
+}
+
+func (s *Server) serveStatic(req *request) error {
+	name := req.r.PathValue("name")
+	b, ok := s.static.files[name]
+	if !ok || s.static.hash[name] != req.r.PathValue("hash") {
+		return notFound()
+	}
+	h := req.w.Header()
+	h.Set("Content-Type", mime.TypeByExtension(path.Ext(name)))
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	req.w.Write(b)
+	return nil
+}
+
+// pageSet holds one parsed template per page, each with the layout.
+type pageSet struct {
+	pages map[string]*template.Template
+}
+
+func loadPages(s *Server) (*pageSet, error) {
+	funcs := template.FuncMap{
+		"asset": s.static.url,
+		"join":  strings.Join,
+		"add":   func(a, b int) int { return a + b },
+		// dict packs a form field's parameters: the page, the field
+		// name, its label key, input type and autocomplete hint.
+		"dict": func(p *page, name, label, typ, auto string) map[string]any {
+			return map[string]any{"page": p, "name": name, "label": label, "type": typ, "auto": auto}
+		},
+		"seq": func(n int) []int {
+			out := make([]int, n)
+			for i := range out {
+				out[i] = i
+			}
+			return out
+		},
+		"contains": func(list []string, v string) bool {
+			for _, x := range list {
+				if x == v {
+					return true
+				}
+			}
+			return false
+		},
+	}
+	entries, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	ps := &pageSet{pages: map[string]*template.Template{}}
+	for _, e := range entries {
+		name := strings.TrimSuffix(path.Base(e), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", e)
+		if err != nil {
+			return nil, fmt.Errorf("web: template %s: %w", name, err)
+		}
+		ps.pages[name] = t
+	}
+	return ps, nil
+}
+
+// page is the data every template gets. Data is the page's own content.
+type page struct {
+	Lang   i18n.Lang
+	User   *identity.Principal
+	Title  string
+	Flash  string
+	Path   string
+	Query  string
+	Data   any
+	Form   map[string]string
+	Errors map[string]string
+	Status int
+}
+
+// T translates a message key in the page's language.
+func (p *page) T(key string, args ...any) string { return i18n.T(p.Lang, key, args...) }
+
+// Can reports whether the viewer holds a permission (for showing links).
+func (p *page) Can(perm string) bool { return p.User.Can(identity.Permission(perm)) }
+
+// Other is the language to offer in the switcher.
+func (p *page) Other() string {
+	if p.Lang == i18n.EN {
+		return "zh-CN"
+	}
+	return "en"
+}
+
+// FieldError returns the translated error for a form field, or "".
+func (p *page) FieldError(field string) string { return p.Errors[field] }
+
+// Value returns a submitted form value, to refill a form after an error.
+func (p *page) Value(field string) string { return p.Form[field] }
+
+func (s *Server) render(req *request, status int, name, title string, data any) error {
+	return s.renderPage(req, status, name, &page{Title: title, Data: data})
+}
+
+func (s *Server) renderPage(req *request, status int, name string, pg *page) error {
+	t, ok := s.pages.pages[name]
+	if !ok {
+		return fmt.Errorf("web: no page %q", name)
+	}
+	pg.Lang = req.lang
+	pg.User = req.p
+	pg.Path = req.r.URL.Path
+	pg.Status = status
+	if pg.Flash == "" {
+		pg.Flash = s.takeFlash(req)
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, pg); err != nil {
+		return fmt.Errorf("web: render %s: %w", name, err)
+	}
+	h := req.w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Language", string(req.lang))
+	if !req.p.Anonymous() {
+		h.Set("Cache-Control", "no-store")
+	}
+	req.w.WriteHeader(status)
+	req.w.Write(buf.Bytes())
+	return nil
+}
+
+func (s *Server) renderError(req *request, code int, msg string) {
+	err := s.renderPage(req, code, "error", &page{Title: req.t("error_title"), Data: msg})
+	if err != nil {
+		s.Log.Error("render error page", "request_id", req.id, "err", err)
+		http.Error(req.w, msg, code)
+	}
+}
+
+// formErrors converts a validation error into translated per-field
+// messages for re-rendering a form; ok is false for other errors.
+func formErrors(l i18n.Lang, err error) (map[string]string, bool) {
+	inv, ok := err.(*fielderr.Invalid)
+	if !ok {
+		return nil, false
+	}
+	m := map[string]string{}
+	for _, f := range inv.Fields {
+		if _, dup := m[f.Field]; !dup {
+			m[f.Field] = i18n.T(l, f.Key, f.Params...)
+		}
+	}
+	return m, true
+}
+
+// flash messages travel in a short-lived cookie across a redirect.
+const flashCookie = "tongban_flash"
+
+func (s *Server) setFlash(req *request, key string, args ...any) {
+	http.SetCookie(req.w, &http.Cookie{Name: flashCookie, Value: encodeFlash(req.t(key, args...)), Path: "/", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.Config.SecureCookies})
+}
+
+func (s *Server) takeFlash(req *request) string {
+	c, err := req.r.Cookie(flashCookie)
+	if err != nil {
+		return ""
+	}
+	http.SetCookie(req.w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.Config.SecureCookies})
+	return decodeFlash(c.Value)
+}
+
+func encodeFlash(s string) string { return hex.EncodeToString([]byte(s)) }
+
+func decodeFlash(s string) string {
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) > 600 {
+		return ""
+	}
+	return string(b)
+}
+
+func (s *Server) redirect(req *request, to string) error {
+	http.Redirect(req.w, req.r, to, http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,127 @@
+package web
+
+import (
+	"github.com/tongban/tongban/internal/identity"
+)
+
+// Public marks a route anyone may use, signed in or not.
+const Public identity.Permission = ""
+
+// route is one entry of the route table: a method and pattern for
+// http.ServeMux, the permission a caller needs (checked before the handler
+// runs; department scope is checked again by the domain), and the handler.
+type route struct {
+	Method  string
+	Pattern string
+	Perm    identity.Permission
+	h       func(*request) error
+}
+
+// Route describes a route for tests and the OpenAPI check.
+type Route struct {
+	Method, Pattern string
+	Perm            identity.Permission
+}
+
+// Routes lists every route of the server.
+func (s *Server) Routes() []Route {
+	out := make([]Route, len(s.routes))
+	for i, r := range s.routes {
+		out[i] = Route{r.Method, r.Pattern, r.Perm}
+	}
+	return out
+}
+
+// routeTable is every route on one screen.
+func (s *Server) routeTable() []route {
+	const (
+		get    = "GET"
+		post   = "POST"
+		put    = "PUT"
+		delete = "DELETE"
+	)
+	return []route{
+		// Operators.
+		{get, "/healthz", Public, s.healthz},
+		{get, "/readyz", Public, s.readyz},
+		{get, "/static/{hash}/{name}", Public, s.serveStatic},
+		{get, "/api/openapi.json", Public, s.openapi},
+
+		// Public pages.
+		{get, "/{$}", Public, s.homePage},
+		{get, "/search", Public, s.searchPage},
+		{get, "/services", Public, s.servicesPage},
+		{get, "/services/{code}", Public, s.guidePage},
+		{get, "/themes/{code}", Public, s.themePage},
+		{get, "/departments", Public, s.departmentsPage},
+		{get, "/departments/{code}", Public, s.departmentPage},
+		{get, "/lang/{lang}", Public, s.setLanguage},
+
+		// Sign-in and account pages.
+		{get, "/login", Public, s.loginPage},
+		{post, "/login", Public, s.loginSubmit},
+		{post, "/logout", identity.PermAccount, s.logoutSubmit},
+		{get, "/register", Public, s.registerPage},
+		{post, "/register", Public, s.registerSubmit},
+		{get, "/account", identity.PermAccount, s.accountPage},
+		{post, "/account/organizations", identity.PermOrgRegister, s.organizationSubmit},
+
+		// Staff pages.
+		{get, "/staff", identity.PermStaffDesk, s.staffPage},
+		{get, "/admin/services", identity.PermCatalogEdit, s.adminServicesPage},
+		{get, "/admin/services/new", identity.PermCatalogEdit, s.adminNewServicePage},
+		{post, "/admin/services", identity.PermCatalogEdit, s.adminCreateService},
+		{get, "/admin/services/{code}", identity.PermCatalogEdit, s.adminEditServicePage},
+		{post, "/admin/services/{code}", identity.PermCatalogEdit, s.adminUpdateService},
+		{post, "/admin/services/{code}/publish", identity.PermCatalogPublish, s.adminPublishService},
+		{post, "/admin/services/{code}/withdraw", identity.PermCatalogPublish, s.adminWithdrawService},
+		{get, "/admin/synonyms", identity.PermCatalogAdmin, s.adminSynonymsPage},
+		{post, "/admin/synonyms", identity.PermCatalogAdmin, s.adminPutSynonym},
+		{post, "/admin/synonyms/{term}/delete", identity.PermCatalogAdmin, s.adminDeleteSynonym},
+		{get, "/admin/catalog", identity.PermCatalogAdmin, s.adminCatalogPage},
+		{get, "/admin/catalog/export", identity.PermCatalogAdmin, s.adminExport},
+		{post, "/admin/catalog/import", identity.PermCatalogAdmin, s.adminImport},
+		{get, "/admin/staff", identity.PermStaffManage, s.adminStaffPage},
+		{post, "/admin/staff", identity.PermStaffManage, s.adminCreateStaff},
+		{get, "/supervision", identity.PermSupervise, s.supervisionPage},
+
+		// JSON API: public catalog.
+		{get, "/api/v1/services", Public, s.apiServices},
+		{get, "/api/v1/services/{code}", Public, s.apiService},
+		{get, "/api/v1/services/{code}/versions/{version}", Public, s.apiServiceVersion},
+		{get, "/api/v1/search", Public, s.apiSearch},
+		{get, "/api/v1/themes", Public, s.apiThemes},
+		{get, "/api/v1/themes/{code}", Public, s.apiTheme},
+		{get, "/api/v1/departments", Public, s.apiDepartments},
+		{get, "/api/v1/departments/{code}", Public, s.apiDepartment},
+		{get, "/api/v1/divisions", Public, s.apiDivisions},
+
+		// JSON API: identity.
+		{post, "/api/v1/session", Public, s.apiLogin},
+		{delete, "/api/v1/session", identity.PermAccount, s.apiLogout},
+		{post, "/api/v1/accounts", Public, s.apiRegister},
+		{get, "/api/v1/me", identity.PermAccount, s.apiMe},
+		{post, "/api/v1/organizations", identity.PermOrgRegister, s.apiRegisterOrganization},
+
+		// JSON API: administration.
+		{get, "/api/v1/admin/services", identity.PermCatalogEdit, s.apiAdminServices},
+		{post, "/api/v1/admin/services", identity.PermCatalogEdit, s.apiAdminCreateService},
+		{get, "/api/v1/admin/services/{code}", identity.PermCatalogEdit, s.apiAdminService},
+		{put, "/api/v1/admin/services/{code}", identity.PermCatalogEdit, s.apiAdminUpdateService},
+		{post, "/api/v1/admin/services/{code}/publish", identity.PermCatalogPublish, s.apiAdminPublish},
+		{post, "/api/v1/admin/services/{code}/withdraw", identity.PermCatalogPublish, s.apiAdminWithdraw},
+		{get, "/api/v1/admin/synonyms", identity.PermCatalogAdmin, s.apiAdminSynonyms},
+		{put, "/api/v1/admin/synonyms/{term}", identity.PermCatalogAdmin, s.apiAdminPutSynonym},
+		{delete, "/api/v1/admin/synonyms/{term}", identity.PermCatalogAdmin, s.apiAdminDeleteSynonym},
+		{put, "/api/v1/admin/themes/{code}", identity.PermCatalogAdmin, s.apiAdminPutTheme},
+		{delete, "/api/v1/admin/themes/{code}", identity.PermCatalogAdmin, s.apiAdminDeleteTheme},
+		{get, "/api/v1/admin/catalog", identity.PermCatalogAdmin, s.apiAdminExport},
+		{post, "/api/v1/admin/catalog", identity.PermCatalogAdmin, s.apiAdminImport},
+		{get, "/api/v1/admin/staff", identity.PermStaffManage, s.apiAdminStaff},
+		{post, "/api/v1/admin/staff", identity.PermStaffManage, s.apiAdminCreateStaff},
+		{put, "/api/v1/admin/staff/{id}/roles", identity.PermStaffManage, s.apiAdminSetRoles},
+		{put, "/api/v1/admin/divisions/{code}", identity.PermOrgManage, s.apiAdminPutDivision},
+		{put, "/api/v1/admin/departments/{code}", identity.PermOrgManage, s.apiAdminPutDepartment},
+		{get, "/api/v1/supervision/catalog", identity.PermSupervise, s.apiSupervisionCatalog},
+	}
+}

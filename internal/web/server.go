@@ -1,0 +1,210 @@
+// Package web is Tongban's HTTP surface: server-rendered HTML pages for
+// people and a JSON API under /api/v1 for programs, two thin skins over the
+// same domain calls. routes.go lists every route with the permission it
+// needs; nothing is reachable that the table does not grant.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/config"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/i18n"
+	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/org"
+)
+
+// Server holds the dependencies of the HTTP handlers.
+type Server struct {
+	Config   *config.Config
+	DB       *db.DB
+	Catalog  *catalog.Store
+	Identity *identity.Store
+	Org      *org.Store
+	Log      *slog.Logger
+	Now      func() time.Time
+
+	pages   *pageSet
+	static  *staticFiles
+	handler http.Handler
+	routes  []route
+}
+
+// Session cookie and language cookie names.
+const (
+	sessionCookie = "tongban_session"
+	langCookie    = "tongban_lang"
+)
+
+// New builds a Server and its handler.
+func New(s Server) (*Server, error) {
+	srv := &s
+	if srv.Now == nil {
+		srv.Now = time.Now
+	}
+	var err error
+	if srv.static, err = loadStatic(); err != nil {
+		return nil, err
+	}
+	if srv.pages, err = loadPages(srv); err != nil {
+		return nil, err
+	}
+	srv.routes = srv.routeTable()
+	mux := http.NewServeMux()
+	for _, rt := range srv.routes {
+		mux.Handle(rt.Method+" "+rt.Pattern, srv.wrap(rt))
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		req := srv.newRequest(w, r)
+		srv.fail(req, notFound())
+	})
+	cop := http.NewCrossOriginProtection()
+	if err := cop.AddTrustedOrigin(srv.Config.BaseURL); err != nil {
+		return nil, err
+	}
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := srv.newRequest(w, r)
+		srv.fail(req, &httpError{Code: http.StatusForbidden, Key: "error_403", Err: errors.New("cross-origin request refused")})
+	}))
+	srv.handler = srv.base(cop.Handler(mux))
+	return srv, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+type ctxKey int
+
+const requestIDKey ctxKey = 1
+
+// base adds the request ID, security headers, panic recovery and the access
+// log. The log line carries the path only: never the query string, which
+// could hold a search a person typed, and never form values.
+func (s *Server) base(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		var b [8]byte
+		rand.Read(b[:])
+		id := hex.EncodeToString(b[:])
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		h := w.Header()
+		h.Set("X-Request-Id", id)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				s.Log.Error("panic", "request_id", id, "method", r.Method, "path", r.URL.Path, "panic", p)
+				if sw.status == 0 {
+					http.Error(sw, "internal error "+id, http.StatusInternalServerError)
+				}
+			}
+			if !strings.HasPrefix(r.URL.Path, "/static/") {
+				s.Log.Info("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.code(), "duration_ms", time.Since(start).Milliseconds())
+			}
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) code() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+// request is what a handler gets: the writer, the request, the principal
+// and the language.
+type request struct {
+	w    http.ResponseWriter
+	r    *http.Request
+	p    *identity.Principal
+	lang i18n.Lang
+	id   string
+	api  bool
+}
+
+func (req *request) ctx() context.Context { return req.r.Context() }
+
+func (req *request) t(key string, args ...any) string { return i18n.T(req.lang, key, args...) }
+
+func (s *Server) newRequest(w http.ResponseWriter, r *http.Request) *request {
+	id, _ := r.Context().Value(requestIDKey).(string)
+	req := &request{w: w, r: r, id: id, api: strings.HasPrefix(r.URL.Path, "/api/")}
+	req.lang = s.language(r)
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if p, err := s.Identity.ResolveSession(r.Context(), c.Value); err == nil {
+			req.p = p
+		}
+	}
+	if req.p == nil {
+		req.p = &identity.Principal{}
+	}
+	return req
+}
+
+// language picks the UI language: the lang cookie, else Accept-Language,
+// else the platform default.
+func (s *Server) language(r *http.Request) i18n.Lang {
+	if c, err := r.Cookie(langCookie); err == nil {
+		if l, ok := i18n.Parse(c.Value); ok {
+			return l
+		}
+	}
+	def, _ := i18n.Parse(s.Config.Lang)
+	if h := r.Header.Get("Accept-Language"); h != "" {
+		return i18n.FromAcceptLanguage(h, def)
+	}
+	return def
+}
+
+// wrap turns a route into an http.Handler that authorizes before running
+// the handler, and renders whatever error it returns.
+func (s *Server) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := s.newRequest(w, r)
+		if rt.Perm != Public {
+			if req.p.Anonymous() {
+				s.fail(req, &httpError{Code: http.StatusUnauthorized, Key: "error_401"})
+				return
+			}
+			if !req.p.Can(rt.Perm) {
+				s.fail(req, forbidden())
+				return
+			}
+		}
+		if err := rt.h(req); err != nil {
+			s.fail(req, err)
+		}
+	})
+}

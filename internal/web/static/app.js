@@ -1,0 +1,32 @@
+// Tongban progressive enhancement: everything works without this file.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (e) {
+    var t = e.target;
+    if (t.matches && t.matches("[data-print]")) { window.print(); }
+    if (t.matches && t.matches("[data-add-row]")) {
+      // Clone the last row of a repeated group, renumbering its fields.
+      var set = t.closest("[data-rows]");
+      var rows = set.querySelectorAll("[data-row]");
+      var last = rows[rows.length - 1];
+      var next = last.cloneNode(true);
+      var n = rows.length;
+      next.querySelectorAll("input, select, textarea").forEach(function (el) {
+        el.name = el.name.replace(/\.(\d+)\./, "." + n + ".");
+        if (el.type === "checkbox") { el.checked = el.name.slice(-9) === ".required"; }
+        else if (el.tagName !== "SELECT") { el.value = ""; }
+      });
+      last.after(next);
+      var first = next.querySelector("input, textarea");
+      if (first) { first.focus(); }
+    }
+  });
+  document.querySelectorAll("[data-rows]").forEach(function (set) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "secondary";
+    b.setAttribute("data-add-row", "");
+    b.textContent = document.documentElement.lang === "en" ? "Add a row" : "再加一行";
+    set.appendChild(b);
+  });
+})();
