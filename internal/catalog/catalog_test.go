@@ -35,7 +35,7 @@ type fixture struct {
 }
 
 // newFixture returns a store with the demo city loaded.
-func newFixture(t *testing.T, d *db.DB) *fixture {
+func newFixture(t testing.TB, d *db.DB) *fixture {
 	t.Helper()
 	segOnce.Do(func() {
 		var err error
@@ -53,7 +53,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	return f
 }
 
-func (f *fixture) principal(t *testing.T, username string) *identity.Principal {
+func (f *fixture) principal(t testing.TB, username string) *identity.Principal {
 	t.Helper()
 	a, err := f.ids.AccountByUsername(context.Background(), username)
 	if err != nil {

@@ -36,6 +36,7 @@ Usage:
   tongban export-catalog [flags] [FILE]   write the whole catalog as JSON (stdout if no FILE)
   tongban import-catalog [flags] FILE     read a catalog JSON file (all or nothing)
   tongban create-admin [flags] USERNAME   create a platform admin; password from TONGBAN_ADMIN_PASSWORD(_FILE)
+  tongban loadtest [-c N] [-d DURATION] URL...   GET the URLs concurrently; print req/s and latency percentiles
   tongban help
 
 Flags (each also from the environment, see docs/operations.md):
@@ -43,6 +44,15 @@ Flags (each also from the environment, see docs/operations.md):
 
 // Main runs the command and returns the exit code.
 func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "loadtest" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		if err := loadTest(ctx, args[1:], stdout, stderr); err != nil {
+			fmt.Fprintln(stderr, "tongban:", err)
+			return 1
+		}
+		return 0
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, usage)
 		fs := flag.NewFlagSet("tongban", flag.ContinueOnError)

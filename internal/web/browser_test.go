@@ -92,7 +92,7 @@ func TestBrowserSmoke(t *testing.T) {
 	}
 	shot := func(name string) {
 		t.Helper()
-		b, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+		b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		must(err)
 		must(os.WriteFile(filepath.Join(dir, name), b, 0o644))
 	}

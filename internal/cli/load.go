@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+)
+
+// loadTest sends GET requests to the given URLs (round robin) from
+// -c concurrent clients for -d, then prints requests per second and latency
+// percentiles. It only targets the URLs it is given; use it against a
+// server of your own (docs/benchmarks.md).
+func loadTest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("tongban loadtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	conc := fs.Int("c", 8, "concurrent clients")
+	dur := fs.Duration("d", 10*time.Second, "duration (at most 5m)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	urls := fs.Args()
+	if len(urls) == 0 {
+		return errors.New("loadtest needs at least one URL")
+	}
+	if *dur > 5*time.Minute || *conc < 1 || *conc > 256 {
+		return errors.New("loadtest: -d at most 5m, -c between 1 and 256")
+	}
+	ctx, cancel := context.WithTimeout(ctx, *dur)
+	defer cancel()
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *conc}}
+	var mu sync.Mutex
+	var lat []time.Duration
+	var fails int
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range *conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			bad := 0
+			for n := i; ctx.Err() == nil; n++ {
+				req, _ := http.NewRequestWithContext(ctx, "GET", urls[n%len(urls)], nil)
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					if ctx.Err() == nil {
+						bad++
+					}
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					bad++
+					continue
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			fails += bad
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if len(lat) == 0 {
+		return fmt.Errorf("loadtest: no successful request (%d failures)", fails)
+	}
+	slices.Sort(lat)
+	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
+	fmt.Fprintf(stdout, "requests %d, failures %d, %.0f req/s, p50 %s, p95 %s, p99 %s (c=%d, %s)\n",
+		len(lat), fails, float64(len(lat))/elapsed.Seconds(), pct(0.50).Round(10*time.Microsecond), pct(0.95).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), *conc, elapsed.Round(time.Millisecond))
+	return nil
+}
