@@ -44,9 +44,10 @@ Flags (each also from the environment, see docs/operations.md):
 
 // Main runs the command and returns the exit code.
 func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// loadtest is a client: it takes none of the server's configuration.
 	if len(args) > 0 && args[0] == "loadtest" {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-		defer stop()
 		if err := loadTest(ctx, args[1:], stdout, stderr); err != nil {
 			fmt.Fprintln(stderr, "tongban:", err)
 			return 1
@@ -73,8 +74,6 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	switch cmd {
 	case "serve":
 		err = serve(ctx, cfg, log, stdout)

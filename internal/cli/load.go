@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -28,6 +29,11 @@ func loadTest(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(urls) == 0 {
 		return errors.New("loadtest needs at least one URL")
 	}
+	for _, u := range urls {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return fmt.Errorf("loadtest: %q is not an http(s) URL", u)
+		}
+	}
 	if *dur > 5*time.Minute || *conc < 1 || *conc > 256 {
 		return errors.New("loadtest: -d at most 5m, -c between 1 and 256")
 	}
@@ -46,7 +52,11 @@ func loadTest(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			var mine []time.Duration
 			bad := 0
 			for n := i; ctx.Err() == nil; n++ {
-				req, _ := http.NewRequestWithContext(ctx, "GET", urls[n%len(urls)], nil)
+				req, err := http.NewRequestWithContext(ctx, "GET", urls[n%len(urls)], nil)
+				if err != nil {
+					bad++
+					continue
+				}
 				t0 := time.Now()
 				resp, err := client.Do(req)
 				if err != nil {
