@@ -76,6 +76,9 @@ const (
 	PermOrgManage Permission = "org.manage"
 	// PermSupervise: the supervisor's cross-department overview.
 	PermSupervise Permission = "supervise"
+	// PermCalendarManage: enter the holidays and make-up workdays of the
+	// working-day calendar, in which every time limit is counted.
+	PermCalendarManage Permission = "calendar.manage"
 )
 
 // grants is the permission table. Nothing not listed is allowed.
@@ -87,7 +90,7 @@ var grants = map[Role][]Permission{
 	Approver:      {PermAccount, PermStaffDesk},
 	DeptAdmin:     {PermAccount, PermStaffDesk, PermCatalogEdit, PermCatalogPublish, PermStaffManage},
 	Supervisor:    {PermAccount, PermStaffDesk, PermSupervise},
-	PlatformAdmin: {PermAccount, PermStaffDesk, PermCatalogEdit, PermCatalogPublish, PermCatalogAdmin, PermStaffManage, PermOrgManage, PermSupervise},
+	PlatformAdmin: {PermAccount, PermStaffDesk, PermCatalogEdit, PermCatalogPublish, PermCatalogAdmin, PermStaffManage, PermOrgManage, PermSupervise, PermCalendarManage},
 }
 
 // Grants reports whether role r grants p (ignoring department scope).

@@ -15,7 +15,7 @@ const (
 var allPerms = []identity.Permission{
 	identity.PermAccount, identity.PermOrgRegister, identity.PermOrgAct, identity.PermStaffDesk,
 	identity.PermCatalogEdit, identity.PermCatalogPublish, identity.PermCatalogAdmin,
-	identity.PermStaffManage, identity.PermOrgManage, identity.PermSupervise,
+	identity.PermStaffManage, identity.PermOrgManage, identity.PermSupervise, identity.PermCalendarManage,
 }
 
 // TestRoleGrants pins the whole permission table: for every role, exactly the
@@ -33,7 +33,7 @@ func TestRoleGrants(t *testing.T) {
 		identity.Supervisor: {identity.PermAccount, identity.PermStaffDesk, identity.PermSupervise},
 		identity.PlatformAdmin: {identity.PermAccount, identity.PermStaffDesk, identity.PermCatalogEdit,
 			identity.PermCatalogPublish, identity.PermCatalogAdmin, identity.PermStaffManage,
-			identity.PermOrgManage, identity.PermSupervise},
+			identity.PermOrgManage, identity.PermSupervise, identity.PermCalendarManage},
 	}
 	if len(want) != len(identity.Roles) {
 		t.Fatalf("test table has %d roles, identity.Roles has %d", len(want), len(identity.Roles))
@@ -137,6 +137,9 @@ func TestPrincipalCan(t *testing.T) {
 		{"platform admin org manage", platform, identity.PermOrgManage, "", true, true},
 		{"platform admin supervise", platform, identity.PermSupervise, deptB, true, true},
 		{"platform admin no org act", platform, identity.PermOrgAct, "", false, false},
+		{"platform admin manages the calendar", platform, identity.PermCalendarManage, "", true, true},
+		{"dept admin cannot manage the calendar", adminA, identity.PermCalendarManage, deptA, false, false},
+		{"supervisor cannot manage the calendar", supervisor, identity.PermCalendarManage, "", false, false},
 		{"supervisor desk anywhere", supervisor, identity.PermStaffDesk, deptB, true, true},
 		{"supervisor cannot edit", supervisor, identity.PermCatalogEdit, deptA, false, false},
 		{"citizen account", citizen, identity.PermAccount, "", true, true},
