@@ -1,0 +1,198 @@
+package workflow
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/fielderr"
+	"github.com/tongban/tongban/internal/identity"
+)
+
+// Forms gives the application-form schemas of the services that use a
+// process, which its conditions are checked against. catalog.Store
+// implements it.
+type Forms interface {
+	ProcessForms(ctx context.Context, process string) ([]json.RawMessage, error)
+}
+
+// Store keeps process definitions as immutable versions.
+type Store struct {
+	db    *db.DB
+	dir   Directory
+	forms Forms
+	now   func() time.Time
+}
+
+// NewStore returns a Store. dir and forms serve validation; now is the
+// clock.
+func NewStore(d *db.DB, dir Directory, forms Forms, now func() time.Time) *Store {
+	return &Store{db: d, dir: dir, forms: forms, now: now}
+}
+
+// Put validates def and stores it as the next version of its process. A
+// definition identical to the latest version is not stored again: Put
+// returns the latest version. The actor needs PermCatalogEdit in the
+// definition's department and, for an existing process, in the department
+// that owns it now; processes of departments the actor cannot edit are
+// reported as not found, as in the catalog.
+func (s *Store) Put(ctx context.Context, actor *identity.Principal, def Definition) (*Definition, error) {
+	def.Normalize()
+	def.Version = 0
+	if !actor.Can(identity.PermCatalogEdit) {
+		return nil, identity.ErrForbidden
+	}
+	var cur *Definition
+	if codeRE.MatchString(def.Code) {
+		c, err := s.Latest(ctx, def.Code)
+		switch {
+		case err == nil:
+			if !actor.CanIn(identity.PermCatalogEdit, c.DepartmentCode) {
+				return nil, fmt.Errorf("workflow: process %q: %w", def.Code, db.ErrNotFound)
+			}
+			cur = c
+		case !errors.Is(err, db.ErrNotFound):
+			return nil, err
+		}
+	}
+	if def.DepartmentCode != "" && !actor.CanIn(identity.PermCatalogEdit, def.DepartmentCode) {
+		return nil, identity.ErrForbidden
+	}
+	if err := s.validate(ctx, &def); err != nil {
+		return nil, err
+	}
+	if cur != nil && sameDefinition(cur, &def) {
+		return cur, nil
+	}
+	doc, err := json.Marshal(def)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+		var last int
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM processes WHERE code = $1`, def.Code).Scan(&last); err != nil {
+			return fmt.Errorf("workflow: put: %w", err)
+		}
+		def.Version = last + 1
+		_, err := tx.ExecContext(ctx, `INSERT INTO processes (code, version, department_code, definition, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)`,
+			def.Code, def.Version, def.DepartmentCode, string(doc), db.NewTime(s.now()), actor.Account.ID)
+		if db.IsUniqueViolation(err) {
+			return fmt.Errorf("workflow: put %s: %w", def.Code, db.ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("workflow: put: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &def, nil
+}
+
+// validate checks def against the form of every service that uses it and
+// reports each distinct problem once.
+func (s *Store) validate(ctx context.Context, def *Definition) error {
+	forms, err := s.forms.ProcessForms(ctx, def.Code)
+	if err != nil {
+		return fmt.Errorf("workflow: forms of %s: %w", def.Code, err)
+	}
+	if len(forms) == 0 {
+		forms = []json.RawMessage{nil}
+	}
+	var all fielderr.Errors
+	seen := map[string]bool{}
+	for _, f := range forms {
+		err := def.Validate(ctx, s.dir, f)
+		var inv *fielderr.Invalid
+		if !errors.As(err, &inv) {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		for _, x := range inv.Fields {
+			if k := x.Field + "\x00" + x.Key; !seen[k] {
+				seen[k] = true
+				all.Add(x.Field, x.Key, x.Params...)
+			}
+		}
+	}
+	return all.Err()
+}
+
+// Validate checks def as Put would, without storing it: for previews.
+func (s *Store) Validate(ctx context.Context, def *Definition) error {
+	return s.validate(ctx, def)
+}
+
+func sameDefinition(a, b *Definition) bool {
+	x, y := *a, *b
+	x.Version, y.Version = 0, 0
+	ja, _ := json.Marshal(x)
+	jb, _ := json.Marshal(y)
+	return bytes.Equal(ja, jb)
+}
+
+func scanDefinition(row *sql.Row, what string) (*Definition, error) {
+	var doc string
+	var version int
+	err := row.Scan(&doc, &version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("workflow: process %s: %w", what, db.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("workflow: process %s: %w", what, err)
+	}
+	var d Definition
+	if err := json.Unmarshal([]byte(doc), &d); err != nil {
+		return nil, fmt.Errorf("workflow: process %s: stored definition: %w", what, err)
+	}
+	d.Version = version
+	return &d, nil
+}
+
+// Latest returns the newest version of a process, or db.ErrNotFound.
+func (s *Store) Latest(ctx context.Context, code string) (*Definition, error) {
+	row := s.db.Read().QueryRowContext(ctx, `SELECT definition, version FROM processes WHERE code = $1 ORDER BY version DESC LIMIT 1`, code)
+	return scanDefinition(row, code)
+}
+
+// Version returns one version of a process, or db.ErrNotFound:
+// applications stay on the version they started under.
+func (s *Store) Version(ctx context.Context, code string, version int) (*Definition, error) {
+	row := s.db.Read().QueryRowContext(ctx, `SELECT definition, version FROM processes WHERE code = $1 AND version = $2`, code, version)
+	return scanDefinition(row, fmt.Sprintf("%s v%d", code, version))
+}
+
+// List returns the newest version of every process, by department and
+// code.
+func (s *Store) List(ctx context.Context) ([]*Definition, error) {
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT p.definition, p.version FROM processes p
+		WHERE p.version = (SELECT MAX(q.version) FROM processes q WHERE q.code = p.code)
+		ORDER BY p.department_code, p.code`)
+	if err != nil {
+		return nil, fmt.Errorf("workflow: list: %w", err)
+	}
+	defer rows.Close()
+	var out []*Definition
+	for rows.Next() {
+		var doc string
+		d := &Definition{}
+		if err := rows.Scan(&doc, &d.Version); err != nil {
+			return nil, fmt.Errorf("workflow: list: %w", err)
+		}
+		v := d.Version
+		if err := json.Unmarshal([]byte(doc), d); err != nil {
+			return nil, fmt.Errorf("workflow: list: %w", err)
+		}
+		d.Version = v
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
