@@ -1,0 +1,541 @@
+package application_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tongban/tongban/internal/application"
+	"github.com/tongban/tongban/internal/blob"
+	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/db/dbtest"
+	"github.com/tongban/tongban/internal/fielderr"
+	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/org"
+	"github.com/tongban/tongban/internal/segment"
+	"github.com/tongban/tongban/internal/workflow"
+)
+
+var shanghai = func() *time.Location {
+	l, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return l
+}()
+
+// clock is a settable test clock.
+type clock struct{ t atomic.Int64 }
+
+func (c *clock) now() time.Time { return time.Unix(0, c.t.Load()) }
+func (c *clock) set(s string) {
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, shanghai)
+	if err != nil {
+		panic(err)
+	}
+	c.t.Store(t.UnixNano())
+}
+
+type fixture struct {
+	store   *application.Store
+	db      *db.DB
+	clock   *clock
+	p       map[string]*identity.Principal
+	notices atomic.Int64
+}
+
+var seg = sync.OnceValue(func() *segment.Segmenter {
+	s, err := segment.New()
+	if err != nil {
+		panic(err)
+	}
+	return s
+})
+
+const formSchema = `{"type":"object","required":["name","area"],"properties":{
+ "name":{"type":"string","title":"经营者名称","minLength":2},
+ "area":{"type":"number","title":"经营面积","minimum":1},
+ "note":{"type":"string","title":"备注"}}}`
+
+func setup(t *testing.T, d *db.DB) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &fixture{db: d, clock: &clock{}, p: map[string]*identity.Principal{}}
+	f.clock.set("2026-09-28 09:00") // a Monday before National Day
+	orgs := org.NewStore(d)
+	ids := identity.NewStore(d, f.clock.now)
+	err := d.Tx(ctx, func(tx *db.Tx) error {
+		if err := orgs.PutDivision(ctx, tx, org.Division{Code: "339900", Name: "临江市", Level: "city"}); err != nil {
+			return err
+		}
+		for _, dp := range []org.Department{{Code: "SCJG", Name: "市场监督管理局", DivisionCode: "339900"}, {Code: "XF", Name: "消防救援支队", DivisionCode: "339900"}, {Code: "GA", Name: "公安局", DivisionCode: "339900"}} {
+			if err := orgs.PutDepartment(ctx, tx, dp); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff := []struct {
+		user, dept string
+		roles      []identity.Role
+	}{
+		{"admin", "", []identity.Role{identity.PlatformAdmin}},
+		{"clerk", "SCJG", []identity.Role{identity.Clerk}},
+		{"clerk-two", "SCJG", []identity.Role{identity.Clerk}},
+		{"reviewer", "SCJG", []identity.Role{identity.Reviewer}},
+		{"approver", "SCJG", []identity.Role{identity.Approver}},
+		{"approver-two", "SCJG", []identity.Role{identity.Approver}},
+		{"head", "SCJG", []identity.Role{identity.DeptAdmin}},
+		{"xf", "XF", []identity.Role{identity.Reviewer}},
+		{"ga", "GA", []identity.Role{identity.Clerk}},
+		{"jiancha", "", []identity.Role{identity.Supervisor}},
+	}
+	for _, s := range staff {
+		var grants []identity.RoleGrant
+		for _, r := range s.roles {
+			grants = append(grants, identity.RoleGrant{Role: r, Department: s.dept})
+		}
+		a, err := ids.Seed(ctx, identity.Account{Kind: identity.KindStaff, Username: s.user, Name: s.user, DepartmentCode: s.dept}, "test-password-2026", grants)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.p[s.user], err = ids.Principal(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range []struct{ user, id string }{{"zhang", "110105199003071239"}, {"lisi", "110105198805124561"}} {
+		_ = i
+		a, err := ids.Seed(ctx, identity.Account{Kind: identity.KindPerson, Username: c.user, Name: c.user, IDNumber: c.id, Phone: "13800138000"}, "test-password-2026", []identity.RoleGrant{{Role: identity.Citizen}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.p[c.user], err = ids.Principal(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cat := catalog.NewStore(d, seg(), f.clock.now)
+	procs := workflow.NewStore(d, ids, cat, f.clock.now)
+	admin := f.p["admin"]
+	for _, def := range []workflow.Definition{
+		{Code: "FOOD", Name: "食品经营许可", DepartmentCode: "SCJG", DenyEnds: true, Steps: []workflow.Step{
+			{ID: "accept", Kind: workflow.Accept, Name: "受理", DepartmentCode: "SCJG", Role: identity.Clerk, Days: 1},
+			{ID: "review", Kind: workflow.Review, Name: "审查", DepartmentCode: "SCJG", Role: identity.Reviewer, Days: 3, After: []string{"accept"}},
+			{ID: "fire", Kind: workflow.Review, Name: "消防审查", DepartmentCode: "XF", Role: identity.Reviewer, Days: 3, After: []string{"accept"},
+				When: &workflow.Condition{Field: "area", Op: "gt", Value: 500}},
+			{ID: "decide", Kind: workflow.Decide, Name: "决定", DepartmentCode: "SCJG", Role: identity.Approver, Days: 2, After: []string{"review", "fire"}},
+			{ID: "conclude", Kind: workflow.Conclude, Name: "办结", DepartmentCode: "SCJG", Role: identity.Clerk, Days: 1, After: []string{"decide"}},
+		}},
+		{Code: "SIGN", Name: "会签", DepartmentCode: "SCJG", Steps: []workflow.Step{
+			{ID: "accept", Kind: workflow.Accept, Name: "受理", DepartmentCode: "SCJG", Role: identity.Clerk, Days: 1},
+			{ID: "decide", Kind: workflow.Decide, Name: "集体决定", DepartmentCode: "SCJG", Role: identity.Approver, Days: 2, After: []string{"accept"}, Signers: 2},
+			{ID: "conclude", Kind: workflow.Conclude, Name: "办结", DepartmentCode: "SCJG", Role: identity.Clerk, Days: 1, After: []string{"decide"}},
+		}},
+	} {
+		svc := catalog.Service{Code: "SCJG-" + def.Code, Name: def.Name + "事项", Kind: catalog.Licensing, DepartmentCode: "SCJG",
+			Audience: []catalog.Audience{catalog.Person}, Depth: catalog.FullOnline, Process: def.Code,
+			FormSchema: json.RawMessage(formSchema),
+			Guide: catalog.Guide{Conditions: "依法申请", LegalBasis: []catalog.LegalBasis{{Name: "《中华人民共和国食品安全法》", Article: "第三十五条"}},
+				Materials: []catalog.MaterialRequirement{
+					{Code: "m1", Name: "营业执照", Form: catalog.FormElectronic, Count: 1, Required: true},
+					{Code: "m2", Name: "场所平面图", Form: catalog.FormElectronic, Count: 1, Required: false, Condition: "面积较大时"},
+				},
+				Fees: catalog.Fees{Free: true}, StatutoryDays: 20, PromisedDays: 10, ContactPhone: "0571-86701201"}}
+		if _, err := cat.Create(ctx, admin, svc); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cat.Publish(ctx, admin, svc.Code); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := procs.Put(ctx, admin, def); err != nil {
+			t.Fatalf("process %s: %v", def.Code, err)
+		}
+	}
+	cals := calendar.NewStore(d, f.clock.now)
+	if _, err := cals.Seed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := blob.NewLocal(filepath.Join(t.TempDir(), "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.store = application.NewStore(application.Deps{DB: d, Catalog: cat, Processes: procs, Calendar: cals, Blobs: blobs, Identity: ids, Org: orgs,
+		Location: shanghai, Now: f.clock.now, YellowDays: 1, UploadLimit: 1 << 20,
+		Notices: func(ctx context.Context, tx *db.Tx, n application.Notice) error { f.notices.Add(1); return nil }})
+	return f
+}
+
+var pngFile = append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), bytes.Repeat([]byte{0}, 64)...)
+
+func fieldKeys(t *testing.T, err error) map[string]string {
+	t.Helper()
+	var inv *fielderr.Invalid
+	if !errors.As(err, &inv) {
+		t.Fatalf("want field errors, got %v", err)
+	}
+	m := map[string]string{}
+	for _, f := range inv.Fields {
+		m[f.Field] = f.Key
+	}
+	return m
+}
+
+func (f *fixture) task(t *testing.T, a *application.Application, step string) application.Task {
+	t.Helper()
+	for _, tk := range a.Tasks {
+		if tk.StepID == step && tk.State == application.TaskOpen {
+			return tk
+		}
+	}
+	t.Fatalf("no open task %q; tasks: %+v", step, a.Tasks)
+	return application.Task{}
+}
+
+func (f *fixture) decide(t *testing.T, user string, a *application.Application, step string, d application.Decision) *application.Application {
+	t.Helper()
+	b, err := f.store.Decide(context.Background(), f.p[user], f.task(t, a, step).ID, d)
+	if err != nil {
+		t.Fatalf("%s %s on %s: %v", user, d.Action, step, err)
+	}
+	return b
+}
+
+// filed creates, fills and submits an application for service code with
+// the given area.
+func (f *fixture) filed(t *testing.T, code string, area int) *application.Application {
+	t.Helper()
+	ctx := context.Background()
+	zhang := f.p["zhang"]
+	a, err := f.store.CreateDraft(ctx, zhang, code, application.Applicant{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.AddMaterial(ctx, zhang, a.ID, "m1", "licence.png", bytes.NewReader(pngFile)); err != nil {
+		t.Fatal(err)
+	}
+	form, _ := json.Marshal(map[string]any{"name": "临江味道餐饮", "area": area})
+	a, err = f.store.Submit(ctx, zhang, a.ID, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestJointApprovalWithSupplement(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		zhang := f.p["zhang"]
+
+		// A retried create returns the same draft.
+		a, err := f.store.CreateDraft(ctx, zhang, "SCJG-FOOD", application.Applicant{}, "key-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := f.store.CreateDraft(ctx, zhang, "SCJG-FOOD", application.Applicant{}, "key-1")
+		if err != nil || again.ID != a.ID {
+			t.Fatalf("retried create: %v, %v vs %v", err, again, a.ID)
+		}
+
+		// Submitting an incomplete application names every problem.
+		_, err = f.store.Submit(ctx, zhang, a.ID, json.RawMessage(`{"name":"x","area":"big"}`))
+		keys := fieldKeys(t, err)
+		if keys["form.name"] != "form_field_length" || keys["form.area"] != "form_field_type" || keys["materials.m1"] != "material_missing" {
+			t.Fatalf("submit errors = %v", keys)
+		}
+		// The type is judged by content, not by name.
+		if _, err := f.store.AddMaterial(ctx, zhang, a.ID, "m1", "licence.pdf", strings.NewReader("<html>not a pdf</html>")); fieldKeys(t, err)["file"] != "file_type" {
+			t.Fatalf("html upload: %v", err)
+		}
+		m, err := f.store.AddMaterial(ctx, zhang, a.ID, "m1", "licence.pdf", bytes.NewReader(pngFile))
+		if err != nil || m.ContentType != blob.PNG || len(m.SHA256) != 64 {
+			t.Fatalf("upload: %+v, %v", m, err)
+		}
+		a, err = f.store.Submit(ctx, zhang, a.ID, json.RawMessage(`{"name":"临江味道餐饮","area":600}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.State != application.Submitted || !strings.HasPrefix(a.Number, "SCJG20260928") || len(a.Number) != len("SCJG20260928")+5 {
+			t.Fatalf("submitted: %s %q", a.State, a.Number)
+		}
+		// A double click files it once.
+		b, err := f.store.Submit(ctx, zhang, a.ID, nil)
+		if err != nil || b.Number != a.Number {
+			t.Fatalf("resubmit: %v %q", err, b.Number)
+		}
+		accept := f.task(t, a, "accept")
+		if accept.DueDate != "2026-09-29" {
+			t.Fatalf("accept due %q", accept.DueDate)
+		}
+
+		// Two clerks claim at once: exactly one wins.
+		var wins, losses atomic.Int32
+		var wg sync.WaitGroup
+		for _, u := range []string{"clerk", "clerk-two"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := f.store.Claim(ctx, f.p[u], accept.ID)
+				switch {
+				case err == nil:
+					wins.Add(1)
+				case errors.Is(err, application.ErrNotAssignee):
+					losses.Add(1)
+				default:
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if wins.Load() != 1 || losses.Load() != 1 {
+			t.Fatalf("claims: %d won, %d lost", wins.Load(), losses.Load())
+		}
+		a, _ = f.store.Get(ctx, zhang, a.ID)
+		winner := "clerk"
+		if f.task(t, a, "accept").AssigneeID != f.p["clerk"].Account.ID {
+			winner = "clerk-two"
+		}
+		// A GA clerk cannot even see the task; a reviewer may not take intake.
+		if _, err := f.store.Decide(ctx, f.p["ga"], accept.ID, application.Decision{Action: "accept"}); !errors.Is(err, db.ErrNotFound) {
+			t.Fatalf("GA clerk decided: %v", err)
+		}
+		if _, err := f.store.Decide(ctx, f.p["reviewer"], accept.ID, application.Decision{Action: "accept"}); !errors.Is(err, identity.ErrForbidden) {
+			t.Fatalf("reviewer decided intake: %v", err)
+		}
+		// Another citizen cannot see it at all.
+		if _, err := f.store.Get(ctx, f.p["lisi"], a.ID); !errors.Is(err, db.ErrNotFound) {
+			t.Fatalf("other citizen: %v", err)
+		}
+
+		// Tell-once: the supplement request lists what is wrong, and the
+		// clock stops the day the application came in.
+		f.clock.set("2026-09-28 16:00")
+		a = f.decide(t, winner, a, "accept", application.Decision{Action: "supplement", Items: []application.SupplementItem{
+			{Material: "m1", Reason: "营业执照已过期"}, {Field: "note", Reason: "请说明经营时段"}}})
+		if a.State != application.Supplement || f.task(t, a, "accept").DueDate != "" {
+			t.Fatalf("after supplement request: %s, due %q", a.State, f.task(t, a, "accept").DueDate)
+		}
+		// Staff cannot act while the applicant is asked.
+		if _, err := f.store.Decide(ctx, f.p[winner], f.task(t, a, "accept").ID, application.Decision{Action: "accept"}); fieldKeys(t, err)["action"] != "waiting_for_supplement" {
+			t.Fatalf("accept during supplement: %v", err)
+		}
+		// The answer must include every material asked for, and only the
+		// fields asked about may change.
+		if _, err := f.store.AnswerSupplement(ctx, zhang, a.ID, nil, ""); fieldKeys(t, err)["materials.m1"] != "material_missing" {
+			t.Fatalf("answer without upload: %v", err)
+		}
+		if _, err := f.store.AddMaterial(ctx, zhang, a.ID, "m2", "plan.png", bytes.NewReader(pngFile)); fieldKeys(t, err)["requirement"] != "material_not_requested" {
+			t.Fatalf("unrequested upload: %v", err)
+		}
+		if _, err := f.store.AddMaterial(ctx, zhang, a.ID, "m1", "licence-2026.png", bytes.NewReader(append(pngFile, 1))); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.store.AnswerSupplement(ctx, zhang, a.ID, json.RawMessage(`{"name":"改了名字","area":600,"note":"10:00-22:00"}`), ""); fieldKeys(t, err)["form.name"] != "field_not_requested" {
+			t.Fatalf("answer changing another field: %v", err)
+		}
+		// Answered after the National Day holiday (1–7 October) on Friday
+		// 9 October: the pause (29 Sep – 9 Oct) does not count, so the
+		// one working day of intake still remains: due Saturday 10 October,
+		// a make-up working day.
+		f.clock.set("2026-10-09 15:00")
+		a, err = f.store.AnswerSupplement(ctx, zhang, a.ID, json.RawMessage(`{"name":"临江味道餐饮","area":600,"note":"10:00-22:00"}`), "已更新")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.State != application.Submitted || f.task(t, a, "accept").DueDate != "2026-10-10" {
+			t.Fatalf("after answer: %s due %q", a.State, f.task(t, a, "accept").DueDate)
+		}
+		// A second request needs a reason supervisors can see.
+		if _, err := f.store.Decide(ctx, f.p[winner], f.task(t, a, "accept").ID, application.Decision{Action: "supplement", Items: []application.SupplementItem{{Material: "m2", Reason: "补充平面图"}}}); fieldKeys(t, err)["repeat_reason"] != "supplement_repeat_reason_required" {
+			t.Fatalf("second supplement without reason: %v", err)
+		}
+
+		// Intake accepts; 600 m² brings in the fire-safety review in
+		// parallel with the department's own.
+		f.clock.set("2026-10-12 09:00")
+		a = f.decide(t, winner, a, "accept", application.Decision{Action: "accept"})
+		if a.State != application.Accepted || a.AcceptDate != "2026-10-12" || a.StatutoryDue == "" {
+			t.Fatalf("accepted: %s %q %q", a.State, a.AcceptDate, a.StatutoryDue)
+		}
+		f.task(t, a, "fire")
+		// Review without an opinion is refused, and nothing changes.
+		if _, err := f.store.Decide(ctx, f.p["reviewer"], f.task(t, a, "review").ID, application.Decision{Action: "pass"}); fieldKeys(t, err)["opinion"] != "opinion_required" {
+			t.Fatalf("pass without opinion: %v", err)
+		}
+		a = f.decide(t, "xf", a, "fire", application.Decision{Action: "pass", Opinion: "消防设施符合要求"})
+		for _, tk := range a.Tasks {
+			if tk.StepID == "decide" {
+				t.Fatal("decision opened before both reviews")
+			}
+		}
+		a = f.decide(t, "reviewer", a, "review", application.Decision{Action: "pass", Opinion: "材料齐全"})
+		a = f.decide(t, "approver", a, "decide", application.Decision{Action: "approve", Opinion: "准予许可"})
+		a = f.decide(t, "clerk", a, "conclude", application.Decision{Action: "conclude"})
+		if a.State != application.Concluded || a.Result != application.Approved || a.Letter == nil || a.Letter.Body.Result != application.Approved {
+			t.Fatalf("concluded: %s %s %+v", a.State, a.Result, a.Letter)
+		}
+		// The log has every step, in order, and the applicant was told.
+		var actions []string
+		for _, e := range a.Events {
+			actions = append(actions, e.Action)
+		}
+		got := strings.Join(actions, ",")
+		for _, want := range []string{"created", "submitted", "claimed", "supplement_requested", "supplement_answered", "accept", "pass", "approve", "conclude"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("log lacks %s: %s", want, got)
+			}
+		}
+		if f.notices.Load() == 0 {
+			t.Error("no notices queued")
+		}
+	})
+}
+
+func TestBranchDenyAndWithdraw(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		// 100 m²: no fire review; the step is skipped, and the decision
+		// follows the department's review alone.
+		a := f.filed(t, "SCJG-FOOD", 100)
+		a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "accept"})
+		skipped := false
+		for _, tk := range a.Tasks {
+			if tk.StepID == "fire" {
+				skipped = tk.Outcome == "skipped"
+			}
+		}
+		if !skipped {
+			t.Fatalf("fire review not skipped: %+v", a.Tasks)
+		}
+		// A denial needs its legal basis; with deny_ends it concludes at once.
+		if _, err := f.store.Decide(ctx, f.p["reviewer"], f.task(t, a, "review").ID, application.Decision{Action: "reject", Opinion: "场所不符合"}); err != nil {
+			t.Fatal(err)
+		}
+		a, _ = f.store.Get(ctx, f.p["zhang"], a.ID)
+		f.task(t, a, "conclude")
+		a = f.decide(t, "clerk", a, "conclude", application.Decision{Action: "conclude"})
+		if a.Result != application.Denied || len(a.Letter.Body.Reasons) == 0 {
+			t.Fatalf("denied: %s %+v", a.Result, a.Letter)
+		}
+
+		// Withdrawal before acceptance, and not after.
+		b := f.filed(t, "SCJG-FOOD", 100)
+		if _, err := f.store.Withdraw(ctx, f.p["lisi"], b.ID, ""); !errors.Is(err, db.ErrNotFound) {
+			t.Fatalf("someone else withdrew: %v", err)
+		}
+		b, err := f.store.Withdraw(ctx, f.p["zhang"], b.ID, "不需要了")
+		if err != nil || b.State != application.Withdrawn {
+			t.Fatalf("withdraw: %v %s", err, b.State)
+		}
+		c := f.filed(t, "SCJG-FOOD", 100)
+		c = f.decide(t, "clerk", c, "accept", application.Decision{Action: "accept"})
+		if _, err := f.store.Withdraw(ctx, f.p["zhang"], c.ID, ""); fieldKeys(t, err)["state"] != "withdraw_not_possible" {
+			t.Fatalf("withdraw after acceptance: %v", err)
+		}
+		// Refusal needs a reason and the legal basis.
+		e := f.filed(t, "SCJG-FOOD", 100)
+		if _, err := f.store.Decide(ctx, f.p["clerk"], f.task(t, e, "accept").ID, application.Decision{Action: "refuse"}); len(fieldKeys(t, err)) != 2 {
+			t.Fatalf("refuse without reasons: %v", err)
+		}
+		e = f.decide(t, "clerk", e, "accept", application.Decision{Action: "refuse", Opinion: "不属于本机关职权范围", LegalBasis: "《行政许可法》第三十二条"})
+		if e.State != application.Refused {
+			t.Fatalf("refused: %s", e.State)
+		}
+	})
+}
+
+func TestCountersignReturnAndHandover(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		a := f.filed(t, "SCJG-SIGN", 10)
+		a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "accept"})
+		// Handover needs a colleague with the same role.
+		dec := f.task(t, a, "decide")
+		if _, err := f.store.Handover(ctx, f.p["approver"], dec.ID, f.p["reviewer"].Account.ID, "出差"); fieldKeys(t, err)["to"] != "handover_target_invalid" {
+			t.Fatalf("handover to a reviewer: %v", err)
+		}
+		// Return to intake with a reason, then accept again.
+		a, err := f.store.Return(ctx, f.p["approver"], dec.ID, "accept", "受理材料需重新核对")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "accept"})
+		// Two approvers must both sign; the first signature leaves it open.
+		a = f.decide(t, "approver", a, "decide", application.Decision{Action: "approve", Opinion: "同意"})
+		if _, err := f.store.Decide(ctx, f.p["approver"], f.task(t, a, "decide").ID, application.Decision{Action: "approve", Opinion: "同意"}); fieldKeys(t, err)["task"] != "already_signed" {
+			t.Fatalf("signing twice: %v", err)
+		}
+		a = f.decide(t, "approver-two", a, "decide", application.Decision{Action: "approve", Opinion: "同意"})
+		f.task(t, a, "conclude")
+	})
+}
+
+func TestWarningsFireOnceAcrossNodes(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		var apps []*application.Application
+		for range 5 {
+			apps = append(apps, f.filed(t, "SCJG-FOOD", 100))
+		}
+		// Intake is due Tuesday 29 September: yellow on the 29th (one
+		// working day left means the due day itself), red on the 30th.
+		f.clock.set("2026-09-29 08:00")
+		st, err := f.store.ScanWarnings(ctx)
+		if err != nil || st.Yellow != 5 || st.Red != 0 {
+			t.Fatalf("yellow scan: %+v %v", st, err)
+		}
+		f.clock.set("2026-09-30 08:00")
+		// Two nodes scan at once: each task turns red exactly once.
+		var wg sync.WaitGroup
+		var red atomic.Int32
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				st, err := f.store.ScanWarnings(ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				red.Add(int32(st.Red))
+			}()
+		}
+		wg.Wait()
+		if red.Load() != 5 {
+			t.Fatalf("red marks: %d", red.Load())
+		}
+		var logged int
+		d.Read().QueryRow(`SELECT COUNT(*) FROM application_events WHERE action = 'warning_red'`).Scan(&logged)
+		if logged != 5 {
+			t.Fatalf("red events: %d", logged)
+		}
+		a, _ := f.store.Get(ctx, f.p["zhang"], apps[0].ID)
+		if f.task(t, a, "accept").Warning != application.Red {
+			t.Fatalf("warning %q", f.task(t, a, "accept").Warning)
+		}
+		// Reminders repeat a day later while nobody acts.
+		f.clock.set("2026-10-01 09:00")
+		st, err = f.store.ScanWarnings(ctx)
+		if err != nil || st.Reminded != 5 {
+			t.Fatalf("reminders: %+v %v", st, err)
+		}
+		// The queue puts them first, red.
+		q, err := f.store.Queue(ctx, f.p["clerk"], application.QueueFilter{})
+		if err != nil || len(q) != 5 || q[0].Warning != application.Red {
+			t.Fatalf("queue: %d %v", len(q), err)
+		}
+	})
+}

@@ -1,0 +1,163 @@
+package application
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+
+	"github.com/tongban/tongban/internal/fielderr"
+)
+
+// maxFormBytes caps the JSON of one application form.
+const maxFormBytes = 64 << 10
+
+// parseForm checks raw is a JSON object of reasonable size and returns it
+// compacted with its decoded value.
+func parseForm(raw json.RawMessage) (json.RawMessage, map[string]any, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		raw = json.RawMessage("{}")
+	}
+	if len(raw) > maxFormBytes {
+		return nil, nil, fielderr.New("form", "form_too_large")
+	}
+	var m map[string]any
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if err := d.Decode(&m); err != nil || m == nil {
+		return nil, nil, fielderr.New("form", "form_not_object")
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return nil, nil, fielderr.New("form", "form_not_object")
+	}
+	return buf.Bytes(), m, nil
+}
+
+// formValues decodes a stored form for condition evaluation.
+func formValues(raw json.RawMessage) map[string]any {
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+// validateForm checks the form against the service's JSON Schema and
+// returns field-level errors keyed by the top-level property that failed,
+// as "form.<property>".
+func validateForm(schema, raw json.RawMessage) error {
+	if len(schema) == 0 {
+		return nil
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
+	if err != nil {
+		return fmt.Errorf("application: service form schema: %w", err)
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	if err := c.AddResource("form.json", doc); err != nil {
+		return fmt.Errorf("application: service form schema: %w", err)
+	}
+	sch, err := c.Compile("form.json")
+	if err != nil {
+		return fmt.Errorf("application: service form schema: %w", err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return fielderr.New("form", "form_not_object")
+	}
+	err = sch.Validate(inst)
+	if err == nil {
+		return nil
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return fmt.Errorf("application: validate form: %w", err)
+	}
+	var fe fielderr.Errors
+	collectFormErrors(&fe, ve)
+	if fe.Err() == nil {
+		fe.Add("form", "form_invalid")
+	}
+	return fe.Err()
+}
+
+// collectFormErrors walks the validation error tree down to its leaves and
+// reports each failing top-level property once.
+func collectFormErrors(fe *fielderr.Errors, ve *jsonschema.ValidationError) {
+	if len(ve.Causes) > 0 {
+		for _, c := range ve.Causes {
+			collectFormErrors(fe, c)
+		}
+		return
+	}
+	loc := ve.InstanceLocation
+	if r, ok := ve.ErrorKind.(*kind.Required); ok {
+		// A required property is missing: at the top level it names the
+		// field; deeper down the field is the top-level one that holds it.
+		if len(loc) == 0 {
+			for _, name := range r.Missing {
+				if !fe.Has("form." + name) {
+					fe.Add("form."+name, "form_field_required")
+				}
+			}
+			return
+		}
+	}
+	if len(loc) == 0 {
+		if !fe.Has("form") {
+			fe.Add("form", formErrorKey(ve))
+		}
+		return
+	}
+	name := "form." + loc[0]
+	if !fe.Has(name) {
+		fe.Add(name, formErrorKey(ve))
+	}
+}
+
+// formErrorKey maps a schema failure to a message key.
+func formErrorKey(ve *jsonschema.ValidationError) string {
+	kp := ve.ErrorKind.KeywordPath()
+	if len(kp) == 0 {
+		return "form_field_invalid"
+	}
+	switch kp[len(kp)-1] {
+	case "type":
+		return "form_field_type"
+	case "minLength", "maxLength":
+		return "form_field_length"
+	case "pattern", "format":
+		return "form_field_format"
+	case "enum", "const":
+		return "form_field_choice"
+	case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum":
+		return "form_field_range"
+	case "required":
+		return "form_field_required"
+	case "minItems", "maxItems":
+		return "form_field_items"
+	}
+	return "form_field_invalid"
+}
+
+// fieldTitle returns a property's title from the schema, for messages.
+func fieldTitle(schema json.RawMessage, name string) string {
+	var s struct {
+		Properties map[string]struct {
+			Title string `json:"title"`
+		} `json:"properties"`
+	}
+	if json.Unmarshal(schema, &s) == nil {
+		if p, ok := s.Properties[name]; ok && strings.TrimSpace(p.Title) != "" {
+			return p.Title
+		}
+	}
+	return name
+}

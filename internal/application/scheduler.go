@@ -1,0 +1,179 @@
+package application
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/identity"
+)
+
+// ScanStats counts what one warning scan did.
+type ScanStats struct {
+	Yellow   int // tasks newly marked yellow
+	Red      int // tasks newly marked red
+	Reminded int // warnings repeated because nobody acted
+}
+
+// scanBatch is how many tasks one scan transaction handles.
+const scanBatch = 500
+
+// ScanWarnings marks open tasks yellow when their deadline is near and red
+// when it has passed, and reminds again every renotify interval while
+// nobody acts. Yellow goes to the assignee (or, unclaimed, the role's
+// holders); red also to the department's admins and to supervisors.
+//
+// Every mark is a conditional update in the same transaction as its
+// notices, so a task is marked, and its people told, exactly once even if
+// two nodes scan at the same moment; the scheduler's lease normally makes
+// sure only one does.
+func (s *Store) ScanWarnings(ctx context.Context) (ScanStats, error) {
+	var st ScanStats
+	today := s.today().String()
+	now := s.now()
+	// Red first, so a task that jumped past its deadline is not told
+	// "yellow" and "red" at once.
+	n, err := s.scan(ctx, `SELECT id FROM tasks WHERE state = 'open' AND due_date < $1 AND warning <> 'red' ORDER BY due_date LIMIT `+fmt.Sprint(scanBatch), today,
+		func(tx *db.Tx, t *Task) (bool, error) { return s.mark(ctx, tx, t, Red, now) })
+	st.Red += n
+	if err != nil {
+		return st, err
+	}
+	n, err = s.scan(ctx, `SELECT id FROM tasks WHERE state = 'open' AND yellow_date <= $1 AND warning = '' ORDER BY yellow_date LIMIT `+fmt.Sprint(scanBatch), today,
+		func(tx *db.Tx, t *Task) (bool, error) { return s.mark(ctx, tx, t, Yellow, now) })
+	st.Yellow += n
+	if err != nil {
+		return st, err
+	}
+	n, err = s.scan(ctx, `SELECT id FROM tasks WHERE state = 'open' AND notify_after <= $1 AND warning <> '' ORDER BY notify_after LIMIT `+fmt.Sprint(scanBatch), db.NewTime(now),
+		func(tx *db.Tx, t *Task) (bool, error) { return s.remind(ctx, tx, t, now) })
+	st.Reminded += n
+	return st, err
+}
+
+// scan runs fn on the tasks the query finds, a batch per transaction,
+// until a batch changes nothing.
+func (s *Store) scan(ctx context.Context, q string, arg any, fn func(*db.Tx, *Task) (bool, error)) (int, error) {
+	total := 0
+	for {
+		rows, err := s.db.Read().QueryContext(ctx, q, arg)
+		if err != nil {
+			return total, fmt.Errorf("application: scan: %w", err)
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return total, err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return total, err
+		}
+		if len(ids) == 0 {
+			return total, nil
+		}
+		changed := 0
+		err = s.db.Tx(ctx, func(tx *db.Tx) error {
+			for _, id := range ids {
+				t, err := s.loadTask(ctx, tx, id)
+				if err != nil {
+					return err
+				}
+				ok, err := fn(tx, t)
+				if err != nil {
+					return err
+				}
+				if ok {
+					changed++
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += changed
+		if changed == 0 || len(ids) < scanBatch {
+			return total, nil
+		}
+	}
+}
+
+func (s *Store) mark(ctx context.Context, tx *db.Tx, t *Task, w Warning, now time.Time) (bool, error) {
+	cond := "warning = ''"
+	if w == Red {
+		cond = "warning <> 'red'"
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE tasks SET warning = $1, notify_after = $2 WHERE id = $3 AND state = 'open' AND `+cond,
+		string(w), db.NewTime(now.Add(s.renotify)), t.ID)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil // another node got there first
+	}
+	if err := s.event(ctx, tx, t.ApplicationID, nil, "", t.DepartmentCode, "warning_"+string(w), "", "", t.StepID, t.ID, "", map[string]any{"due_date": t.DueDate}); err != nil {
+		return false, err
+	}
+	return true, s.warn(ctx, tx, t, w)
+}
+
+func (s *Store) remind(ctx context.Context, tx *db.Tx, t *Task, now time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE tasks SET notify_after = $1 WHERE id = $2 AND state = 'open' AND notify_after <= $3`,
+		db.NewTime(now.Add(s.renotify)), t.ID, db.NewTime(now))
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	return true, s.warn(ctx, tx, t, t.Warning)
+}
+
+// warn queues the warning notices of a task.
+func (s *Store) warn(ctx context.Context, tx *db.Tx, t *Task, w Warning) error {
+	var number, service string
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(number, ''), service_name FROM applications WHERE id = $1`, t.ApplicationID).Scan(&number, &service); err != nil {
+		return err
+	}
+	to := map[string]bool{}
+	if t.AssigneeID != "" {
+		to[t.AssigneeID] = true
+	} else {
+		ids, err := roleHolders(ctx, tx, t.DepartmentCode, t.Role)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			to[id] = true
+		}
+	}
+	if w == Red {
+		ids, err := roleHolders(ctx, tx, t.DepartmentCode, string(identity.DeptAdmin))
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			to[id] = true
+		}
+		ids, err = roleHolders(ctx, tx, "", string(identity.Supervisor))
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			to[id] = true
+		}
+	}
+	for id := range to {
+		if err := s.notices(ctx, tx, Notice{AccountID: id, Kind: "task_" + string(w), Link: "/staff/tasks/" + t.ID,
+			Params: map[string]string{"number": number, "service": service, "due": t.DueDate}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

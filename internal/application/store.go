@@ -1,0 +1,539 @@
+package application
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tongban/tongban/internal/blob"
+	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/fielderr"
+	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/org"
+	"github.com/tongban/tongban/internal/workflow"
+)
+
+// Store runs applications.
+type Store struct {
+	db        *db.DB
+	catalog   *catalog.Store
+	processes *workflow.Store
+	calendar  *calendar.Store
+	blobs     blob.Store
+	identity  *identity.Store
+	org       *org.Store
+	notices   Notifier
+	loc       *time.Location
+	now       func() time.Time
+	// yellowDays is how many working days before the deadline a task turns
+	// yellow.
+	yellowDays int
+	// uploadLimit caps one uploaded file, in bytes.
+	uploadLimit int64
+	// renotify is how long after a warning the scheduler reminds again
+	// while nobody acts.
+	renotify time.Duration
+	// defs caches pinned process versions.
+	defs sync.Map
+}
+
+// Deps are what a Store needs.
+type Deps struct {
+	DB        *db.DB
+	Catalog   *catalog.Store
+	Processes *workflow.Store
+	Calendar  *calendar.Store
+	Blobs     blob.Store
+	Identity  *identity.Store
+	Org       *org.Store
+	Notices   Notifier
+	Location  *time.Location
+	Now       func() time.Time
+	// YellowDays defaults to 1 working day.
+	YellowDays int
+	// UploadLimit defaults to 20 MiB.
+	UploadLimit int64
+	// Renotify defaults to 24 hours.
+	Renotify time.Duration
+}
+
+// NewStore returns a Store.
+func NewStore(d Deps) *Store {
+	s := &Store{db: d.DB, catalog: d.Catalog, processes: d.Processes, calendar: d.Calendar, blobs: d.Blobs,
+		identity: d.Identity, org: d.Org, notices: d.Notices, loc: d.Location, now: d.Now,
+		yellowDays: d.YellowDays, uploadLimit: d.UploadLimit, renotify: d.Renotify}
+	if s.loc == nil {
+		s.loc = time.UTC
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.yellowDays <= 0 {
+		s.yellowDays = 1
+	}
+	if s.uploadLimit <= 0 {
+		s.uploadLimit = 20 << 20
+	}
+	if s.renotify <= 0 {
+		s.renotify = 24 * time.Hour
+	}
+	if s.notices == nil {
+		s.notices = func(context.Context, *db.Tx, Notice) error { return nil }
+	}
+	return s
+}
+
+// UploadLimit is the largest file an applicant may upload, in bytes.
+func (s *Store) UploadLimit() int64 { return s.uploadLimit }
+
+// Notice is a message to one account caused by a state change. It is
+// queued in the same transaction as the change.
+type Notice struct {
+	AccountID string
+	// Kind names the message (application_submitted, task_assigned …);
+	// Params fill it in.
+	Kind   string
+	Params map[string]string
+	// Link is the path of the page the notice is about. It never carries
+	// personal data.
+	Link string
+}
+
+// Notifier queues a notice within tx.
+type Notifier func(ctx context.Context, tx *db.Tx, n Notice) error
+
+// ErrStale is returned when an action loses a race: someone else acted on
+// the task or application first.
+var ErrStale = fmt.Errorf("application: changed by someone else: %w", db.ErrConflict)
+
+// ErrState is returned when an action does not fit the application's or
+// task's current state.
+var ErrState = errors.New("application: not possible in the current state")
+
+func newID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (s *Store) today() calendar.Date { return calendar.DateIn(s.now(), s.loc) }
+
+// Applicant is who applies: a person for themselves, or for an organization
+// they are an agent of.
+type Applicant struct {
+	OrganizationID string
+}
+
+// CreateDraft starts a draft application for the published service code.
+// idempotencyKey, when not empty, makes a retried request return the draft
+// the first request made.
+func (s *Store) CreateDraft(ctx context.Context, p *identity.Principal, code string, who Applicant, idempotencyKey string) (*Application, error) {
+	if p.Anonymous() || p.IsStaff() {
+		return nil, identity.ErrForbidden
+	}
+	if len(idempotencyKey) > 100 {
+		return nil, fielderr.New("idempotency_key", "idempotency_key_too_long")
+	}
+	if idempotencyKey != "" {
+		if a, err := s.byIdempotencyKey(ctx, p.Account.ID, idempotencyKey); err == nil {
+			return a, nil
+		} else if !errors.Is(err, db.ErrNotFound) {
+			return nil, err
+		}
+	}
+	svc, err := s.catalog.Published(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	name := p.Account.Name
+	var orgID sql.NullString
+	if who.OrganizationID != "" {
+		if !svc.HasAudience(catalog.Organization) {
+			return nil, fielderr.New("organization_id", "service_not_for_organizations")
+		}
+		ok, err := s.identity.IsAgent(ctx, who.OrganizationID, p.Account.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fielderr.New("organization_id", "not_agent_of_organization")
+		}
+		orgs, err := s.identity.Organizations(ctx, p.Account.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range orgs {
+			if o.ID == who.OrganizationID {
+				name = o.Name
+			}
+		}
+		orgID = sql.NullString{String: who.OrganizationID, Valid: true}
+	} else if !svc.HasAudience(catalog.Person) {
+		return nil, fielderr.New("organization_id", "service_for_organizations_only")
+	}
+	a := &Application{
+		ID: newID(), ServiceCode: svc.Code, ServiceVersion: svc.Version, ServiceName: svc.Name,
+		DepartmentCode: svc.DepartmentCode, ApplicantID: p.Account.ID, OrganizationID: who.OrganizationID,
+		ApplicantName: name, State: Draft, Form: json.RawMessage("{}"),
+		StatutoryDays: svc.Guide.StatutoryDays, PromisedDays: svc.Guide.PromisedDays, Revision: 1,
+	}
+	now := s.now()
+	a.CreatedAt, a.UpdatedAt = now, now
+	var key sql.NullString
+	if idempotencyKey != "" {
+		key = sql.NullString{String: idempotencyKey, Valid: true}
+	}
+	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO applications (id, service_code, service_version, service_name, department_code, applicant_id, organization_id, applicant_name, state, form, idempotency_key, statutory_days, promised_days, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'draft', '{}', $9, $10, $11, $12, $12)`,
+			a.ID, a.ServiceCode, a.ServiceVersion, a.ServiceName, a.DepartmentCode, a.ApplicantID, orgID, a.ApplicantName, key, a.StatutoryDays, a.PromisedDays, db.NewTime(now))
+		if err != nil {
+			return err
+		}
+		return s.event(ctx, tx, a.ID, p, string(applicantRole(a)), "", "created", "", string(Draft), "", "", "", nil)
+	})
+	if db.IsUniqueViolation(err) && idempotencyKey != "" {
+		// A concurrent retry won the race; answer with its draft.
+		return s.byIdempotencyKey(ctx, p.Account.ID, idempotencyKey)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("application: create draft: %w", err)
+	}
+	return a, nil
+}
+
+func applicantRole(a *Application) identity.Role {
+	if a.OrganizationID != "" {
+		return identity.OrgAgent
+	}
+	return identity.Citizen
+}
+
+func (s *Store) byIdempotencyKey(ctx context.Context, accountID, key string) (*Application, error) {
+	var id string
+	err := s.db.Read().QueryRowContext(ctx, `SELECT id FROM applications WHERE applicant_id = $1 AND idempotency_key = $2`, accountID, key).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, db.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.load(ctx, s.db.Read(), id)
+}
+
+// SaveDraft stores the form of a draft as typed. Drafts are not validated
+// against the schema (people fill forms in several sittings); submission
+// is. revision must be the draft's current revision, so two tabs cannot
+// silently overwrite each other.
+func (s *Store) SaveDraft(ctx context.Context, p *identity.Principal, id string, form json.RawMessage, revision int) (*Application, error) {
+	raw, _, err := parseForm(form)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+		a, err := s.load(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !s.isApplicant(ctx, p, a) {
+			return db.ErrNotFound
+		}
+		if a.State != Draft {
+			return ErrState
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE applications SET form = $1, updated_at = $2, revision = revision + 1 WHERE id = $3 AND state = 'draft' AND revision = $4`,
+			string(raw), db.NewTime(s.now()), id, revision)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrStale
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, p, id)
+}
+
+// Discard deletes a draft and its uploads' records.
+func (s *Store) Discard(ctx context.Context, p *identity.Principal, id string) error {
+	return s.db.Tx(ctx, func(tx *db.Tx) error {
+		a, err := s.load(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !s.isApplicant(ctx, p, a) {
+			return db.ErrNotFound
+		}
+		if a.State != Draft {
+			return ErrState
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM applications WHERE id = $1 AND state = 'draft'`, id)
+		return err
+	})
+}
+
+// AddMaterial stores an uploaded file against the requirement code of the
+// application's service. Allowed while a draft, and while a supplement
+// request that asks for this material is open.
+func (s *Store) AddMaterial(ctx context.Context, p *identity.Principal, id, requirement, fileName string, r io.Reader) (*Material, error) {
+	a, err := s.Get(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if !s.isApplicant(ctx, p, a) {
+		return nil, db.ErrNotFound
+	}
+	svc, err := s.catalog.Version(ctx, a.ServiceCode, a.ServiceVersion)
+	if err != nil {
+		return nil, err
+	}
+	if !hasRequirement(svc, requirement) {
+		return nil, fielderr.New("requirement", "material_unknown")
+	}
+	var supplementID string
+	switch a.State {
+	case Draft:
+	case Supplement:
+		req := a.OpenSupplement()
+		if req == nil || !req.asks(requirement) {
+			return nil, fielderr.New("requirement", "material_not_requested")
+		}
+		supplementID = req.ID
+	default:
+		return nil, ErrState
+	}
+	fileName = cleanFileName(fileName)
+	if fileName == "" {
+		return nil, fielderr.New("file", "file_required")
+	}
+	obj, err := s.blobs.Put(ctx, r, s.uploadLimit, blob.MaterialTypes)
+	switch {
+	case errors.Is(err, blob.ErrTooLarge):
+		return nil, fielderr.New("file", "file_too_large", s.uploadLimit>>20)
+	case errors.Is(err, blob.ErrType):
+		return nil, fielderr.New("file", "file_type")
+	case err != nil:
+		return nil, err
+	}
+	m := &Material{ID: newID(), RequirementCode: requirement, FileName: fileName, ContentType: obj.ContentType,
+		Size: obj.Size, SHA256: obj.SHA256, SupplementID: supplementID, UploadedAt: s.now(), blobKey: obj.Key}
+	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+		// The state may have moved on while the file streamed in.
+		var state string
+		var supp sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT state, (SELECT id FROM supplement_requests WHERE application_id = $1 AND answered_at IS NULL) FROM applications WHERE id = $1`, id).Scan(&state, &supp)
+		if err != nil {
+			return err
+		}
+		if State(state) != a.State || supp.String != supplementID {
+			return ErrStale
+		}
+		var sid sql.NullString
+		if supplementID != "" {
+			sid = sql.NullString{String: supplementID, Valid: true}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO application_materials (id, application_id, requirement_code, file_name, content_type, size, sha256, blob_key, supplement_id, uploaded_by, uploaded_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			m.ID, id, requirement, fileName, m.ContentType, m.Size, m.SHA256, m.blobKey, sid, p.Account.ID, db.NewTime(m.UploadedAt))
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE applications SET updated_at = $1 WHERE id = $2`, db.NewTime(m.UploadedAt), id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// RemoveMaterial deletes an upload from a draft, or from the answer to an
+// open supplement request before it is sent.
+func (s *Store) RemoveMaterial(ctx context.Context, p *identity.Principal, id, materialID string) error {
+	return s.db.Tx(ctx, func(tx *db.Tx) error {
+		a, err := s.load(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !s.isApplicant(ctx, p, a) {
+			return db.ErrNotFound
+		}
+		var q string
+		switch a.State {
+		case Draft:
+			q = `DELETE FROM application_materials WHERE id = $1 AND application_id = $2`
+		case Supplement:
+			q = `DELETE FROM application_materials WHERE id = $1 AND application_id = $2 AND supplement_id IN (SELECT id FROM supplement_requests WHERE application_id = $2 AND answered_at IS NULL)`
+		default:
+			return ErrState
+		}
+		res, err := tx.ExecContext(ctx, q, materialID, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return db.ErrNotFound
+		}
+		return nil
+	})
+}
+
+// OpenMaterial returns an uploaded file's content for someone allowed to
+// see the application.
+func (s *Store) OpenMaterial(ctx context.Context, p *identity.Principal, id, materialID string) (*Material, io.ReadCloser, error) {
+	a, err := s.Get(ctx, p, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, m := range a.Materials {
+		if m.ID == materialID {
+			var key string
+			if err := s.db.Read().QueryRowContext(ctx, `SELECT blob_key FROM application_materials WHERE id = $1`, materialID).Scan(&key); err != nil {
+				return nil, nil, err
+			}
+			rc, err := s.blobs.Open(ctx, key)
+			if err != nil {
+				return nil, nil, err
+			}
+			return &m, rc, nil
+		}
+	}
+	return nil, nil, db.ErrNotFound
+}
+
+func hasRequirement(svc *catalog.Service, code string) bool {
+	for _, m := range svc.Guide.Materials {
+		if m.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *SupplementRequest) asks(material string) bool {
+	for _, it := range r.Items {
+		if it.Material == material {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *SupplementRequest) asksField(field string) bool {
+	for _, it := range r.Items {
+		if it.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// cleanFileName keeps the base name of what the browser sent, without
+// paths or control characters, at most 120 characters.
+func cleanFileName(name string) string {
+	name = strings.ReplaceAll(name, "\\", "/")
+	if i := strings.LastIndex(name, "/"); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(name))
+	if utf8.RuneCountInString(name) > 120 {
+		name = string([]rune(name)[:120])
+	}
+	return name
+}
+
+// isApplicant reports whether p filed a (or is an agent of the
+// organization that did).
+func (s *Store) isApplicant(ctx context.Context, p *identity.Principal, a *Application) bool {
+	if p.Anonymous() {
+		return false
+	}
+	if a.ApplicantID == p.Account.ID {
+		return true
+	}
+	if a.OrganizationID != "" {
+		ok, err := s.identity.IsAgent(ctx, a.OrganizationID, p.Account.ID)
+		return err == nil && ok
+	}
+	return false
+}
+
+// canSee reports whether p may read a: its applicant, staff of a department
+// that holds or held one of its tasks (or owns its service), supervisors.
+func (s *Store) canSee(ctx context.Context, p *identity.Principal, a *Application) bool {
+	if s.isApplicant(ctx, p, a) {
+		return a.State != Draft || a.ApplicantID == p.Account.ID
+	}
+	if a.State == Draft {
+		return false
+	}
+	if p.Can(identity.PermSupervise) {
+		return true
+	}
+	if p.CanIn(identity.PermStaffDesk, a.DepartmentCode) {
+		return true
+	}
+	for _, t := range a.Tasks {
+		if p.CanIn(identity.PermStaffDesk, t.DepartmentCode) {
+			return true
+		}
+	}
+	return false
+}
+
+// Get returns an application with its materials, tasks, supplements, log
+// and letter, if p may see it; otherwise db.ErrNotFound.
+func (s *Store) Get(ctx context.Context, p *identity.Principal, id string) (*Application, error) {
+	a, err := s.load(ctx, s.db.Read(), id)
+	if err != nil {
+		return nil, err
+	}
+	if !s.canSee(ctx, p, a) {
+		return nil, fmt.Errorf("application %s: %w", id, db.ErrNotFound)
+	}
+	return a, nil
+}
+
+// Mine lists the applications p filed or may act on as an organization's
+// agent, newest first.
+func (s *Store) Mine(ctx context.Context, p *identity.Principal) ([]*Application, error) {
+	if p.Anonymous() {
+		return nil, identity.ErrForbidden
+	}
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+appColumns+` FROM applications
+		WHERE applicant_id = $1
+		   OR (state <> 'draft' AND organization_id IN (SELECT organization_id FROM organization_agents WHERE account_id = $1))
+		ORDER BY created_at DESC LIMIT 200`, p.Account.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Application
+	for rows.Next() {
+		a, err := scanApp(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,410 @@
+package application
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/fielderr"
+	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/workflow"
+)
+
+// process returns the definition a service follows: its named process at
+// the given version (0: the latest), or, for a service whose department has
+// not defined one yet, the standard four steps in its own department.
+func (s *Store) process(ctx context.Context, svc *catalog.Service, code string, version int) (*workflow.Definition, error) {
+	if code == "" {
+		return DefaultProcess(svc), nil
+	}
+	var def *workflow.Definition
+	var err error
+	if version > 0 {
+		def, err = s.processes.Version(ctx, code, version)
+	} else {
+		def, err = s.processes.Latest(ctx, code)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("application: process %s: %w", code, err)
+	}
+	return def, nil
+}
+
+// DefaultProcess is the standard process of a service without its own:
+// intake, review, decision and conclusion in the service's department, the
+// review taking what the promised limit leaves.
+func DefaultProcess(svc *catalog.Service) *workflow.Definition {
+	review := svc.Guide.PromisedDays - 3
+	if review < 1 {
+		review = 1
+	}
+	d := svc.DepartmentCode
+	return &workflow.Definition{
+		Name: svc.Name, DepartmentCode: d,
+		Steps: []workflow.Step{
+			{ID: "accept", Kind: workflow.Accept, Name: "受理", NameEn: "Intake", DepartmentCode: d, Role: identity.Clerk, Days: 1},
+			{ID: "review", Kind: workflow.Review, Name: "审查", NameEn: "Review", DepartmentCode: d, Role: identity.Reviewer, Days: review, After: []string{"accept"}},
+			{ID: "decide", Kind: workflow.Decide, Name: "决定", NameEn: "Decision", DepartmentCode: d, Role: identity.Approver, Days: 1, After: []string{"review"}},
+			{ID: "conclude", Kind: workflow.Conclude, Name: "办结", NameEn: "Conclusion", DepartmentCode: d, Role: identity.Clerk, Days: 1, After: []string{"decide"}},
+		},
+	}
+}
+
+// Submit files a draft. form, when not nil, replaces the saved form first.
+// The form is validated against the service's current published version,
+// which the application then keeps; every required material must be
+// uploaded. Submitting an application that is already submitted returns it
+// unchanged, so a double click or a retried request files it once.
+func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, form json.RawMessage) (*Application, error) {
+	a, err := s.Get(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if !s.isApplicant(ctx, p, a) {
+		return nil, db.ErrNotFound
+	}
+	if a.State != Draft {
+		if a.Number != "" {
+			return a, nil // already filed: the retry gets the same answer
+		}
+		return nil, ErrState
+	}
+	raw := a.Form
+	if form != nil {
+		if raw, _, err = parseForm(form); err != nil {
+			return nil, err
+		}
+	}
+	svc, err := s.catalog.Published(ctx, a.ServiceCode)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, fielderr.New("service", "service_not_available")
+	}
+	if err != nil {
+		return nil, err
+	}
+	var fe fielderr.Errors
+	if err := validateForm(svc.FormSchema, raw); err != nil {
+		if !fe.Merge("", err) {
+			return nil, err
+		}
+	}
+	have := map[string]bool{}
+	for _, m := range a.Materials {
+		have[m.RequirementCode] = true
+	}
+	for _, m := range svc.Guide.Materials {
+		if m.Required && !have[m.Code] {
+			fe.Add("materials."+m.Code, "material_missing")
+		}
+	}
+	if err := fe.Err(); err != nil {
+		// Keep what was typed even though it cannot be filed yet.
+		if form != nil {
+			s.db.Write().ExecContext(ctx, `UPDATE applications SET form = $1, updated_at = $2 WHERE id = $3 AND state = 'draft'`, string(raw), db.NewTime(s.now()), id)
+		}
+		return nil, err
+	}
+	def, err := s.process(ctx, svc, svc.Process, 0)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := s.calendar.Calendar(ctx)
+	if err != nil {
+		return nil, err
+	}
+	today := s.today()
+	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+		number, err := nextNumber(ctx, tx, a.DepartmentCode, today)
+		if err != nil {
+			return err
+		}
+		now := db.NewTime(s.now())
+		res, err := tx.ExecContext(ctx, `UPDATE applications SET state = 'submitted', number = $1, service_version = $2, service_name = $3,
+			process_code = $4, process_version = $5, form = $6, statutory_days = $7, promised_days = $8,
+			submitted_at = $9, updated_at = $9, revision = revision + 1
+			WHERE id = $10 AND state = 'draft'`,
+			number, svc.Version, svc.Name, def.Code, def.Version, string(raw), svc.Guide.StatutoryDays, svc.Guide.PromisedDays, now, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrStale
+		}
+		a.Number = number
+		if err := s.event(ctx, tx, id, p, string(applicantRole(a)), "", "submitted", string(Draft), string(Submitted), "", "", "", map[string]any{"service_version": svc.Version, "number": number}); err != nil {
+			return err
+		}
+		if _, err := s.openTask(ctx, tx, a, def, def.First(), cal, today); err != nil {
+			return err
+		}
+		return s.notices(ctx, tx, Notice{AccountID: a.ApplicantID, Kind: "application_submitted", Link: "/applications/" + id,
+			Params: map[string]string{"number": number, "service": svc.Name}})
+	})
+	if errors.Is(err, ErrStale) {
+		// A concurrent submit of the same draft won; answer as it did.
+		if b, gerr := s.Get(ctx, p, id); gerr == nil && b.Number != "" {
+			return b, nil
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("application: submit: %w", err)
+	}
+	return s.Get(ctx, p, id)
+}
+
+// nextNumber allocates a tracking number: the department code, the date
+// and a five-digit daily sequence, e.g. SCJG2026112900042.
+func nextNumber(ctx context.Context, tx *db.Tx, dept string, today calendar.Date) (string, error) {
+	prefix := dept + strings.ReplaceAll(today.String(), "-", "")
+	n, err := nextSequence(ctx, tx, prefix)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s%05d", prefix, n), nil
+}
+
+func nextSequence(ctx context.Context, tx *db.Tx, prefix string) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `INSERT INTO number_sequences (prefix, last) VALUES ($1, 1)
+		ON CONFLICT (prefix) DO UPDATE SET last = number_sequences.last + 1 RETURNING last`, prefix).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("application: number sequence: %w", err)
+	}
+	return n, nil
+}
+
+// openTask opens the task of a step, with its deadline, and tells the
+// people who can take it.
+func (s *Store) openTask(ctx context.Context, tx *db.Tx, a *Application, def *workflow.Definition, st workflow.Step, cal *calendar.Calendar, today calendar.Date) (*Task, error) {
+	t := &Task{ID: newID(), ApplicationID: a.ID, StepID: st.ID, StepName: st.Name, Kind: st.Kind, DepartmentCode: st.DepartmentCode,
+		Role: string(st.Role), State: TaskOpen, Signers: max(st.Signers, 1), Days: st.Days, OpenedAt: s.now(), OpenedDate: today.String()}
+	var due, yellow any
+	if a.State != Supplement {
+		d, y, ok, err := s.deadlines(cal, t.OpenedDate, t.Days, a.Supplements)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			t.DueDate, t.YellowDate = d.String(), y.String()
+			due, yellow = t.DueDate, t.YellowDate
+		}
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO tasks (id, application_id, step_id, kind, department_code, role, state, signers, days, opened_at, opened_date, due_date, yellow_date)
+		VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9, $10, $11, $12)`,
+		t.ID, a.ID, t.StepID, string(t.Kind), t.DepartmentCode, t.Role, t.Signers, t.Days, db.NewTime(t.OpenedAt), t.OpenedDate, due, yellow)
+	if err != nil {
+		return nil, fmt.Errorf("application: open task: %w", err)
+	}
+	if err := s.event(ctx, tx, a.ID, nil, "", t.DepartmentCode, "step_opened", "", "", t.StepID, t.ID, "", map[string]any{"due_date": t.DueDate, "days": t.Days}); err != nil {
+		return nil, err
+	}
+	ids, err := roleHolders(ctx, tx, t.DepartmentCode, t.Role)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if err := s.notices(ctx, tx, Notice{AccountID: id, Kind: "task_assigned", Link: "/staff/tasks/" + t.ID,
+			Params: map[string]string{"number": a.Number, "service": a.ServiceName, "step": st.Name, "due": t.DueDate}}); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// roleHolders lists the active accounts holding role in dept.
+func roleHolders(ctx context.Context, tx querier, dept, role string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT a.id FROM account_roles r JOIN accounts a ON a.id = r.account_id
+		WHERE r.department_code = $1 AND r.role = $2 AND NOT a.disabled ORDER BY a.id`, dept, role)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// Withdraw takes back an application that has not been accepted yet.
+func (s *Store) Withdraw(ctx context.Context, p *identity.Principal, id, reason string) (*Application, error) {
+	reason = strings.TrimSpace(reason)
+	if len([]rune(reason)) > 500 {
+		return nil, fielderr.New("reason", "text_too_long", 500)
+	}
+	err := s.db.Tx(ctx, func(tx *db.Tx) error {
+		a, err := s.load(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !s.isApplicant(ctx, p, a) {
+			return db.ErrNotFound
+		}
+		if a.State != Submitted {
+			return fielderr.New("state", "withdraw_not_possible")
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE applications SET state = 'withdrawn', concluded_at = $1, updated_at = $1, revision = revision + 1 WHERE id = $2 AND state = 'submitted'`, db.NewTime(s.now()), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrStale
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET state = 'cancelled', closed_at = $1, revision = revision + 1 WHERE application_id = $2 AND state = 'open'`, db.NewTime(s.now()), id); err != nil {
+			return err
+		}
+		return s.event(ctx, tx, id, p, string(applicantRole(a)), "", "withdrawn", string(Submitted), string(Withdrawn), "", "", reason, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, p, id)
+}
+
+// AnswerSupplement sends the applicant's answer to the open supplement
+// request: every material it asks for must have a new upload, and form
+// fields it asks about may be corrected in form. The clock restarts today.
+func (s *Store) AnswerSupplement(ctx context.Context, p *identity.Principal, id string, form json.RawMessage, note string) (*Application, error) {
+	note = strings.TrimSpace(note)
+	if len([]rune(note)) > 1000 {
+		return nil, fielderr.New("note", "text_too_long", 1000)
+	}
+	cal, err := s.calendar.Calendar(ctx)
+	if err != nil {
+		return nil, err
+	}
+	today := s.today()
+	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+		a, err := s.load(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !s.isApplicant(ctx, p, a) {
+			return db.ErrNotFound
+		}
+		req := a.OpenSupplement()
+		if a.State != Supplement || req == nil {
+			return fielderr.New("state", "no_open_supplement")
+		}
+		var fe fielderr.Errors
+		answered := map[string]bool{}
+		for _, m := range a.Materials {
+			if m.SupplementID == req.ID {
+				answered[m.RequirementCode] = true
+			}
+		}
+		for _, it := range req.Items {
+			if it.Material != "" && !answered[it.Material] {
+				fe.Add("materials."+it.Material, "material_missing")
+			}
+		}
+		newForm := a.Form
+		if form != nil {
+			raw, vals, err := parseForm(form)
+			if err != nil {
+				return err
+			}
+			// Only the fields asked about may change.
+			old := formValues(a.Form)
+			for k, v := range vals {
+				if !req.asksField(k) && !jsonEqual(old[k], v) {
+					fe.Add("form."+k, "field_not_requested")
+				}
+			}
+			for k := range old {
+				if _, ok := vals[k]; !ok && !req.asksField(k) {
+					fe.Add("form."+k, "field_not_requested")
+				}
+			}
+			newForm = raw
+		}
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		svc, err := s.catalog.Version(ctx, a.ServiceCode, a.ServiceVersion)
+		if err != nil {
+			return err
+		}
+		if err := validateForm(svc.FormSchema, newForm); err != nil {
+			return err
+		}
+		// The materials the answer replaces are marked, not deleted: the
+		// history stays.
+		for _, it := range req.Items {
+			if it.Material == "" {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE application_materials SET replaced = TRUE
+				WHERE application_id = $1 AND requirement_code = $2 AND (supplement_id IS NULL OR supplement_id <> $3)`, id, it.Material, req.ID); err != nil {
+				return err
+			}
+		}
+		now := db.NewTime(s.now())
+		if _, err := tx.ExecContext(ctx, `UPDATE supplement_requests SET answered_at = $1, answered_date = $2, note = $3 WHERE id = $4 AND answered_at IS NULL`, now, today.String(), note, req.ID); err != nil {
+			return err
+		}
+		back := Submitted
+		if a.AcceptDate != "" {
+			back = Accepted
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE applications SET state = $1, form = $2, updated_at = $3, revision = revision + 1 WHERE id = $4 AND state = 'supplement'`, string(back), string(newForm), now, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrStale
+		}
+		for i := range a.Supplements {
+			if a.Supplements[i].ID == req.ID {
+				a.Supplements[i].AnsweredDate = today.String()
+				t := s.now()
+				a.Supplements[i].AnsweredAt = &t
+			}
+		}
+		a.State = back
+		if err := s.restartClocks(ctx, tx, a, cal, today); err != nil {
+			return err
+		}
+		if err := s.event(ctx, tx, id, p, string(applicantRole(a)), "", "supplement_answered", string(Supplement), string(back), "", req.TaskID, note, map[string]any{"supplement": req.Seq}); err != nil {
+			return err
+		}
+		// Tell whoever asked, or the task's role holders.
+		for _, t := range a.Tasks {
+			if t.ID != req.TaskID {
+				continue
+			}
+			to := []string{t.AssigneeID}
+			if t.AssigneeID == "" {
+				if to, err = roleHolders(ctx, tx, t.DepartmentCode, t.Role); err != nil {
+					return err
+				}
+			}
+			for _, acc := range to {
+				if err := s.notices(ctx, tx, Notice{AccountID: acc, Kind: "supplement_answered", Link: "/staff/tasks/" + t.ID,
+					Params: map[string]string{"number": a.Number, "service": a.ServiceName}}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, p, id)
+}
+
+func jsonEqual(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}

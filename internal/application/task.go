@@ -1,0 +1,872 @@
+package application
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/fielderr"
+	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/workflow"
+)
+
+// The actions staff take on a task. Which are allowed depends on the step.
+const (
+	ActAccept     = "accept"     // 受理
+	ActRefuse     = "refuse"     // 不予受理
+	ActSupplement = "supplement" // 补正
+	ActPass       = "pass"       // review: agree
+	ActReject     = "reject"     // review: disagree
+	ActApprove    = "approve"    // 准予
+	ActDeny       = "deny"       // 不予
+	ActConclude   = "conclude"   // 办结
+)
+
+// Actions lists the actions a task of the given kind allows.
+func Actions(kind workflow.StepKind) []string {
+	switch kind {
+	case workflow.Accept:
+		return []string{ActAccept, ActSupplement, ActRefuse}
+	case workflow.Review:
+		return []string{ActPass, ActReject, ActSupplement}
+	case workflow.Decide:
+		return []string{ActApprove, ActDeny}
+	case workflow.Conclude:
+		return []string{ActConclude}
+	}
+	return nil
+}
+
+// Decision is what a staff member decides on a task.
+type Decision struct {
+	Action string `json:"action"`
+	// Opinion is the written opinion (审查意见 / 决定意见); required for
+	// review and decide steps, and as the reason of a refusal.
+	Opinion string `json:"opinion"`
+	// LegalBasis is the legal reason of a denial or refusal.
+	LegalBasis string `json:"legal_basis,omitempty"`
+	// Items lists everything a supplement request asks for (tell-once).
+	Items []SupplementItem `json:"items,omitempty"`
+	// RepeatReason explains a second or later supplement request.
+	RepeatReason string `json:"repeat_reason,omitempty"`
+	// Revision is the task revision the decision was made on; 0 skips the
+	// check.
+	Revision int `json:"revision,omitempty"`
+}
+
+// ErrNotAssignee is returned when a task is claimed by someone else.
+var ErrNotAssignee = fmt.Errorf("application: task is claimed by a colleague: %w", db.ErrConflict)
+
+// holdsRole reports whether p holds role in dept.
+func holdsRole(p *identity.Principal, role, dept string) bool {
+	if p.Anonymous() {
+		return false
+	}
+	for _, g := range p.Grants {
+		if string(g.Role) == role && g.Department == dept {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Store) loadTask(ctx context.Context, q querier, id string) (*Task, error) {
+	t, err := scanTask(q.QueryRowContext(ctx, `SELECT `+taskColumns+` FROM tasks t LEFT JOIN accounts acc ON acc.id = t.assignee_id WHERE t.id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("task %s: %w", id, db.ErrNotFound)
+	}
+	return t, err
+}
+
+// Task returns a task and its application for staff who may act on or see
+// it; others get db.ErrNotFound.
+func (s *Store) Task(ctx context.Context, p *identity.Principal, id string) (*Task, *Application, error) {
+	t, err := s.loadTask(ctx, s.db.Read(), id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !p.CanIn(identity.PermStaffDesk, t.DepartmentCode) && !p.Can(identity.PermSupervise) {
+		return nil, nil, fmt.Errorf("task %s: %w", id, db.ErrNotFound)
+	}
+	a, err := s.Get(ctx, p, t.ApplicationID)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range a.Tasks {
+		if a.Tasks[i].ID == id {
+			t = &a.Tasks[i]
+		}
+	}
+	t.Number, t.ServiceName, t.ApplicantName = a.Number, a.ServiceName, a.ApplicantName
+	if def, err := s.pinned(ctx, a); err == nil {
+		for i := range a.Tasks {
+			a.Tasks[i].StepName = stepName(def, a.Tasks[i].StepID)
+		}
+	}
+	return t, a, nil
+}
+
+// pinned returns the process definition an application was filed under.
+func (s *Store) pinned(ctx context.Context, a *Application) (*workflow.Definition, error) {
+	if a.ProcessCode == "" {
+		svc, err := s.catalog.Version(ctx, a.ServiceCode, a.ServiceVersion)
+		if err != nil {
+			return nil, err
+		}
+		return DefaultProcess(svc), nil
+	}
+	return s.processes.Version(ctx, a.ProcessCode, a.ProcessVersion)
+}
+
+// QueueFilter narrows the work queue.
+type QueueFilter struct {
+	// Mine limits the queue to tasks claimed by the viewer.
+	Mine bool
+	// Department limits it to one department.
+	Department string
+	Limit      int
+}
+
+// Queue lists the open tasks p can act on, soonest deadline first (tasks
+// with a stopped clock last): tasks of the roles p holds, in their
+// departments; department admins see all of their department's.
+func (s *Store) Queue(ctx context.Context, p *identity.Principal, f QueueFilter) ([]Task, error) {
+	if !p.Can(identity.PermStaffDesk) {
+		return nil, identity.ErrForbidden
+	}
+	var conds []string
+	args := []any{}
+	for _, g := range p.Grants {
+		if !g.Role.DepartmentScoped() {
+			continue
+		}
+		if f.Department != "" && g.Department != f.Department {
+			continue
+		}
+		args = append(args, g.Department)
+		if g.Role == identity.DeptAdmin {
+			conds = append(conds, fmt.Sprintf("t.department_code = $%d", len(args)))
+		} else {
+			args = append(args, string(g.Role))
+			conds = append(conds, fmt.Sprintf("(t.department_code = $%d AND t.role = $%d)", len(args)-1, len(args)))
+		}
+	}
+	if len(conds) == 0 {
+		return []Task{}, nil
+	}
+	where := "t.state = 'open' AND (" + strings.Join(conds, " OR ") + ")"
+	if f.Mine {
+		args = append(args, p.Account.ID)
+		where += fmt.Sprintf(" AND t.assignee_id = $%d", len(args))
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 200
+	}
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+taskColumns+`, COALESCE(ap.number, ''), ap.service_name, ap.applicant_name
+		FROM tasks t JOIN applications ap ON ap.id = t.application_id LEFT JOIN accounts acc ON acc.id = t.assignee_id
+		WHERE `+where+` ORDER BY CASE WHEN t.due_date IS NULL THEN 1 ELSE 0 END, t.due_date, t.opened_at LIMIT `+fmt.Sprint(limit), args...)
+	if err != nil {
+		return nil, fmt.Errorf("application: queue: %w", err)
+	}
+	defer rows.Close()
+	out := []Task{}
+	for rows.Next() {
+		var number, service, applicant string
+		t, err := scanTask(rows, &number, &service, &applicant)
+		if err != nil {
+			return nil, err
+		}
+		t.Number, t.ServiceName, t.ApplicantName = number, service, applicant
+		out = append(out, *t)
+	}
+	return out, rows.Err()
+}
+
+// Claim takes an open task for p. When two people claim at once exactly
+// one succeeds; the other gets ErrNotAssignee.
+func (s *Store) Claim(ctx context.Context, p *identity.Principal, taskID string) (*Task, error) {
+	err := s.db.Tx(ctx, func(tx *db.Tx) error {
+		t, err := s.loadTask(ctx, tx, taskID)
+		if err != nil {
+			return err
+		}
+		if !holdsRole(p, t.Role, t.DepartmentCode) {
+			return s.notYours(p, t)
+		}
+		if t.State != TaskOpen {
+			return fielderr.New("task", "task_closed")
+		}
+		if t.AssigneeID == p.Account.ID {
+			return nil
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE tasks SET assignee_id = $1, revision = revision + 1 WHERE id = $2 AND state = 'open' AND assignee_id IS NULL`, p.Account.ID, taskID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotAssignee
+		}
+		return s.event(ctx, tx, t.ApplicationID, p, t.Role, t.DepartmentCode, "claimed", "", "", t.StepID, t.ID, "", nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.loadTask(ctx, s.db.Read(), taskID)
+}
+
+// notYours is the error for a task p may not act on: not found when p
+// cannot even see the department's tasks, forbidden otherwise.
+func (s *Store) notYours(p *identity.Principal, t *Task) error {
+	if p.CanIn(identity.PermStaffDesk, t.DepartmentCode) {
+		return identity.ErrForbidden
+	}
+	return fmt.Errorf("task %s: %w", t.ID, db.ErrNotFound)
+}
+
+const maxOpinion = 2000
+
+func (d *Decision) validate(kind workflow.StepKind, a *Application, svc *catalog.Service) error {
+	d.Opinion = strings.TrimSpace(d.Opinion)
+	d.LegalBasis = strings.TrimSpace(d.LegalBasis)
+	d.RepeatReason = strings.TrimSpace(d.RepeatReason)
+	var fe fielderr.Errors
+	allowed := false
+	for _, x := range Actions(kind) {
+		allowed = allowed || x == d.Action
+	}
+	if !allowed {
+		fe.Add("action", "action_invalid")
+		return fe.Err()
+	}
+	if len([]rune(d.Opinion)) > maxOpinion {
+		fe.Add("opinion", "text_too_long", maxOpinion)
+	}
+	switch d.Action {
+	case ActPass, ActReject, ActApprove, ActDeny:
+		if d.Opinion == "" {
+			fe.Add("opinion", "opinion_required")
+		}
+	case ActRefuse:
+		if d.Opinion == "" {
+			fe.Add("opinion", "refusal_reason_required")
+		}
+	}
+	if (d.Action == ActDeny || d.Action == ActRefuse) && d.LegalBasis == "" {
+		fe.Add("legal_basis", "legal_basis_required")
+	}
+	if d.Action == ActSupplement {
+		if len(d.Items) == 0 {
+			fe.Add("items", "supplement_items_required")
+		}
+		fields := formFields(svc.FormSchema)
+		for i, it := range d.Items {
+			it.Reason = strings.TrimSpace(it.Reason)
+			d.Items[i] = it
+			name := fmt.Sprintf("items[%d]", i)
+			switch {
+			case it.Material != "" && it.Field != "":
+				fe.Add(name, "supplement_item_one_thing")
+			case it.Material != "":
+				if !hasRequirement(svc, it.Material) {
+					fe.Add(name+".material", "material_unknown")
+				}
+			case it.Field != "":
+				if !fields[it.Field] {
+					fe.Add(name+".field", "form_field_unknown")
+				}
+			default:
+				fe.Add(name, "supplement_item_empty")
+			}
+			if it.Reason == "" {
+				fe.Add(name+".reason", "supplement_reason_required")
+			}
+		}
+		if a.SupplementCount > 0 && d.RepeatReason == "" {
+			fe.Add("repeat_reason", "supplement_repeat_reason_required")
+		}
+	}
+	return fe.Err()
+}
+
+// formFields lists the top-level properties of a form schema.
+func formFields(schema json.RawMessage) map[string]bool {
+	var s struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	json.Unmarshal(schema, &s)
+	out := map[string]bool{}
+	for k := range s.Properties {
+		out[k] = true
+	}
+	return out
+}
+
+// Decide records p's decision on a task and moves the application on:
+// intake accepts, refuses or asks for a supplement; a review passes or
+// rejects; a decision approves or denies; conclusion issues the result.
+// The task must be open and either unclaimed or claimed by p; if someone
+// else acts on it first, Decide returns ErrStale and changes nothing.
+func (s *Store) Decide(ctx context.Context, p *identity.Principal, taskID string, d Decision) (*Application, error) {
+	t0, err := s.loadTask(ctx, s.db.Read(), taskID)
+	if err != nil {
+		return nil, err
+	}
+	if !holdsRole(p, t0.Role, t0.DepartmentCode) {
+		return nil, s.notYours(p, t0)
+	}
+	a0, err := s.load(ctx, s.db.Read(), t0.ApplicationID)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := s.catalog.Version(ctx, a0.ServiceCode, a0.ServiceVersion)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.validate(t0.Kind, a0, svc); err != nil {
+		return nil, err
+	}
+	def, err := s.definition(ctx, a0)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := s.calendar.Calendar(ctx)
+	if err != nil {
+		return nil, err
+	}
+	today := s.today()
+	var dept string
+	if dp, err := s.org.Department(ctx, a0.DepartmentCode); err == nil {
+		dept = dp.Name
+	}
+	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+		t, err := s.loadTask(ctx, tx, taskID)
+		if err != nil {
+			return err
+		}
+		if t.State != TaskOpen {
+			return ErrStale
+		}
+		if d.Revision != 0 && d.Revision != t.Revision {
+			return ErrStale
+		}
+		if t.Signers <= 1 && t.AssigneeID != "" && t.AssigneeID != p.Account.ID {
+			return ErrNotAssignee
+		}
+		a, err := s.load(ctx, tx, t.ApplicationID)
+		if err != nil {
+			return err
+		}
+		if a.State == Supplement && d.Action != ActSupplement {
+			return fielderr.New("action", "waiting_for_supplement")
+		}
+		if a.State == Supplement {
+			return fielderr.New("action", "supplement_already_open")
+		}
+		switch d.Action {
+		case ActSupplement:
+			return s.requestSupplement(ctx, tx, p, a, t, d, today)
+		case ActRefuse:
+			if err := s.closeTask(ctx, tx, p, t, workflow.Denied, d); err != nil {
+				return err
+			}
+			return s.refuse(ctx, tx, p, a, t, d)
+		case ActConclude:
+			if err := s.closeTask(ctx, tx, p, t, workflow.Passed, d); err != nil {
+				return err
+			}
+			return s.conclude(ctx, tx, p, a, t, svc, dept, today)
+		}
+		outcome := workflow.Passed
+		if d.Action == ActReject || d.Action == ActDeny {
+			outcome = workflow.Denied
+		}
+		if t.Signers > 1 {
+			done, o, err := s.sign(ctx, tx, p, t, outcome, d)
+			if err != nil || !done {
+				return err
+			}
+			outcome = o
+		}
+		if err := s.closeTask(ctx, tx, p, t, outcome, d); err != nil {
+			return err
+		}
+		if d.Action == ActAccept && a.State == Submitted {
+			if err := s.accept(ctx, tx, p, a, t, cal, today); err != nil {
+				return err
+			}
+		}
+		return s.advance(ctx, tx, a.ID, def, cal, today)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, p, t0.ApplicationID)
+}
+
+// sign records one countersignature. The step is done when enough people
+// agreed, or as soon as one disagrees.
+func (s *Store) sign(ctx context.Context, tx *db.Tx, p *identity.Principal, t *Task, outcome workflow.Outcome, d Decision) (bool, workflow.Outcome, error) {
+	_, err := tx.ExecContext(ctx, `INSERT INTO task_signatures (task_id, account_id, outcome, opinion, signed_at) VALUES ($1, $2, $3, $4, $5)`,
+		t.ID, p.Account.ID, string(outcome), d.Opinion, db.NewTime(s.now()))
+	if db.IsUniqueViolation(err) {
+		return false, "", fielderr.New("task", "already_signed")
+	}
+	if err != nil {
+		return false, "", err
+	}
+	if err := s.event(ctx, tx, t.ApplicationID, p, t.Role, t.DepartmentCode, "signed", "", "", t.StepID, t.ID, d.Opinion, map[string]any{"outcome": outcome}); err != nil {
+		return false, "", err
+	}
+	if outcome == workflow.Denied {
+		return true, workflow.Denied, nil
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM task_signatures WHERE task_id = $1 AND outcome = 'passed'`, t.ID).Scan(&n); err != nil {
+		return false, "", err
+	}
+	if n < t.Signers {
+		// Still open for the other signers; bump the revision so a stale
+		// form elsewhere notices.
+		_, err := tx.ExecContext(ctx, `UPDATE tasks SET revision = revision + 1 WHERE id = $1`, t.ID)
+		return false, "", err
+	}
+	return true, workflow.Passed, nil
+}
+
+// closeTask marks the task done with its outcome, guarded against a
+// concurrent action.
+func (s *Store) closeTask(ctx context.Context, tx *db.Tx, p *identity.Principal, t *Task, outcome workflow.Outcome, d Decision) error {
+	res, err := tx.ExecContext(ctx, `UPDATE tasks SET state = 'done', outcome = $1, closed_at = $2, assignee_id = COALESCE(assignee_id, $3), revision = revision + 1
+		WHERE id = $4 AND state = 'open' AND revision = $5`,
+		string(outcome), db.NewTime(s.now()), p.Account.ID, t.ID, t.Revision)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrStale
+	}
+	detail := map[string]any{"action": d.Action, "outcome": outcome}
+	if d.LegalBasis != "" {
+		detail["legal_basis"] = d.LegalBasis
+	}
+	return s.event(ctx, tx, t.ApplicationID, p, t.Role, t.DepartmentCode, d.Action, "", "", t.StepID, t.ID, d.Opinion, detail)
+}
+
+func (s *Store) accept(ctx context.Context, tx *db.Tx, p *identity.Principal, a *Application, t *Task, cal *calendar.Calendar, today calendar.Date) error {
+	res, err := tx.ExecContext(ctx, `UPDATE applications SET state = 'accepted', accept_date = $1, updated_at = $2, revision = revision + 1 WHERE id = $3 AND state = 'submitted'`,
+		today.String(), db.NewTime(s.now()), a.ID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrStale
+	}
+	a.State, a.AcceptDate = Accepted, today.String()
+	if err := s.setApplicationDues(ctx, tx, a, cal); err != nil {
+		return err
+	}
+	if err := s.event(ctx, tx, a.ID, p, t.Role, t.DepartmentCode, "state", string(Submitted), string(Accepted), t.StepID, t.ID, "", nil); err != nil {
+		return err
+	}
+	return s.notices(ctx, tx, Notice{AccountID: a.ApplicantID, Kind: "application_accepted", Link: "/applications/" + a.ID,
+		Params: map[string]string{"number": a.Number, "service": a.ServiceName}})
+}
+
+func (s *Store) refuse(ctx context.Context, tx *db.Tx, p *identity.Principal, a *Application, t *Task, d Decision) error {
+	now := db.NewTime(s.now())
+	res, err := tx.ExecContext(ctx, `UPDATE applications SET state = 'refused', result = 'denied', concluded_at = $1, updated_at = $1, revision = revision + 1 WHERE id = $2 AND state = 'submitted'`, now, a.ID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrStale
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE tasks SET state = 'cancelled', closed_at = $1, revision = revision + 1 WHERE application_id = $2 AND state = 'open'`, now, a.ID); err != nil {
+		return err
+	}
+	if err := s.event(ctx, tx, a.ID, p, t.Role, t.DepartmentCode, "state", string(Submitted), string(Refused), t.StepID, t.ID, d.Opinion, map[string]any{"legal_basis": d.LegalBasis}); err != nil {
+		return err
+	}
+	return s.notices(ctx, tx, Notice{AccountID: a.ApplicantID, Kind: "application_refused", Link: "/applications/" + a.ID,
+		Params: map[string]string{"number": a.Number, "service": a.ServiceName}})
+}
+
+func (s *Store) requestSupplement(ctx context.Context, tx *db.Tx, p *identity.Principal, a *Application, t *Task, d Decision, today calendar.Date) error {
+	if t.AssigneeID == "" {
+		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET assignee_id = $1 WHERE id = $2`, p.Account.ID, t.ID); err != nil {
+			return err
+		}
+	}
+	items, err := json.Marshal(d.Items)
+	if err != nil {
+		return err
+	}
+	seq := a.SupplementCount + 1
+	_, err = tx.ExecContext(ctx, `INSERT INTO supplement_requests (id, application_id, seq, task_id, items, repeat_reason, requested_by, requested_at, requested_date)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		newID(), a.ID, seq, t.ID, string(items), d.RepeatReason, p.Account.ID, db.NewTime(s.now()), today.String())
+	if err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE applications SET state = 'supplement', supplement_count = supplement_count + 1, updated_at = $1, revision = revision + 1
+		WHERE id = $2 AND state IN ('submitted', 'accepted') AND revision = $3`, db.NewTime(s.now()), a.ID, a.Revision)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrStale
+	}
+	if err := stopClocks(ctx, tx, a.ID); err != nil {
+		return err
+	}
+	if err := s.event(ctx, tx, a.ID, p, t.Role, t.DepartmentCode, "supplement_requested", string(a.State), string(Supplement), t.StepID, t.ID, d.Opinion,
+		map[string]any{"items": d.Items, "seq": seq, "repeat_reason": d.RepeatReason}); err != nil {
+		return err
+	}
+	return s.notices(ctx, tx, Notice{AccountID: a.ApplicantID, Kind: "supplement_requested", Link: "/applications/" + a.ID,
+		Params: map[string]string{"number": a.Number, "service": a.ServiceName, "count": fmt.Sprint(len(d.Items))}})
+}
+
+// advance asks the process what comes next and does it: skip steps whose
+// condition does not hold, cancel what an early denial ends, open what is
+// ready, and settle the result.
+func (s *Store) advance(ctx context.Context, tx *db.Tx, appID string, def *workflow.Definition, cal *calendar.Calendar, today calendar.Date) error {
+	a, err := s.load(ctx, tx, appID)
+	if err != nil {
+		return err
+	}
+	done := map[string]workflow.Outcome{}
+	var active []string
+	for _, t := range a.Tasks {
+		switch {
+		case t.Superseded:
+		case t.State == TaskDone:
+			done[t.StepID] = workflow.Outcome(t.Outcome)
+		case t.State == TaskOpen:
+			active = append(active, t.StepID)
+		}
+	}
+	pr := def.Advance(done, active, formValues(a.Form))
+	now := db.NewTime(s.now())
+	for _, id := range pr.Skip {
+		st, _ := def.Step(id)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tasks (id, application_id, step_id, kind, department_code, role, state, outcome, signers, days, opened_at, opened_date, closed_at)
+			VALUES ($1, $2, $3, $4, $5, $6, 'done', 'skipped', 1, $7, $8, $9, $8)`,
+			newID(), a.ID, st.ID, string(st.Kind), st.DepartmentCode, string(st.Role), max(st.Days, 1), now, today.String()); err != nil {
+			return err
+		}
+		if err := s.event(ctx, tx, a.ID, nil, "", st.DepartmentCode, "step_skipped", "", "", st.ID, "", "", nil); err != nil {
+			return err
+		}
+	}
+	for _, id := range pr.Cancel {
+		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET state = 'cancelled', closed_at = $1, revision = revision + 1 WHERE application_id = $2 AND step_id = $3 AND state = 'open'`, now, a.ID, id); err != nil {
+			return err
+		}
+		if err := s.event(ctx, tx, a.ID, nil, "", "", "step_cancelled", "", "", id, "", "", nil); err != nil {
+			return err
+		}
+	}
+	if pr.Result != "" {
+		r := Approved
+		if pr.Result == workflow.Denied {
+			r = Denied
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE applications SET result = $1 WHERE id = $2`, string(r), a.ID); err != nil {
+			return err
+		}
+	}
+	for _, id := range pr.Activate {
+		st, ok := def.Step(id)
+		if !ok {
+			return fmt.Errorf("application: process %s has no step %q", def.Code, id)
+		}
+		if _, err := s.openTask(ctx, tx, a, def, st, cal, today); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// conclude finishes an application and issues its decision letter.
+func (s *Store) conclude(ctx context.Context, tx *db.Tx, p *identity.Principal, a *Application, t *Task, svc *catalog.Service, deptName string, today calendar.Date) error {
+	result := a.Result
+	if result == "" {
+		result = Approved
+	}
+	body := LetterBody{ApplicationNumber: a.Number, ServiceCode: a.ServiceCode, ServiceName: a.ServiceName, ApplicantName: a.ApplicantName,
+		DepartmentCode: a.DepartmentCode, DepartmentName: deptName, Result: result, Date: today.String()}
+	for _, lb := range svc.Guide.LegalBasis {
+		body.LegalBasis = append(body.LegalBasis, strings.TrimSpace(lb.Name+" "+lb.Article))
+	}
+	// The reasons are the opinions of the steps that decided.
+	for _, e := range a.Events {
+		if (result == Denied && (e.Action == ActDeny || e.Action == ActReject)) || (result == Approved && e.Action == ActApprove) {
+			if e.Opinion != "" {
+				body.Reasons = append(body.Reasons, e.Opinion)
+			}
+		}
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(raw)
+	seq, err := nextSequence(ctx, tx, "L"+a.DepartmentCode+today.String()[:4])
+	if err != nil {
+		return err
+	}
+	letterNo := fmt.Sprintf("%s〔%s〕%d号", a.DepartmentCode, today.String()[:4], seq)
+	now := db.NewTime(s.now())
+	if _, err := tx.ExecContext(ctx, `INSERT INTO application_results (application_id, kind, letter_number, body, sha256, created_at) VALUES ($1, 'decision_letter', $2, $3, $4, $5)`,
+		a.ID, letterNo, string(raw), hex.EncodeToString(sum[:]), now); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE applications SET state = 'concluded', result = $1, concluded_at = $2, updated_at = $2, revision = revision + 1 WHERE id = $3 AND state = 'accepted'`,
+		string(result), now, a.ID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrStale
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE tasks SET state = 'cancelled', closed_at = $1, revision = revision + 1 WHERE application_id = $2 AND state = 'open'`, now, a.ID); err != nil {
+		return err
+	}
+	if err := s.event(ctx, tx, a.ID, p, t.Role, t.DepartmentCode, "state", string(Accepted), string(Concluded), t.StepID, t.ID, "", map[string]any{"result": result, "letter": letterNo}); err != nil {
+		return err
+	}
+	return s.notices(ctx, tx, Notice{AccountID: a.ApplicantID, Kind: "application_concluded", Link: "/applications/" + a.ID,
+		Params: map[string]string{"number": a.Number, "service": a.ServiceName, "result": string(result)}})
+}
+
+// Return sends an application back from a task to an earlier step of the
+// process, with a reason: the task and everything after that step is
+// cancelled and the earlier step opens again.
+func (s *Store) Return(ctx context.Context, p *identity.Principal, taskID, toStep, reason string) (*Application, error) {
+	reason = strings.TrimSpace(reason)
+	t0, err := s.loadTask(ctx, s.db.Read(), taskID)
+	if err != nil {
+		return nil, err
+	}
+	if !holdsRole(p, t0.Role, t0.DepartmentCode) {
+		return nil, s.notYours(p, t0)
+	}
+	a0, err := s.load(ctx, s.db.Read(), t0.ApplicationID)
+	if err != nil {
+		return nil, err
+	}
+	def, err := s.pinned(ctx, a0)
+	if err != nil {
+		return nil, err
+	}
+	var fe fielderr.Errors
+	if reason == "" {
+		fe.Add("reason", "return_reason_required")
+	} else if len([]rune(reason)) > maxOpinion {
+		fe.Add("reason", "text_too_long", maxOpinion)
+	}
+	earlier := false
+	for _, id := range def.Ancestors(t0.StepID) {
+		earlier = earlier || id == toStep
+	}
+	if !earlier {
+		fe.Add("to_step", "return_step_invalid")
+	}
+	if err := fe.Err(); err != nil {
+		return nil, err
+	}
+	cal, err := s.calendar.Calendar(ctx)
+	if err != nil {
+		return nil, err
+	}
+	today := s.today()
+	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+		t, err := s.loadTask(ctx, tx, taskID)
+		if err != nil {
+			return err
+		}
+		if t.State != TaskOpen {
+			return ErrStale
+		}
+		if t.AssigneeID != "" && t.AssigneeID != p.Account.ID {
+			return ErrNotAssignee
+		}
+		a, err := s.load(ctx, tx, t.ApplicationID)
+		if err != nil {
+			return err
+		}
+		if a.State != Accepted {
+			return fielderr.New("to_step", "return_not_possible")
+		}
+		redo := append([]string{toStep}, def.Descendants(toStep)...)
+		now := db.NewTime(s.now())
+		for _, id := range redo {
+			if _, err := tx.ExecContext(ctx, `UPDATE tasks SET state = 'cancelled', closed_at = $1, revision = revision + 1 WHERE application_id = $2 AND step_id = $3 AND state = 'open'`, now, a.ID, id); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE tasks SET superseded = TRUE WHERE application_id = $1 AND step_id = $2 AND state = 'done'`, a.ID, id); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE applications SET result = '', updated_at = $1, revision = revision + 1 WHERE id = $2`, now, a.ID); err != nil {
+			return err
+		}
+		if err := s.event(ctx, tx, a.ID, p, t.Role, t.DepartmentCode, "returned", "", "", t.StepID, t.ID, reason, map[string]any{"to_step": toStep}); err != nil {
+			return err
+		}
+		a, err = s.load(ctx, tx, a.ID)
+		if err != nil {
+			return err
+		}
+		st, _ := def.Step(toStep)
+		_, err = s.openTask(ctx, tx, a, def, st, cal, today)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, p, t0.ApplicationID)
+}
+
+// Handover gives a task to a colleague holding the same role in the same
+// department. The current assignee or a department admin may do it.
+func (s *Store) Handover(ctx context.Context, p *identity.Principal, taskID, toAccount, reason string) (*Task, error) {
+	reason = strings.TrimSpace(reason)
+	err := s.db.Tx(ctx, func(tx *db.Tx) error {
+		t, err := s.loadTask(ctx, tx, taskID)
+		if err != nil {
+			return err
+		}
+		admin := holdsRole(p, string(identity.DeptAdmin), t.DepartmentCode)
+		if !admin && !holdsRole(p, t.Role, t.DepartmentCode) {
+			return s.notYours(p, t)
+		}
+		if t.State != TaskOpen {
+			return fielderr.New("task", "task_closed")
+		}
+		if !admin && t.AssigneeID != "" && t.AssigneeID != p.Account.ID {
+			return ErrNotAssignee
+		}
+		var fe fielderr.Errors
+		if reason == "" {
+			fe.Add("reason", "handover_reason_required")
+		}
+		holders, err := roleHolders(ctx, tx, t.DepartmentCode, t.Role)
+		if err != nil {
+			return err
+		}
+		ok := false
+		for _, h := range holders {
+			ok = ok || h == toAccount
+		}
+		if !ok || toAccount == t.AssigneeID {
+			fe.Add("to", "handover_target_invalid")
+		}
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE tasks SET assignee_id = $1, revision = revision + 1 WHERE id = $2 AND state = 'open' AND revision = $3`, toAccount, t.ID, t.Revision)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrStale
+		}
+		if err := s.event(ctx, tx, t.ApplicationID, p, t.Role, t.DepartmentCode, "handed_over", "", "", t.StepID, t.ID, reason, map[string]any{"to": toAccount}); err != nil {
+			return err
+		}
+		return s.notices(ctx, tx, Notice{AccountID: toAccount, Kind: "task_handed_over", Link: "/staff/tasks/" + t.ID, Params: map[string]string{}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.loadTask(ctx, s.db.Read(), taskID)
+}
+
+// Colleagues lists who a task can be handed to.
+func (s *Store) Colleagues(ctx context.Context, t *Task) ([]*identity.Account, error) {
+	ids, err := roleHolders(ctx, s.db.Read(), t.DepartmentCode, t.Role)
+	if err != nil {
+		return nil, err
+	}
+	var out []*identity.Account
+	for _, id := range ids {
+		if id == t.AssigneeID {
+			continue
+		}
+		acc, err := s.identity.Account(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, acc)
+	}
+	return out, nil
+}
+
+// definition returns a pinned process version, cached: versions never
+// change once stored.
+func (s *Store) definition(ctx context.Context, a *Application) (*workflow.Definition, error) {
+	key := a.ProcessCode + "@" + fmt.Sprint(a.ProcessVersion)
+	if a.ProcessCode == "" {
+		key = "default:" + a.ServiceCode + "@" + fmt.Sprint(a.ServiceVersion)
+	}
+	if v, ok := s.defs.Load(key); ok {
+		return v.(*workflow.Definition), nil
+	}
+	def, err := s.pinned(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	s.defs.Store(key, def)
+	return def, nil
+}
+
+// StepNames maps the step IDs of an application's process to their names
+// in Chinese, or English when en is set and the process has one.
+func (s *Store) StepNames(ctx context.Context, a *Application, en bool) map[string]string {
+	out := map[string]string{}
+	def, err := s.definition(ctx, a)
+	if err != nil {
+		return out
+	}
+	for _, st := range def.Steps {
+		out[st.ID] = st.Name
+		if en && st.NameEn != "" {
+			out[st.ID] = st.NameEn
+		}
+	}
+	return out
+}
+
+// TaskStepName names the step of a task from a work-queue listing.
+func (s *Store) TaskStepName(ctx context.Context, t *Task, en bool) string {
+	var a Application
+	err := s.db.Read().QueryRowContext(ctx, `SELECT service_code, service_version, process_code, process_version FROM applications WHERE id = $1`, t.ApplicationID).
+		Scan(&a.ServiceCode, &a.ServiceVersion, &a.ProcessCode, &a.ProcessVersion)
+	if err != nil {
+		return t.StepID
+	}
+	if n, ok := s.StepNames(ctx, &a, en)[t.StepID]; ok {
+		return n
+	}
+	return t.StepID
+}
+
+// EarlierSteps lists the steps a task may be returned to.
+func (s *Store) EarlierSteps(ctx context.Context, a *Application, t *Task) []string {
+	def, err := s.definition(ctx, a)
+	if err != nil {
+		return nil
+	}
+	return def.Ancestors(t.StepID)
+}

@@ -1,0 +1,489 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/tongban/tongban/internal/application"
+	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/fielderr"
+	"github.com/tongban/tongban/internal/identity"
+)
+
+// appError maps the application package's state errors to responses that
+// say what happened.
+func appError(err error) error {
+	switch {
+	case errors.Is(err, application.ErrNotAssignee):
+		return &httpError{Code: http.StatusConflict, Key: "task_claimed_by_other", Err: err}
+	case errors.Is(err, application.ErrStale):
+		return &httpError{Code: http.StatusConflict, Key: "changed_by_other", Err: err}
+	case errors.Is(err, application.ErrState):
+		return &httpError{Code: http.StatusConflict, Key: "not_in_this_state", Err: err}
+	}
+	return err
+}
+
+// applicationView is what the application page shows.
+type applicationView struct {
+	App        *application.Application
+	Service    *catalog.Service
+	Fields     []formField
+	Materials  []materialRow
+	Orgs       []*identity.Organization
+	DeptNames  map[string]string
+	StepNames  map[string]string
+	Supplement *application.SupplementRequest
+	Upload     int64
+}
+
+// materialRow pairs a requirement with the files uploaded for it.
+type materialRow struct {
+	Req       catalog.MaterialRequirement
+	Files     []application.Material
+	Requested string // the supplement request's reason, when it asks for this
+}
+
+func (s *Server) viewApplication(req *request, a *application.Application) (*applicationView, error) {
+	svc, err := s.Catalog.Version(req.ctx(), a.ServiceCode, a.ServiceVersion)
+	if err != nil {
+		return nil, err
+	}
+	v := &applicationView{App: a, Service: svc, Upload: s.Applications.UploadLimit() >> 20, Supplement: a.OpenSupplement()}
+	v.Fields = fillFields(schemaFields(svc.FormSchema), a.Form)
+	for _, m := range svc.Guide.Materials {
+		row := materialRow{Req: m}
+		for _, f := range a.Materials {
+			if f.RequirementCode == m.Code {
+				row.Files = append(row.Files, f)
+			}
+		}
+		if v.Supplement != nil {
+			for _, it := range v.Supplement.Items {
+				if it.Material == m.Code {
+					row.Requested = it.Reason
+				}
+			}
+		}
+		v.Materials = append(v.Materials, row)
+	}
+	if v.DeptNames, _, err = s.deptNames(req.ctx(), req.lang); err != nil {
+		return nil, err
+	}
+	v.StepNames = s.Applications.StepNames(req.ctx(), a, req.lang == "en")
+	return v, nil
+}
+
+// applyStart creates a draft from the service page's "apply" button.
+func (s *Server) applyStart(req *request) error {
+	if err := s.parseForm(req); err != nil {
+		return err
+	}
+	code := req.r.PostFormValue("service")
+	a, err := s.Applications.CreateDraft(req.ctx(), req.p, code, application.Applicant{OrganizationID: req.r.PostFormValue("organization_id")}, req.r.PostFormValue("idempotency_key"))
+	if err != nil {
+		if msgs, ok := formErrors(req.lang, err); ok {
+			for _, m := range msgs {
+				s.setFlashText(req, m)
+				break
+			}
+			return s.redirect(req, "/services/"+pathEscape(code))
+		}
+		return appError(err)
+	}
+	return s.redirect(req, "/applications/"+a.ID)
+}
+
+func (s *Server) myApplicationsPage(req *request) error {
+	apps, err := s.Applications.Mine(req.ctx(), req.p)
+	if err != nil {
+		return err
+	}
+	return s.render(req, http.StatusOK, "applications", req.t("my_applications"), apps)
+}
+
+func (s *Server) applicationPage(req *request) error {
+	a, err := s.Applications.Get(req.ctx(), req.p, req.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return s.renderApplication(req, http.StatusOK, a, nil, nil)
+}
+
+func (s *Server) renderApplication(req *request, status int, a *application.Application, form json.RawMessage, err error) error {
+	v, verr := s.viewApplication(req, a)
+	if verr != nil {
+		return verr
+	}
+	pg := &page{Title: a.ServiceName, Data: v}
+	if form != nil {
+		v.Fields = fillFields(schemaFields(v.Service.FormSchema), form)
+	}
+	if err != nil {
+		msgs, ok := formErrors(req.lang, err)
+		if !ok {
+			return appError(err)
+		}
+		pg.Errors = msgs
+		status = http.StatusUnprocessableEntity
+	}
+	return s.renderPage(req, status, "application", pg)
+}
+
+// applicationSave stores the draft form ("save") or files it ("submit").
+func (s *Server) applicationSave(req *request) error {
+	if err := s.parseForm(req); err != nil {
+		return err
+	}
+	id := req.r.PathValue("id")
+	a, err := s.Applications.Get(req.ctx(), req.p, id)
+	if err != nil {
+		return err
+	}
+	svc, err := s.Catalog.Version(req.ctx(), a.ServiceCode, a.ServiceVersion)
+	if err != nil {
+		return err
+	}
+	form := formFromPost(schemaFields(svc.FormSchema), req.r.PostForm)
+	if req.r.PostFormValue("submit") != "" {
+		b, err := s.Applications.Submit(req.ctx(), req.p, id, form)
+		if err != nil {
+			if a, gerr := s.Applications.Get(req.ctx(), req.p, id); gerr == nil {
+				return s.renderApplication(req, http.StatusUnprocessableEntity, a, form, err)
+			}
+			return appError(err)
+		}
+		s.setFlash(req, "application_submitted", b.Number)
+		return s.redirect(req, "/applications/"+id)
+	}
+	rev := atoiDefault(req.r.PostFormValue("revision"), a.Revision)
+	if _, err := s.Applications.SaveDraft(req.ctx(), req.p, id, form, rev); err != nil {
+		if errors.Is(err, application.ErrStale) {
+			return s.renderApplication(req, http.StatusConflict, a, form, fielderr.New("form", "draft_changed_elsewhere"))
+		}
+		return s.renderApplication(req, http.StatusUnprocessableEntity, a, form, err)
+	}
+	s.setFlash(req, "draft_saved")
+	return s.redirect(req, "/applications/"+id)
+}
+
+// uploadMaterial takes one file for one requirement (multipart).
+func (s *Server) uploadMaterial(req *request) (*application.Material, error) {
+	limit := s.Applications.UploadLimit()
+	req.r.Body = http.MaxBytesReader(req.w, req.r.Body, limit+1<<20)
+	mr, err := req.r.MultipartReader()
+	if err != nil {
+		return nil, fielderr.New("file", "file_required")
+	}
+	var requirement string
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return nil, fielderr.New("file", "file_required")
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, fielderr.New("file", "file_too_large", limit>>20)
+			}
+			return nil, badRequest(err)
+		}
+		switch part.FormName() {
+		case "requirement":
+			b, _ := io.ReadAll(io.LimitReader(part, 200))
+			requirement = strings.TrimSpace(string(b))
+		case "file":
+			if requirement == "" {
+				return nil, fielderr.New("requirement", "material_unknown")
+			}
+			m, err := s.Applications.AddMaterial(req.ctx(), req.p, req.r.PathValue("id"), requirement, part.FileName(), part)
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, fielderr.New("file", "file_too_large", limit>>20)
+			}
+			return m, err
+		}
+	}
+}
+
+func (s *Server) materialUpload(req *request) error {
+	id := req.r.PathValue("id")
+	_, err := s.uploadMaterial(req)
+	if err != nil {
+		if msgs, ok := formErrors(req.lang, err); ok {
+			a, gerr := s.Applications.Get(req.ctx(), req.p, id)
+			if gerr != nil {
+				return gerr
+			}
+			v, verr := s.viewApplication(req, a)
+			if verr != nil {
+				return verr
+			}
+			return s.renderPage(req, http.StatusUnprocessableEntity, "application", &page{Title: a.ServiceName, Data: v, Errors: msgs})
+		}
+		return appError(err)
+	}
+	s.setFlash(req, "material_uploaded")
+	return s.redirect(req, "/applications/"+id+"#materials")
+}
+
+func (s *Server) materialDelete(req *request) error {
+	id := req.r.PathValue("id")
+	if err := s.Applications.RemoveMaterial(req.ctx(), req.p, id, req.r.PathValue("mid")); err != nil {
+		return appError(err)
+	}
+	s.setFlash(req, "material_removed")
+	return s.redirect(req, "/applications/"+id+"#materials")
+}
+
+// materialDownload serves an uploaded file to the applicant and to staff
+// handling the application, never inline (a PDF or image could otherwise
+// run in the site's origin).
+func (s *Server) materialDownload(req *request) error {
+	m, rc, err := s.Applications.OpenMaterial(req.ctx(), req.p, req.r.PathValue("id"), req.r.PathValue("mid"))
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	h := req.w.Header()
+	h.Set("Content-Type", m.ContentType)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": m.FileName}))
+	h.Set("Cache-Control", "private, no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	_, err = io.Copy(req.w, rc)
+	return err
+}
+
+func (s *Server) applicationWithdraw(req *request) error {
+	if err := s.parseForm(req); err != nil {
+		return err
+	}
+	id := req.r.PathValue("id")
+	if _, err := s.Applications.Withdraw(req.ctx(), req.p, id, req.r.PostFormValue("reason")); err != nil {
+		if a, gerr := s.Applications.Get(req.ctx(), req.p, id); gerr == nil {
+			return s.renderApplication(req, http.StatusUnprocessableEntity, a, nil, appError(err))
+		}
+		return appError(err)
+	}
+	s.setFlash(req, "application_withdrawn")
+	return s.redirect(req, "/applications/"+id)
+}
+
+func (s *Server) applicationDiscard(req *request) error {
+	if err := s.Applications.Discard(req.ctx(), req.p, req.r.PathValue("id")); err != nil {
+		return appError(err)
+	}
+	s.setFlash(req, "draft_discarded")
+	return s.redirect(req, "/applications")
+}
+
+func (s *Server) supplementAnswer(req *request) error {
+	if err := s.parseForm(req); err != nil {
+		return err
+	}
+	id := req.r.PathValue("id")
+	a, err := s.Applications.Get(req.ctx(), req.p, id)
+	if err != nil {
+		return err
+	}
+	var form json.RawMessage
+	if r := a.OpenSupplement(); r != nil {
+		svc, err := s.Catalog.Version(req.ctx(), a.ServiceCode, a.ServiceVersion)
+		if err != nil {
+			return err
+		}
+		// Fields the request asks about come from the post; the rest stay.
+		var vals map[string]any
+		json.Unmarshal(a.Form, &vals)
+		if vals == nil {
+			vals = map[string]any{}
+		}
+		var posted map[string]any
+		json.Unmarshal(formFromPost(schemaFields(svc.FormSchema), req.r.PostForm), &posted)
+		asked := false
+		for _, it := range r.Items {
+			if it.Field == "" {
+				continue
+			}
+			asked = true
+			if v, ok := posted[it.Field]; ok {
+				vals[it.Field] = v
+			} else {
+				delete(vals, it.Field)
+			}
+		}
+		if asked {
+			form, _ = json.Marshal(vals)
+		}
+	}
+	if _, err := s.Applications.AnswerSupplement(req.ctx(), req.p, id, form, req.r.PostFormValue("note")); err != nil {
+		return s.renderApplication(req, http.StatusUnprocessableEntity, a, form, appError(err))
+	}
+	s.setFlash(req, "supplement_sent")
+	return s.redirect(req, "/applications/"+id)
+}
+
+func (s *Server) letterPage(req *request) error {
+	a, err := s.Applications.Get(req.ctx(), req.p, req.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if a.Letter == nil {
+		return notFound()
+	}
+	return s.render(req, http.StatusOK, "letter", a.Letter.Number, a)
+}
+
+// JSON API.
+
+type createApplicationRequest struct {
+	ServiceCode    string          `json:"service_code"`
+	OrganizationID string          `json:"organization_id,omitempty"`
+	Form           json.RawMessage `json:"form,omitempty"`
+}
+
+func (s *Server) apiCreateApplication(req *request) error {
+	var in createApplicationRequest
+	if err := decodeJSON(req, &in); err != nil {
+		return err
+	}
+	if strings.TrimSpace(in.ServiceCode) == "" {
+		return fielderr.New("service_code", "required")
+	}
+	a, err := s.Applications.CreateDraft(req.ctx(), req.p, in.ServiceCode, application.Applicant{OrganizationID: in.OrganizationID}, req.r.Header.Get("Idempotency-Key"))
+	if err != nil {
+		return appError(err)
+	}
+	if in.Form != nil && a.State == application.Draft {
+		if a, err = s.Applications.SaveDraft(req.ctx(), req.p, a.ID, in.Form, a.Revision); err != nil {
+			return appError(err)
+		}
+	}
+	writeJSON(req.w, http.StatusCreated, a)
+	return nil
+}
+
+func (s *Server) apiMyApplications(req *request) error {
+	apps, err := s.Applications.Mine(req.ctx(), req.p)
+	if err != nil {
+		return err
+	}
+	writeJSON(req.w, http.StatusOK, list(apps))
+	return nil
+}
+
+func (s *Server) apiApplication(req *request) error {
+	a, err := s.Applications.Get(req.ctx(), req.p, req.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(req.w, http.StatusOK, a)
+	return nil
+}
+
+func (s *Server) apiSaveDraft(req *request) error {
+	var in struct {
+		Form     json.RawMessage `json:"form"`
+		Revision int             `json:"revision"`
+	}
+	if err := decodeJSON(req, &in); err != nil {
+		return err
+	}
+	a, err := s.Applications.SaveDraft(req.ctx(), req.p, req.r.PathValue("id"), in.Form, in.Revision)
+	if err != nil {
+		return appError(err)
+	}
+	writeJSON(req.w, http.StatusOK, a)
+	return nil
+}
+
+func (s *Server) apiDiscard(req *request) error {
+	if err := s.Applications.Discard(req.ctx(), req.p, req.r.PathValue("id")); err != nil {
+		return appError(err)
+	}
+	req.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) apiUploadMaterial(req *request) error {
+	m, err := s.uploadMaterial(req)
+	if err != nil {
+		return appError(err)
+	}
+	writeJSON(req.w, http.StatusCreated, m)
+	return nil
+}
+
+func (s *Server) apiDeleteMaterial(req *request) error {
+	if err := s.Applications.RemoveMaterial(req.ctx(), req.p, req.r.PathValue("id"), req.r.PathValue("mid")); err != nil {
+		return appError(err)
+	}
+	req.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) apiSubmit(req *request) error {
+	var in struct {
+		Form json.RawMessage `json:"form,omitempty"`
+	}
+	if req.r.ContentLength != 0 {
+		if err := decodeJSON(req, &in); err != nil {
+			return err
+		}
+	}
+	a, err := s.Applications.Submit(req.ctx(), req.p, req.r.PathValue("id"), in.Form)
+	if err != nil {
+		return appError(err)
+	}
+	writeJSON(req.w, http.StatusOK, a)
+	return nil
+}
+
+func (s *Server) apiWithdraw(req *request) error {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if req.r.ContentLength != 0 {
+		if err := decodeJSON(req, &in); err != nil {
+			return err
+		}
+	}
+	a, err := s.Applications.Withdraw(req.ctx(), req.p, req.r.PathValue("id"), in.Reason)
+	if err != nil {
+		return appError(err)
+	}
+	writeJSON(req.w, http.StatusOK, a)
+	return nil
+}
+
+func (s *Server) apiAnswerSupplement(req *request) error {
+	var in struct {
+		Form json.RawMessage `json:"form,omitempty"`
+		Note string          `json:"note"`
+	}
+	if req.r.ContentLength != 0 {
+		if err := decodeJSON(req, &in); err != nil {
+			return err
+		}
+	}
+	a, err := s.Applications.AnswerSupplement(req.ctx(), req.p, req.r.PathValue("id"), in.Form, in.Note)
+	if err != nil {
+		return appError(err)
+	}
+	writeJSON(req.w, http.StatusOK, a)
+	return nil
+}
+
+var _ = db.ErrNotFound
+
+func (s *Server) setFlashText(req *request, text string) {
+	http.SetCookie(req.w, &http.Cookie{Name: flashCookie, Value: encodeFlash(text), Path: "/", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.Config.SecureCookies})
+}
+
+func pathEscape(s string) string { return url.PathEscape(s) }

@@ -1,0 +1,258 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/tongban/tongban/internal/application"
+	"github.com/tongban/tongban/internal/fielderr"
+	"github.com/tongban/tongban/internal/identity"
+)
+
+// queueView is the clerk's work queue.
+type queueView struct {
+	Tasks     []application.Task
+	Mine      bool
+	DeptNames map[string]string
+	StepNames map[string]string
+}
+
+func (s *Server) queue(req *request) ([]application.Task, bool, error) {
+	mine := req.r.URL.Query().Get("mine") == "1"
+	tasks, err := s.Applications.Queue(req.ctx(), req.p, application.QueueFilter{Mine: mine, Department: req.r.URL.Query().Get("department")})
+	return tasks, mine, err
+}
+
+func (s *Server) queuePage(req *request) error {
+	tasks, mine, err := s.queue(req)
+	if err != nil {
+		return err
+	}
+	names, _, err := s.deptNames(req.ctx(), req.lang)
+	if err != nil {
+		return err
+	}
+	steps := map[string]string{}
+	for _, t := range tasks {
+		steps[t.ID] = s.Applications.TaskStepName(req.ctx(), &t, req.lang == "en")
+	}
+	return s.render(req, http.StatusOK, "queue", req.t("queue_title"), queueView{Tasks: tasks, Mine: mine, DeptNames: names, StepNames: steps})
+}
+
+// taskView is the page on which staff act on one task.
+type taskView struct {
+	Task       *application.Task
+	App        *applicationView
+	Actions    []string
+	CanAct     bool
+	Colleagues []*identity.Account
+	Earlier    []string
+}
+
+func (s *Server) taskView(req *request) (*taskView, error) {
+	t, a, err := s.Applications.Task(req.ctx(), req.p, req.r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	av, err := s.viewApplication(req, a)
+	if err != nil {
+		return nil, err
+	}
+	v := &taskView{Task: t, App: av}
+	v.CanAct = t.State == application.TaskOpen && holds(req.p, t.Role, t.DepartmentCode) &&
+		(t.AssigneeID == "" || t.AssigneeID == req.p.Account.ID || t.Signers > 1)
+	if v.CanAct {
+		v.Actions = application.Actions(t.Kind)
+		v.Earlier = s.Applications.EarlierSteps(req.ctx(), a, t)
+		if v.Colleagues, err = s.Applications.Colleagues(req.ctx(), t); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+func holds(p *identity.Principal, role, dept string) bool {
+	for _, g := range p.Grants {
+		if string(g.Role) == role && g.Department == dept {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) taskPage(req *request) error {
+	v, err := s.taskView(req)
+	if err != nil {
+		return err
+	}
+	return s.render(req, http.StatusOK, "task", v.Task.StepName+" · "+v.Task.Number, v)
+}
+
+func (s *Server) renderTaskError(req *request, err error, form map[string]string) error {
+	msgs, ok := formErrors(req.lang, err)
+	if !ok {
+		return appError(err)
+	}
+	v, verr := s.taskView(req)
+	if verr != nil {
+		return verr
+	}
+	return s.renderPage(req, http.StatusUnprocessableEntity, "task", &page{Title: v.Task.StepName, Data: v, Errors: msgs, Form: form})
+}
+
+func (s *Server) taskClaim(req *request) error {
+	id := req.r.PathValue("id")
+	if _, err := s.Applications.Claim(req.ctx(), req.p, id); err != nil {
+		return appError(err)
+	}
+	s.setFlash(req, "task_claimed")
+	return s.redirect(req, "/staff/tasks/"+id)
+}
+
+// decisionFromForm reads a decision form. Supplement items come as rows
+// item.<i>.what ("m:<code>" or "f:<field>") and item.<i>.reason.
+func decisionFromForm(f url.Values) application.Decision {
+	d := application.Decision{
+		Action: f.Get("action"), Opinion: f.Get("opinion"), LegalBasis: f.Get("legal_basis"),
+		RepeatReason: f.Get("repeat_reason"), Revision: atoiDefault(f.Get("revision"), 0),
+	}
+	for i := 0; i < 50; i++ {
+		what := f.Get("item." + itoa(i) + ".what")
+		reason := f.Get("item." + itoa(i) + ".reason")
+		if what == "" && strings.TrimSpace(reason) == "" {
+			continue
+		}
+		it := application.SupplementItem{Reason: reason}
+		switch {
+		case strings.HasPrefix(what, "m:"):
+			it.Material = what[2:]
+		case strings.HasPrefix(what, "f:"):
+			it.Field = what[2:]
+		}
+		d.Items = append(d.Items, it)
+	}
+	return d
+}
+
+func (s *Server) taskDecide(req *request) error {
+	if err := s.parseForm(req); err != nil {
+		return err
+	}
+	id := req.r.PathValue("id")
+	d := decisionFromForm(req.r.PostForm)
+	if _, err := s.Applications.Decide(req.ctx(), req.p, id, d); err != nil {
+		return s.renderTaskError(req, err, formMap(req, "action", "opinion", "legal_basis", "repeat_reason"))
+	}
+	s.setFlash(req, "decision_recorded")
+	return s.redirect(req, "/staff/tasks")
+}
+
+func (s *Server) taskReturn(req *request) error {
+	if err := s.parseForm(req); err != nil {
+		return err
+	}
+	id := req.r.PathValue("id")
+	if _, err := s.Applications.Return(req.ctx(), req.p, id, req.r.PostFormValue("to_step"), req.r.PostFormValue("reason")); err != nil {
+		return s.renderTaskError(req, err, formMap(req, "to_step", "reason"))
+	}
+	s.setFlash(req, "task_returned")
+	return s.redirect(req, "/staff/tasks")
+}
+
+func (s *Server) taskHandover(req *request) error {
+	if err := s.parseForm(req); err != nil {
+		return err
+	}
+	id := req.r.PathValue("id")
+	if _, err := s.Applications.Handover(req.ctx(), req.p, id, req.r.PostFormValue("to"), req.r.PostFormValue("reason")); err != nil {
+		return s.renderTaskError(req, err, formMap(req, "to", "handover_reason"))
+	}
+	s.setFlash(req, "task_handed_over")
+	return s.redirect(req, "/staff/tasks")
+}
+
+// JSON API.
+
+func (s *Server) apiQueue(req *request) error {
+	tasks, _, err := s.queue(req)
+	if err != nil {
+		return err
+	}
+	writeJSON(req.w, http.StatusOK, list(tasks))
+	return nil
+}
+
+func (s *Server) apiTask(req *request) error {
+	t, a, err := s.Applications.Task(req.ctx(), req.p, req.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(req.w, http.StatusOK, map[string]any{"task": t, "application": a, "actions": application.Actions(t.Kind)})
+	return nil
+}
+
+func (s *Server) apiClaim(req *request) error {
+	t, err := s.Applications.Claim(req.ctx(), req.p, req.r.PathValue("id"))
+	if err != nil {
+		return appError(err)
+	}
+	writeJSON(req.w, http.StatusOK, t)
+	return nil
+}
+
+func (s *Server) apiDecide(req *request) error {
+	var d application.Decision
+	if err := decodeJSON(req, &d); err != nil {
+		return err
+	}
+	a, err := s.Applications.Decide(req.ctx(), req.p, req.r.PathValue("id"), d)
+	if err != nil {
+		return appError(err)
+	}
+	writeJSON(req.w, http.StatusOK, a)
+	return nil
+}
+
+func (s *Server) apiReturn(req *request) error {
+	var in struct {
+		ToStep string `json:"to_step"`
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(req, &in); err != nil {
+		return err
+	}
+	a, err := s.Applications.Return(req.ctx(), req.p, req.r.PathValue("id"), in.ToStep, in.Reason)
+	if err != nil {
+		return appError(err)
+	}
+	writeJSON(req.w, http.StatusOK, a)
+	return nil
+}
+
+func (s *Server) apiHandover(req *request) error {
+	var in struct {
+		To     string `json:"to"`
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(req, &in); err != nil {
+		return err
+	}
+	if in.To == "" {
+		return fielderr.New("to", "required")
+	}
+	t, err := s.Applications.Handover(req.ctx(), req.p, req.r.PathValue("id"), in.To, in.Reason)
+	if err != nil {
+		return appError(err)
+	}
+	writeJSON(req.w, http.StatusOK, t)
+	return nil
+}
+
+func itoa(i int) string {
+	const digits = "0123456789"
+	if i < 10 {
+		return digits[i : i+1]
+	}
+	return itoa(i/10) + digits[i%10:i%10+1]
+}
