@@ -249,10 +249,11 @@ func (s *Store) Withdraw(ctx context.Context, p *identity.Principal, id, reason 
 		if !s.isApplicant(ctx, p, a) {
 			return db.ErrNotFound
 		}
-		if a.State != Submitted {
+		// Before acceptance, also while intake waits for a supplement.
+		if a.AcceptDate != "" || (a.State != Submitted && a.State != Supplement) {
 			return fielderr.New("state", "withdraw_not_possible")
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE applications SET state = 'withdrawn', concluded_at = $1, updated_at = $1, revision = revision + 1 WHERE id = $2 AND state = 'submitted'`, db.NewTime(s.now()), id)
+		res, err := tx.ExecContext(ctx, `UPDATE applications SET state = 'withdrawn', concluded_at = $1, updated_at = $1, revision = revision + 1 WHERE id = $2 AND state IN ('submitted', 'supplement') AND accept_date IS NULL`, db.NewTime(s.now()), id)
 		if err != nil {
 			return err
 		}
@@ -262,7 +263,7 @@ func (s *Store) Withdraw(ctx context.Context, p *identity.Principal, id, reason 
 		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET state = 'cancelled', closed_at = $1, revision = revision + 1 WHERE application_id = $2 AND state = 'open'`, db.NewTime(s.now()), id); err != nil {
 			return err
 		}
-		return s.event(ctx, tx, id, p, string(applicantRole(a)), "", "withdrawn", string(Submitted), string(Withdrawn), "", "", reason, nil)
+		return s.event(ctx, tx, id, p, string(applicantRole(a)), "", "withdrawn", string(a.State), string(Withdrawn), "", "", reason, nil)
 	})
 	if err != nil {
 		return nil, err

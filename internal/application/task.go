@@ -261,7 +261,7 @@ func (d *Decision) validate(kind workflow.StepKind, a *Application, svc *catalog
 		}
 	}
 	if (d.Action == ActDeny || d.Action == ActRefuse) && d.LegalBasis == "" {
-		fe.Add("legal_basis", "legal_basis_required")
+		fe.Add("legal_basis", "decision_legal_basis_required")
 	}
 	if d.Action == ActSupplement {
 		if len(d.Items) == 0 {

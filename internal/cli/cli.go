@@ -14,10 +14,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/tongban/tongban/internal/application"
+	"github.com/tongban/tongban/internal/blob"
+	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/db"
@@ -26,6 +30,7 @@ import (
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/segment"
 	"github.com/tongban/tongban/internal/web"
+	"github.com/tongban/tongban/internal/workflow"
 )
 
 const usage = `tongban: one-stop government services platform
@@ -98,10 +103,13 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 
 // app is the wired platform.
 type app struct {
-	db       *db.DB
-	org      *org.Store
-	identity *identity.Store
-	catalog  *catalog.Store
+	db           *db.DB
+	org          *org.Store
+	identity     *identity.Store
+	catalog      *catalog.Store
+	calendar     *calendar.Store
+	processes    *workflow.Store
+	applications *application.Store
 }
 
 func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error) {
@@ -138,7 +146,48 @@ func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error)
 		}
 		seg.AddWords(names...)
 	}
+	a.calendar = calendar.NewStore(d, time.Now)
+	if migrateOK {
+		if _, err := a.calendar.Seed(ctx); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	a.processes = workflow.NewStore(d, a.identity, a.catalog, time.Now)
+	blobs, err := blob.NewLocal(filepath.Join(cfg.DataDir, "blobs"))
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	a.applications = application.NewStore(application.Deps{DB: d, Catalog: a.catalog, Processes: a.processes, Calendar: a.calendar,
+		Blobs: blobs, Identity: a.identity, Org: a.org, Location: loc, Now: time.Now})
 	return a, nil
+}
+
+// scanWarnings marks late tasks yellow and red every interval until ctx
+// ends. Each mark is a conditional update, so nodes that scan at once
+// still mark and notify each task once.
+func scanWarnings(ctx context.Context, apps *application.Store, log *slog.Logger, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		st, err := apps.ScanWarnings(ctx)
+		if err != nil && ctx.Err() == nil {
+			log.Error("warning scan", "err", err)
+		} else if st.Yellow+st.Red+st.Reminded > 0 {
+			log.Info("warning scan", "yellow", st.Yellow, "red", st.Red, "reminded", st.Reminded)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
@@ -154,7 +203,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Catalog: a.catalog, Identity: a.identity, Org: a.org, Log: log})
+	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Log: log})
 	if err != nil {
 		return err
 	}
@@ -164,6 +213,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	go purgeSessions(ctx, a.identity, log)
+	go scanWarnings(ctx, a.applications, log, time.Minute)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	fmt.Fprintf(stdout, "Tongban is serving at %s (database: %s, ready in %s)\n", cfg.BaseURL, a.db, time.Since(start).Round(time.Millisecond))

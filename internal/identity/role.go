@@ -61,6 +61,9 @@ const (
 	PermOrgRegister Permission = "org.register"
 	// PermOrgAct: act for an organization one is an agent of.
 	PermOrgAct Permission = "org.act"
+	// PermApply: file applications and follow them, for oneself or for an
+	// organization one acts for.
+	PermApply Permission = "apply"
 	// PermStaffDesk: the staff workbench.
 	PermStaffDesk Permission = "staff.desk"
 	// PermCatalogEdit: create and edit service drafts (department-scoped).
@@ -83,8 +86,8 @@ const (
 
 // grants is the permission table. Nothing not listed is allowed.
 var grants = map[Role][]Permission{
-	Citizen:       {PermAccount, PermOrgRegister},
-	OrgAgent:      {PermAccount, PermOrgRegister, PermOrgAct},
+	Citizen:       {PermAccount, PermOrgRegister, PermApply},
+	OrgAgent:      {PermAccount, PermOrgRegister, PermOrgAct, PermApply},
 	Clerk:         {PermAccount, PermStaffDesk},
 	Reviewer:      {PermAccount, PermStaffDesk},
 	Approver:      {PermAccount, PermStaffDesk},

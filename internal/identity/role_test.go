@@ -13,7 +13,7 @@ const (
 )
 
 var allPerms = []identity.Permission{
-	identity.PermAccount, identity.PermOrgRegister, identity.PermOrgAct, identity.PermStaffDesk,
+	identity.PermAccount, identity.PermOrgRegister, identity.PermOrgAct, identity.PermApply, identity.PermStaffDesk,
 	identity.PermCatalogEdit, identity.PermCatalogPublish, identity.PermCatalogAdmin,
 	identity.PermStaffManage, identity.PermOrgManage, identity.PermSupervise, identity.PermCalendarManage,
 }
@@ -23,8 +23,8 @@ var allPerms = []identity.Permission{
 func TestRoleGrants(t *testing.T) {
 	staffDesk := []identity.Permission{identity.PermAccount, identity.PermStaffDesk}
 	want := map[identity.Role][]identity.Permission{
-		identity.Citizen:  {identity.PermAccount, identity.PermOrgRegister},
-		identity.OrgAgent: {identity.PermAccount, identity.PermOrgRegister, identity.PermOrgAct},
+		identity.Citizen:  {identity.PermAccount, identity.PermOrgRegister, identity.PermApply},
+		identity.OrgAgent: {identity.PermAccount, identity.PermOrgRegister, identity.PermOrgAct, identity.PermApply},
 		identity.Clerk:    staffDesk,
 		identity.Reviewer: staffDesk,
 		identity.Approver: staffDesk,

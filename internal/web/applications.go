@@ -360,7 +360,7 @@ func (s *Server) apiCreateApplication(req *request) error {
 	if err != nil {
 		return appError(err)
 	}
-	if in.Form != nil && a.State == application.Draft {
+	if in.Form != nil && a.State == application.Draft && a.Revision == 1 {
 		if a, err = s.Applications.SaveDraft(req.ctx(), req.p, a.ID, in.Form, a.Revision); err != nil {
 			return appError(err)
 		}

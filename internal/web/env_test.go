@@ -8,11 +8,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/tongban/tongban/internal/application"
+	"github.com/tongban/tongban/internal/blob"
+	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/db"
@@ -21,6 +25,7 @@ import (
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/segment"
+	"github.com/tongban/tongban/internal/workflow"
 )
 
 // env is a server over a fresh database with the demo loaded.
@@ -59,8 +64,19 @@ func newEnv(t testing.TB, d *db.DB) *env {
 	if _, err := demo.Load(ctx, d, orgs, ids, cat); err != nil {
 		t.Fatal(err)
 	}
+	cals := calendar.NewStore(d, time.Now)
+	if _, err := cals.Seed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := blob.NewLocal(filepath.Join(cfg.DataDir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := time.LoadLocation(cfg.TimeZone)
+	apps := application.NewStore(application.Deps{DB: d, Catalog: cat, Processes: workflow.NewStore(d, ids, cat, time.Now), Calendar: cals,
+		Blobs: blobs, Identity: ids, Org: orgs, Location: loc, Now: time.Now, UploadLimit: 1 << 20})
 	logBuf := &bytes.Buffer{}
-	srv, err := New(Server{Config: cfg, DB: d, Catalog: cat, Identity: ids, Org: orgs, Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logBuf}, nil))})
+	srv, err := New(Server{Config: cfg, DB: d, Catalog: cat, Identity: ids, Org: orgs, Applications: apps, Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logBuf}, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

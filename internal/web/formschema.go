@@ -110,7 +110,7 @@ func makeField(name string, p schemaProp, required bool) formField {
 	if p.Maximum != nil {
 		f.Max = strconv.FormatFloat(*p.Maximum, 'f', -1, 64)
 	}
-	f.Multiline = f.Type == "string" && (p.MaxLength == 0 || p.MaxLength > 200) && p.Format == "" && len(f.Enum) == 0
+	f.Multiline = f.Type == "string" && p.MaxLength > 200 && p.Format == "" && len(f.Enum) == 0
 	if f.Type == "array" && p.Items != nil {
 		switch p.Items.typ() {
 		case "object":

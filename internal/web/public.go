@@ -11,6 +11,7 @@ import (
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/i18n"
+	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/org"
 )
 
@@ -165,12 +166,8 @@ type guideData struct {
 	Service    *catalog.Service
 	Department org.Department
 	FormFields []formField
-}
-
-// formField is one property of a service's form schema, for the guide.
-type formField struct {
-	Name, Title, Type string
-	Required          bool
+	// Orgs are the organizations the viewer may apply for.
+	Orgs []*identity.Organization
 }
 
 func (s *Server) guidePage(req *request) error {
@@ -182,7 +179,13 @@ func (s *Server) guidePage(req *request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(req, http.StatusOK, "guide", svc.Name, guideData{Service: svc, Department: dept, FormFields: schemaFields(svc.FormSchema)})
+	d := guideData{Service: svc, Department: dept, FormFields: schemaFields(svc.FormSchema)}
+	if req.p.Can(identity.PermOrgAct) && svc.HasAudience(catalog.Organization) {
+		if d.Orgs, err = s.Identity.Organizations(req.ctx(), req.p.Account.ID); err != nil {
+			return err
+		}
+	}
+	return s.render(req, http.StatusOK, "guide", svc.Name, d)
 }
 
 type themeData struct {

@@ -89,6 +89,14 @@ func loadPages(s *Server) (*pageSet, error) {
 			}
 			return out
 		},
+		// fieldDict and progressDict pack the arguments of the
+		// application partials in _app.html.
+		"fieldDict": func(p *page, f formField) map[string]any {
+			return map[string]any{"page": p, "field": f}
+		},
+		"progressDict": func(p *page, v *applicationView) map[string]any {
+			return map[string]any{"page": p, "view": v}
+		},
 		"contains": func(list []string, v string) bool {
 			for _, x := range list {
 				if x == v {
@@ -105,10 +113,10 @@ func loadPages(s *Server) (*pageSet, error) {
 	ps := &pageSet{pages: map[string]*template.Template{}}
 	for _, e := range entries {
 		name := strings.TrimSuffix(path.Base(e), ".html")
-		if name == "layout" {
+		if name == "layout" || strings.HasPrefix(name, "_") {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", e)
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", e)
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", name, err)
 		}

@@ -66,6 +66,27 @@ func (s *Server) routeTable() []route {
 		{get, "/account", identity.PermAccount, s.accountPage},
 		{post, "/account/organizations", identity.PermOrgRegister, s.organizationSubmit},
 
+		// Applications (办件): applicants.
+		{get, "/applications", identity.PermApply, s.myApplicationsPage},
+		{post, "/applications", identity.PermApply, s.applyStart},
+		{get, "/applications/{id}", identity.PermApply, s.applicationPage},
+		{post, "/applications/{id}", identity.PermApply, s.applicationSave},
+		{post, "/applications/{id}/materials", identity.PermApply, s.materialUpload},
+		{post, "/applications/{id}/materials/{mid}/delete", identity.PermApply, s.materialDelete},
+		{get, "/applications/{id}/materials/{mid}", identity.PermAccount, s.materialDownload},
+		{post, "/applications/{id}/withdraw", identity.PermApply, s.applicationWithdraw},
+		{post, "/applications/{id}/discard", identity.PermApply, s.applicationDiscard},
+		{post, "/applications/{id}/supplement", identity.PermApply, s.supplementAnswer},
+		{get, "/applications/{id}/letter", identity.PermAccount, s.letterPage},
+
+		// The work queue (待办): staff.
+		{get, "/staff/tasks", identity.PermStaffDesk, s.queuePage},
+		{get, "/staff/tasks/{id}", identity.PermStaffDesk, s.taskPage},
+		{post, "/staff/tasks/{id}/claim", identity.PermStaffDesk, s.taskClaim},
+		{post, "/staff/tasks/{id}/decision", identity.PermStaffDesk, s.taskDecide},
+		{post, "/staff/tasks/{id}/return", identity.PermStaffDesk, s.taskReturn},
+		{post, "/staff/tasks/{id}/handover", identity.PermStaffDesk, s.taskHandover},
+
 		// Staff pages.
 		{get, "/staff", identity.PermStaffDesk, s.staffPage},
 		{get, "/admin/services", identity.PermCatalogEdit, s.adminServicesPage},
@@ -102,6 +123,25 @@ func (s *Server) routeTable() []route {
 		{post, "/api/v1/accounts", Public, s.apiRegister},
 		{get, "/api/v1/me", identity.PermAccount, s.apiMe},
 		{post, "/api/v1/organizations", identity.PermOrgRegister, s.apiRegisterOrganization},
+
+		// JSON API: applications.
+		{post, "/api/v1/applications", identity.PermApply, s.apiCreateApplication},
+		{get, "/api/v1/applications", identity.PermApply, s.apiMyApplications},
+		{get, "/api/v1/applications/{id}", identity.PermAccount, s.apiApplication},
+		{put, "/api/v1/applications/{id}/form", identity.PermApply, s.apiSaveDraft},
+		{delete, "/api/v1/applications/{id}", identity.PermApply, s.apiDiscard},
+		{post, "/api/v1/applications/{id}/materials", identity.PermApply, s.apiUploadMaterial},
+		{delete, "/api/v1/applications/{id}/materials/{mid}", identity.PermApply, s.apiDeleteMaterial},
+		{get, "/api/v1/applications/{id}/materials/{mid}", identity.PermAccount, s.materialDownload},
+		{post, "/api/v1/applications/{id}/submit", identity.PermApply, s.apiSubmit},
+		{post, "/api/v1/applications/{id}/withdraw", identity.PermApply, s.apiWithdraw},
+		{post, "/api/v1/applications/{id}/supplement", identity.PermApply, s.apiAnswerSupplement},
+		{get, "/api/v1/tasks", identity.PermStaffDesk, s.apiQueue},
+		{get, "/api/v1/tasks/{id}", identity.PermStaffDesk, s.apiTask},
+		{post, "/api/v1/tasks/{id}/claim", identity.PermStaffDesk, s.apiClaim},
+		{post, "/api/v1/tasks/{id}/decision", identity.PermStaffDesk, s.apiDecide},
+		{post, "/api/v1/tasks/{id}/return", identity.PermStaffDesk, s.apiReturn},
+		{post, "/api/v1/tasks/{id}/handover", identity.PermStaffDesk, s.apiHandover},
 
 		// JSON API: administration.
 		{get, "/api/v1/admin/services", identity.PermCatalogEdit, s.apiAdminServices},

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tongban/tongban/internal/application"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/db"
@@ -24,13 +25,15 @@ import (
 
 // Server holds the dependencies of the HTTP handlers.
 type Server struct {
-	Config   *config.Config
-	DB       *db.DB
-	Catalog  *catalog.Store
-	Identity *identity.Store
-	Org      *org.Store
-	Log      *slog.Logger
-	Now      func() time.Time
+	Config  *config.Config
+	DB      *db.DB
+	Catalog *catalog.Store
+	// Applications runs applications and their tasks.
+	Applications *application.Store
+	Identity     *identity.Store
+	Org          *org.Store
+	Log          *slog.Logger
+	Now          func() time.Time
 
 	pages   *pageSet
 	static  *staticFiles

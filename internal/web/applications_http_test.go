@@ -1,0 +1,447 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"image"
+	"image/png"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/tongban/tongban/internal/application"
+	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/i18n"
+	"github.com/tongban/tongban/internal/identity"
+)
+
+// applyService is the demo service the application tests apply for (营业执照
+// 变更登记 of SCJG): open to persons, with no form and two required
+// materials, m1 and m3, as requireApplyService checks.
+const applyService = "SCJG-004"
+
+// numberRE is the shape of a tracking number: department, date, sequence.
+var numberRE = regexp.MustCompile(`^SCJG[0-9]{8}[0-9]{5}$`)
+
+// tinyPNG is a real 1×1 PNG image.
+func tinyPNG(t *testing.T) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, 1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// tinyPDF is a minimal one-page PDF.
+const tinyPDF = "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n" +
+	"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 10 10]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+// decodeResponse decodes a JSON response body into v.
+func decodeResponse(t *testing.T, rec *httptest.ResponseRecorder, v any) {
+	t.Helper()
+	if err := json.Unmarshal(rec.Body.Bytes(), v); err != nil {
+		t.Fatalf("response is not the JSON expected: %v: %s", err, rec.Body.String())
+	}
+}
+
+// wantStatus fails the test unless rec has the status.
+func wantStatus(t *testing.T, what string, rec *httptest.ResponseRecorder, code int) {
+	t.Helper()
+	if rec.Code != code {
+		t.Fatalf("%s = %d, want %d: %s", what, rec.Code, code, rec.Body.String())
+	}
+}
+
+// fieldCodes returns the field failures of a 422 response, field → code,
+// and field → message.
+func fieldCodes(t *testing.T, rec *httptest.ResponseRecorder) (codes, messages map[string]string) {
+	t.Helper()
+	var e apiError
+	decodeResponse(t, rec, &e)
+	if e.Status != http.StatusUnprocessableEntity || e.Code != "error_422" {
+		t.Fatalf("error = %d %q, want 422 error_422: %s", e.Status, e.Code, rec.Body.String())
+	}
+	codes, messages = map[string]string{}, map[string]string{}
+	for _, f := range e.Fields {
+		codes[f.Field], messages[f.Field] = f.Code, f.Message
+	}
+	return codes, messages
+}
+
+// matchesOpenAPI fails the test unless the body of rec is valid against
+// the schema of that name in openapi.json, so the document stays true to
+// what the API answers.
+func matchesOpenAPI(t *testing.T, rec *httptest.ResponseRecorder, schema string) {
+	t.Helper()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(openapiDoc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.AssertFormat()
+	if err := c.AddResource("openapi.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("openapi.json#/components/schemas/" + schema)
+	if err != nil {
+		t.Fatalf("openapi.json schema %s: %v", schema, err)
+	}
+	body, err := jsonschema.UnmarshalJSON(bytes.NewReader(rec.Body.Bytes()))
+	if err != nil {
+		t.Fatalf("response is not JSON: %v", err)
+	}
+	if err := sch.Validate(body); err != nil {
+		t.Errorf("response does not match openapi.json schema %s: %v\n%s", schema, err, rec.Body.String())
+	}
+}
+
+// uploadMaterialAPI uploads one file for a requirement as a multipart form
+// with the fields requirement and file, in that order.
+func uploadMaterialAPI(e *env, token, appID, requirement, fileName string, content []byte) *httptest.ResponseRecorder {
+	e.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	if err := mw.WriteField("requirement", requirement); err != nil {
+		e.t.Fatal(err)
+	}
+	fw, err := mw.CreateFormFile("file", fileName)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	fw.Write(content)
+	if err := mw.Close(); err != nil {
+		e.t.Fatal(err)
+	}
+	return e.do("POST", "/api/v1/applications/"+appID+"/materials", token, mw.FormDataContentType(), &body)
+}
+
+// requireApplyService checks the demo still has applyService as the tests
+// assume it.
+func requireApplyService(t *testing.T, e *env) {
+	t.Helper()
+	rec := e.get("/api/v1/services/"+applyService, "")
+	wantStatus(t, "GET service "+applyService, rec, http.StatusOK)
+	var svc struct {
+		DepartmentCode string   `json:"department_code"`
+		Audience       []string `json:"audience"`
+		FormSchema     any      `json:"form_schema"`
+		Guide          struct {
+			Materials []struct {
+				Code     string `json:"code"`
+				Required bool   `json:"required"`
+			} `json:"materials"`
+		} `json:"guide"`
+	}
+	decodeResponse(t, rec, &svc)
+	var required []string
+	for _, m := range svc.Guide.Materials {
+		if m.Required {
+			required = append(required, m.Code)
+		}
+	}
+	if svc.DepartmentCode != "SCJG" || !strings.Contains(strings.Join(svc.Audience, ","), "person") || svc.FormSchema != nil || strings.Join(required, ",") != "m1,m3" {
+		t.Fatalf("demo service %s changed (department %s, audience %v, form %v, required %v): pick another for these tests",
+			applyService, svc.DepartmentCode, svc.Audience, svc.FormSchema != nil, required)
+	}
+}
+
+// fileApplication creates, completes and submits an application for
+// applyService as the holder of token, and returns it.
+func fileApplication(t *testing.T, e *env, token string) application.Application {
+	t.Helper()
+	rec := e.sendJSON("POST", "/api/v1/applications", token, `{"service_code":"`+applyService+`"}`)
+	wantStatus(t, "create draft", rec, http.StatusCreated)
+	var a application.Application
+	decodeResponse(t, rec, &a)
+	wantStatus(t, "upload m1", uploadMaterialAPI(e, token, a.ID, "m1", "申请书.png", tinyPNG(t)), http.StatusCreated)
+	wantStatus(t, "upload m3", uploadMaterialAPI(e, token, a.ID, "m3", "执照.pdf", []byte(tinyPDF)), http.StatusCreated)
+	rec = e.do("POST", "/api/v1/applications/"+a.ID+"/submit", token, "", nil)
+	wantStatus(t, "submit", rec, http.StatusOK)
+	decodeResponse(t, rec, &a)
+	return a
+}
+
+// TestApplicationAPIApplicant walks an applicant through the JSON API: a
+// retried create, a submission refused for missing materials, a disguised
+// upload, real uploads, submission and a double submit, and another
+// citizen who must not see any of it.
+func TestApplicationAPIApplicant(t *testing.T) {
+	e := sqliteEnv(t)
+	requireApplyService(t, e)
+	zhang, lisi := e.session("zhangsan"), e.session("lisi")
+
+	// The same Idempotency-Key twice makes one draft.
+	create := func() application.Application {
+		t.Helper()
+		rec := e.do("POST", "/api/v1/applications", zhang, "application/json", strings.NewReader(`{"service_code":"`+applyService+`"}`), "Idempotency-Key", "retry-7f3a")
+		wantStatus(t, "create draft", rec, http.StatusCreated)
+		matchesOpenAPI(t, rec, "Application")
+		var a application.Application
+		decodeResponse(t, rec, &a)
+		return a
+	}
+	a, again := create(), create()
+	if a.ID == "" || again.ID != a.ID {
+		t.Fatalf("retried create made draft %q, then %q: want the same", a.ID, again.ID)
+	}
+	if a.State != application.Draft || a.ServiceCode != applyService || a.ApplicantName != "张三" {
+		t.Fatalf("draft = state %q service %q applicant %q", a.State, a.ServiceCode, a.ApplicantName)
+	}
+	var mine listResponse[application.Application]
+	rec := e.get("/api/v1/applications", zhang)
+	matchesOpenAPI(t, rec, "ApplicationList")
+	decodeResponse(t, rec, &mine)
+	if mine.Count != 1 || mine.Items[0].ID != a.ID {
+		t.Fatalf("my applications after a retried create: %d, want the one draft", mine.Count)
+	}
+
+	// Submitting without the required materials names each one, in the
+	// caller's language.
+	submitURL := "/api/v1/applications/" + a.ID + "/submit"
+	for _, lang := range []i18n.Lang{i18n.ZH, i18n.EN} {
+		var hdr []string
+		if lang == i18n.EN {
+			hdr = []string{"Accept-Language", "en"}
+		}
+		rec := e.do("POST", submitURL, zhang, "", nil, hdr...)
+		wantStatus(t, "submit without materials ("+string(lang)+")", rec, http.StatusUnprocessableEntity)
+		matchesOpenAPI(t, rec, "Error")
+		codes, msgs := fieldCodes(t, rec)
+		for _, f := range []string{"materials.m1", "materials.m3"} {
+			if codes[f] != "material_missing" {
+				t.Errorf("%s: field %s = %q, want material_missing; fields %v", lang, f, codes[f], codes)
+			}
+			if want := i18n.T(lang, "material_missing"); msgs[f] != want {
+				t.Errorf("%s: message of %s = %q, want %q", lang, f, msgs[f], want)
+			}
+		}
+		if _, ok := codes["materials.m2"]; ok {
+			t.Errorf("optional material m2 reported missing: %v", codes)
+		}
+	}
+	if i18n.T(i18n.ZH, "material_missing") == i18n.T(i18n.EN, "material_missing") {
+		t.Fatal("material_missing has the same text in both languages")
+	}
+
+	// HTML named .pdf is judged by its content and refused.
+	rec = uploadMaterialAPI(e, zhang, a.ID, "m1", "申请书.pdf", []byte("<!DOCTYPE html><html><script>alert(1)</script></html>"))
+	wantStatus(t, "upload HTML named .pdf", rec, http.StatusUnprocessableEntity)
+	if codes, _ := fieldCodes(t, rec); codes["file"] != "file_type" {
+		t.Fatalf("upload HTML named .pdf: fields %v, want file: file_type", codes)
+	}
+	// A requirement the service does not have is refused.
+	rec = uploadMaterialAPI(e, zhang, a.ID, "m99", "x.pdf", []byte(tinyPDF))
+	wantStatus(t, "upload for an unknown requirement", rec, http.StatusUnprocessableEntity)
+
+	// Real files are stored with their SHA-256.
+	pngData := tinyPNG(t)
+	rec = uploadMaterialAPI(e, zhang, a.ID, "m1", "申请书.png", pngData)
+	wantStatus(t, "upload PNG", rec, http.StatusCreated)
+	matchesOpenAPI(t, rec, "Material")
+	var m application.Material
+	decodeResponse(t, rec, &m)
+	sum := sha256.Sum256(pngData)
+	if m.ID == "" || m.RequirementCode != "m1" || m.ContentType != "image/png" || m.Size != int64(len(pngData)) || m.SHA256 != hex.EncodeToString(sum[:]) || m.FileName != "申请书.png" {
+		t.Fatalf("uploaded PNG = %+v, want m1 image/png %d bytes sha256 %x", m, len(pngData), sum)
+	}
+	rec = uploadMaterialAPI(e, zhang, a.ID, "m3", "执照.pdf", []byte(tinyPDF))
+	wantStatus(t, "upload PDF", rec, http.StatusCreated)
+
+	// The applicant gets the file back as a download, never inline.
+	mURL := "/api/v1/applications/" + a.ID + "/materials/" + m.ID
+	rec = e.get(mURL, zhang)
+	wantStatus(t, "download own material", rec, http.StatusOK)
+	if !bytes.Equal(rec.Body.Bytes(), pngData) || !strings.HasPrefix(rec.Header().Get("Content-Disposition"), "attachment") {
+		t.Fatalf("download: %d bytes, Content-Disposition %q", rec.Body.Len(), rec.Header().Get("Content-Disposition"))
+	}
+	// Another citizen sees neither the draft nor its files.
+	wantStatus(t, "another citizen GET draft", e.get("/api/v1/applications/"+a.ID, lisi), http.StatusNotFound)
+	wantStatus(t, "another citizen GET material", e.get(mURL, lisi), http.StatusNotFound)
+
+	// Submit files it with a tracking number; a second submit answers the same.
+	rec = e.do("POST", submitURL, zhang, "", nil)
+	wantStatus(t, "submit", rec, http.StatusOK)
+	matchesOpenAPI(t, rec, "Application")
+	var filed application.Application
+	decodeResponse(t, rec, &filed)
+	if filed.State != application.Submitted || !numberRE.MatchString(filed.Number) {
+		t.Fatalf("submitted: state %q number %q", filed.State, filed.Number)
+	}
+	rec = e.do("POST", submitURL, zhang, "", nil)
+	wantStatus(t, "submit again", rec, http.StatusOK)
+	var twice application.Application
+	decodeResponse(t, rec, &twice)
+	if twice.Number != filed.Number || twice.State != application.Submitted {
+		t.Fatalf("second submit: number %q state %q, want %q submitted", twice.Number, twice.State, filed.Number)
+	}
+	// Filed materials cannot be changed any more.
+	wantStatus(t, "upload after submission", uploadMaterialAPI(e, zhang, a.ID, "m2", "x.pdf", []byte(tinyPDF)), http.StatusConflict)
+	wantStatus(t, "delete material after submission", e.do("DELETE", mURL, zhang, "", nil), http.StatusConflict)
+
+	// Another citizen can neither see nor act on the filed application.
+	for _, c := range []struct{ method, url string }{
+		{"GET", "/api/v1/applications/" + a.ID},
+		{"GET", mURL},
+		{"POST", submitURL},
+		{"POST", "/api/v1/applications/" + a.ID + "/withdraw"},
+	} {
+		wantStatus(t, "another citizen "+c.method+" "+c.url, e.do(c.method, c.url, lisi, "", nil), http.StatusNotFound)
+	}
+	decodeResponse(t, e.get("/api/v1/applications", lisi), &mine)
+	if mine.Count != 0 {
+		t.Fatalf("another citizen's list has %d applications, want 0", mine.Count)
+	}
+}
+
+// TestApplicationAPIStaff: a filed application reaches the SCJG clerks'
+// queue and no other department's; a refusal needs its reasons; of two
+// clerks claiming at once one wins; staff never see the applicant's full
+// ID number.
+func TestApplicationAPIStaff(t *testing.T) {
+	e := sqliteEnv(t)
+	requireApplyService(t, e)
+	ctx := t.Context()
+	zhang := e.session("zhangsan")
+	a := fileApplication(t, e, zhang)
+
+	// The clerk's queue lists the intake task.
+	clerk := e.session("scjg-clerk")
+	rec := e.get("/api/v1/tasks", clerk)
+	wantStatus(t, "clerk's queue", rec, http.StatusOK)
+	matchesOpenAPI(t, rec, "TaskList")
+	var queue listResponse[application.Task]
+	decodeResponse(t, rec, &queue)
+	var task application.Task
+	for _, tk := range queue.Items {
+		if tk.ApplicationID == a.ID {
+			task = tk
+		}
+	}
+	if task.ID == "" || task.StepID != "accept" || task.State != application.TaskOpen || task.DepartmentCode != "SCJG" || task.Number != a.Number {
+		t.Fatalf("clerk's queue lacks the intake task of %s: %+v", a.Number, queue.Items)
+	}
+	taskURL := "/api/v1/tasks/" + task.ID
+
+	// Another department's clerk cannot see or act on it.
+	ga := e.session("ga-clerk")
+	decodeResponse(t, e.get("/api/v1/tasks", ga), &queue)
+	for _, tk := range queue.Items {
+		if tk.ID == task.ID {
+			t.Fatal("the GA clerk's queue lists an SCJG task")
+		}
+	}
+	wantStatus(t, "GA clerk GET task", e.get(taskURL, ga), http.StatusNotFound)
+	wantStatus(t, "GA clerk decision", e.sendJSON("POST", taskURL+"/decision", ga, `{"action":"accept"}`), http.StatusNotFound)
+	wantStatus(t, "GA clerk claim", e.do("POST", taskURL+"/claim", ga, "", nil), http.StatusNotFound)
+	wantStatus(t, "GA clerk GET application", e.get("/api/v1/applications/"+a.ID, ga), http.StatusNotFound)
+
+	// A refusal without its reason and legal basis is sent back, and
+	// changes nothing.
+	rec = e.sendJSON("POST", taskURL+"/decision", clerk, `{"action":"refuse"}`)
+	wantStatus(t, "refuse without opinion", rec, http.StatusUnprocessableEntity)
+	codes, _ := fieldCodes(t, rec)
+	if codes["opinion"] != "refusal_reason_required" {
+		t.Errorf("refuse without opinion: fields %v, want opinion: refusal_reason_required", codes)
+	}
+	if _, ok := codes["legal_basis"]; !ok {
+		t.Errorf("refuse without legal basis: fields %v, want legal_basis", codes)
+	}
+	rec = e.get("/api/v1/applications/"+a.ID, zhang)
+	var now application.Application
+	decodeResponse(t, rec, &now)
+	if now.State != application.Submitted {
+		t.Fatalf("after a refused refusal the application is %q, want submitted", now.State)
+	}
+	// An action the step does not offer is refused too.
+	rec = e.sendJSON("POST", taskURL+"/decision", clerk, `{"action":"approve","opinion":"同意"}`)
+	wantStatus(t, "approve at intake", rec, http.StatusUnprocessableEntity)
+
+	// Two clerks claim at once: exactly one wins, the other is told a
+	// colleague has it.
+	if _, err := e.srv.Identity.Seed(ctx, identity.Account{Kind: identity.KindStaff, Username: "scjg-clerk2", Name: "林受理", DepartmentCode: "SCJG"},
+		demo.Password, []identity.RoleGrant{{Role: identity.Clerk, Department: "SCJG"}}); err != nil {
+		t.Fatal(err)
+	}
+	clerk2 := e.session("scjg-clerk2")
+	var wg sync.WaitGroup
+	recs := make([]*httptest.ResponseRecorder, 2)
+	for i, tok := range []string{clerk, clerk2} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			recs[i] = e.do("POST", taskURL+"/claim", tok, "", nil)
+		}()
+	}
+	wg.Wait()
+	winner, loser := clerk, clerk2
+	if recs[0].Code != http.StatusOK {
+		recs[0], recs[1] = recs[1], recs[0]
+		winner, loser = clerk2, clerk
+	}
+	if recs[0].Code != http.StatusOK || recs[1].Code != http.StatusConflict {
+		t.Fatalf("two claims = %d and %d, want one 200 and one 409: %s %s", recs[0].Code, recs[1].Code, recs[0].Body.String(), recs[1].Body.String())
+	}
+	matchesOpenAPI(t, recs[0], "Task")
+	matchesOpenAPI(t, recs[1], "Error")
+	var claimErr apiError
+	decodeResponse(t, recs[1], &claimErr)
+	if claimErr.Code != "task_claimed_by_other" {
+		t.Errorf("losing claim: code %q, want task_claimed_by_other", claimErr.Code)
+	}
+	// The loser cannot decide on the winner's task.
+	wantStatus(t, "decision by the losing clerk", e.sendJSON("POST", taskURL+"/decision", loser, `{"action":"accept"}`), http.StatusConflict)
+
+	// Staff see the application, but the applicant's ID number and phone
+	// only as far as the application needs: not at all.
+	owner, err := e.srv.Identity.AccountByUsername(ctx, "zhangsan")
+	if err != nil || len(owner.IDNumber) != 18 {
+		t.Fatalf("demo citizen: %v", err)
+	}
+	for _, u := range []struct{ url, schema string }{
+		{"/api/v1/applications/" + a.ID, "Application"},
+		{taskURL, "TaskDetail"},
+		{"/api/v1/tasks", "TaskList"},
+	} {
+		rec := e.get(u.url, winner)
+		wantStatus(t, "clerk GET "+u.url, rec, http.StatusOK)
+		matchesOpenAPI(t, rec, u.schema)
+		body := rec.Body.String()
+		if strings.Contains(body, owner.IDNumber) || strings.Contains(body, owner.Phone) {
+			t.Errorf("GET %s to the clerk shows the applicant's full ID or phone number", u.url)
+		}
+		if !strings.Contains(body, "张三") {
+			t.Errorf("GET %s to the clerk does not name the applicant", u.url)
+		}
+	}
+
+	// The winner accepts; the application moves on to review.
+	rec = e.sendJSON("POST", taskURL+"/decision", winner, `{"action":"accept"}`)
+	wantStatus(t, "accept", rec, http.StatusOK)
+	matchesOpenAPI(t, rec, "Application")
+	decodeResponse(t, rec, &now)
+	if now.State != application.Accepted || now.AcceptDate == "" || now.StatutoryDue == "" {
+		t.Fatalf("after accept: state %q accept date %q statutory due %q", now.State, now.AcceptDate, now.StatutoryDue)
+	}
+	decodeResponse(t, e.get("/api/v1/tasks", e.session("scjg-reviewer")), &queue)
+	found := false
+	for _, tk := range queue.Items {
+		found = found || (tk.ApplicationID == a.ID && tk.StepID == "review")
+	}
+	if !found {
+		t.Fatalf("the reviewer's queue lacks the review task: %+v", queue.Items)
+	}
+	// A decided task takes no second decision.
+	if rec := e.sendJSON("POST", taskURL+"/decision", winner, `{"action":"accept"}`); rec.Code != http.StatusConflict {
+		t.Fatalf("second decision on a closed task = %d, want 409: %s", rec.Code, rec.Body.String())
+	}
+}
