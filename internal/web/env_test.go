@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/db"
@@ -59,8 +60,12 @@ func newEnv(t testing.TB, d *db.DB) *env {
 	if _, err := demo.Load(ctx, d, orgs, ids, cat); err != nil {
 		t.Fatal(err)
 	}
+	cal := calendar.NewStore(d, time.Now)
+	if _, err := cal.Seed(ctx); err != nil {
+		t.Fatal(err)
+	}
 	logBuf := &bytes.Buffer{}
-	srv, err := New(Server{Config: cfg, DB: d, Catalog: cat, Identity: ids, Org: orgs, Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logBuf}, nil))})
+	srv, err := New(Server{Config: cfg, DB: d, Catalog: cat, Identity: ids, Org: orgs, Calendar: cal, Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logBuf}, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

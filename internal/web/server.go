@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/db"
@@ -29,6 +30,7 @@ type Server struct {
 	Catalog  *catalog.Store
 	Identity *identity.Store
 	Org      *org.Store
+	Calendar *calendar.Store
 	Log      *slog.Logger
 	Now      func() time.Time
 
