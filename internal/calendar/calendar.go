@@ -210,7 +210,7 @@ func paused(day int, pauses []Pause) bool {
 
 // Due returns the deadline of a limit of n working days that started on
 // start, with the clock stopped during pauses. While a pause is open the
-// deadline is not known and ok is false. n must not be negative.
+// deadline is not known and ok is false. For n ≤ 0 the deadline is start.
 func (c *Calendar) Due(start Date, n int, pauses []Pause) (due Date, ok bool) {
 	for _, p := range pauses {
 		if p.Open() {

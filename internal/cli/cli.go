@@ -138,6 +138,7 @@ func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error)
 	a := &app{db: d, org: org.NewStore(d), identity: identity.NewStore(d, time.Now)}
 	a.identity.SessionIdle, a.identity.SessionMax = cfg.SessionIdle, cfg.SessionMax
 	a.catalog = catalog.NewStore(d, seg, time.Now)
+	a.calendar = calendar.NewStore(d, time.Now)
 	// Service names are words people search for as a whole.
 	if list, err := a.catalog.List(ctx, catalog.Filter{}); err == nil {
 		names := make([]string, len(list))
@@ -197,13 +198,19 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		return err
 	}
 	defer a.db.Close()
+	// The holiday notices shipped with this release, each year once.
+	if years, err := a.calendar.Seed(ctx); err != nil {
+		return err
+	} else if len(years) > 0 {
+		log.Info("calendar: seeded the official holiday notices", "years", years)
+	}
 	var logins []demo.Login
 	if cfg.Demo {
 		if logins, err = demo.Load(ctx, a.db, a.org, a.identity, a.catalog); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Log: log})
+	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Log: log})
 	if err != nil {
 		return err
 	}

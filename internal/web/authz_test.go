@@ -72,6 +72,9 @@ var wantAccess = map[string][]string{
 	"POST /admin/catalog/import":                     platform,
 	"GET /admin/staff":                               editors,
 	"POST /admin/staff":                              editors,
+	"GET /admin/calendar":                            platform,
+	"POST /admin/calendar":                           platform,
+	"POST /admin/calendar/{date}/delete":             platform,
 	"GET /supervision":                               overseers,
 	"GET /api/v1/services":                           everyone,
 	"GET /api/v1/services/{code}":                    everyone,
@@ -82,6 +85,8 @@ var wantAccess = map[string][]string{
 	"GET /api/v1/departments":                        everyone,
 	"GET /api/v1/departments/{code}":                 everyone,
 	"GET /api/v1/divisions":                          everyone,
+	"GET /api/v1/calendar/workdays":                  everyone,
+	"GET /api/v1/calendar/days":                      everyone,
 	"POST /api/v1/session":                           everyone,
 	"DELETE /api/v1/session":                         signedIn,
 	"POST /api/v1/accounts":                          everyone,
@@ -105,6 +110,8 @@ var wantAccess = map[string][]string{
 	"PUT /api/v1/admin/staff/{id}/roles":             editors,
 	"PUT /api/v1/admin/divisions/{code}":             platform,
 	"PUT /api/v1/admin/departments/{code}":           platform,
+	"PUT /api/v1/admin/calendar/days/{date}":         platform,
+	"DELETE /api/v1/admin/calendar/days/{date}":      platform,
 	"GET /api/v1/supervision/catalog":                overseers,
 
 	// Applications (办件): the applicant files and follows them; staff
@@ -188,7 +195,7 @@ func TestPermissionMatrix(t *testing.T) {
 			code = "339900"
 		}
 		repl := strings.NewReplacer("{code}", code, "{version}", "1", "{lang}", "en", "{term}", url.PathEscape(syns[0].Term),
-			"{id}", clerk.ID, "{mid}", clerk.ID, "{hash}", e.srv.static.hash["app.css"], "{name}", "app.css")
+			"{id}", clerk.ID, "{mid}", clerk.ID, "{date}", "2026-10-10", "{hash}", e.srv.static.hash["app.css"], "{name}", "app.css")
 		return repl.Replace(p)
 	}
 	for _, r := range routes {

@@ -104,6 +104,9 @@ func (s *Server) routeTable() []route {
 		{post, "/admin/catalog/import", identity.PermCatalogAdmin, s.adminImport},
 		{get, "/admin/staff", identity.PermStaffManage, s.adminStaffPage},
 		{post, "/admin/staff", identity.PermStaffManage, s.adminCreateStaff},
+		{get, "/admin/calendar", identity.PermCalendarManage, s.adminCalendarPage},
+		{post, "/admin/calendar", identity.PermCalendarManage, s.adminPutCalendarDay},
+		{post, "/admin/calendar/{date}/delete", identity.PermCalendarManage, s.adminDeleteCalendarDay},
 		{get, "/supervision", identity.PermSupervise, s.supervisionPage},
 
 		// JSON API: public catalog.
@@ -116,6 +119,10 @@ func (s *Server) routeTable() []route {
 		{get, "/api/v1/departments", Public, s.apiDepartments},
 		{get, "/api/v1/departments/{code}", Public, s.apiDepartment},
 		{get, "/api/v1/divisions", Public, s.apiDivisions},
+
+		// JSON API: the working-day calendar.
+		{get, "/api/v1/calendar/workdays", Public, s.apiCalendarWorkdays},
+		{get, "/api/v1/calendar/days", Public, s.apiCalendarDays},
 
 		// JSON API: identity.
 		{post, "/api/v1/session", Public, s.apiLogin},
@@ -162,6 +169,8 @@ func (s *Server) routeTable() []route {
 		{put, "/api/v1/admin/staff/{id}/roles", identity.PermStaffManage, s.apiAdminSetRoles},
 		{put, "/api/v1/admin/divisions/{code}", identity.PermOrgManage, s.apiAdminPutDivision},
 		{put, "/api/v1/admin/departments/{code}", identity.PermOrgManage, s.apiAdminPutDepartment},
+		{put, "/api/v1/admin/calendar/days/{date}", identity.PermCalendarManage, s.apiAdminPutCalendarDay},
+		{delete, "/api/v1/admin/calendar/days/{date}", identity.PermCalendarManage, s.apiAdminDeleteCalendarDay},
 		{get, "/api/v1/supervision/catalog", identity.PermSupervise, s.apiSupervisionCatalog},
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/internal/application"
+	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/db"
@@ -32,6 +33,7 @@ type Server struct {
 	Applications *application.Store
 	Identity     *identity.Store
 	Org          *org.Store
+	Calendar     *calendar.Store
 	Log          *slog.Logger
 	Now          func() time.Time
 
