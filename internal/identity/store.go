@@ -193,6 +193,20 @@ func checkGrantable(actor *Principal, dept string, roles []RoleGrant) error {
 	return nil
 }
 
+// CanGrant reports whether p may give an account of department dept
+// exactly these roles (department-scoped roles with an empty Department
+// count as dept's), by the rule CreateStaff and SetStaffRoles apply. Forms
+// use it to offer only what the store would accept.
+func (p *Principal) CanGrant(dept string, roles []RoleGrant) bool {
+	roles = slices.Clone(roles)
+	for i := range roles {
+		if roles[i].Role.DepartmentScoped() && roles[i].Department == "" {
+			roles[i].Department = dept
+		}
+	}
+	return checkGrantable(p, dept, roles) == nil
+}
+
 // SetStaffRoles replaces a staff account's roles.
 func (s *Store) SetStaffRoles(ctx context.Context, actor *Principal, accountID string, roles []RoleGrant) error {
 	a, err := s.Account(ctx, accountID)
@@ -209,6 +223,11 @@ func (s *Store) SetStaffRoles(ctx context.Context, actor *Principal, accountID s
 		}
 		if !roles[i].Role.Valid() || roles[i].Role == Citizen || roles[i].Role == OrgAgent {
 			return fielderr.New("roles", "role_invalid")
+		}
+		// A department role needs a department: staff who belong to none
+		// (platform staff) can hold only the platform-wide roles.
+		if roles[i].Role.DepartmentScoped() && roles[i].Department == "" {
+			return fielderr.New("roles", "role_needs_department")
 		}
 	}
 	if len(roles) == 0 {
@@ -275,9 +294,10 @@ func (s *Store) AccountByUsername(ctx context.Context, username string) (*Accoun
 	return a, nil
 }
 
-// Staff lists the staff accounts of a department with their roles.
+// Staff lists the staff accounts of a department with their roles; dept ""
+// lists the platform staff, who belong to no department.
 func (s *Store) Staff(ctx context.Context, dept string) ([]*Principal, error) {
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE kind = 'staff' AND department_code = $1 ORDER BY username`, dept)
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE kind = 'staff' AND COALESCE(department_code, '') = $1 ORDER BY username`, dept)
 	if err != nil {
 		return nil, fmt.Errorf("identity: staff: %w", err)
 	}

@@ -674,6 +674,19 @@ func TestCreateStaff(t *testing.T) {
 				t.Errorf("Staff(%s) = %v, want %v", deptA, names, want)
 			}
 		})
+
+		t.Run("platform staff list", func(t *testing.T) {
+			staff, err := f.s.Staff(f.ctx, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(staff) != 1 || staff[0].Account.Username != "root" {
+				t.Fatalf("Staff(\"\") = %v, want only the platform admin root", staff)
+			}
+			if want := []identity.RoleGrant{{Role: identity.PlatformAdmin}}; !slices.Equal(staff[0].Grants, want) {
+				t.Errorf("root grants = %v, want %v", staff[0].Grants, want)
+			}
+		})
 	})
 }
 
@@ -750,6 +763,7 @@ func TestSetStaffRoles(t *testing.T) {
 			{"no roles", f.adminA, clerkA.ID, nil, nil, "roles_required"},
 			{"citizen role", f.adminA, clerkA.ID, []identity.RoleGrant{{Role: identity.Citizen}}, nil, "role_invalid"},
 			{"person account", f.platform, f.citizen.Account.ID, reviewer(), db.ErrNotFound, ""},
+			{"department role for platform staff", f.platform, f.platform.Account.ID, reviewer(), nil, "role_needs_department"},
 			{"unknown account", f.platform, "no-such-id", reviewer(), db.ErrNotFound, ""},
 		}
 		for _, tc := range tests {
@@ -1078,4 +1092,39 @@ func TestAccountJSONMasksPersonalData(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCanGrant checks the rule forms use to offer roles against what
+// SetStaffRoles accepts.
+func TestCanGrant(t *testing.T) {
+	adminA := &identity.Principal{Account: &identity.Account{ID: "a", Kind: identity.KindStaff, DepartmentCode: deptA},
+		Grants: []identity.RoleGrant{{Role: identity.DeptAdmin, Department: deptA}}}
+	platform := &identity.Principal{Account: &identity.Account{ID: "p", Kind: identity.KindStaff},
+		Grants: []identity.RoleGrant{{Role: identity.PlatformAdmin}}}
+	clerkA := &identity.Principal{Account: &identity.Account{ID: "c", Kind: identity.KindStaff, DepartmentCode: deptA},
+		Grants: []identity.RoleGrant{{Role: identity.Clerk, Department: deptA}}}
+	tests := []struct {
+		name  string
+		actor *identity.Principal
+		dept  string
+		roles []identity.RoleGrant
+		want  bool
+	}{
+		{"dept admin, own dept, implicit department", adminA, deptA, []identity.RoleGrant{{Role: identity.Reviewer}, {Role: identity.DeptAdmin}}, true},
+		{"dept admin, own dept, explicit department", adminA, deptA, []identity.RoleGrant{{Role: identity.Clerk, Department: deptA}}, true},
+		{"dept admin, other dept", adminA, deptB, []identity.RoleGrant{{Role: identity.Clerk}}, false},
+		{"dept admin, role in other dept", adminA, deptA, []identity.RoleGrant{{Role: identity.Clerk, Department: deptB}}, false},
+		{"dept admin, supervisor", adminA, deptA, []identity.RoleGrant{{Role: identity.Supervisor}}, false},
+		{"dept admin, platform admin", adminA, deptA, []identity.RoleGrant{{Role: identity.PlatformAdmin}}, false},
+		{"platform admin, anything", platform, deptB, []identity.RoleGrant{{Role: identity.Supervisor}, {Role: identity.Clerk, Department: deptA}}, true},
+		{"clerk", clerkA, deptA, []identity.RoleGrant{{Role: identity.Clerk}}, false},
+		{"anonymous", nil, deptA, []identity.RoleGrant{{Role: identity.Clerk}}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.actor.CanGrant(tc.dept, tc.roles); got != tc.want {
+				t.Errorf("CanGrant(%s, %v) = %v, want %v", tc.dept, tc.roles, got, tc.want)
+			}
+		})
+	}
 }

@@ -433,6 +433,7 @@ func (s *Server) adminImport(req *request) error {
 type adminStaffData struct {
 	Departments []org.Department
 	Staff       map[string][]*identity.Principal
+	Platform    []*identity.Principal // staff of no department, for platform admins
 	Roles       []identity.Role
 }
 
@@ -459,6 +460,11 @@ func (s *Server) renderStaff(req *request, status int, form, errs map[string]str
 			return err
 		}
 	}
+	if req.p.CanIn(identity.PermStaffManage, "") {
+		if d.Platform, err = s.Identity.Staff(req.ctx(), ""); err != nil {
+			return err
+		}
+	}
 	return s.renderPage(req, status, "admin_staff", &page{Title: req.t("staff_manage"), Data: d, Form: form, Errors: errs})
 }
 
@@ -482,6 +488,132 @@ func (s *Server) adminCreateStaff(req *request) error {
 	}
 	s.setFlash(req, "saved")
 	return s.redirect(req, "/admin/staff")
+}
+
+// managedStaff returns the staff account id if the actor may manage its
+// roles. Staff of departments the actor does not manage, and accounts that
+// are not staff, are not shown to exist.
+func (s *Server) managedStaff(req *request, id string) (*identity.Principal, error) {
+	p, err := s.Identity.Principal(req.ctx(), id)
+	if err != nil {
+		return nil, err
+	}
+	if p.Account.Kind != identity.KindStaff || !req.p.CanIn(identity.PermStaffManage, p.Account.DepartmentCode) {
+		return nil, notFound()
+	}
+	return p, nil
+}
+
+// roleOption is one checkbox of the roles form.
+type roleOption struct {
+	Value   string // the role, or role@DEPT for a role in another department
+	Role    identity.Role
+	Dept    string // set for a role in another department than the account's
+	Checked bool
+}
+
+type staffRolesData struct {
+	Staff      *identity.Principal
+	Department org.Department // zero for platform staff
+	Options    []roleOption
+	// Editable is false when the account holds roles the actor may not
+	// hand out; the store then refuses any change by this actor.
+	Editable  bool
+	DeptNames map[string]string
+}
+
+// grantValue is a grant's form value: the role alone for the account's own
+// department or a platform-wide role, role@DEPT otherwise.
+func grantValue(g identity.RoleGrant, home string) string {
+	if g.Department == "" || g.Department == home {
+		return string(g.Role)
+	}
+	return string(g.Role) + "@" + g.Department
+}
+
+// grantsFromForm reads the checked roles; role@DEPT names a role in
+// another department.
+func grantsFromForm(values []string) []identity.RoleGrant {
+	out := make([]identity.RoleGrant, 0, len(values))
+	for _, v := range values {
+		role, dept, _ := strings.Cut(v, "@")
+		out = append(out, identity.RoleGrant{Role: identity.Role(role), Department: dept})
+	}
+	return out
+}
+
+// renderStaffRoles shows the roles form for staff member p. Offered are the
+// roles the actor may grant in p's department (the same rule the store
+// applies), plus any role p holds elsewhere so that saving keeps it.
+// checked is the set of form values to tick: p's roles, or what was
+// submitted.
+func (s *Server) renderStaffRoles(req *request, status int, p *identity.Principal, checked []string, errs map[string]string) error {
+	home := p.Account.DepartmentCode
+	names, _, err := s.deptNames(req.ctx(), req.lang)
+	if err != nil {
+		return err
+	}
+	d := staffRolesData{Staff: p, DeptNames: names, Editable: req.p.CanGrant(home, p.Grants)}
+	if home != "" {
+		if d.Department, err = s.Org.Department(req.ctx(), home); err != nil {
+			return err
+		}
+	}
+	candidates := []identity.Role{identity.Supervisor, identity.PlatformAdmin}
+	if home != "" {
+		candidates = append(append([]identity.Role(nil), identity.StaffRoles...), candidates...)
+	}
+	seen := map[string]bool{}
+	for _, r := range candidates {
+		if req.p.CanGrant(home, []identity.RoleGrant{{Role: r}}) {
+			v := string(r)
+			seen[v] = true
+			d.Options = append(d.Options, roleOption{Value: v, Role: r, Checked: contains(checked, v)})
+		}
+	}
+	for _, g := range p.Grants {
+		if v := grantValue(g, home); !seen[v] {
+			seen[v] = true
+			o := roleOption{Value: v, Role: g.Role, Checked: contains(checked, v)}
+			if g.Department != home {
+				o.Dept = g.Department
+			}
+			d.Options = append(d.Options, o)
+		}
+	}
+	return s.renderPage(req, status, "admin_staff_roles", &page{Title: req.t("staff_roles_title"), Data: d, Errors: errs})
+}
+
+func (s *Server) adminStaffRolesPage(req *request) error {
+	p, err := s.managedStaff(req, req.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	var checked []string
+	for _, g := range p.Grants {
+		checked = append(checked, grantValue(g, p.Account.DepartmentCode))
+	}
+	return s.renderStaffRoles(req, http.StatusOK, p, checked, nil)
+}
+
+func (s *Server) adminSetStaffRoles(req *request) error {
+	id := req.r.PathValue("id")
+	p, err := s.managedStaff(req, id)
+	if err != nil {
+		return err
+	}
+	if err := s.parseForm(req); err != nil {
+		return err
+	}
+	checked := req.r.PostForm["roles"]
+	if err := s.Identity.SetStaffRoles(req.ctx(), req.p, id, grantsFromForm(checked)); err != nil {
+		if errs, ok := formErrors(req.lang, err); ok {
+			return s.renderStaffRoles(req, http.StatusUnprocessableEntity, p, checked, errs)
+		}
+		return err
+	}
+	s.setFlash(req, "saved")
+	return s.redirect(req, "/admin/staff/"+id)
 }
 
 // supervisionRow is one department's catalog figures.

@@ -435,14 +435,8 @@ func (s *Server) apiAdminSetRoles(req *request) error {
 		return err
 	}
 	id := req.r.PathValue("id")
-	a, err := s.Identity.Account(req.ctx(), id)
-	if err != nil {
+	if _, err := s.managedStaff(req, id); err != nil {
 		return err
-	}
-	// Staff of departments the actor does not manage are not shown to
-	// exist.
-	if a.Kind != identity.KindStaff || !req.p.CanIn(identity.PermStaffManage, a.DepartmentCode) {
-		return notFound()
 	}
 	if err := s.Identity.SetStaffRoles(req.ctx(), req.p, id, in.Roles); err != nil {
 		return err

@@ -159,3 +159,80 @@ func TestBrowserSmoke(t *testing.T) {
 		t.Errorf("after switching, html lang = %q, want en", lang.Value)
 	}
 }
+
+// TestBrowserAdminOrg signs in as the platform admin on a phone-sized
+// screen, opens the organisation page from the workbench, mistypes a
+// department's phone (the error shows next to the field and the typed
+// address survives), corrects it, and checks the organisation page shows
+// the new number. Screenshots are saved.
+func TestBrowserAdminOrg(t *testing.T) {
+	e := sqliteEnv(t)
+	ts := httptest.NewServer(e.srv)
+	defer ts.Close()
+	e.srv.Config.BaseURL = ts.URL
+	ctx := newBrowser(t, 390, 844)
+	dir := artifactDir(t)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		must(err)
+		return v
+	}
+	shot := func(name string) {
+		t.Helper()
+		b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		must(err)
+		must(os.WriteFile(filepath.Join(dir, name), b, 0o644))
+	}
+	must(chromedp.Do(ctx,
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(ts.URL+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`#username`)),
+		chromedp.SendKeys(chromedp.CSS(`#username`), "admin"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), "demo2026"),
+		chromedp.Submit(chromedp.CSS(`#password`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
+		chromedp.Navigate(ts.URL+"/staff"),
+		chromedp.Click(chromedp.CSS(`a[href="/admin/org"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#dept-SCJG`)),
+	))
+	shot("admin-org-mobile.png")
+	must(chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`#dept-SCJG a`)),
+		chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+		chromedp.Clear(chromedp.CSS(`#phone`)),
+		chromedp.SendKeys(chromedp.CSS(`#phone`), "0571-8888"),
+		chromedp.Clear(chromedp.CSS(`#address`)),
+		chromedp.SendKeys(chromedp.CSS(`#address`), "临江市滨江区江城大道 1001 号"),
+		chromedp.Submit(chromedp.CSS(`#phone`)),
+		chromedp.WaitVisible(chromedp.CSS(`#phone-err`)),
+	))
+	shot("admin-department-error-mobile.png")
+	if msg := text(`#phone-err`); msg != "请填写有效的电话号码。" {
+		t.Errorf("phone error = %q", msg)
+	}
+	addr, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`#address`)))
+	must(err)
+	if addr != "临江市滨江区江城大道 1001 号" {
+		t.Errorf("after the error, address = %q, want what was typed", addr)
+	}
+	must(chromedp.Do(ctx,
+		chromedp.Clear(chromedp.CSS(`#phone`)),
+		chromedp.SendKeys(chromedp.CSS(`#phone`), "0571-88886666"),
+		chromedp.Submit(chromedp.CSS(`#phone`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.flash`)),
+	))
+	shot("admin-org-saved-mobile.png")
+	if row := text(`#dept-SCJG`); !strings.Contains(row, "0571-88886666") {
+		t.Errorf("SCJG on /admin/org = %q, want the new phone", row)
+	}
+	if d, err := e.srv.Org.Department(t.Context(), "SCJG"); err != nil || d.Address != "临江市滨江区江城大道 1001 号" {
+		t.Errorf("saved SCJG = %+v, %v", d, err)
+	}
+}

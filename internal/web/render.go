@@ -82,6 +82,12 @@ func loadPages(s *Server) (*pageSet, error) {
 		"dict": func(p *page, name, label, typ, auto string) map[string]any {
 			return map[string]any{"page": p, "name": name, "label": label, "type": typ, "auto": auto}
 		},
+		// item pairs the page with one element, for a sub-template that
+		// renders the element (a list item, a node of a tree that
+		// recurses) and still needs the page's translations.
+		"item": func(p *page, v any) map[string]any {
+			return map[string]any{"page": p, "item": v}
+		},
 		"seq": func(n int) []int {
 			out := make([]int, n)
 			for i := range out {

@@ -107,6 +107,17 @@ func (s *Server) routeTable() []route {
 		{get, "/admin/calendar", identity.PermCalendarManage, s.adminCalendarPage},
 		{post, "/admin/calendar", identity.PermCalendarManage, s.adminPutCalendarDay},
 		{post, "/admin/calendar/{date}/delete", identity.PermCalendarManage, s.adminDeleteCalendarDay},
+		{get, "/admin/staff/{id}", identity.PermStaffManage, s.adminStaffRolesPage},
+		{post, "/admin/staff/{id}/roles", identity.PermStaffManage, s.adminSetStaffRoles},
+		{get, "/admin/org", identity.PermOrgManage, s.adminOrgPage},
+		{get, "/admin/org/divisions/new", identity.PermOrgManage, s.adminNewDivisionPage},
+		{post, "/admin/org/divisions", identity.PermOrgManage, s.adminCreateDivision},
+		{get, "/admin/org/divisions/{code}", identity.PermOrgManage, s.adminEditDivisionPage},
+		{post, "/admin/org/divisions/{code}", identity.PermOrgManage, s.adminUpdateDivision},
+		{get, "/admin/org/departments/new", identity.PermOrgManage, s.adminNewDepartmentPage},
+		{post, "/admin/org/departments", identity.PermOrgManage, s.adminCreateDepartment},
+		{get, "/admin/org/departments/{code}", identity.PermOrgManage, s.adminEditDepartmentPage},
+		{post, "/admin/org/departments/{code}", identity.PermOrgManage, s.adminUpdateDepartment},
 		{get, "/supervision", identity.PermSupervise, s.supervisionPage},
 
 		// JSON API: public catalog.
