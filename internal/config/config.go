@@ -78,7 +78,8 @@ type Config struct {
 	BlobSecretKey string `json:"-"`
 	// UploadMax is the largest file an applicant may upload, in bytes,
 	// between 1 KiB and 1 GiB. Flag -upload-max, env TONGBAN_UPLOAD_MAX,
-	// written as bytes or with a KiB/MiB/GiB suffix. Default 20MiB.
+	// written as bytes or with a KiB/MiB/GiB suffix. Default 20MiB (also
+	// when 0 in a Config built in code).
 	UploadMax int64
 }
 
@@ -129,7 +130,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 			}
 		}
 	}
-	c.UploadMax = 20 << 20
+	c.UploadMax = defaultUploadMax
 	if v := getenv("TONGBAN_UPLOAD_MAX"); v != "" {
 		n, err := parseSize(v)
 		if err != nil {
@@ -209,6 +210,9 @@ func (c *Config) Validate() error {
 	} else if loc.S3 != nil && (c.BlobAccessKey == "" || c.BlobSecretKey == "") {
 		errs = append(errs, errors.New("blob store: s3 needs TONGBAN_BLOB_ACCESS_KEY and TONGBAN_BLOB_SECRET_KEY (or their _FILE variants)"))
 	}
+	if c.UploadMax == 0 {
+		c.UploadMax = defaultUploadMax
+	}
 	if c.UploadMax < minUpload || c.UploadMax > maxUpload {
 		errs = append(errs, fmt.Errorf("upload size limit %s: want between %s and %s", byteSize(c.UploadMax), byteSize(minUpload), byteSize(maxUpload)))
 	}
@@ -224,8 +228,9 @@ func (c *Config) Validate() error {
 // The range of UploadMax: below 1 KiB no scan is small enough, and above
 // 1 GiB the value is more likely a typing error than a decision.
 const (
-	minUpload = 1 << 10
-	maxUpload = 1 << 30
+	defaultUploadMax = 20 << 20
+	minUpload        = 1 << 10
+	maxUpload        = 1 << 30
 )
 
 // byteSize is a size in bytes as a flag: "20971520", "512KiB", "20MiB" or
@@ -276,8 +281,8 @@ func parseSize(s string) (int64, error) {
 		}
 	}
 	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n < 0 || n > math.MaxInt64>>shift {
-		return 0, fmt.Errorf("size %q: want bytes or a number with KiB, MiB or GiB", s)
+	if err != nil || n <= 0 || n > math.MaxInt64>>shift {
+		return 0, fmt.Errorf("size %q: want a positive number of bytes, or of KiB, MiB or GiB", s)
 	}
 	return n << shift, nil
 }
