@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -155,7 +154,7 @@ func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error)
 		}
 	}
 	a.processes = workflow.NewStore(d, a.identity, a.catalog, time.Now)
-	blobs, err := blob.NewLocal(filepath.Join(cfg.DataDir, "blobs"))
+	blobs, err := blob.Open(ctx, cfg.BlobOptions())
 	if err != nil {
 		d.Close()
 		return nil, err
@@ -166,7 +165,7 @@ func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error)
 		return nil, err
 	}
 	a.applications = application.NewStore(application.Deps{DB: d, Catalog: a.catalog, Processes: a.processes, Calendar: a.calendar,
-		Blobs: blobs, Identity: a.identity, Org: a.org, Location: loc, Now: time.Now})
+		Blobs: blobs, Identity: a.identity, Org: a.org, Location: loc, Now: time.Now, UploadLimit: cfg.UploadMax})
 	return a, nil
 }
 

@@ -11,12 +11,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tongban/tongban/internal/blob"
 )
 
 // Config is the configuration of one tongban process. Each field names its
@@ -60,6 +64,34 @@ type Config struct {
 	// SecureCookies marks cookies Secure. Default: true when BaseURL is
 	// https. Env TONGBAN_SECURE_COOKIES overrides.
 	SecureCookies bool
+	// BlobStore is where uploaded materials and result documents are
+	// kept: "file:DIR" for a directory on this node, or
+	// "s3://BUCKET/PREFIX?endpoint=HOST:PORT&region=R&secure=false&lookup=path"
+	// for S3-compatible object storage (see blob.ParseURL). Empty means
+	// file:<DataDir>/blobs. Flag -blob-store, env TONGBAN_BLOB_STORE.
+	BlobStore string
+	// BlobAccessKey and BlobSecretKey authenticate to an S3 store; both
+	// are required for one. Env only (TONGBAN_BLOB_ACCESS_KEY,
+	// TONGBAN_BLOB_SECRET_KEY, or their _FILE variants), never flags,
+	// which other users of the machine can see in the process list.
+	BlobAccessKey string `json:"-"`
+	BlobSecretKey string `json:"-"`
+	// UploadMax is the largest file an applicant may upload, in bytes,
+	// between 1 KiB and 1 GiB. Flag -upload-max, env TONGBAN_UPLOAD_MAX,
+	// written as bytes or with a KiB/MiB/GiB suffix. Default 20MiB (also
+	// when 0 in a Config built in code).
+	UploadMax int64
+}
+
+// BlobOptions returns what blob.Open needs to open the configured store.
+// An S3 store spools uploads in <DataDir>/tmp while it checks them.
+func (c *Config) BlobOptions() blob.Options {
+	return blob.Options{
+		URL:       c.BlobStore,
+		AccessKey: c.BlobAccessKey,
+		SecretKey: c.BlobSecretKey,
+		TempDir:   filepath.Join(c.DataDir, "tmp"),
+	}
 }
 
 // Load parses args (without the program and subcommand names) and the
@@ -91,10 +123,20 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 		}
 		return def
 	}
-	if p := getenv("TONGBAN_DATABASE_FILE"); p != "" && getenv("TONGBAN_DATABASE") == "" {
-		if _, err := os.ReadFile(p); err != nil {
-			return nil, fmt.Errorf("config: TONGBAN_DATABASE_FILE: %w", err)
+	for _, name := range []string{"TONGBAN_DATABASE", "TONGBAN_BLOB_ACCESS_KEY", "TONGBAN_BLOB_SECRET_KEY"} {
+		if p := getenv(name + "_FILE"); p != "" && getenv(name) == "" {
+			if _, err := os.ReadFile(p); err != nil {
+				return nil, fmt.Errorf("config: %s_FILE: %w", name, err)
+			}
 		}
+	}
+	c.UploadMax = defaultUploadMax
+	if v := getenv("TONGBAN_UPLOAD_MAX"); v != "" {
+		n, err := parseSize(v)
+		if err != nil {
+			return nil, fmt.Errorf("config: TONGBAN_UPLOAD_MAX: %w", err)
+		}
+		c.UploadMax = n
 	}
 	fs.StringVar(&c.Listen, "listen", env("TONGBAN_LISTEN", "127.0.0.1:8080"), "address to listen on (TONGBAN_LISTEN)")
 	fs.StringVar(&c.Database, "db", env("TONGBAN_DATABASE", ""), "database: sqlite:PATH or postgres://URL; default sqlite in the data directory (TONGBAN_DATABASE, TONGBAN_DATABASE_FILE)")
@@ -106,6 +148,10 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 	fs.BoolVar(&c.Migrate, "migrate", envBool("TONGBAN_MIGRATE"), "apply pending migrations at start-up (TONGBAN_MIGRATE)")
 	fs.DurationVar(&c.SessionIdle, "session-idle", envDur("TONGBAN_SESSION_IDLE", 30*time.Minute), "idle session expiry (TONGBAN_SESSION_IDLE)")
 	fs.DurationVar(&c.SessionMax, "session-max", envDur("TONGBAN_SESSION_MAX", 12*time.Hour), "absolute session expiry (TONGBAN_SESSION_MAX)")
+	fs.StringVar(&c.BlobStore, "blob-store", env("TONGBAN_BLOB_STORE", ""), "uploaded files: file:DIR or s3://BUCKET/PREFIX?endpoint=HOST:PORT; default file:<data>/blobs (TONGBAN_BLOB_STORE; keys in TONGBAN_BLOB_ACCESS_KEY, TONGBAN_BLOB_SECRET_KEY)")
+	fs.Var((*byteSize)(&c.UploadMax), "upload-max", "largest upload `size`, e.g. 20MiB (TONGBAN_UPLOAD_MAX)")
+	c.BlobAccessKey = env("TONGBAN_BLOB_ACCESS_KEY", "")
+	c.BlobSecretKey = env("TONGBAN_BLOB_SECRET_KEY", "")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -156,6 +202,20 @@ func (c *Config) Validate() error {
 	if c.SessionIdle <= 0 || c.SessionMax <= 0 || c.SessionIdle > c.SessionMax {
 		errs = append(errs, errors.New("session expiry: want 0 < idle <= max"))
 	}
+	if c.BlobStore == "" {
+		c.BlobStore = "file:" + filepath.Join(c.DataDir, "blobs")
+	}
+	if loc, err := blob.ParseURL(c.BlobStore); err != nil {
+		errs = append(errs, err)
+	} else if loc.S3 != nil && (c.BlobAccessKey == "" || c.BlobSecretKey == "") {
+		errs = append(errs, errors.New("blob store: s3 needs TONGBAN_BLOB_ACCESS_KEY and TONGBAN_BLOB_SECRET_KEY (or their _FILE variants)"))
+	}
+	if c.UploadMax == 0 {
+		c.UploadMax = defaultUploadMax
+	}
+	if c.UploadMax < minUpload || c.UploadMax > maxUpload {
+		errs = append(errs, fmt.Errorf("upload size limit %s: want between %s and %s", byteSize(c.UploadMax), byteSize(minUpload), byteSize(maxUpload)))
+	}
 	if c.Demo {
 		c.Migrate = true
 	}
@@ -163,4 +223,66 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// The range of UploadMax: below 1 KiB no scan is small enough, and above
+// 1 GiB the value is more likely a typing error than a decision.
+const (
+	defaultUploadMax = 20 << 20
+	minUpload        = 1 << 10
+	maxUpload        = 1 << 30
+)
+
+// byteSize is a size in bytes as a flag: "20971520", "512KiB", "20MiB" or
+// "1GiB". K, M and G, with or without B, are read as the binary units too.
+type byteSize int64
+
+// String writes the size in the largest unit that divides it.
+func (b byteSize) String() string {
+	n := int64(b)
+	for _, u := range []struct {
+		suffix string
+		shift  uint
+	}{{"GiB", 30}, {"MiB", 20}, {"KiB", 10}} {
+		if n != 0 && n%(1<<u.shift) == 0 {
+			return strconv.FormatInt(n>>u.shift, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+func (b *byteSize) Set(s string) error {
+	n, err := parseSize(s)
+	if err != nil {
+		return err
+	}
+	*b = byteSize(n)
+	return nil
+}
+
+// sizeUnits are checked in order, so every suffix comes before the shorter
+// ones it ends with.
+var sizeUnits = []struct {
+	suffix string
+	shift  int
+}{
+	{"GiB", 30}, {"GB", 30}, {"G", 30},
+	{"MiB", 20}, {"MB", 20}, {"M", 20},
+	{"KiB", 10}, {"KB", 10}, {"K", 10},
+	{"B", 0},
+}
+
+func parseSize(s string) (int64, error) {
+	num, shift := strings.TrimSpace(s), 0
+	for _, u := range sizeUnits {
+		if len(num) > len(u.suffix) && strings.EqualFold(num[len(num)-len(u.suffix):], u.suffix) {
+			num, shift = strings.TrimSpace(num[:len(num)-len(u.suffix)]), u.shift
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > math.MaxInt64>>shift {
+		return 0, fmt.Errorf("size %q: want a positive number of bytes, or of KiB, MiB or GiB", s)
+	}
+	return n << shift, nil
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,6 +90,98 @@ func TestInvalid(t *testing.T) {
 			_, err := load(t, tc.args, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Load(%q) = %v, want error containing %q", tc.args, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestBlobDefaults(t *testing.T) {
+	c, err := load(t, []string{"-data", "/srv/tongban"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BlobStore != "file:/srv/tongban/blobs" {
+		t.Errorf("default blob store = %q, want file:/srv/tongban/blobs", c.BlobStore)
+	}
+	if c.UploadMax != 20<<20 {
+		t.Errorf("default upload limit = %d, want 20 MiB", c.UploadMax)
+	}
+	if o := c.BlobOptions(); o.URL != c.BlobStore || o.TempDir != "/srv/tongban/tmp" {
+		t.Errorf("BlobOptions() = %+v", o)
+	}
+}
+
+func TestBlobS3WithKeysFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	ak, sk := filepath.Join(dir, "ak"), filepath.Join(dir, "sk")
+	os.WriteFile(ak, []byte("tongban-prod\n"), 0o600)
+	os.WriteFile(sk, []byte("s3cr3t/Value+x\n"), 0o600)
+	c, err := load(t, nil, map[string]string{
+		"TONGBAN_BLOB_STORE":           "s3://materials/tongban?endpoint=oss.example.gov.cn:9000&region=cn-east-1",
+		"TONGBAN_BLOB_ACCESS_KEY_FILE": ak,
+		"TONGBAN_BLOB_SECRET_KEY_FILE": sk,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.BlobOptions()
+	if o.URL != "s3://materials/tongban?endpoint=oss.example.gov.cn:9000&region=cn-east-1" || o.AccessKey != "tongban-prod" || o.SecretKey != "s3cr3t/Value+x" {
+		t.Errorf("BlobOptions() = %+v", o)
+	}
+}
+
+func TestUploadMax(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want int64
+	}{
+		{nil, "5MiB", 5 << 20},
+		{nil, "1048576", 1 << 20},
+		{[]string{"-upload-max", "512KiB"}, "5MiB", 512 << 10},
+		{[]string{"-upload-max", "1G"}, "", 1 << 30},
+		{[]string{"-upload-max", "30 mb"}, "", 30 << 20},
+	} {
+		c, err := load(t, tc.args, map[string]string{"TONGBAN_UPLOAD_MAX": tc.env})
+		if err != nil {
+			t.Errorf("Load(%q, TONGBAN_UPLOAD_MAX=%q) error = %v", tc.args, tc.env, err)
+			continue
+		}
+		if c.UploadMax != tc.want {
+			t.Errorf("Load(%q, TONGBAN_UPLOAD_MAX=%q).UploadMax = %d, want %d", tc.args, tc.env, c.UploadMax, tc.want)
+		}
+	}
+}
+
+func TestInvalidBlob(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"unknown scheme", []string{"-blob-store", "ftp://files"}, nil, "blob store must be file:DIR or s3://"},
+		{"s3 without endpoint", []string{"-blob-store", "s3://materials"}, nil, "needs endpoint="},
+		{"s3 without keys", []string{"-blob-store", "s3://materials?endpoint=minio:9000"}, nil, "TONGBAN_BLOB_SECRET_KEY"},
+		{"s3 keys in the URL", []string{"-blob-store", "s3://ak:sk@materials?endpoint=minio:9000"}, nil, "not in the URL"},
+		{"s3 without secret key", []string{"-blob-store", "s3://materials?endpoint=minio:9000"}, map[string]string{"TONGBAN_BLOB_ACCESS_KEY": "ak"}, "TONGBAN_BLOB_SECRET_KEY"},
+		{"missing key file", nil, map[string]string{"TONGBAN_BLOB_SECRET_KEY_FILE": "/nonexistent/sk"}, "TONGBAN_BLOB_SECRET_KEY_FILE"},
+		{"upload max zero", []string{"-upload-max", "0"}, nil, `size "0": want a positive`},
+		{"upload max too small", []string{"-upload-max", "100"}, nil, "upload size limit 100: want between 1KiB and 1GiB"},
+		{"upload max too big", []string{"-upload-max", "2GiB"}, nil, "upload size limit 2GiB"},
+		{"upload max not a size", []string{"-upload-max", "lots"}, nil, `size "lots"`},
+		{"upload max negative", []string{"-upload-max", "-5MiB"}, nil, "size"},
+		{"upload max env not a size", nil, map[string]string{"TONGBAN_UPLOAD_MAX": "20 megs"}, "TONGBAN_UPLOAD_MAX"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("test", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			_, err := Load(fs, tc.args, func(k string) string { return tc.env[k] })
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Load(%q, %v) = %v, want error containing %q", tc.args, tc.env, err, tc.want)
+			}
+			if strings.Contains(err.Error(), ":sk@") {
+				t.Errorf("error repeats the secret key: %v", err)
 			}
 		})
 	}
