@@ -250,7 +250,7 @@ func (s *Store) Plan(ctx context.Context, query string) (QueryPlan, error) {
 //
 // A service's score is Σ query weight × field weight × IDF over the query
 // terms it is indexed under; ties go to the smaller code. In a large
-// catalog, terms most services have do not pick candidates (topServices).
+// catalog, terms most services have do not pick candidates (see candidates).
 func (s *Store) Search(ctx context.Context, query string, limit int) ([]Hit, error) {
 	if len([]rune(query)) > 100 {
 		return nil, fielderr.New("q", "query_too_long")
