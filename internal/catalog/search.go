@@ -38,8 +38,9 @@ const (
 	bigramQueryFactor = 0.4
 )
 
-// index rebuilds the search terms of a published service inside tx.
-func (s *Store) index(ctx context.Context, tx *db.Tx, svc *Service) error {
+// index rebuilds the search terms of a published service inside tx and
+// adds the change in document frequencies to stats.
+func (s *Store) index(ctx context.Context, tx *db.Tx, svc *Service, stats dfDelta) error {
 	terms := map[string]float64{}
 	add := func(t string, w float64) {
 		t = strings.ToLower(strings.TrimSpace(t))
@@ -74,30 +75,112 @@ func (s *Store) index(ctx context.Context, tx *db.Tx, svc *Service) error {
 	if err := tx.QueryRowContext(ctx, `SELECT name FROM departments WHERE code = $1`, svc.DepartmentCode).Scan(&deptName); err == nil {
 		addText(deptName, weightDepartment)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM search_terms WHERE service_code = $1`, svc.Code); err != nil {
+	return writeTerms(ctx, tx, svc.Code, terms, stats)
+}
+
+// unindex removes a service from search inside tx (withdrawal) and adds
+// the change in document frequencies to stats.
+func (s *Store) unindex(ctx context.Context, tx *db.Tx, code string, stats dfDelta) error {
+	return writeTerms(ctx, tx, code, nil, stats)
+}
+
+// writeTerms replaces the index terms of a service with terms and adds the
+// difference in document frequencies to delta.
+func writeTerms(ctx context.Context, tx *db.Tx, code string, terms map[string]float64, delta dfDelta) error {
+	rows, err := tx.QueryContext(ctx, `SELECT term FROM search_terms WHERE service_code = $1`, code)
+	if err != nil {
 		return fmt.Errorf("catalog: index: %w", err)
+	}
+	had := false
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return fmt.Errorf("catalog: index: %w", err)
+		}
+		delta[t]--
+		had = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("catalog: index: %w", err)
+	}
+	if had {
+		delta[""]-- // the service leaves the count of indexed services
+		if _, err := tx.ExecContext(ctx, `DELETE FROM search_terms WHERE service_code = $1`, code); err != nil {
+			return fmt.Errorf("catalog: index: %w", err)
+		}
 	}
 	keys := make([]string, 0, len(terms))
 	for t := range terms {
 		keys = append(keys, t)
+		delta[t]++
+	}
+	if len(keys) > 0 {
+		delta[""]++
 	}
 	sort.Strings(keys)
 	// Multi-row inserts keep indexing cheap on both databases.
+	if err := insertRows(ctx, tx, `INSERT INTO search_terms (service_code, term, weight) VALUES `, "", keys, func(t string) []any {
+		return []any{code, t, terms[t]}
+	}); err != nil {
+		return fmt.Errorf("catalog: index: %w", err)
+	}
+	return nil
+}
+
+// dfDelta is a pending change to search_term_stats: term → change in
+// document frequency, the empty term counting indexed services.
+// Publishing a service applies its own; an import adds up those of all its
+// services and applies them once, since updating the same row thousands of
+// times in one transaction is slow on PostgreSQL.
+type dfDelta map[string]int
+
+// apply writes the delta inside tx.
+func (d dfDelta) apply(ctx context.Context, tx *db.Tx) error {
+	changed := make([]string, 0, len(d))
+	for t, n := range d {
+		if n != 0 {
+			changed = append(changed, t)
+		}
+	}
+	// Sorted, so concurrent publications lock shared terms in one order.
+	sort.Strings(changed)
+	if err := insertRows(ctx, tx, `INSERT INTO search_term_stats (term, df) VALUES `,
+		` ON CONFLICT (term) DO UPDATE SET df = search_term_stats.df + excluded.df`, changed, func(t string) []any {
+			return []any{t, d[t]}
+		}); err != nil {
+		return fmt.Errorf("catalog: index stats: %w", err)
+	}
+	return nil
+}
+
+// insertRows runs head + "(...), (...)" + tail for keys in batches, with the
+// values row(key) gives for each.
+func insertRows(ctx context.Context, tx *db.Tx, head, tail string, keys []string, row func(string) []any) error {
 	const batch = 200
 	for i := 0; i < len(keys); i += batch {
-		chunk := keys[i:min(i+batch, len(keys))]
 		var b strings.Builder
-		b.WriteString(`INSERT INTO search_terms (service_code, term, weight) VALUES `)
-		args := make([]any, 0, len(chunk)*3)
-		for j, t := range chunk {
+		b.WriteString(head)
+		var args []any
+		for j, k := range keys[i:min(i+batch, len(keys))] {
 			if j > 0 {
 				b.WriteString(", ")
 			}
-			fmt.Fprintf(&b, "($%d, $%d, $%d)", len(args)+1, len(args)+2, len(args)+3)
-			args = append(args, svc.Code, t, terms[t])
+			vals := row(k)
+			b.WriteString("(")
+			for n, v := range vals {
+				if n > 0 {
+					b.WriteString(", ")
+				}
+				args = append(args, v)
+				fmt.Fprintf(&b, "$%d", len(args))
+			}
+			b.WriteString(")")
 		}
+		b.WriteString(tail)
 		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-			return fmt.Errorf("catalog: index: %w", err)
+			return err
 		}
 	}
 	return nil
@@ -164,6 +247,10 @@ func (s *Store) Plan(ctx context.Context, query string) (QueryPlan, error) {
 }
 
 // Search returns up to limit live services for query, best first.
+//
+// A service's score is Σ query weight × field weight × IDF over the query
+// terms it is indexed under; ties go to the smaller code. In a large
+// catalog, terms most services have do not pick candidates (see candidates).
 func (s *Store) Search(ctx context.Context, query string, limit int) ([]Hit, error) {
 	if len([]rune(query)) > 100 {
 		return nil, fielderr.New("q", "query_too_long")
@@ -178,76 +265,57 @@ func (s *Store) Search(ctx context.Context, query string, limit int) ([]Hit, err
 	if limit <= 0 || limit > 100 {
 		limit = 20
 	}
-	terms := make([]string, 0, len(plan))
-	for t := range plan {
-		terms = append(terms, t)
-	}
-	sort.Strings(terms)
-	var total int
-	if err := s.db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM services WHERE status = 'published'`).Scan(&total); err != nil {
-		return nil, fmt.Errorf("catalog: search: %w", err)
-	}
-	ph := make([]string, len(terms))
-	args := make([]any, len(terms))
-	for i, t := range terms {
-		ph[i] = fmt.Sprintf("$%d", i+1)
-		args[i] = t
-	}
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT service_code, term, weight FROM search_terms WHERE term IN (`+strings.Join(ph, ", ")+`)`, args...)
+	n, df, err := s.termStats(ctx, plan)
 	if err != nil {
-		return nil, fmt.Errorf("catalog: search: %w", err)
-	}
-	type posting struct {
-		code, term string
-		w          float64
-	}
-	var posts []posting
-	df := map[string]int{}
-	for rows.Next() {
-		var p posting
-		if err := rows.Scan(&p.code, &p.term, &p.w); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("catalog: search: %w", err)
-		}
-		posts = append(posts, p)
-		df[p.term]++
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	scores := map[string]float64{}
-	matched := map[string][]string{}
-	for _, p := range posts {
-		idf := math.Log(1 + float64(total+1)/float64(df[p.term]))
-		scores[p.code] += plan[p.term] * p.w * idf
-		matched[p.code] = append(matched[p.code], p.term)
+	if len(df) == 0 {
+		return nil, nil
 	}
-	codes := make([]string, 0, len(scores))
-	for c := range scores {
-		codes = append(codes, c)
+	terms := make([]string, 0, len(df))
+	idf := make(map[string]float64, len(df))
+	mult := make(map[string]float64, len(df))
+	for t, c := range df {
+		terms = append(terms, t)
+		idf[t] = math.Log(1 + float64(n+1)/float64(c))
+		mult[t] = plan[t] * idf[t]
 	}
-	sort.Slice(codes, func(i, j int) bool {
-		if scores[codes[i]] != scores[codes[j]] {
-			return scores[codes[i]] > scores[codes[j]]
-		}
-		return codes[i] < codes[j]
-	})
-	if len(codes) > limit {
-		codes = codes[:limit]
+	sort.Strings(terms)
+	codes, err := s.candidates(ctx, terms, mult, df, n, limit)
+	if err != nil {
+		return nil, err
 	}
 	if len(codes) == 0 {
 		return nil, nil
 	}
-	ph = ph[:0]
-	args = args[:0]
-	for i, c := range codes {
-		ph = append(ph, fmt.Sprintf("$%d", i+1))
-		args = append(args, c)
+	postings, err := s.postings(ctx, codes, terms)
+	if err != nil {
+		return nil, err
 	}
+	// Score the candidates, adding in term order so that services with the
+	// same terms get the same score.
+	scores := map[string]float64{}
+	matched := map[string][]string{}
+	for _, c := range codes {
+		for _, t := range terms {
+			if w, ok := postings[c][t]; ok {
+				scores[c] += plan[t] * w * idf[t]
+				matched[c] = append(matched[c], t)
+			}
+		}
+	}
+	sort.Slice(codes, func(i, j int) bool {
+		si, sj := rankKey(scores[codes[i]]), rankKey(scores[codes[j]])
+		if si != sj {
+			return si > sj
+		}
+		return codes[i] < codes[j]
+	})
+	codes = codes[:min(len(codes), limit)]
+	var args []any
 	sums, err := s.summaries(ctx, `SELECT v.service_code, v.version, v.name, v.kind, v.department_code, v.audience, v.depth
 		FROM services s JOIN service_versions v ON v.service_code = s.code AND v.version = s.published_version
-		WHERE s.status = 'published' AND s.code IN (`+strings.Join(ph, ", ")+`)`, args...)
+		WHERE s.status = 'published' AND s.code IN (`+placeholders(&args, codes)+`)`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -261,11 +329,192 @@ func (s *Store) Search(ctx context.Context, query string, limit int) ([]Hit, err
 		if !ok {
 			continue
 		}
-		m := matched[c]
-		sort.Strings(m)
-		hits = append(hits, Hit{Summary: sm, Score: math.Round(scores[c]*100) / 100, Matched: m})
+		hits = append(hits, Hit{Summary: sm, Score: math.Round(scores[c]*100) / 100, Matched: matched[c]})
 	}
 	return hits, nil
+}
+
+// termStats returns the number of indexed services and the document
+// frequency of each term of plan that some indexed service has.
+func (s *Store) termStats(ctx context.Context, plan QueryPlan) (int, map[string]int, error) {
+	args := []any{""}
+	ph := []string{"$1"}
+	for t := range plan {
+		args = append(args, t)
+		ph = append(ph, fmt.Sprintf("$%d", len(args)))
+	}
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT term, df FROM search_term_stats WHERE term IN (`+strings.Join(ph, ", ")+`)`, args...)
+	if err != nil {
+		return 0, nil, fmt.Errorf("catalog: search: %w", err)
+	}
+	defer rows.Close()
+	var n int
+	df := map[string]int{}
+	for rows.Next() {
+		var t string
+		var c int
+		if err := rows.Scan(&t, &c); err != nil {
+			return 0, nil, fmt.Errorf("catalog: search: %w", err)
+		}
+		if t == "" {
+			n = c
+		} else if c > 0 {
+			df[t] = c
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, fmt.Errorf("catalog: search: %w", err)
+	}
+	return n, df, nil
+}
+
+// Pruning. Scoring every posting of a query's terms costs as much as the
+// postings of its commonest term: 证明 or 登记 occur in thousands of
+// services of a large catalog (materials, conditions), though they tell
+// little apart. Like Lucene's maximum document frequency, Search picks its
+// candidates with the selective terms only, and scores the best of them
+// with every term, so common terms still order the candidates.
+var (
+	// exhaustivePostings is how many postings are cheap enough to score
+	// outright: a query over a small catalog scores every posting. (A
+	// variable so tests can make small catalogs prune.)
+	exhaustivePostings = 2000
+)
+
+const (
+	// commonShare is the share of indexed services above which a term is
+	// too common to pick candidates.
+	commonShare = 0.10
+	// candidatePool is how many candidates, at least, get scored with every
+	// term; more when more results are asked for.
+	candidatePool = 50
+)
+
+// candidates returns the codes of the services to score for terms, a
+// service scoring Σ mult[t] × weight over the terms it has, ties going to the
+// smaller code.
+//
+// When the terms have at most exhaustivePostings postings, these are the
+// best k services, exactly. Otherwise they are the best candidatePool (or
+// 3k) services by score over the selective terms only, those in at most
+// commonShare of the n indexed services (the rarest term if none is); the
+// caller ranks them with every term. A service that shares only common
+// terms with the query, or too little of the selective ones, can then be
+// missed: that is the price of not reading thousands of postings of words
+// nearly every service has.
+func (s *Store) candidates(ctx context.Context, terms []string, mult map[string]float64, df map[string]int, n, k int) ([]string, error) {
+	postings := 0
+	for _, t := range terms {
+		postings += df[t]
+	}
+	if postings <= exhaustivePostings {
+		return s.best(ctx, terms, mult, k)
+	}
+	var selective []string
+	rarest := terms[0]
+	for _, t := range terms {
+		if float64(df[t]) <= commonShare*float64(n) {
+			selective = append(selective, t)
+		}
+		if df[t] < df[rarest] {
+			rarest = t
+		}
+	}
+	if len(selective) == 0 {
+		selective = []string{rarest}
+	}
+	return s.best(ctx, selective, mult, max(candidatePool, 3*k))
+}
+
+// best returns the codes of the k services with the highest score over
+// terms, ties going to the smaller code.
+func (s *Store) best(ctx context.Context, terms []string, mult map[string]float64, k int) ([]string, error) {
+	var args []any
+	var score strings.Builder
+	score.WriteString("CASE term")
+	for _, t := range terms {
+		args = append(args, t, mult[t])
+		fmt.Fprintf(&score, " WHEN $%d THEN CAST($%d AS DOUBLE PRECISION)", len(args)-1, len(args))
+	}
+	score.WriteString(" END")
+	ph := make([]string, len(terms))
+	for i := range terms {
+		ph[i] = fmt.Sprintf("$%d", 2*i+1)
+	}
+	args = append(args, k)
+	// Sums are rounded to 6 decimals so that services with the same terms
+	// tie exactly whatever order the database adds their postings in.
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT service_code FROM search_terms
+		WHERE term IN (`+strings.Join(ph, ", ")+`)
+		GROUP BY service_code
+		ORDER BY ROUND(CAST(SUM(weight * `+score.String()+`) AS NUMERIC), 6) DESC, service_code
+		LIMIT `+fmt.Sprintf("$%d", len(args)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: search: %w", err)
+	}
+	defer rows.Close()
+	var codes []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, fmt.Errorf("catalog: search: %w", err)
+		}
+		codes = append(codes, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("catalog: search: %w", err)
+	}
+	return codes, nil
+}
+
+// postings returns the weights of terms in the services codes: service →
+// term → weight.
+func (s *Store) postings(ctx context.Context, codes, terms []string) (map[string]map[string]float64, error) {
+	out := map[string]map[string]float64{}
+	// A few dozen services per query keep both databases probing by
+	// service: with longer lists SQLite's planner prefers a table scan.
+	const chunk = 50
+	for i := 0; i < len(codes); i += chunk {
+		var args []any
+		codePH := placeholders(&args, codes[i:min(i+chunk, len(codes))])
+		termPH := placeholders(&args, terms)
+		rows, err := s.db.Read().QueryContext(ctx, `SELECT service_code, term, weight FROM search_terms
+			WHERE service_code IN (`+codePH+`) AND term IN (`+termPH+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("catalog: search: %w", err)
+		}
+		for rows.Next() {
+			var code, term string
+			var w float64
+			if err := rows.Scan(&code, &term, &w); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("catalog: search: %w", err)
+			}
+			if out[code] == nil {
+				out[code] = map[string]float64{}
+			}
+			out[code][term] = w
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("catalog: search: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// rankKey is the score services are ordered by: rounded like the database's
+// so that float noise never separates equal services.
+func rankKey(score float64) float64 { return math.Round(score*1e6) / 1e6 }
+
+// placeholders appends vals to args and returns their "$n, $m, ..." list.
+func placeholders(args *[]any, vals []string) string {
+	ph := make([]string, len(vals))
+	for i, v := range vals {
+		*args = append(*args, v)
+		ph[i] = fmt.Sprintf("$%d", len(*args))
+	}
+	return strings.Join(ph, ", ")
 }
 
 // Synonym maps a term people use to the catalog's words for it.

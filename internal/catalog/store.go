@@ -147,8 +147,11 @@ func (s *Store) Publish(ctx context.Context, actor *identity.Principal, code str
 	var out *Service
 	err := s.db.Tx(ctx, func(tx *db.Tx) error {
 		var err error
-		out, err = s.publishTx(ctx, tx, actor, code, 0)
-		return err
+		stats := dfDelta{}
+		if out, err = s.publishTx(ctx, tx, actor, code, 0, stats); err != nil {
+			return err
+		}
+		return stats.apply(ctx, tx)
 	})
 	if err != nil {
 		return nil, err
@@ -159,8 +162,9 @@ func (s *Store) Publish(ctx context.Context, actor *identity.Principal, code str
 
 // publishTx publishes the draft of code inside tx. A non-zero version asks
 // for that version number (import keeps the numbers of the catalog it
-// reads); it must be above every existing one.
-func (s *Store) publishTx(ctx context.Context, tx *db.Tx, actor *identity.Principal, code string, version int) (*Service, error) {
+// reads); it must be above every existing one. The change to search term
+// statistics is added to stats for the caller to apply.
+func (s *Store) publishTx(ctx context.Context, tx *db.Tx, actor *identity.Principal, code string, version int, stats dfDelta) (*Service, error) {
 	var draft string
 	var status Status
 	var deptCode string
@@ -219,7 +223,7 @@ func (s *Store) publishTx(ctx context.Context, tx *db.Tx, actor *identity.Princi
 	if _, err := tx.ExecContext(ctx, `UPDATE services SET status = $1, published_version = $2 WHERE code = $3`, Published, version, code); err != nil {
 		return nil, fmt.Errorf("catalog: publish: %w", err)
 	}
-	if err := s.index(ctx, tx, &svc); err != nil {
+	if err := s.index(ctx, tx, &svc, stats); err != nil {
 		return nil, err
 	}
 	return &svc, nil
@@ -255,10 +259,11 @@ func (s *Store) Withdraw(ctx context.Context, actor *identity.Principal, code st
 		if _, err := tx.ExecContext(ctx, `UPDATE services SET status = $1 WHERE code = $2`, Withdrawn, code); err != nil {
 			return fmt.Errorf("catalog: withdraw: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM search_terms WHERE service_code = $1`, code); err != nil {
-			return fmt.Errorf("catalog: withdraw: %w", err)
+		stats := dfDelta{}
+		if err := s.unindex(ctx, tx, code, stats); err != nil {
+			return err
 		}
-		return nil
+		return stats.apply(ctx, tx)
 	})
 }
 

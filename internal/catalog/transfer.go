@@ -189,9 +189,10 @@ func (s *Store) Import(ctx context.Context, actor *identity.Principal, orgs *org
 			}
 			res.Departments++
 		}
+		stats := dfDelta{}
 		for i, rec := range doc.Services {
 			p := fmt.Sprintf("services[%d]", i)
-			published, err := s.importService(ctx, tx, actor, rec)
+			published, err := s.importService(ctx, tx, actor, rec, stats)
 			if err != nil {
 				return prefixed(p, err)
 			}
@@ -200,6 +201,15 @@ func (s *Store) Import(ctx context.Context, actor *identity.Principal, orgs *org
 			if rec.Published != nil {
 				names = append(names, rec.Published.Name)
 			}
+		}
+		if err := stats.apply(ctx, tx); err != nil {
+			return err
+		}
+		// Fresh planner statistics for the index, as after any bulk load:
+		// without them PostgreSQL may read every posting of a query's terms
+		// instead of probing by service.
+		if _, err := tx.ExecContext(ctx, `ANALYZE search_terms`); err != nil {
+			return fmt.Errorf("catalog: import: %w", err)
 		}
 		for i, t := range doc.Themes {
 			if err := putThemeTx(ctx, tx, t); err != nil {
@@ -233,7 +243,7 @@ func prefixed(prefix string, err error) error {
 
 // importService writes one record inside tx and returns how many versions
 // it published.
-func (s *Store) importService(ctx context.Context, tx *db.Tx, actor *identity.Principal, rec ServiceRecord) (int, error) {
+func (s *Store) importService(ctx context.Context, tx *db.Tx, actor *identity.Principal, rec ServiceRecord, stats dfDelta) (int, error) {
 	first := rec.Draft
 	if rec.Published != nil {
 		first = rec.Published
@@ -262,7 +272,7 @@ func (s *Store) importService(ctx context.Context, tx *db.Tx, actor *identity.Pr
 				if _, err := tx.ExecContext(ctx, `UPDATE services SET status = $1, published_version = $2 WHERE code = $3`, Published, maxVersion, rec.Code); err != nil {
 					return 0, fmt.Errorf("catalog: import: %w", err)
 				}
-				if err := s.index(ctx, tx, latest); err != nil {
+				if err := s.index(ctx, tx, latest, stats); err != nil {
 					return 0, err
 				}
 			}
@@ -271,7 +281,7 @@ func (s *Store) importService(ctx context.Context, tx *db.Tx, actor *identity.Pr
 			if want <= maxVersion {
 				want = 0 // that number is taken: publish as the next one
 			}
-			if _, err := s.publishTx(ctx, tx, actor, rec.Code, want); err != nil {
+			if _, err := s.publishTx(ctx, tx, actor, rec.Code, want, stats); err != nil {
 				return 0, err
 			}
 			published++
@@ -286,7 +296,7 @@ func (s *Store) importService(ctx context.Context, tx *db.Tx, actor *identity.Pr
 		if _, err := tx.ExecContext(ctx, `UPDATE services SET status = $1 WHERE code = $2`, Withdrawn, rec.Code); err != nil {
 			return 0, err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM search_terms WHERE service_code = $1`, rec.Code); err != nil {
+		if err := s.unindex(ctx, tx, rec.Code, stats); err != nil {
 			return 0, err
 		}
 	}
