@@ -181,6 +181,30 @@ var messages = map[string]msg{
 	"material_condition":  {"需要的情形", "When needed"},
 	"material_license":    {"可替代的电子证照类型", "Replacing license type"},
 
+	// Notices (站内消息) and their email and SMS text. Each notify.Kind has
+	// notice_KIND_subject and notice_KIND_body; the body's arguments are
+	// listed with the kind in internal/notify.
+	"nav_notices":                         {"消息", "Messages"},
+	"notices_title":                       {"我的消息", "My messages"},
+	"notices_none":                        {"暂无消息。", "No messages yet."},
+	"notices_unread_count":                {"%d 条未读", "%d unread"},
+	"notice_unread":                       {"未读", "Unread"},
+	"notice_mark_read":                    {"标为已读", "Mark as read"},
+	"notice_open":                         {"查看详情", "Open"},
+	"notice_email_footer":                 {"此邮件由系统自动发送，请勿直接回复。", "This message was sent automatically; please do not reply to it."},
+	"notice_application_accepted_subject": {"办件已受理", "Application accepted"},
+	"notice_application_accepted_body":    {"您的办件 %s（%s）已受理，请留意办理进度。", "Your application %s (%s) has been accepted. You can follow its progress online."},
+	"notice_supplement_requested_subject": {"办件需要补正材料", "Supplementary material needed"},
+	"notice_supplement_requested_body":    {"您的办件 %s（%s）需要补正材料，请按一次性告知的清单补齐后提交。", "Your application %s (%s) needs further material. Please provide everything on the list and resubmit."},
+	"notice_decided_subject":              {"办件已作出决定", "Decision made"},
+	"notice_decided_body":                 {"您的办件 %s（%s）已作出决定，请查看办理结果。", "A decision has been made on your application %s (%s). Please see the result."},
+	"notice_concluded_subject":            {"办件已办结", "Application concluded"},
+	"notice_concluded_body":               {"您的办件 %s（%s）已办结。欢迎对本次服务进行评价。", "Your application %s (%s) is concluded. You are welcome to rate the service."},
+	"notice_task_assigned_subject":        {"新的待办", "New task"},
+	"notice_task_assigned_body":           {"办件 %s（%s）已分派给您办理。", "Application %s (%s) has been assigned to you."},
+	"notice_task_warning_subject":         {"待办临近或超过时限", "Task near or past its time limit"},
+	"notice_task_warning_body":            {"办件 %s（%s）的办理时限为 %s，请尽快处理。", "Application %s (%s) is due on %s. Please deal with it promptly."},
+
 	// Errors.
 	"error_title":     {"出错了", "Something went wrong"},
 	"error_400":       {"请求有误。", "The request is not valid."},
