@@ -140,25 +140,44 @@ func (d *Deliverer) Run(ctx context.Context) {
 }
 
 // DeliverDue claims one batch of due deliveries, sends each and records the
-// outcome. It returns how many it claimed.
+// outcome. It returns how many it claimed. When ctx is cancelled it
+// finishes the send in hand (within SendTimeout), records it, and hands the
+// rest of the batch back for another node.
 func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 	d.defaults()
 	ids, err := deliveries.Claim(ctx, d.DB, d.Owner, d.Now(), d.ClaimTTL, d.Batch)
 	if err != nil {
 		return 0, fmt.Errorf("notify: %w", err)
 	}
+	// A send once started is seen through, and its outcome recorded, even
+	// if shutdown begins meanwhile: cutting it off would only send it
+	// twice later.
+	work := context.WithoutCancel(ctx)
 	var errs []error
-	for _, id := range ids {
+	for i, id := range ids {
 		if ctx.Err() != nil {
-			// Shutting down: the rest of the claim lapses and another
-			// node (or this one, restarted) sends them.
+			errs = append(errs, d.unclaim(work, ids[i:]))
 			break
 		}
-		if err := d.deliver(ctx, id); err != nil {
+		if err := d.deliver(work, id); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return len(ids), errors.Join(errs...)
+}
+
+// unclaim hands claimed deliveries back, so another node need not wait for
+// the claims to lapse.
+func (d *Deliverer) unclaim(ctx context.Context, ids []string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	for _, id := range ids {
+		if _, err := d.DB.Write().ExecContext(ctx, `UPDATE notice_deliveries SET claimed_by = '', claimed_until = NULL
+			WHERE id = $1 AND claimed_by = $2 AND status = 'pending'`, id, d.Owner); err != nil {
+			return fmt.Errorf("notify: unclaim delivery %s: %w", id, err)
+		}
+	}
+	return nil
 }
 
 // claimed is a delivery with what sending it needs.
@@ -199,9 +218,6 @@ func (d *Deliverer) deliver(ctx context.Context, id string) error {
 	cancel()
 	if err == nil {
 		return d.finish(ctx, c, Sent, "")
-	}
-	if ctx.Err() != nil {
-		return nil // shutting down: the claim lapses and the send is retried
 	}
 	msg := scrub(err.Error(), to)
 	attempts := c.attempts + 1

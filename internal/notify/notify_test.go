@@ -562,3 +562,31 @@ func TestScrub(t *testing.T) {
 		}
 	}
 }
+
+// TestDeliverShutdownMidBatch: shutdown begins while the first of a batch
+// is being sent. That send completes and is recorded; the rest are handed
+// back unclaimed, for any node to send at once.
+func TestDeliverShutdownMidBatch(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		addAccount(t, d, "u1", testEmail, "")
+		for i := range 3 {
+			enqueue(t, d, Notice{AccountID: "u1", CreatedAt: t0.Add(time.Duration(i) * time.Second)})
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		email := senderFunc(func(sctx context.Context, m Message) error {
+			cancel() // the signal arrives mid-send
+			return sctx.Err()
+		})
+		dl := &Deliverer{DB: d, Email: email, Owner: "me", Now: func() time.Time { return t0.Add(time.Minute) }}
+		n, err := dl.DeliverDue(ctx)
+		if err != nil || n != 3 {
+			t.Fatalf("DeliverDue = %d, %v; want 3 claimed", n, err)
+		}
+		if c := count(t, d, `SELECT COUNT(*) FROM notice_deliveries WHERE status = 'sent'`); c != 1 {
+			t.Fatalf("%d sent, want the one in hand", c)
+		}
+		if c := count(t, d, `SELECT COUNT(*) FROM notice_deliveries WHERE status = 'pending' AND claimed_by = '' AND claimed_until IS NULL`); c != 2 {
+			t.Fatalf("%d pending and unclaimed, want 2", c)
+		}
+	})
+}
