@@ -19,6 +19,7 @@ import (
 	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/demo"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/segment"
 )
@@ -60,7 +61,7 @@ func newEnv(t testing.TB, d *db.DB) *env {
 		t.Fatal(err)
 	}
 	logBuf := &bytes.Buffer{}
-	srv, err := New(Server{Config: cfg, DB: d, Catalog: cat, Identity: ids, Org: orgs, Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logBuf}, nil))})
+	srv, err := New(Server{Config: cfg, DB: d, Catalog: cat, Identity: ids, Org: orgs, Notify: notify.NewStore(d, time.Now), Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logBuf}, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

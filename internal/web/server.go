@@ -19,6 +19,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
 )
 
@@ -29,6 +30,7 @@ type Server struct {
 	Catalog  *catalog.Store
 	Identity *identity.Store
 	Org      *org.Store
+	Notify   *notify.Store
 	Log      *slog.Logger
 	Now      func() time.Time
 
@@ -49,6 +51,10 @@ func New(s Server) (*Server, error) {
 	srv := &s
 	if srv.Now == nil {
 		srv.Now = time.Now
+	}
+	if srv.Notify == nil {
+		// The inbox needs nothing but the database.
+		srv.Notify = notify.NewStore(srv.DB, srv.Now)
 	}
 	var err error
 	if srv.static, err = loadStatic(); err != nil {
