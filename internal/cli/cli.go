@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -22,7 +23,9 @@ import (
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/segment"
 	"github.com/tongban/tongban/internal/web"
@@ -102,6 +105,7 @@ type app struct {
 	org      *org.Store
 	identity *identity.Store
 	catalog  *catalog.Store
+	notify   *notify.Store
 }
 
 func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error) {
@@ -130,6 +134,7 @@ func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error)
 	a := &app{db: d, org: org.NewStore(d), identity: identity.NewStore(d, time.Now)}
 	a.identity.SessionIdle, a.identity.SessionMax = cfg.SessionIdle, cfg.SessionMax
 	a.catalog = catalog.NewStore(d, seg, time.Now)
+	a.notify = notify.NewStore(d, time.Now)
 	// Service names are words people search for as a whole.
 	if list, err := a.catalog.List(ctx, catalog.Filter{}); err == nil {
 		names := make([]string, len(list))
@@ -154,7 +159,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Catalog: a.catalog, Identity: a.identity, Org: a.org, Log: log})
+	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Catalog: a.catalog, Identity: a.identity, Org: a.org, Notify: a.notify, Log: log})
 	if err != nil {
 		return err
 	}
@@ -164,9 +169,18 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	go purgeSessions(ctx, a.identity, log)
+	// The deliverer runs until the server stops; stopping waits for it to
+	// finish the send in hand, so none is cut off half-way.
+	deliverer := newDeliverer(cfg, a.db, log)
+	bg, stopBackground := context.WithCancel(ctx)
+	var background sync.WaitGroup
+	background.Go(func() { deliverer.Run(bg) })
+	defer background.Wait()
+	defer stopBackground()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	fmt.Fprintf(stdout, "Tongban is serving at %s (database: %s, ready in %s)\n", cfg.BaseURL, a.db, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "Notices: in-app; email %s; SMS %s\n", onOff(deliverer.Email != nil), onOff(deliverer.SMS != nil))
 	if len(logins) > 0 {
 		fmt.Fprintf(stdout, "Demo logins (password %q for all):\n", demo.Password)
 		for _, l := range logins {
@@ -182,6 +196,25 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	defer cancel()
 	fmt.Fprintln(stdout, "Shutting down")
 	return hs.Shutdown(shutdown)
+}
+
+// newDeliverer wires the notice channels the configuration turns on.
+func newDeliverer(cfg *config.Config, d *db.DB, log *slog.Logger) *notify.Deliverer {
+	dl := &notify.Deliverer{DB: d, BaseURL: cfg.BaseURL, Lang: i18n.Lang(cfg.Lang), Log: log}
+	if cfg.SMTPHost != "" {
+		dl.Email = &notify.SMTP{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, From: cfg.SMTPFrom}
+	}
+	if cfg.SMSURL != "" {
+		dl.SMS = &notify.SMSGateway{URL: cfg.SMSURL, Token: cfg.SMSToken}
+	}
+	return dl
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }
 
 // purgeSessions deletes expired sessions every ten minutes. Several nodes
