@@ -172,7 +172,10 @@ func setup(t *testing.T, d *db.DB) *fixture {
 	}
 	f.store = application.NewStore(application.Deps{DB: d, Catalog: cat, Processes: procs, Calendar: cals, Blobs: blobs, Identity: ids, Org: orgs,
 		Location: shanghai, Now: f.clock.now, YellowDays: 1, UploadLimit: 1 << 20,
-		Notices: func(ctx context.Context, tx *db.Tx, n application.Notice) error { f.notices.Add(1); return nil }})
+		Notices: func(ctx context.Context, tx *db.Tx, n application.Notice) error {
+			f.notices.Add(1)
+			return application.Outbox(ctx, tx, n) // the real outbox: every kind must be a valid notice
+		}})
 	return f
 }
 
@@ -396,8 +399,12 @@ func TestJointApprovalWithSupplement(t *testing.T) {
 				t.Errorf("log lacks %s: %s", want, got)
 			}
 		}
-		if f.notices.Load() == 0 {
-			t.Error("no notices queued")
+		// The applicant's inbox holds each step they must hear of.
+		for _, kind := range []string{"application_submitted", "supplement_requested", "application_accepted", "concluded"} {
+			var n int
+			if err := d.Read().QueryRow(`SELECT COUNT(*) FROM notices WHERE account_id = $1 AND kind = $2`, zhang.Account.ID, kind).Scan(&n); err != nil || n != 1 {
+				t.Errorf("notices of kind %s for the applicant: %d, %v", kind, n, err)
+			}
 		}
 	})
 }

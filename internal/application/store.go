@@ -20,6 +20,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/workflow"
 )
@@ -112,6 +113,17 @@ type Notice struct {
 
 // Notifier queues a notice within tx.
 type Notifier func(ctx context.Context, tx *db.Tx, n Notice) error
+
+// Outbox is the Notifier of a running platform: it queues each notice in
+// the platform's outbox (package notify), whose in-app inbox, email and
+// SMS deliveries follow from it.
+func Outbox(ctx context.Context, tx *db.Tx, n Notice) error {
+	args := []string{n.Params["number"], n.Params["service"]}
+	if n.Kind == "task_yellow" || n.Kind == "task_red" {
+		args = append(args, n.Params["due"])
+	}
+	return notify.Enqueue(ctx, tx, notify.Notice{AccountID: n.AccountID, Kind: notify.Kind(n.Kind), Args: args, Link: n.Link})
+}
 
 // ErrStale is returned when an action loses a race: someone else acted on
 // the task or application first.

@@ -645,7 +645,7 @@ func (s *Store) conclude(ctx context.Context, tx *db.Tx, p *identity.Principal, 
 	if err := s.event(ctx, tx, a.ID, p, t.Role, t.DepartmentCode, "state", string(Accepted), string(Concluded), t.StepID, t.ID, "", map[string]any{"result": result, "letter": letterNo}); err != nil {
 		return err
 	}
-	return s.notices(ctx, tx, Notice{AccountID: a.ApplicantID, Kind: "application_concluded", Link: "/applications/" + a.ID,
+	return s.notices(ctx, tx, Notice{AccountID: a.ApplicantID, Kind: "concluded", Link: "/applications/" + a.ID,
 		Params: map[string]string{"number": a.Number, "service": a.ServiceName, "result": string(result)}})
 }
 
@@ -785,7 +785,11 @@ func (s *Store) Handover(ctx context.Context, p *identity.Principal, taskID, toA
 		if err := s.event(ctx, tx, t.ApplicationID, p, t.Role, t.DepartmentCode, "handed_over", "", "", t.StepID, t.ID, reason, map[string]any{"to": toAccount}); err != nil {
 			return err
 		}
-		return s.notices(ctx, tx, Notice{AccountID: toAccount, Kind: "task_handed_over", Link: "/staff/tasks/" + t.ID, Params: map[string]string{}})
+		var number, service string
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(number, ''), service_name FROM applications WHERE id = $1`, t.ApplicationID).Scan(&number, &service); err != nil {
+			return err
+		}
+		return s.notices(ctx, tx, Notice{AccountID: toAccount, Kind: "task_handed_over", Link: "/staff/tasks/" + t.ID, Params: map[string]string{"number": number, "service": service}})
 	})
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -25,7 +26,10 @@ import (
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/lease"
+	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/segment"
 	"github.com/tongban/tongban/internal/web"
@@ -109,6 +113,7 @@ type app struct {
 	calendar     *calendar.Store
 	processes    *workflow.Store
 	applications *application.Store
+	notify       *notify.Store
 }
 
 func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error) {
@@ -138,6 +143,7 @@ func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error)
 	a.identity.SessionIdle, a.identity.SessionMax = cfg.SessionIdle, cfg.SessionMax
 	a.catalog = catalog.NewStore(d, seg, time.Now)
 	a.calendar = calendar.NewStore(d, time.Now)
+	a.notify = notify.NewStore(d, time.Now)
 	// Service names are words people search for as a whole.
 	if list, err := a.catalog.List(ctx, catalog.Filter{}); err == nil {
 		names := make([]string, len(list))
@@ -165,29 +171,19 @@ func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error)
 		return nil, err
 	}
 	a.applications = application.NewStore(application.Deps{DB: d, Catalog: a.catalog, Processes: a.processes, Calendar: a.calendar,
-		Blobs: blobs, Identity: a.identity, Org: a.org, Location: loc, Now: time.Now, UploadLimit: cfg.UploadMax})
+		Blobs: blobs, Identity: a.identity, Org: a.org, Location: loc, Now: time.Now, UploadLimit: cfg.UploadMax, Notices: application.Outbox})
 	return a, nil
 }
 
-// scanWarnings marks late tasks yellow and red every interval until ctx
-// ends. Each mark is a conditional update, so nodes that scan at once
-// still mark and notify each task once.
-func scanWarnings(ctx context.Context, apps *application.Store, log *slog.Logger, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		st, err := apps.ScanWarnings(ctx)
-		if err != nil && ctx.Err() == nil {
-			log.Error("warning scan", "err", err)
-		} else if st.Yellow+st.Red+st.Reminded > 0 {
-			log.Info("warning scan", "yellow", st.Yellow, "red", st.Red, "reminded", st.Reminded)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+// scanWarnings marks late tasks yellow and red once. Each mark is a
+// conditional update, so overlapping scans still mark and notify each task
+// once.
+func scanWarnings(ctx context.Context, apps *application.Store, log *slog.Logger) error {
+	st, err := apps.ScanWarnings(ctx)
+	if st.Yellow+st.Red+st.Reminded > 0 {
+		log.Info("warning scan", "yellow", st.Yellow, "red", st.Red, "reminded", st.Reminded)
 	}
+	return err
 }
 
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
@@ -209,7 +205,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Log: log})
+	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Notify: a.notify, Log: log})
 	if err != nil {
 		return err
 	}
@@ -219,10 +215,23 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	go purgeSessions(ctx, a.identity, log)
-	go scanWarnings(ctx, a.applications, log, time.Minute)
+	// The deliverer runs until the server stops; stopping waits for it to
+	// finish the send in hand, so none is cut off half-way.
+	deliverer := newDeliverer(cfg, a.db, log)
+	bg, stopBackground := context.WithCancel(ctx)
+	var background sync.WaitGroup
+	background.Go(func() { deliverer.Run(bg) })
+	defer background.Wait()
+	defer stopBackground()
+	// The warning scan runs on one node at a time, under a lease; its
+	// conditional updates keep each mark single even if two ever overlap.
+	scanner := &lease.Runner{DB: a.db, Name: "application-warnings", TTL: 30 * time.Second, Every: time.Minute, Log: log,
+		Job: func(ctx context.Context) error { return scanWarnings(ctx, a.applications, log) }}
+	background.Go(func() { scanner.Run(bg) })
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	fmt.Fprintf(stdout, "Tongban is serving at %s (database: %s, ready in %s)\n", cfg.BaseURL, a.db, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "Notices: in-app; email %s; SMS %s\n", onOff(deliverer.Email != nil), onOff(deliverer.SMS != nil))
 	if len(logins) > 0 {
 		fmt.Fprintf(stdout, "Demo logins (password %q for all):\n", demo.Password)
 		for _, l := range logins {
@@ -238,6 +247,25 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	defer cancel()
 	fmt.Fprintln(stdout, "Shutting down")
 	return hs.Shutdown(shutdown)
+}
+
+// newDeliverer wires the notice channels the configuration turns on.
+func newDeliverer(cfg *config.Config, d *db.DB, log *slog.Logger) *notify.Deliverer {
+	dl := &notify.Deliverer{DB: d, BaseURL: cfg.BaseURL, Lang: i18n.Lang(cfg.Lang), Log: log}
+	if cfg.SMTPHost != "" {
+		dl.Email = &notify.SMTP{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, From: cfg.SMTPFrom}
+	}
+	if cfg.SMSURL != "" {
+		dl.SMS = &notify.SMSGateway{URL: cfg.SMSURL, Token: cfg.SMSToken}
+	}
+	return dl
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }
 
 // purgeSessions deletes expired sessions every ten minutes. Several nodes

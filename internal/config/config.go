@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -81,6 +82,32 @@ type Config struct {
 	// written as bytes or with a KiB/MiB/GiB suffix. Default 20MiB (also
 	// when 0 in a Config built in code).
 	UploadMax int64
+
+	// SMTPHost is the mail server notices are emailed through; empty
+	// turns email off. Flag -smtp-host, env TONGBAN_SMTP_HOST.
+	SMTPHost string
+	// SMTPPort is the mail server's port. STARTTLS is used whenever the
+	// server offers it. Flag -smtp-port, env TONGBAN_SMTP_PORT.
+	// Default 587 (submission).
+	SMTPPort int
+	// SMTPUsername signs in to the mail server; empty: no sign-in.
+	// Flag -smtp-username, env TONGBAN_SMTP_USERNAME.
+	SMTPUsername string
+	// SMTPPassword goes with SMTPUsername. Env TONGBAN_SMTP_PASSWORD or
+	// TONGBAN_SMTP_PASSWORD_FILE only: no flag, so it never shows in a
+	// process list.
+	SMTPPassword string `json:"-"`
+	// SMTPFrom is the sender of notice emails, e.g.
+	// "通办 <noreply@zwfw.example.gov.cn>"; required with SMTPHost.
+	// Flag -smtp-from, env TONGBAN_SMTP_FROM.
+	SMTPFrom string
+	// SMSURL is the HTTP gateway notices are texted through: each message
+	// is POSTed as JSON {"to", "text"}. Empty turns SMS off.
+	// Flag -sms-url, env TONGBAN_SMS_URL.
+	SMSURL string
+	// SMSToken is the gateway's bearer token; required with SMSURL.
+	// Env TONGBAN_SMS_TOKEN or TONGBAN_SMS_TOKEN_FILE only.
+	SMSToken string `json:"-"`
 }
 
 // BlobOptions returns what blob.Open needs to open the configured store.
@@ -123,7 +150,9 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 		}
 		return def
 	}
-	for _, name := range []string{"TONGBAN_DATABASE", "TONGBAN_BLOB_ACCESS_KEY", "TONGBAN_BLOB_SECRET_KEY"} {
+	// A secret file that cannot be read is an error, not a silent
+	// default.
+	for _, name := range []string{"TONGBAN_DATABASE", "TONGBAN_BLOB_ACCESS_KEY", "TONGBAN_BLOB_SECRET_KEY", "TONGBAN_SMTP_PASSWORD", "TONGBAN_SMS_TOKEN"} {
 		if p := getenv(name + "_FILE"); p != "" && getenv(name) == "" {
 			if _, err := os.ReadFile(p); err != nil {
 				return nil, fmt.Errorf("config: %s_FILE: %w", name, err)
@@ -137,6 +166,14 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 			return nil, fmt.Errorf("config: TONGBAN_UPLOAD_MAX: %w", err)
 		}
 		c.UploadMax = n
+	}
+	smtpPort := 587
+	if v := getenv("TONGBAN_SMTP_PORT"); v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, fmt.Errorf("config: TONGBAN_SMTP_PORT %q is not a number", v)
+		}
+		smtpPort = p
 	}
 	fs.StringVar(&c.Listen, "listen", env("TONGBAN_LISTEN", "127.0.0.1:8080"), "address to listen on (TONGBAN_LISTEN)")
 	fs.StringVar(&c.Database, "db", env("TONGBAN_DATABASE", ""), "database: sqlite:PATH or postgres://URL; default sqlite in the data directory (TONGBAN_DATABASE, TONGBAN_DATABASE_FILE)")
@@ -152,6 +189,13 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 	fs.Var((*byteSize)(&c.UploadMax), "upload-max", "largest upload `size`, e.g. 20MiB (TONGBAN_UPLOAD_MAX)")
 	c.BlobAccessKey = env("TONGBAN_BLOB_ACCESS_KEY", "")
 	c.BlobSecretKey = env("TONGBAN_BLOB_SECRET_KEY", "")
+	fs.StringVar(&c.SMTPHost, "smtp-host", env("TONGBAN_SMTP_HOST", ""), "mail server for notice emails; empty: email off (TONGBAN_SMTP_HOST)")
+	fs.IntVar(&c.SMTPPort, "smtp-port", smtpPort, "mail server port (TONGBAN_SMTP_PORT)")
+	fs.StringVar(&c.SMTPUsername, "smtp-username", env("TONGBAN_SMTP_USERNAME", ""), "mail server user; the password comes from TONGBAN_SMTP_PASSWORD(_FILE) (TONGBAN_SMTP_USERNAME)")
+	fs.StringVar(&c.SMTPFrom, "smtp-from", env("TONGBAN_SMTP_FROM", ""), "sender of notice emails, e.g. \"通办 <noreply@example.gov.cn>\" (TONGBAN_SMTP_FROM)")
+	fs.StringVar(&c.SMSURL, "sms-url", env("TONGBAN_SMS_URL", ""), "SMS gateway URL; empty: SMS off; the token comes from TONGBAN_SMS_TOKEN(_FILE) (TONGBAN_SMS_URL)")
+	c.SMTPPassword = env("TONGBAN_SMTP_PASSWORD", "")
+	c.SMSToken = env("TONGBAN_SMS_TOKEN", "")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -219,6 +263,7 @@ func (c *Config) Validate() error {
 	if c.Demo {
 		c.Migrate = true
 	}
+	errs = append(errs, c.validateNotify()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}
@@ -285,4 +330,42 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("size %q: want a positive number of bytes, or of KiB, MiB or GiB", s)
 	}
 	return n << shift, nil
+}
+
+// validateNotify checks the email and SMS settings: each channel is off
+// unless its server is named, and a half-configured channel is an error
+// rather than a channel that silently never sends.
+func (c *Config) validateNotify() []error {
+	var errs []error
+	if c.SMTPHost == "" {
+		if c.SMTPUsername != "" || c.SMTPPassword != "" || c.SMTPFrom != "" {
+			errs = append(errs, errors.New("smtp: username, password or from is set but smtp-host is empty"))
+		}
+	} else {
+		if strings.ContainsAny(c.SMTPHost, ":/ ") {
+			errs = append(errs, fmt.Errorf("smtp host %q: give the host name alone, and the port with -smtp-port", c.SMTPHost))
+		}
+		if c.SMTPPort < 1 || c.SMTPPort > 65535 {
+			errs = append(errs, fmt.Errorf("smtp port %d: want 1-65535", c.SMTPPort))
+		}
+		if _, err := mail.ParseAddress(c.SMTPFrom); err != nil {
+			errs = append(errs, fmt.Errorf("smtp from %q: want an address such as \"通办 <noreply@example.gov.cn>\"", c.SMTPFrom))
+		}
+		if (c.SMTPUsername == "") != (c.SMTPPassword == "") {
+			errs = append(errs, errors.New("smtp: set both the username and TONGBAN_SMTP_PASSWORD(_FILE), or neither"))
+		}
+	}
+	if c.SMSURL == "" {
+		if c.SMSToken != "" {
+			errs = append(errs, errors.New("sms: a token is set but sms-url is empty"))
+		}
+	} else {
+		if u, err := url.Parse(c.SMSURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			errs = append(errs, errors.New("sms url: want an absolute http(s) URL without credentials (the token goes in TONGBAN_SMS_TOKEN)"))
+		}
+		if c.SMSToken == "" {
+			errs = append(errs, errors.New("sms: set TONGBAN_SMS_TOKEN or TONGBAN_SMS_TOKEN_FILE"))
+		}
+	}
+	return errs
 }

@@ -186,3 +186,59 @@ func TestInvalidBlob(t *testing.T) {
 		})
 	}
 }
+
+func TestNotifyChannelsOffByDefault(t *testing.T) {
+	c, err := load(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTPHost != "" || c.SMSURL != "" || c.SMTPPort != 587 {
+		t.Errorf("defaults: smtp host %q port %d, sms url %q; want both off, port 587", c.SMTPHost, c.SMTPPort, c.SMSURL)
+	}
+}
+
+func TestNotifyChannelsFromEnvAndFiles(t *testing.T) {
+	dir := t.TempDir()
+	pw, tok := filepath.Join(dir, "smtp-pw"), filepath.Join(dir, "sms-token")
+	os.WriteFile(pw, []byte("mail-secret\n"), 0o600)
+	os.WriteFile(tok, []byte("sms-secret\n"), 0o600)
+	c, err := load(t, []string{"-smtp-port", "2525"}, map[string]string{
+		"TONGBAN_SMTP_HOST": "mail.example.gov.cn", "TONGBAN_SMTP_PORT": "465", "TONGBAN_SMTP_USERNAME": "tongban",
+		"TONGBAN_SMTP_PASSWORD_FILE": pw, "TONGBAN_SMTP_FROM": "通办 <noreply@example.gov.cn>",
+		"TONGBAN_SMS_URL": "https://sms.example.gov.cn/send", "TONGBAN_SMS_TOKEN_FILE": tok,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTPHost != "mail.example.gov.cn" || c.SMTPPort != 2525 || c.SMTPUsername != "tongban" || c.SMTPPassword != "mail-secret" ||
+		c.SMTPFrom != "通办 <noreply@example.gov.cn>" || c.SMSURL != "https://sms.example.gov.cn/send" || c.SMSToken != "sms-secret" {
+		t.Errorf("config = %+v", c)
+	}
+}
+
+func TestNotifyChannelsInvalid(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"from without host", []string{"-smtp-from", "a@b.cn"}, nil, "smtp-host is empty"},
+		{"host without from", []string{"-smtp-host", "mail.example.cn"}, nil, "smtp from"},
+		{"host with port", []string{"-smtp-host", "mail.example.cn:25", "-smtp-from", "a@b.cn"}, nil, "host name alone"},
+		{"bad port", []string{"-smtp-host", "mail.example.cn", "-smtp-from", "a@b.cn", "-smtp-port", "0"}, nil, "smtp port"},
+		{"port not a number", nil, map[string]string{"TONGBAN_SMTP_PORT": "x"}, "TONGBAN_SMTP_PORT"},
+		{"user without password", []string{"-smtp-host", "mail.example.cn", "-smtp-from", "a@b.cn", "-smtp-username", "u"}, nil, "both the username"},
+		{"unreadable password file", nil, map[string]string{"TONGBAN_SMTP_PASSWORD_FILE": "/nonexistent/pw"}, "TONGBAN_SMTP_PASSWORD_FILE"},
+		{"sms url without token", []string{"-sms-url", "https://sms.example.cn/send"}, nil, "TONGBAN_SMS_TOKEN"},
+		{"sms token without url", nil, map[string]string{"TONGBAN_SMS_TOKEN": "t"}, "sms-url is empty"},
+		{"sms url not http", []string{"-sms-url", "ftp://sms.example.cn"}, map[string]string{"TONGBAN_SMS_TOKEN": "t"}, "sms url"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := load(t, tc.args, tc.env)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Load(%q, %v) = %v, want error containing %q", tc.args, tc.env, err, tc.want)
+			}
+		})
+	}
+}

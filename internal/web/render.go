@@ -143,6 +143,9 @@ type page struct {
 	Form   map[string]string
 	Errors map[string]string
 	Status int
+	// Unread is the signed-in user's count of unread notices, for the
+	// header.
+	Unread int
 }
 
 // T translates a message key in the page's language.
@@ -180,6 +183,14 @@ func (s *Server) renderPage(req *request, status int, name string, pg *page) err
 	pg.Status = status
 	if pg.Flash == "" {
 		pg.Flash = s.takeFlash(req)
+	}
+	if !req.p.Anonymous() {
+		// A badge is not worth failing the page for.
+		n, err := s.Notify.Unread(req.ctx(), req.p.Account.ID)
+		if err != nil {
+			s.Log.Warn("unread notices", "request_id", req.id, "err", err)
+		}
+		pg.Unread = n
 	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, pg); err != nil {

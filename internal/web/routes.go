@@ -65,6 +65,8 @@ func (s *Server) routeTable() []route {
 		{post, "/register", Public, s.registerSubmit},
 		{get, "/account", identity.PermAccount, s.accountPage},
 		{post, "/account/organizations", identity.PermOrgRegister, s.organizationSubmit},
+		{get, "/notices", identity.PermAccount, s.noticesPage},
+		{post, "/notices/{id}/read", identity.PermAccount, s.noticeReadSubmit},
 
 		// Applications (办件): applicants.
 		{get, "/applications", identity.PermApply, s.myApplicationsPage},
@@ -141,6 +143,8 @@ func (s *Server) routeTable() []route {
 		{post, "/api/v1/accounts", Public, s.apiRegister},
 		{get, "/api/v1/me", identity.PermAccount, s.apiMe},
 		{post, "/api/v1/organizations", identity.PermOrgRegister, s.apiRegisterOrganization},
+		{get, "/api/v1/notices", identity.PermAccount, s.apiNotices},
+		{post, "/api/v1/notices/{id}/read", identity.PermAccount, s.apiNoticeRead},
 
 		// JSON API: applications.
 		{post, "/api/v1/applications", identity.PermApply, s.apiCreateApplication},

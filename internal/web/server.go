@@ -21,6 +21,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
 )
 
@@ -34,6 +35,7 @@ type Server struct {
 	Identity     *identity.Store
 	Org          *org.Store
 	Calendar     *calendar.Store
+	Notify       *notify.Store
 	Log          *slog.Logger
 	Now          func() time.Time
 
@@ -54,6 +56,10 @@ func New(s Server) (*Server, error) {
 	srv := &s
 	if srv.Now == nil {
 		srv.Now = time.Now
+	}
+	if srv.Notify == nil {
+		// The inbox needs nothing but the database.
+		srv.Notify = notify.NewStore(srv.DB, srv.Now)
 	}
 	var err error
 	if srv.static, err = loadStatic(); err != nil {

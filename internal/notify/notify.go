@@ -1,0 +1,215 @@
+// Package notify tells people what happened to their applications and
+// tasks. It is a transactional outbox: [Enqueue] writes a notice in the
+// caller's transaction, so a state change and its notice commit together or
+// not at all, and a [Deliverer] later sends it by email and SMS.
+//
+// Every notice is at once an entry in the recipient's in-app inbox (the
+// notices table: list, unread count, mark read) and the source of one
+// delivery row per outside channel the account has an address for. A
+// Deliverer on each node claims due deliveries (see [lease.Queue]), sends
+// them and marks them sent; a failure is retried with exponential backoff
+// and, after the last attempt, marked failed for operators to see. Delivery
+// is at least once: a node that crashes after sending and before recording
+// it sends again after its claim lapses, and nothing is lost.
+//
+// A notice carries no text of its own, only a [Kind] and arguments. Its
+// subject and body are the i18n messages "notice_KIND_subject" and
+// "notice_KIND_body" (the body formatted with the arguments), rendered in
+// the reader's language when the inbox is shown and in the notice's
+// language (default: the platform's) when it is sent. A new kind needs those
+// two messages, in both languages.
+//
+// Email addresses and phone numbers are personal data: they are read from
+// the account when a delivery is sent, never copied into the outbox, and
+// never logged; errors are scrubbed of them before they are stored or
+// logged.
+package notify
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/i18n"
+)
+
+// Kind names what a notice is about.
+type Kind string
+
+// The kinds of notice. The body arguments of each are listed after it.
+const (
+	// ApplicationAccepted: an application was accepted (受理).
+	// Args: application number, service name.
+	ApplicationAccepted Kind = "application_accepted"
+	// SupplementRequested: staff ask for missing material (补正).
+	// Args: application number, service name.
+	SupplementRequested Kind = "supplement_requested"
+	// Decided: the decision on an application was made.
+	// Args: application number, service name.
+	Decided Kind = "decided"
+	// Concluded: the application is finished (办结).
+	// Args: application number, service name.
+	Concluded Kind = "concluded"
+	// TaskAssigned: a staff member has new work (待办).
+	// Args: application number, service name.
+	TaskAssigned Kind = "task_assigned"
+	// TaskWarning: a task is near or past its time limit (预警).
+	// Args: application number, service name, deadline date.
+	TaskWarning Kind = "task_warning"
+)
+
+// Channel is a way a notice reaches a person outside the platform. The
+// in-app inbox is not a channel: every notice is in it.
+type Channel string
+
+// The outside channels.
+const (
+	Email Channel = "email"
+	SMS   Channel = "sms"
+)
+
+// Notice is one message to one account.
+type Notice struct {
+	ID string
+	// AccountID is the recipient.
+	AccountID string
+	Kind      Kind
+	// Args fill the body message of Kind, in order.
+	Args []string
+	// Link is a path on this platform, such as /applications/ID, that the
+	// notice is about; optional. It must not carry personal data, so a
+	// query string is refused.
+	Link string
+	// Lang is the language email and SMS text is written in; empty means
+	// the Deliverer's default.
+	Lang i18n.Lang
+	// CreatedAt is when the notice was made; Enqueue fills it if zero.
+	CreatedAt time.Time
+	// ReadAt is when the recipient marked it read; zero while unread.
+	ReadAt time.Time
+}
+
+// Subject returns the notice's subject in language l.
+func (n *Notice) Subject(l i18n.Lang) string { return i18n.T(l, subjectKey(n.Kind)) }
+
+// Body returns the notice's text in language l.
+func (n *Notice) Body(l i18n.Lang) string {
+	args := make([]any, len(n.Args))
+	for i, a := range n.Args {
+		args[i] = a
+	}
+	return i18n.T(l, bodyKey(n.Kind), args...)
+}
+
+// Read reports whether the recipient has marked the notice read.
+func (n *Notice) Read() bool { return !n.ReadAt.IsZero() }
+
+func subjectKey(k Kind) string { return "notice_" + string(k) + "_subject" }
+func bodyKey(k Kind) string    { return "notice_" + string(k) + "_body" }
+
+// validate checks what the caller, not a user, got wrong: these are
+// programming errors.
+func (n *Notice) validate() error {
+	if n.AccountID == "" {
+		return errors.New("notify: notice has no recipient")
+	}
+	if !i18n.Has(subjectKey(n.Kind)) || !i18n.Has(bodyKey(n.Kind)) {
+		return fmt.Errorf("notify: kind %q has no messages %s and %s", n.Kind, subjectKey(n.Kind), bodyKey(n.Kind))
+	}
+	if want := countVerbs(i18n.T(i18n.ZH, bodyKey(n.Kind))); len(n.Args) != want {
+		return fmt.Errorf("notify: kind %q takes %d arguments, got %d", n.Kind, want, len(n.Args))
+	}
+	if n.Link != "" && !validLink(n.Link) {
+		return fmt.Errorf("notify: link %q is not a plain local path", n.Link)
+	}
+	if n.Lang != "" {
+		if _, ok := i18n.Parse(string(n.Lang)); !ok {
+			return fmt.Errorf("notify: unknown language %q", n.Lang)
+		}
+	}
+	return nil
+}
+
+// validLink accepts a local path without query, fragment or spaces: "/x/y",
+// not "//host", "/x?id=…" or "https://…".
+func validLink(s string) bool {
+	return len(s) <= 300 && strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "//") &&
+		!strings.ContainsAny(s, "?#\\ \t\r\n")
+}
+
+// countVerbs counts the formatting verbs of a message ("%%" is none).
+func countVerbs(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' {
+			continue
+		}
+		if i+1 < len(s) && s[i+1] == '%' {
+			i++
+			continue
+		}
+		n++
+	}
+	return n
+}
+
+func newID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Enqueue writes notice n in the caller's transaction tx: the notice
+// appears in the recipient's inbox, and an email and an SMS delivery are
+// queued when the account has an email address and a phone number, all only
+// if tx commits. A recipient that does not exist is an error wrapping
+// db.ErrNotFound.
+func Enqueue(ctx context.Context, tx *db.Tx, n Notice) error {
+	if err := n.validate(); err != nil {
+		return err
+	}
+	if n.CreatedAt.IsZero() {
+		n.CreatedAt = time.Now()
+	}
+	if n.Args == nil {
+		n.Args = []string{}
+	}
+	args, err := json.Marshal(n.Args)
+	if err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	var email, phone string
+	err = tx.QueryRowContext(ctx, `SELECT email, phone FROM accounts WHERE id = $1`, n.AccountID).Scan(&email, &phone)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("notify: recipient %s: %w", n.AccountID, db.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("notify: recipient %s: %w", n.AccountID, err)
+	}
+	id := newID()
+	created := db.NewTime(n.CreatedAt)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO notices (id, account_id, kind, args, link, lang, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		id, n.AccountID, string(n.Kind), string(args), n.Link, string(n.Lang), created); err != nil {
+		return fmt.Errorf("notify: enqueue: %w", err)
+	}
+	for _, ch := range []struct {
+		channel Channel
+		address string
+	}{{Email, email}, {SMS, phone}} {
+		if ch.address == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notice_deliveries (id, notice_id, channel, status, due_at, created_at) VALUES ($1, $2, $3, 'pending', $4, $4)`,
+			newID(), id, string(ch.channel), created); err != nil {
+			return fmt.Errorf("notify: enqueue %s delivery: %w", ch.channel, err)
+		}
+	}
+	return nil
+}
