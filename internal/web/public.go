@@ -165,6 +165,7 @@ type guideData struct {
 	Service    *catalog.Service
 	Department org.Department
 	FormFields []formField
+	Process    *processView
 }
 
 // formField is one property of a service's form schema, for the guide.
@@ -182,7 +183,17 @@ func (s *Server) guidePage(req *request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(req, http.StatusOK, "guide", svc.Name, guideData{Service: svc, Department: dept, FormFields: schemaFields(svc.FormSchema)})
+	d := guideData{Service: svc, Department: dept, FormFields: schemaFields(svc.FormSchema)}
+	def, err := s.serviceProcess(req, svc.Process)
+	if err != nil {
+		return err
+	}
+	if def != nil {
+		if d.Process, err = s.viewProcess(req, def, "process"); err != nil {
+			return err
+		}
+	}
+	return s.render(req, http.StatusOK, "guide", svc.Name, d)
 }
 
 type themeData struct {

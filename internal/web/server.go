@@ -20,6 +20,7 @@ import (
 	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/org"
+	"github.com/tongban/tongban/internal/workflow"
 )
 
 // Server holds the dependencies of the HTTP handlers.
@@ -29,8 +30,11 @@ type Server struct {
 	Catalog  *catalog.Store
 	Identity *identity.Store
 	Org      *org.Store
-	Log      *slog.Logger
-	Now      func() time.Time
+	// Processes keeps process definitions; New makes one over DB (with
+	// Identity and Catalog answering validation) when it is nil.
+	Processes *workflow.Store
+	Log       *slog.Logger
+	Now       func() time.Time
 
 	pages   *pageSet
 	static  *staticFiles
@@ -49,6 +53,9 @@ func New(s Server) (*Server, error) {
 	srv := &s
 	if srv.Now == nil {
 		srv.Now = time.Now
+	}
+	if srv.Processes == nil {
+		srv.Processes = workflow.NewStore(srv.DB, srv.Identity, srv.Catalog, srv.Now)
 	}
 	var err error
 	if srv.static, err = loadStatic(); err != nil {
