@@ -82,7 +82,8 @@ func (d *Definition) SVG(opt DiagramOptions) []byte {
 			l := label(s)
 			b := &box{step: s, w: boxW, layer: li, column: ci, conditional: s.When != nil}
 			inner := float64(boxW - 2*padIn)
-			b.name = wrap(l.Name, inner/nameSize, 2)
+			// Names are bold: about a tenth wider.
+			b.name = wrap(l.Name, inner/nameSize/1.1, 2)
 			b.dept = wrap(l.Department, inner/textSize, 2)
 			b.meta = strings.Join(nonEmpty(l.Role, l.Days), " · ")
 			for _, n := range l.Notes {
@@ -127,8 +128,15 @@ func (d *Definition) SVG(opt DiagramOptions) []byte {
 	var buf bytes.Buffer
 	esc := html.EscapeString
 	id := esc(opt.ID)
-	fmt.Fprintf(&buf, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-labelledby="%s-title %s-desc" class="process-diagram" font-family="system-ui, -apple-system, 'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', sans-serif">`,
-		width, height, width, height, id, id)
+	// The class says how many steps share the widest row, so a page can
+	// keep wide diagrams legible on a phone (scrolling instead of
+	// shrinking them).
+	cols := 0
+	for _, l := range layers {
+		cols = max(cols, len(l))
+	}
+	fmt.Fprintf(&buf, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-labelledby="%s-title %s-desc" class="process-diagram cols-%d" font-family="system-ui, -apple-system, 'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', sans-serif">`,
+		width, height, width, height, id, id, min(cols, 5))
 	fmt.Fprintf(&buf, "\n<title id=\"%s-title\">%s</title>\n<desc id=\"%s-desc\">%s</desc>\n", id, esc(opt.Title), id, esc(opt.Desc))
 	fmt.Fprintf(&buf, `<defs><marker id="%s-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#4a5568"/></marker></defs>`+"\n", id)
 	// Arrows first, so boxes cover their ends neatly.
@@ -203,12 +211,12 @@ func runeWidth(r rune) float64 {
 	switch {
 	case r >= 0x2E80 && r <= 0xFFEF:
 		return 1
-	case unicode.IsUpper(r):
-		return 0.68
-	case r == ' ' || r == '.' || r == ',' || r == 'i' || r == 'l' || r == 'j' || r == 't' || r == 'f':
-		return 0.32
+	case unicode.IsUpper(r) || r == 'm' || r == 'w':
+		return 0.75
+	case r == ' ' || r == '.' || r == ',' || r == 'i' || r == 'l' || r == 'j' || r == 't' || r == 'f' || r == '(' || r == ')':
+		return 0.35
 	}
-	return 0.56
+	return 0.6
 }
 
 // wrap breaks s into at most maxLines lines of at most width ems,

@@ -12,7 +12,7 @@ import (
 func TestSVG(t *testing.T) {
 	d := branch()
 	d.Steps[1].Name = "食品安全审查"
-	d.Steps[2].Name = "消防安全审查 <fire> & co"
+	d.Steps[2].Name = "消防<审查>&核查"
 	svg := d.SVG(DiagramOptions{ID: "p1", Title: "食品经营许可 办理流程", Desc: "从受理到办结", Label: func(s Step) Label {
 		l := Label{Name: s.Name, Department: "临江市市场监督管理局", Role: "审查人员", Days: "2 个工作日"}
 		if s.When != nil {
