@@ -200,6 +200,7 @@ func TestCreateValidation(t *testing.T) {
 			{"conditional material without condition", "guide.materials[0].condition", "material_condition_required", func(s *catalog.Service) { s.Guide.Materials[0].Required = false }},
 			{"offline without location", "guide.locations", "locations_required", func(s *catalog.Service) { s.Depth = catalog.Offline }},
 			{"bad phone", "guide.contact_phone", "phone_invalid", func(s *catalog.Service) { s.Guide.ContactPhone = "call us" }},
+			{"bad process code", "process", "process_code_invalid", func(s *catalog.Service) { s.Process = "food license" }},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				svc := validService("SCJG-V01", "SCJG")

@@ -172,6 +172,7 @@ type FAQ struct {
 var (
 	serviceCodeRE  = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z-]{3,39}$`)
 	materialCodeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
+	processCodeRE  = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{0,39}$`)
 )
 
 // Normalize trims text fields and drops empty list items, so that what is
@@ -182,6 +183,7 @@ func (s *Service) Normalize() {
 	s.NameEn = strings.TrimSpace(s.NameEn)
 	s.DepartmentCode = strings.TrimSpace(s.DepartmentCode)
 	s.Summary = strings.TrimSpace(s.Summary)
+	s.Process = strings.TrimSpace(s.Process)
 	s.Keywords = compact(s.Keywords)
 	g := &s.Guide
 	g.Conditions = strings.TrimSpace(g.Conditions)
@@ -327,6 +329,9 @@ func (s *Service) Validate() error {
 		if strings.TrimSpace(q.Q) == "" || strings.TrimSpace(q.A) == "" {
 			fe.Add(fmt.Sprintf("guide.faqs[%d]", i), "faq_incomplete")
 		}
+	}
+	if s.Process != "" && !processCodeRE.MatchString(s.Process) {
+		fe.Add("process", "process_code_invalid")
 	}
 	if s.FormSchema != nil {
 		if err := CheckFormSchema(s.FormSchema); err != nil {

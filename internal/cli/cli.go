@@ -205,7 +205,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Notify: a.notify, Log: log})
+	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Notify: a.notify, Processes: a.processes, Log: log})
 	if err != nil {
 		return err
 	}

@@ -1,22 +1,27 @@
 // Package demo loads the demo city of 临江市: its departments, a catalog of
 // services modelled on real Chinese guides, life-event and business themes,
-// search synonyms, staff for every role, citizens and a business. Loading
-// is idempotent: the catalog is imported once (in one transaction), and
-// accounts are created only when missing, so restarting with -demo keeps
-// whatever was changed since.
+// search synonyms, staff for every role, a process (流程) for every
+// service, citizens and a business. Loading is idempotent: the catalog is
+// imported once (in one transaction), and accounts and processes are
+// created only when missing, so restarting with -demo keeps whatever was
+// changed since.
 package demo
 
 import (
 	"bytes"
 	"context"
 	_ "embed"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/idcheck"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/org"
+	"github.com/tongban/tongban/internal/workflow"
 )
 
 //go:embed catalog.json
@@ -24,6 +29,21 @@ var catalogJSON []byte
 
 // CatalogJSON returns the demo catalog in the exchange format.
 func CatalogJSON() []byte { return bytes.Clone(catalogJSON) }
+
+// processesJSON holds one process definition per demo service; each
+// service's "process" field names its own.
+//
+//go:embed processes.json
+var processesJSON []byte
+
+// Processes returns the demo process definitions.
+func Processes() ([]workflow.Definition, error) {
+	var defs []workflow.Definition
+	if err := json.Unmarshal(processesJSON, &defs); err != nil {
+		return nil, fmt.Errorf("demo processes: %w", err)
+	}
+	return defs, nil
+}
 
 // Password is the password of every demo account.
 const Password = "demo2026"
@@ -54,6 +74,29 @@ var staffAccounts = []staff{
 	{"xf-reviewer", "许审查", "XF", []identity.Role{identity.Reviewer}},
 	{"wj-admin", "曹管理", "WJ", []identity.Role{identity.DeptAdmin, identity.Clerk}},
 	{"rs-clerk", "彭受理", "RS", []identity.Role{identity.Clerk, identity.Reviewer, identity.Approver}},
+	// Every department that takes a step of a demo process has a clerk,
+	// a reviewer and an approver; the housing provident fund has two
+	// approvers, because its loans are countersigned (会签).
+	{"bjscjg-clerk", "严受理", "BJSCJG", []identity.Role{identity.Clerk}},
+	{"bjscjg-reviewer", "华审查", "BJSCJG", []identity.Role{identity.Reviewer}},
+	{"bjscjg-approver", "金审批", "BJSCJG", []identity.Role{identity.Approver}},
+	{"ga-reviewer", "魏审查", "GA", []identity.Role{identity.Reviewer}},
+	{"ga-approver", "陶审批", "GA", []identity.Role{identity.Approver}},
+	{"wj-reviewer", "姜审查", "WJ", []identity.Role{identity.Reviewer}},
+	{"wj-approver", "戚审批", "WJ", []identity.Role{identity.Approver}},
+	{"zj-clerk", "谢受理", "ZJ", []identity.Role{identity.Clerk}},
+	{"xf-clerk", "邹受理", "XF", []identity.Role{identity.Clerk}},
+	{"xf-approver", "喻审批", "XF", []identity.Role{identity.Approver}},
+	{"sw-clerk", "柏受理", "SW", []identity.Role{identity.Clerk}},
+	{"sw-reviewer", "水审查", "SW", []identity.Role{identity.Reviewer}},
+	{"sw-approver", "窦审批", "SW", []identity.Role{identity.Approver}},
+	{"yb-clerk", "章受理", "YB", []identity.Role{identity.Clerk}},
+	{"yb-reviewer", "云审查", "YB", []identity.Role{identity.Reviewer}},
+	{"yb-approver", "苏审批", "YB", []identity.Role{identity.Approver}},
+	{"gjj-clerk", "潘受理", "GJJ", []identity.Role{identity.Clerk}},
+	{"gjj-reviewer", "葛审查", "GJJ", []identity.Role{identity.Reviewer}},
+	{"gjj-approver", "奚审批", "GJJ", []identity.Role{identity.Approver}},
+	{"gjj-approver2", "范审批", "GJJ", []identity.Role{identity.Approver}},
 }
 
 type person struct {
@@ -106,6 +149,11 @@ func Load(ctx context.Context, d *db.DB, orgs *org.Store, ids *identity.Store, c
 		}
 		logins = append(logins, Login{s.username, role})
 	}
+	// Processes last: validating them needs the departments, the staff
+	// who take their steps and the forms of the services that use them.
+	if err := loadProcesses(ctx, workflow.NewStore(d, ids, cat, time.Now), admin); err != nil {
+		return nil, err
+	}
 	for _, p := range people {
 		c, err := idcheck.IDNumberCheckChar(p.idFirst17)
 		if err != nil {
@@ -129,6 +177,27 @@ func Load(ctx context.Context, d *db.DB, orgs *org.Store, ids *identity.Store, c
 	}
 	logins = append(logins, Login{"zhangsan", "citizen"}, Login{"lisi", "citizen"}, Login{"wangwu", "citizen + org_agent (临江市味道餐饮有限公司)"})
 	return logins, nil
+}
+
+// loadProcesses stores each demo process that has no version yet.
+func loadProcesses(ctx context.Context, wf *workflow.Store, admin *identity.Principal) error {
+	defs, err := Processes()
+	if err != nil {
+		return err
+	}
+	for _, def := range defs {
+		_, err := wf.Latest(ctx, def.Code)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, db.ErrNotFound) {
+			return err
+		}
+		if _, err := wf.Put(ctx, admin, def); err != nil {
+			return fmt.Errorf("demo process %s: %w", def.Code, err)
+		}
+	}
+	return nil
 }
 
 // BusinessCreditFirst17 is the first 17 characters of the demo business's

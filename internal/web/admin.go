@@ -238,6 +238,7 @@ func (s *Server) serviceFromForm(req *request) (catalog.Service, string, error) 
 		Depth:          catalog.Depth(f.Get("depth")),
 		Summary:        f.Get("summary"),
 		Keywords:       strings.Fields(f.Get("keywords")),
+		Process:        strings.TrimSpace(f.Get("process")),
 	}
 	for _, a := range f["audience"] {
 		svc.Audience = append(svc.Audience, catalog.Audience(a))

@@ -424,7 +424,8 @@ func TestApplicationAPIStaff(t *testing.T) {
 		}
 	}
 
-	// The winner accepts; the application moves on to review.
+	// The winner accepts; the application moves on to the decision, the
+	// next step of SCJG-004's process.
 	rec = e.sendJSON("POST", taskURL+"/decision", winner, `{"action":"accept"}`)
 	wantStatus(t, "accept", rec, http.StatusOK)
 	matchesOpenAPI(t, rec, "Application")
@@ -432,13 +433,13 @@ func TestApplicationAPIStaff(t *testing.T) {
 	if now.State != application.Accepted || now.AcceptDate == "" || now.StatutoryDue == "" {
 		t.Fatalf("after accept: state %q accept date %q statutory due %q", now.State, now.AcceptDate, now.StatutoryDue)
 	}
-	decodeResponse(t, e.get("/api/v1/tasks", e.session("scjg-reviewer")), &queue)
+	decodeResponse(t, e.get("/api/v1/tasks", e.session("scjg-approver")), &queue)
 	found := false
 	for _, tk := range queue.Items {
-		found = found || (tk.ApplicationID == a.ID && tk.StepID == "review")
+		found = found || (tk.ApplicationID == a.ID && tk.StepID == "decide")
 	}
 	if !found {
-		t.Fatalf("the reviewer's queue lacks the review task: %+v", queue.Items)
+		t.Fatalf("the approver's queue lacks the decision task: %+v", queue.Items)
 	}
 	// A decided task takes no second decision.
 	if rec := e.sendJSON("POST", taskURL+"/decision", winner, `{"action":"accept"}`); rec.Code != http.StatusConflict {

@@ -167,7 +167,8 @@ type guideData struct {
 	Department org.Department
 	FormFields []formField
 	// Orgs are the organizations the viewer may apply for.
-	Orgs []*identity.Organization
+	Orgs    []*identity.Organization
+	Process *processView
 }
 
 func (s *Server) guidePage(req *request) error {
@@ -180,6 +181,15 @@ func (s *Server) guidePage(req *request) error {
 		return err
 	}
 	d := guideData{Service: svc, Department: dept, FormFields: schemaFields(svc.FormSchema)}
+	def, err := s.serviceProcess(req, svc.Process)
+	if err != nil {
+		return err
+	}
+	if def != nil {
+		if d.Process, err = s.viewProcess(req, def, "process"); err != nil {
+			return err
+		}
+	}
 	if req.p.Can(identity.PermOrgAct) && svc.HasAudience(catalog.Organization) {
 		if d.Orgs, err = s.Identity.Organizations(req.ctx(), req.p.Account.ID); err != nil {
 			return err

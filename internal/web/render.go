@@ -88,6 +88,10 @@ func loadPages(s *Server) (*pageSet, error) {
 		"item": func(p *page, v any) map[string]any {
 			return map[string]any{"page": p, "item": v}
 		},
+		// processArgs and stepDict pack the parameters of the process
+		// partial (_process.html).
+		"processArgs": func(p *page, v *processView) map[string]any { return map[string]any{"page": p, "view": v} },
+		"stepDict":    func(p *page, st processStep) map[string]any { return map[string]any{"page": p, "step": st} },
 		"seq": func(n int) []int {
 			out := make([]int, n)
 			for i := range out {
@@ -116,13 +120,20 @@ func loadPages(s *Server) (*pageSet, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Files named _*.html are partials that every page may use.
+	files := []string{"templates/layout.html"}
+	for _, e := range entries {
+		if strings.HasPrefix(path.Base(e), "_") {
+			files = append(files, e)
+		}
+	}
 	ps := &pageSet{pages: map[string]*template.Template{}}
 	for _, e := range entries {
 		name := strings.TrimSuffix(path.Base(e), ".html")
 		if name == "layout" || strings.HasPrefix(name, "_") {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", e)
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, append(files, e)...)
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", name, err)
 		}

@@ -52,6 +52,7 @@ func (s *Server) routeTable() []route {
 		{get, "/search", Public, s.searchPage},
 		{get, "/services", Public, s.servicesPage},
 		{get, "/services/{code}", Public, s.guidePage},
+		{get, "/services/{code}/process.svg", Public, s.processSVG},
 		{get, "/themes/{code}", Public, s.themePage},
 		{get, "/departments", Public, s.departmentsPage},
 		{get, "/departments/{code}", Public, s.departmentPage},
@@ -98,6 +99,8 @@ func (s *Server) routeTable() []route {
 		{post, "/admin/services/{code}", identity.PermCatalogEdit, s.adminUpdateService},
 		{post, "/admin/services/{code}/publish", identity.PermCatalogPublish, s.adminPublishService},
 		{post, "/admin/services/{code}/withdraw", identity.PermCatalogPublish, s.adminWithdrawService},
+		{get, "/admin/processes/{code}", identity.PermCatalogEdit, s.adminProcessPage},
+		{post, "/admin/processes/{code}", identity.PermCatalogEdit, s.adminSaveProcess},
 		{get, "/admin/synonyms", identity.PermCatalogAdmin, s.adminSynonymsPage},
 		{post, "/admin/synonyms", identity.PermCatalogAdmin, s.adminPutSynonym},
 		{post, "/admin/synonyms/{term}/delete", identity.PermCatalogAdmin, s.adminDeleteSynonym},
@@ -132,6 +135,7 @@ func (s *Server) routeTable() []route {
 		{get, "/api/v1/departments", Public, s.apiDepartments},
 		{get, "/api/v1/departments/{code}", Public, s.apiDepartment},
 		{get, "/api/v1/divisions", Public, s.apiDivisions},
+		{get, "/api/v1/processes/{code}", Public, s.apiProcess},
 
 		// JSON API: the working-day calendar.
 		{get, "/api/v1/calendar/workdays", Public, s.apiCalendarWorkdays},
@@ -172,6 +176,7 @@ func (s *Server) routeTable() []route {
 		{put, "/api/v1/admin/services/{code}", identity.PermCatalogEdit, s.apiAdminUpdateService},
 		{post, "/api/v1/admin/services/{code}/publish", identity.PermCatalogPublish, s.apiAdminPublish},
 		{post, "/api/v1/admin/services/{code}/withdraw", identity.PermCatalogPublish, s.apiAdminWithdraw},
+		{put, "/api/v1/admin/processes/{code}", identity.PermCatalogEdit, s.apiAdminPutProcess},
 		{get, "/api/v1/admin/synonyms", identity.PermCatalogAdmin, s.apiAdminSynonyms},
 		{put, "/api/v1/admin/synonyms/{term}", identity.PermCatalogAdmin, s.apiAdminPutSynonym},
 		{delete, "/api/v1/admin/synonyms/{term}", identity.PermCatalogAdmin, s.apiAdminDeleteSynonym},

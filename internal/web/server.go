@@ -23,6 +23,7 @@ import (
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
+	"github.com/tongban/tongban/internal/workflow"
 )
 
 // Server holds the dependencies of the HTTP handlers.
@@ -36,8 +37,11 @@ type Server struct {
 	Org          *org.Store
 	Calendar     *calendar.Store
 	Notify       *notify.Store
-	Log          *slog.Logger
-	Now          func() time.Time
+	// Processes keeps process definitions; New makes one over DB (with
+	// Identity and Catalog answering validation) when it is nil.
+	Processes *workflow.Store
+	Log       *slog.Logger
+	Now       func() time.Time
 
 	pages   *pageSet
 	static  *staticFiles
@@ -60,6 +64,9 @@ func New(s Server) (*Server, error) {
 	if srv.Notify == nil {
 		// The inbox needs nothing but the database.
 		srv.Notify = notify.NewStore(srv.DB, srv.Now)
+	}
+	if srv.Processes == nil {
+		srv.Processes = workflow.NewStore(srv.DB, srv.Identity, srv.Catalog, srv.Now)
 	}
 	var err error
 	if srv.static, err = loadStatic(); err != nil {

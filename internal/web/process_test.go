@@ -1,0 +1,214 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/tongban/tongban/internal/workflow"
+)
+
+// foodProcess returns the demo's food business process as JSON, changed by
+// edit.
+func foodProcess(t *testing.T, e *env, edit func(d *workflow.Definition)) string {
+	t.Helper()
+	def, err := e.srv.Processes.Latest(context.Background(), "SCJG-001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(def)
+	b, err := json.Marshal(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestProcessAPI(t *testing.T) {
+	e := sqliteEnv(t)
+	admin := e.session("scjg-admin")
+
+	rec := e.get("/api/v1/processes/SCJG-001", "")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET process = %d: %s", rec.Code, rec.Body)
+	}
+	var got workflow.Definition
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || got.Version != 1 || len(got.Steps) != 5 {
+		t.Fatalf("GET process = %+v, %v", got, err)
+	}
+	if rec := e.get("/api/v1/processes/NOPE", ""); rec.Code != http.StatusNotFound {
+		t.Errorf("GET unknown process = %d, want 404", rec.Code)
+	}
+
+	// Invalid: 422 with every problem, translated.
+	bad := foodProcess(t, e, func(d *workflow.Definition) {
+		d.Steps[1].Days = 0
+		d.Steps[2].When.Field = "营业面积"
+		d.Steps[3].After = []string{"scjg_review", "nowhere"}
+	})
+	for _, tc := range []struct{ lang, want string }{
+		{"zh-CN", "申请表中没有字段“营业面积”"},
+		{"en", "The application form has no field “营业面积”"},
+	} {
+		rec := e.do("PUT", "/api/v1/admin/processes/SCJG-001", admin, "application/json", strings.NewReader(bad), "Accept-Language", tc.lang)
+		if rec.Code != http.StatusUnprocessableEntity {
+			t.Fatalf("PUT invalid (%s) = %d: %s", tc.lang, rec.Code, rec.Body)
+		}
+		var ae apiError
+		if err := json.Unmarshal(rec.Body.Bytes(), &ae); err != nil {
+			t.Fatal(err)
+		}
+		fields := map[string]string{}
+		for _, f := range ae.Fields {
+			fields[f.Field] = f.Message
+		}
+		if !strings.Contains(fields["steps[2].when.field"], tc.want) {
+			t.Errorf("PUT invalid (%s): steps[2].when.field = %q, want %q", tc.lang, fields["steps[2].when.field"], tc.want)
+		}
+		if fields["steps[1].days"] == "" || fields["steps[3].after"] == "" {
+			t.Errorf("PUT invalid (%s) fields = %v, want days and after errors too", tc.lang, fields)
+		}
+	}
+
+	// Another department's admin: the existing process is not theirs,
+	// and neither is a new one in SCJG.
+	ga := e.session("ga-admin")
+	good := foodProcess(t, e, func(d *workflow.Definition) { d.Steps[1].Days = 1 })
+	if rec := e.sendJSON("PUT", "/api/v1/admin/processes/SCJG-001", ga, good); rec.Code != http.StatusNotFound {
+		t.Errorf("PUT by GA's admin = %d, want 404: %s", rec.Code, rec.Body)
+	}
+	if rec := e.sendJSON("PUT", "/api/v1/admin/processes/SCJG-NEW", ga, good); rec.Code != http.StatusForbidden {
+		t.Errorf("PUT of a new SCJG process by GA's admin = %d, want 403: %s", rec.Code, rec.Body)
+	}
+
+	// The owner saves a new version; the path's code wins.
+	rec = e.sendJSON("PUT", "/api/v1/admin/processes/SCJG-001", admin, good)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("PUT valid = %d: %s", rec.Code, rec.Body)
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || got.Version != 2 || got.Code != "SCJG-001" {
+		t.Errorf("PUT valid = %+v, %v; want version 2", got, err)
+	}
+	rec = e.get("/api/v1/processes/SCJG-001", "")
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || got.Version != 2 || got.Steps[1].Days != 1 {
+		t.Errorf("GET after PUT = %+v, %v", got, err)
+	}
+	if rec := e.sendJSON("PUT", "/api/v1/admin/processes/SCJG-001", admin, `{"code":"X","stepz":[]}`); rec.Code != http.StatusUnprocessableEntity {
+		t.Errorf("PUT with an unknown field = %d, want 422", rec.Code)
+	}
+}
+
+func TestProcessSVGAndGuide(t *testing.T) {
+	e := sqliteEnv(t)
+	def, err := e.srv.Processes.Latest(context.Background(), "SCJG-001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := e.get("/services/SCJG-001/process.svg", "")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("process.svg = %d: %s", rec.Code, rec.Body)
+	}
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "image/svg+xml") {
+		t.Errorf("Content-Type = %q, want image/svg+xml", ct)
+	}
+	body := rec.Body.String()
+	for _, s := range def.Steps {
+		if !strings.Contains(body, s.Name) {
+			t.Errorf("SVG lacks step %q", s.Name)
+		}
+	}
+	for _, want := range []string{"临江市消防救援支队", "经营面积 &gt; 500 时", "<title id=\"process-title\">"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("SVG lacks %q", want)
+		}
+	}
+	// In English, long names wrap over several lines of text.
+	en := e.do("GET", "/services/SCJG-001/process.svg", "", "", nil, "Accept-Language", "en")
+	var lines []string
+	for _, m := range regexp.MustCompile(`>([^<]*)</text>`).FindAllStringSubmatch(en.Body.String(), -1) {
+		lines = append(lines, m[1])
+	}
+	text := strings.Join(lines, " ")
+	for _, s := range def.Steps {
+		if !strings.Contains(text, s.NameEn) {
+			t.Errorf("English SVG lacks step %q", s.NameEn)
+		}
+	}
+	if rec := e.get("/services/NOPE-1/process.svg", ""); rec.Code != http.StatusNotFound {
+		t.Errorf("SVG of an unknown service = %d, want 404", rec.Code)
+	}
+
+	// The guide shows the diagram inline and the same steps as a list.
+	page := e.get("/services/SCJG-001", "").Body.String()
+	for _, want := range []string{`<section id="process">`, `<svg xmlns="http://www.w3.org/2000/svg"`, `<ol class="process-steps">`, "同时进行", "消防安全审查", "经营面积 &gt; 500 时"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("guide lacks %q", want)
+		}
+	}
+	// A joint approval says that one denial ends it, a countersigned step
+	// says how many sign.
+	page = e.get("/services/GJJ-002", "").Body.String()
+	for _, want := range []string{"任一部门不同意即终止办理", "2 人会签", "临江市住房和城乡建设局"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("GJJ-002 guide lacks %q", want)
+		}
+	}
+}
+
+func TestProcessAdminPage(t *testing.T) {
+	e := sqliteEnv(t)
+	admin := e.session("scjg-admin")
+	rec := e.get("/admin/processes/SCJG-001", admin)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("editor = %d: %s", rec.Code, rec.Body)
+	}
+	for _, want := range []string{`<textarea id="definition" name="definition"`, "&#34;scjg_review&#34;", `<section id="preview">`, "v1"} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("editor lacks %q", want)
+		}
+	}
+	if rec := e.get("/admin/processes/SCJG-001", e.session("ga-admin")); rec.Code != http.StatusNotFound {
+		t.Errorf("editor for GA's admin = %d, want 404", rec.Code)
+	}
+	// A new process starts from a skeleton in the editor's department.
+	rec = e.get("/admin/processes/SCJG-NEW", admin)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "&#34;department_code&#34;: &#34;SCJG&#34;") {
+		t.Errorf("new process editor = %d", rec.Code)
+	}
+
+	// Not JSON: 422 with the reason, the text kept.
+	rec = e.postForm("/admin/processes/SCJG-001", admin, url.Values{"definition": {`{"steps": [`}})
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "请求体不是有效的 JSON") || !strings.Contains(rec.Body.String(), `{&#34;steps&#34;: [`) {
+		t.Errorf("POST broken JSON = %d: %s", rec.Code, rec.Body)
+	}
+	// Invalid definition: 422 listing every problem by field path.
+	bad := foodProcess(t, e, func(d *workflow.Definition) {
+		d.Steps[1].Days = 99
+		d.Steps[1].Role = "boss"
+	})
+	rec = e.postForm("/admin/processes/SCJG-001", admin, url.Values{"definition": {bad}})
+	body := rec.Body.String()
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(body, "steps[1].days") || !strings.Contains(body, "环节时限为 1–60 个工作日") || !strings.Contains(body, "steps[1].role") {
+		t.Errorf("POST invalid = %d: %s", rec.Code, body)
+	}
+	// Valid: saved as version 2, back to the editor.
+	good := foodProcess(t, e, func(d *workflow.Definition) { d.Steps[1].Name = "现场核查" })
+	rec = e.postForm("/admin/processes/SCJG-001", admin, url.Values{"definition": {good}})
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/admin/processes/SCJG-001" {
+		t.Fatalf("POST valid = %d: %s", rec.Code, rec.Body)
+	}
+	def, err := e.srv.Processes.Latest(context.Background(), "SCJG-001")
+	if err != nil || def.Version != 2 || def.Steps[1].Name != "现场核查" {
+		t.Errorf("after POST: %+v, %v", def, err)
+	}
+
+	// The service editor links to the process and keeps its code.
+	rec = e.get("/admin/services/SCJG-001", admin)
+	if !strings.Contains(rec.Body.String(), `href="/admin/processes/SCJG-001"`) || !strings.Contains(rec.Body.String(), `name="process" value="SCJG-001"`) {
+		t.Error("service editor lacks the process field and link")
+	}
+}
