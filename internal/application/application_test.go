@@ -546,3 +546,46 @@ func TestWarningsFireOnceAcrossNodes(t *testing.T) {
 		}
 	})
 }
+
+func TestDraftRulesAndVisibility(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		zhang := f.p["zhang"]
+		if _, err := f.store.CreateDraft(ctx, zhang, "SCJG-FOOD", application.Applicant{}, "k"); err != nil {
+			t.Fatal(err)
+		}
+		// The same key for another service is an error, not a retry.
+		if _, err := f.store.CreateDraft(ctx, zhang, "SCJG-SIGN", application.Applicant{}, "k"); fieldKeys(t, err)["idempotency_key"] != "idempotency_key_reused" {
+			t.Fatalf("reused key: %v", err)
+		}
+		if _, err := f.store.CreateDraft(ctx, zhang, "NO-SUCH", application.Applicant{}, ""); fieldKeys(t, err)["service_code"] != "service_unknown" {
+			t.Fatalf("unknown service: %v", err)
+		}
+		// Staff cannot file applications.
+		if _, err := f.store.CreateDraft(ctx, f.p["clerk"], "SCJG-FOOD", application.Applicant{}, ""); !errors.Is(err, identity.ErrForbidden) {
+			t.Fatalf("clerk filed: %v", err)
+		}
+		a := f.filed(t, "SCJG-FOOD", 100)
+		if _, err := f.store.Claim(ctx, f.p["clerk"], f.task(t, a, "accept").ID); err != nil {
+			t.Fatal(err)
+		}
+		// The applicant sees who handles the case by name only.
+		mine, err := f.store.Get(ctx, zhang, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tk := f.task(t, mine, "accept"); tk.AssigneeID != "" || tk.AssigneeName != "clerk" {
+			t.Fatalf("applicant's view of the assignee: %q %q", tk.AssigneeID, tk.AssigneeName)
+		}
+		// Supervisors watch every department's queue; a GA clerk sees none of SCJG's.
+		q, err := f.store.Queue(ctx, f.p["jiancha"], application.QueueFilter{})
+		if err != nil || len(q) != 1 {
+			t.Fatalf("supervisor queue: %d %v", len(q), err)
+		}
+		q, err = f.store.Queue(ctx, f.p["ga"], application.QueueFilter{})
+		if err != nil || len(q) != 0 {
+			t.Fatalf("GA queue: %d %v", len(q), err)
+		}
+	})
+}

@@ -159,12 +159,20 @@ func (s *Store) CreateDraft(ctx context.Context, p *identity.Principal, code str
 	}
 	if idempotencyKey != "" {
 		if a, err := s.byIdempotencyKey(ctx, p.Account.ID, idempotencyKey); err == nil {
+			// The same key for another request is a client error, not a
+			// retry.
+			if a.ServiceCode != code || a.OrganizationID != who.OrganizationID {
+				return nil, fielderr.New("idempotency_key", "idempotency_key_reused")
+			}
 			return a, nil
 		} else if !errors.Is(err, db.ErrNotFound) {
 			return nil, err
 		}
 	}
 	svc, err := s.catalog.Published(ctx, code)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, fielderr.New("service_code", "service_unknown")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -526,6 +534,16 @@ func (s *Store) Get(ctx context.Context, p *identity.Principal, id string) (*App
 		names := s.StepNames(ctx, a, false)
 		for i := range a.Tasks {
 			a.Tasks[i].StepName = names[a.Tasks[i].StepID]
+		}
+	}
+	if !p.IsStaff() {
+		// Applicants see who handles their case by name, not the staff
+		// accounts' internal identifiers.
+		for i := range a.Tasks {
+			a.Tasks[i].AssigneeID = ""
+			for j := range a.Tasks[i].Signatures {
+				a.Tasks[i].Signatures[j].AccountID = ""
+			}
 		}
 	}
 	return a, nil

@@ -137,13 +137,22 @@ type QueueFilter struct {
 
 // Queue lists the open tasks p can act on, soonest deadline first (tasks
 // with a stopped clock last): tasks of the roles p holds, in their
-// departments; department admins see all of their department's.
+// departments; department admins see all of their department's, and
+// supervisors every department's (to watch, not to act).
 func (s *Store) Queue(ctx context.Context, p *identity.Principal, f QueueFilter) ([]Task, error) {
 	if !p.Can(identity.PermStaffDesk) {
 		return nil, identity.ErrForbidden
 	}
 	var conds []string
 	args := []any{}
+	if p.Can(identity.PermSupervise) {
+		if f.Department != "" {
+			args = append(args, f.Department)
+			conds = append(conds, "t.department_code = $1")
+		} else {
+			conds = append(conds, "TRUE")
+		}
+	}
 	for _, g := range p.Grants {
 		if !g.Role.DepartmentScoped() {
 			continue

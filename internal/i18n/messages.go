@@ -590,6 +590,7 @@ var messages = map[string]msg{
 	"form_field_items":                  {"条目数量不符合要求。", "Wrong number of entries."},
 	"form_field_invalid":                {"填写有误。", "Not valid."},
 	"form_field_unknown":                {"申请表没有此项。", "The form has no such field."},
+	"idempotency_key_reused":            {"该 Idempotency-Key 已用于另一项申请。", "This Idempotency-Key was already used for a different request."},
 	"idempotency_key_too_long":          {"Idempotency-Key 过长（最多 100 字符）。", "Idempotency-Key is too long (100 characters at most)."},
 	"service_not_for_organizations":     {"该事项不面向法人办理。", "This service is not for organizations."},
 	"service_for_organizations_only":    {"该事项仅面向法人，请选择代办的单位。", "This service is for organizations only: choose the organization you act for."},

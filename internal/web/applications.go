@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -432,10 +433,8 @@ func (s *Server) apiSubmit(req *request) error {
 	var in struct {
 		Form json.RawMessage `json:"form,omitempty"`
 	}
-	if req.r.ContentLength != 0 {
-		if err := decodeJSON(req, &in); err != nil {
-			return err
-		}
+	if err := decodeOptionalJSON(req, &in); err != nil {
+		return err
 	}
 	a, err := s.Applications.Submit(req.ctx(), req.p, req.r.PathValue("id"), in.Form)
 	if err != nil {
@@ -449,10 +448,8 @@ func (s *Server) apiWithdraw(req *request) error {
 	var in struct {
 		Reason string `json:"reason"`
 	}
-	if req.r.ContentLength != 0 {
-		if err := decodeJSON(req, &in); err != nil {
-			return err
-		}
+	if err := decodeOptionalJSON(req, &in); err != nil {
+		return err
 	}
 	a, err := s.Applications.Withdraw(req.ctx(), req.p, req.r.PathValue("id"), in.Reason)
 	if err != nil {
@@ -467,10 +464,8 @@ func (s *Server) apiAnswerSupplement(req *request) error {
 		Form json.RawMessage `json:"form,omitempty"`
 		Note string          `json:"note"`
 	}
-	if req.r.ContentLength != 0 {
-		if err := decodeJSON(req, &in); err != nil {
-			return err
-		}
+	if err := decodeOptionalJSON(req, &in); err != nil {
+		return err
 	}
 	a, err := s.Applications.AnswerSupplement(req.ctx(), req.p, req.r.PathValue("id"), in.Form, in.Note)
 	if err != nil {
@@ -487,3 +482,19 @@ func (s *Server) setFlashText(req *request, text string) {
 }
 
 func pathEscape(s string) string { return url.PathEscape(s) }
+
+// decodeOptionalJSON reads a JSON body into v when there is one; an empty
+// body (no Content-Length, or a chunked body with nothing in it) leaves v
+// as it is.
+func decodeOptionalJSON(req *request, v any) error {
+	req.r.Body = http.MaxBytesReader(req.w, req.r.Body, maxJSONBytes)
+	b, err := io.ReadAll(req.r.Body)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	req.r.Body = io.NopCloser(bytes.NewReader(b))
+	return decodeJSON(req, v)
+}

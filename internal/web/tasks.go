@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/tongban/tongban/internal/application"
-	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/identity"
 )
 
@@ -188,7 +187,12 @@ func (s *Server) apiTask(req *request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(req.w, http.StatusOK, map[string]any{"task": t, "application": a, "actions": application.Actions(t.Kind)})
+	// Only someone who may act now is offered actions.
+	actions := []string{}
+	if t.State == application.TaskOpen && holds(req.p, t.Role, t.DepartmentCode) && (t.AssigneeID == "" || t.AssigneeID == req.p.Account.ID || t.Signers > 1) {
+		actions = application.Actions(t.Kind)
+	}
+	writeJSON(req.w, http.StatusOK, map[string]any{"task": t, "application": a, "actions": actions})
 	return nil
 }
 
@@ -237,9 +241,6 @@ func (s *Server) apiHandover(req *request) error {
 	}
 	if err := decodeJSON(req, &in); err != nil {
 		return err
-	}
-	if in.To == "" {
-		return fielderr.New("to", "required")
 	}
 	t, err := s.Applications.Handover(req.ctx(), req.p, req.r.PathValue("id"), in.To, in.Reason)
 	if err != nil {
