@@ -76,47 +76,52 @@ func randomPNG() []byte {
 	return buf.Bytes()
 }
 
-// apply files applications as c until ctx ends or the server goes away:
-// create a draft, upload both materials, submit.
+// apply files applications as c until ctx ends or the server goes away.
 func apply(ctx context.Context, c *client, l *ledger) {
 	for ctx.Err() == nil {
-		code, body, err := c.postJSON(ctx, "/api/v1/applications", map[string]string{"service_code": applyService})
-		if err != nil {
+		if _, gone := file(ctx, c, l); gone {
 			return
 		}
-		if code != http.StatusCreated {
-			l.odd(c.user, "create draft", code, body)
-			continue
-		}
-		var draft struct {
-			ID string `json:"id"`
-		}
-		if err := json.Unmarshal(body, &draft); err != nil || draft.ID == "" {
-			l.odd(c.user, "create draft", code, body)
-			continue
-		}
-		for _, req := range []string{"m1", "m3"} {
-			if !upload(ctx, c, l, draft.ID, req) {
-				return
-			}
-		}
-		code, body, err = c.postJSON(ctx, "/api/v1/applications/"+draft.ID+"/submit", nil)
-		if err != nil {
-			return
-		}
-		var filed struct {
-			ID     string `json:"id"`
-			Number string `json:"number"`
-			State  string `json:"state"`
-		}
-		if code != http.StatusOK || json.Unmarshal(body, &filed) != nil || filed.ID != draft.ID || filed.Number == "" || filed.State != "submitted" {
-			l.odd(c.user, "submit", code, body)
-			continue
-		}
-		l.mu.Lock()
-		l.submissions[filed.ID] = submissionAck{user: c.user, number: filed.Number}
-		l.mu.Unlock()
 	}
+}
+
+// file makes one application as c: create a draft, upload both materials,
+// submit. It returns the application's ID once the submission is
+// acknowledged, and gone when the server stopped answering.
+func file(ctx context.Context, c *client, l *ledger) (id string, gone bool) {
+	code, body, err := c.postJSON(ctx, "/api/v1/applications", map[string]string{"service_code": applyService})
+	if err != nil {
+		return "", true
+	}
+	var draft struct {
+		ID string `json:"id"`
+	}
+	if code != http.StatusCreated || json.Unmarshal(body, &draft) != nil || draft.ID == "" {
+		l.odd(c.user, "create draft", code, body)
+		return "", false
+	}
+	for _, req := range []string{"m1", "m3"} {
+		if !upload(ctx, c, l, draft.ID, req) {
+			return "", true
+		}
+	}
+	code, body, err = c.postJSON(ctx, "/api/v1/applications/"+draft.ID+"/submit", nil)
+	if err != nil {
+		return "", true
+	}
+	var filed struct {
+		ID     string `json:"id"`
+		Number string `json:"number"`
+		State  string `json:"state"`
+	}
+	if code != http.StatusOK || json.Unmarshal(body, &filed) != nil || filed.ID != draft.ID || filed.Number == "" || filed.State != "submitted" {
+		l.odd(c.user, "submit", code, body)
+		return "", false
+	}
+	l.mu.Lock()
+	l.submissions[filed.ID] = submissionAck{user: c.user, number: filed.Number}
+	l.mu.Unlock()
+	return filed.ID, false
 }
 
 // upload sends one material; false means the server is gone.
