@@ -589,3 +589,49 @@ func TestDraftRulesAndVisibility(t *testing.T) {
 		}
 	})
 }
+
+// TestParallelStepsDecidedAtOnce has the two departments of a joint
+// approval (并联审批) pass their reviews of the same application at the
+// same moment: both decisions must be recorded, each with its own log
+// entry, and the decision step must open once.
+func TestParallelStepsDecidedAtOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		for range 8 {
+			a := f.filed(t, "SCJG-FOOD", 600) // over 500 m²: fire review too
+			a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "accept"})
+			var wg sync.WaitGroup
+			for user, step := range map[string]string{"reviewer": "review", "xf": "fire"} {
+				id := f.task(t, a, step).ID
+				wg.Go(func() {
+					if _, err := f.store.Decide(ctx, f.p[user], id, application.Decision{Action: "pass", Opinion: "符合要求"}); err != nil {
+						t.Errorf("%s passes %s at the same time as the other review: %v", user, step, err)
+					}
+				})
+			}
+			wg.Wait()
+			if t.Failed() {
+				return
+			}
+			b, err := f.store.Get(ctx, f.p["zhang"], a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opened := 0
+			for _, tk := range b.Tasks {
+				if tk.StepID == "decide" {
+					opened++
+				}
+			}
+			if opened != 1 {
+				t.Fatalf("decision step opened %d times after both reviews passed, want 1", opened)
+			}
+			for i, e := range b.Events {
+				if e.Seq != i+1 {
+					t.Fatalf("log entry %d has seq %d", i+1, e.Seq)
+				}
+			}
+		}
+	})
+}

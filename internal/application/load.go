@@ -240,6 +240,26 @@ func (s *Store) loadLetter(ctx context.Context, q querier, a *Application) error
 }
 
 // event appends an entry to the application's action log within tx.
+// lockApplication makes tx the only transaction changing application id
+// until it ends; a second one waits here, and then reads what the first
+// wrote. Every transaction that changes an application's tasks or log
+// takes it before it changes any of them, so concurrent actions on one
+// application (two departments deciding their parallel steps, a decision
+// and a deadline warning) neither number two log entries alike nor miss
+// each other's tasks when they ask the process what comes next. The
+// statement changes nothing: it is how both databases lock a row (on
+// SQLite, writers are serialized anyway).
+func lockApplication(ctx context.Context, tx *db.Tx, id string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE applications SET revision = revision WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("application: lock: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("application %s: %w", id, db.ErrNotFound)
+	}
+	return nil
+}
+
 func (s *Store) event(ctx context.Context, tx *db.Tx, appID string, p *identity.Principal, role, dept, action, from, to, stepID, taskID, opinion string, detail any) error {
 	var actor sql.NullString
 	if p != nil && !p.Anonymous() {

@@ -109,6 +109,9 @@ func (s *Store) mark(ctx context.Context, tx *db.Tx, t *Task, w Warning, now tim
 	if w == Red {
 		cond = "warning <> 'red'"
 	}
+	if err := lockApplication(ctx, tx, t.ApplicationID); err != nil {
+		return false, err
+	}
 	res, err := tx.ExecContext(ctx, `UPDATE tasks SET warning = $1, notify_after = $2 WHERE id = $3 AND state = 'open' AND `+cond,
 		string(w), db.NewTime(now.Add(s.renotify)), t.ID)
 	if err != nil {
@@ -124,6 +127,9 @@ func (s *Store) mark(ctx context.Context, tx *db.Tx, t *Task, w Warning, now tim
 }
 
 func (s *Store) remind(ctx context.Context, tx *db.Tx, t *Task, now time.Time) (bool, error) {
+	if err := lockApplication(ctx, tx, t.ApplicationID); err != nil {
+		return false, err
+	}
 	res, err := tx.ExecContext(ctx, `UPDATE tasks SET notify_after = $1 WHERE id = $2 AND state = 'open' AND notify_after <= $3`,
 		db.NewTime(now.Add(s.renotify)), t.ID, db.NewTime(now))
 	if err != nil {

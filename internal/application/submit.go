@@ -285,6 +285,9 @@ func (s *Store) AnswerSupplement(ctx context.Context, p *identity.Principal, id 
 	}
 	today := s.today()
 	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+		if err := lockApplication(ctx, tx, id); err != nil {
+			return err
+		}
 		a, err := s.load(ctx, tx, id)
 		if err != nil {
 			return err

@@ -208,6 +208,9 @@ func (s *Store) Claim(ctx context.Context, p *identity.Principal, taskID string)
 		if err != nil {
 			return err
 		}
+		if err := lockApplication(ctx, tx, t.ApplicationID); err != nil {
+			return err
+		}
 		if !holdsRole(p, t.Role, t.DepartmentCode) {
 			return s.notYours(p, t)
 		}
@@ -357,6 +360,9 @@ func (s *Store) Decide(ctx context.Context, p *identity.Principal, taskID string
 		dept = dp.Name
 	}
 	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+		if err := lockApplication(ctx, tx, t0.ApplicationID); err != nil {
+			return err
+		}
 		t, err := s.loadTask(ctx, tx, taskID)
 		if err != nil {
 			return err
@@ -700,6 +706,9 @@ func (s *Store) Return(ctx context.Context, p *identity.Principal, taskID, toSte
 	}
 	today := s.today()
 	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+		if err := lockApplication(ctx, tx, t0.ApplicationID); err != nil {
+			return err
+		}
 		t, err := s.loadTask(ctx, tx, taskID)
 		if err != nil {
 			return err
@@ -754,6 +763,9 @@ func (s *Store) Handover(ctx context.Context, p *identity.Principal, taskID, toA
 	err := s.db.Tx(ctx, func(tx *db.Tx) error {
 		t, err := s.loadTask(ctx, tx, taskID)
 		if err != nil {
+			return err
+		}
+		if err := lockApplication(ctx, tx, t.ApplicationID); err != nil {
 			return err
 		}
 		admin := holdsRole(p, string(identity.DeptAdmin), t.DepartmentCode)

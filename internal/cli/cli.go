@@ -225,7 +225,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	defer stopBackground()
 	// The warning scan runs on one node at a time, under a lease; its
 	// conditional updates keep each mark single even if two ever overlap.
-	scanner := &lease.Runner{DB: a.db, Name: "application-warnings", TTL: 30 * time.Second, Every: time.Minute, Log: log,
+	scanner := &lease.Runner{DB: a.db, Name: "application-warnings", TTL: 30 * time.Second, Every: cfg.WarningScanEvery, Log: log,
 		Job: func(ctx context.Context) error { return scanWarnings(ctx, a.applications, log) }}
 	background.Go(func() { scanner.Run(bg) })
 	errc := make(chan error, 1)

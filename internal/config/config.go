@@ -62,6 +62,12 @@ type Config struct {
 	// SessionMax ends a session this long after sign-in, however active.
 	// Flag -session-max, env TONGBAN_SESSION_MAX. Default 12h.
 	SessionMax time.Duration
+	// WarningScanEvery is how often the node holding the warning lease
+	// scans open tasks for deadlines that are near (yellow) or past (red),
+	// between 1s and 24h. Flag -warning-scan-every, env
+	// TONGBAN_WARNING_SCAN_EVERY. Default 1m (also when 0 in a Config built
+	// in code).
+	WarningScanEvery time.Duration
 	// SecureCookies marks cookies Secure. Default: true when BaseURL is
 	// https. Env TONGBAN_SECURE_COOKIES overrides.
 	SecureCookies bool
@@ -185,6 +191,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 	fs.BoolVar(&c.Migrate, "migrate", envBool("TONGBAN_MIGRATE"), "apply pending migrations at start-up (TONGBAN_MIGRATE)")
 	fs.DurationVar(&c.SessionIdle, "session-idle", envDur("TONGBAN_SESSION_IDLE", 30*time.Minute), "idle session expiry (TONGBAN_SESSION_IDLE)")
 	fs.DurationVar(&c.SessionMax, "session-max", envDur("TONGBAN_SESSION_MAX", 12*time.Hour), "absolute session expiry (TONGBAN_SESSION_MAX)")
+	fs.DurationVar(&c.WarningScanEvery, "warning-scan-every", envDur("TONGBAN_WARNING_SCAN_EVERY", time.Minute), "time between two scans for late tasks (TONGBAN_WARNING_SCAN_EVERY)")
 	fs.StringVar(&c.BlobStore, "blob-store", env("TONGBAN_BLOB_STORE", ""), "uploaded files: file:DIR or s3://BUCKET/PREFIX?endpoint=HOST:PORT; default file:<data>/blobs (TONGBAN_BLOB_STORE; keys in TONGBAN_BLOB_ACCESS_KEY, TONGBAN_BLOB_SECRET_KEY)")
 	fs.Var((*byteSize)(&c.UploadMax), "upload-max", "largest upload `size`, e.g. 20MiB (TONGBAN_UPLOAD_MAX)")
 	c.BlobAccessKey = env("TONGBAN_BLOB_ACCESS_KEY", "")
@@ -245,6 +252,12 @@ func (c *Config) Validate() error {
 	c.Location = loc
 	if c.SessionIdle <= 0 || c.SessionMax <= 0 || c.SessionIdle > c.SessionMax {
 		errs = append(errs, errors.New("session expiry: want 0 < idle <= max"))
+	}
+	if c.WarningScanEvery == 0 {
+		c.WarningScanEvery = time.Minute
+	}
+	if c.WarningScanEvery < time.Second || c.WarningScanEvery > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("warning scan interval %s: want between 1s and 24h", c.WarningScanEvery))
 	}
 	if c.BlobStore == "" {
 		c.BlobStore = "file:" + filepath.Join(c.DataDir, "blobs")

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func load(t *testing.T, args []string, env map[string]string) (*Config, error) {
@@ -30,6 +31,26 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.SecureCookies {
 		t.Error("secure cookies on for an http base URL")
+	}
+	if c.WarningScanEvery != time.Minute {
+		t.Errorf("default warning scan interval = %s, want 1m", c.WarningScanEvery)
+	}
+}
+
+func TestWarningScanEvery(t *testing.T) {
+	c, err := load(t, nil, map[string]string{"TONGBAN_WARNING_SCAN_EVERY": "5s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.WarningScanEvery != 5*time.Second {
+		t.Errorf("WarningScanEvery from env = %s, want 5s", c.WarningScanEvery)
+	}
+	c, err = load(t, []string{"-warning-scan-every", "2m"}, map[string]string{"TONGBAN_WARNING_SCAN_EVERY": "5s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.WarningScanEvery != 2*time.Minute {
+		t.Errorf("WarningScanEvery = %s, want the flag's 2m", c.WarningScanEvery)
 	}
 }
 
@@ -85,6 +106,9 @@ func TestInvalid(t *testing.T) {
 		{"bad tz", []string{"-tz", "Mars/Olympus"}, "time zone"},
 		{"bad base", []string{"-base-url", "ftp://x"}, "base URL"},
 		{"bad session", []string{"-session-idle", "24h", "-session-max", "1h"}, "session expiry"},
+		{"scan too often", []string{"-warning-scan-every", "100ms"}, "warning scan interval"},
+		{"scan too rarely", []string{"-warning-scan-every", "48h"}, "warning scan interval"},
+		{"scan negative", []string{"-warning-scan-every", "-1m"}, "warning scan interval"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := load(t, tc.args, nil)
