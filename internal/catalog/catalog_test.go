@@ -46,7 +46,7 @@ func newFixture(t testing.TB, d *db.DB) *fixture {
 	f := &fixture{db: d, orgs: org.NewStore(d), ids: identity.NewStore(d, time.Now), now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 	f.cat = catalog.NewStore(d, seg, func() time.Time { return f.now })
 	ctx := context.Background()
-	if _, err := demo.Load(ctx, d, f.orgs, f.ids, f.cat); err != nil {
+	if _, err := demo.Load(ctx, d, f.orgs, f.ids, f.cat, nil); err != nil {
 		t.Fatal(err)
 	}
 	f.admin = f.principal(t, "admin")

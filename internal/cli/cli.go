@@ -113,7 +113,10 @@ type app struct {
 	calendar     *calendar.Store
 	processes    *workflow.Store
 	applications *application.Store
-	notify       *notify.Store
+	// appDeps built applications; the demo files its applications with
+	// them.
+	appDeps application.Deps
+	notify  *notify.Store
 }
 
 func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error) {
@@ -170,8 +173,9 @@ func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error)
 		d.Close()
 		return nil, err
 	}
-	a.applications = application.NewStore(application.Deps{DB: d, Catalog: a.catalog, Processes: a.processes, Calendar: a.calendar,
-		Blobs: blobs, Identity: a.identity, Org: a.org, Location: loc, Now: time.Now, UploadLimit: cfg.UploadMax, Notices: application.Outbox})
+	a.appDeps = application.Deps{DB: d, Catalog: a.catalog, Processes: a.processes, Calendar: a.calendar,
+		Blobs: blobs, Identity: a.identity, Org: a.org, Location: loc, Now: time.Now, UploadLimit: cfg.UploadMax, Notices: application.Outbox}
+	a.applications = application.NewStore(a.appDeps)
 	return a, nil
 }
 
@@ -201,7 +205,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	}
 	var logins []demo.Login
 	if cfg.Demo {
-		if logins, err = demo.Load(ctx, a.db, a.org, a.identity, a.catalog); err != nil {
+		if logins, err = demo.Load(ctx, a.db, a.org, a.identity, a.catalog, &a.appDeps); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}

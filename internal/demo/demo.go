@@ -1,10 +1,11 @@
 // Package demo loads the demo city of 临江市: its departments, a catalog of
 // services modelled on real Chinese guides, life-event and business themes,
 // search synonyms, staff for every role, a process (流程) for every
-// service, citizens and a business. Loading is idempotent: the catalog is
-// imported once (in one transaction), and accounts and processes are
-// created only when missing, so restarting with -demo keeps whatever was
-// changed since.
+// service, citizens and a business, and applications in every state.
+// Loading is idempotent: the catalog is imported once (in one
+// transaction), accounts and processes are created only when missing, and
+// each demo application is filed once, so restarting with -demo keeps
+// whatever was changed since.
 package demo
 
 import (
@@ -16,6 +17,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tongban/tongban/internal/application"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/idcheck"
@@ -112,8 +114,10 @@ var people = []person{
 }
 
 // Load loads the demo into an empty or already-demo database and returns
-// the logins to print.
-func Load(ctx context.Context, d *db.DB, orgs *org.Store, ids *identity.Store, cat *catalog.Store) ([]Login, error) {
+// the logins to print. With apps, the dependencies of the platform's
+// application store, it also files the demo applications (see
+// applications.go); without, the demo has no applications.
+func Load(ctx context.Context, d *db.DB, orgs *org.Store, ids *identity.Store, cat *catalog.Store, apps *application.Deps) ([]Login, error) {
 	var logins []Login
 	accounts := map[string]*identity.Account{}
 	// The admin first: it is the actor of the catalog import.
@@ -176,6 +180,11 @@ func Load(ctx context.Context, d *db.DB, orgs *org.Store, ids *identity.Store, c
 		return nil, err
 	}
 	logins = append(logins, Login{"zhangsan", "citizen"}, Login{"lisi", "citizen"}, Login{"wangwu", "citizen + org_agent (临江市味道餐饮有限公司)"})
+	if apps != nil {
+		if err := loadApplications(ctx, *apps, ids); err != nil {
+			return nil, err
+		}
+	}
 	return logins, nil
 }
 

@@ -51,6 +51,22 @@ type materialRow struct {
 	Requested string // the supplement request's reason, when it asks for this
 }
 
+// ItemName names what a supplement item asks for as the applicant knows
+// it: the material's name or the form field's title.
+func (v *applicationView) ItemName(it application.SupplementItem) string {
+	for _, m := range v.Materials {
+		if it.Material != "" && m.Req.Code == it.Material {
+			return m.Req.Name
+		}
+	}
+	for _, f := range v.Fields {
+		if it.Field != "" && f.Name == it.Field {
+			return f.Title
+		}
+	}
+	return it.Material + it.Field
+}
+
 func (s *Server) viewApplication(req *request, a *application.Application) (*applicationView, error) {
 	svc, err := s.Catalog.Version(req.ctx(), a.ServiceCode, a.ServiceVersion)
 	if err != nil {

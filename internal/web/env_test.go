@@ -52,7 +52,11 @@ func sharedSegmenter(t testing.TB) *segment.Segmenter {
 	return seg
 }
 
-func newEnv(t testing.TB, d *db.DB) *env {
+func newEnv(t testing.TB, d *db.DB) *env { return newEnvWith(t, d, false) }
+
+// newEnvWith is newEnv, with the demo applications filed when withApps is
+// set.
+func newEnvWith(t testing.TB, d *db.DB, withApps bool) *env {
 	t.Helper()
 	ctx := context.Background()
 	cfg := &config.Config{Listen: "127.0.0.1:8080", DataDir: t.TempDir(), Lang: "zh-CN", TimeZone: "Asia/Shanghai", SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour}
@@ -62,9 +66,6 @@ func newEnv(t testing.TB, d *db.DB) *env {
 	orgs := org.NewStore(d)
 	ids := identity.NewStore(d, time.Now)
 	cat := catalog.NewStore(d, sharedSegmenter(t), time.Now)
-	if _, err := demo.Load(ctx, d, orgs, ids, cat); err != nil {
-		t.Fatal(err)
-	}
 	cals := calendar.NewStore(d, time.Now)
 	if _, err := cals.Seed(ctx); err != nil {
 		t.Fatal(err)
@@ -74,8 +75,16 @@ func newEnv(t testing.TB, d *db.DB) *env {
 		t.Fatal(err)
 	}
 	loc, _ := time.LoadLocation(cfg.TimeZone)
-	apps := application.NewStore(application.Deps{DB: d, Catalog: cat, Processes: workflow.NewStore(d, ids, cat, time.Now), Calendar: cals,
-		Blobs: blobs, Identity: ids, Org: orgs, Location: loc, Now: time.Now, UploadLimit: 1 << 20})
+	deps := application.Deps{DB: d, Catalog: cat, Processes: workflow.NewStore(d, ids, cat, time.Now), Calendar: cals,
+		Blobs: blobs, Identity: ids, Org: orgs, Location: loc, Now: time.Now, UploadLimit: 1 << 20}
+	var demoApps *application.Deps
+	if withApps {
+		demoApps = &deps
+	}
+	if _, err := demo.Load(ctx, d, orgs, ids, cat, demoApps); err != nil {
+		t.Fatal(err)
+	}
+	apps := application.NewStore(deps)
 	logBuf := &bytes.Buffer{}
 	srv, err := New(Server{Config: cfg, DB: d, Catalog: cat, Identity: ids, Org: orgs, Applications: apps, Calendar: cals, Notify: notify.NewStore(d, time.Now), Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logBuf}, nil))})
 	if err != nil {

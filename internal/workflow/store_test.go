@@ -42,7 +42,7 @@ func demoFixture(t *testing.T, d *db.DB) *fixture {
 	orgs := org.NewStore(d)
 	ids := identity.NewStore(d, time.Now)
 	cat := catalog.NewStore(d, seg, time.Now)
-	if _, err := demo.Load(ctx, d, orgs, ids, cat); err != nil {
+	if _, err := demo.Load(ctx, d, orgs, ids, cat, nil); err != nil {
 		t.Fatal(err)
 	}
 	return &fixture{wf: workflow.NewStore(d, ids, cat, time.Now), ids: ids, cat: cat}
@@ -126,7 +126,7 @@ func TestDemoProcesses(t *testing.T) {
 			t.Errorf("demo has %d joint cross-department processes, %d conditional steps, %d countersigned steps; want ≥3, ≥1, ≥1", joint, branches, countersigned)
 		}
 		// Loading again adds no versions.
-		if _, err := demo.Load(ctx, d, org.NewStore(d), f.ids, f.cat); err != nil {
+		if _, err := demo.Load(ctx, d, org.NewStore(d), f.ids, f.cat, nil); err != nil {
 			t.Fatal(err)
 		}
 		list, err := f.wf.List(ctx)
