@@ -258,3 +258,47 @@ func TestLedgerIndependentClient(t *testing.T) {
 		t.Error("the application page does not link the receipt")
 	}
 }
+
+// TestLedgerVerifyCatchesDirectEdit changes a decision straight in the
+// database, as an administrator could, and expects the verification to
+// name the record and its latest entry.
+func TestLedgerVerifyCatchesDirectEdit(t *testing.T) {
+	e := sqliteEnv(t)
+	requireApplyService(t, e)
+	ctx := t.Context()
+	a := fileApplication(t, e, e.session("zhangsan"))
+	integrateAll(t, e)
+	known, err := e.srv.Ledger.Keys.Verifiers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]ledger.StateFunc{application.LedgerObject: e.srv.Applications.LedgerState}
+	rep, err := e.srv.Ledger.Verify(ctx, known, nil, states)
+	if err != nil || len(rep.Breaks) != 0 || rep.Objects != 1 || rep.Entries != 1 {
+		t.Fatalf("clean store: %+v, %v", rep, err)
+	}
+	first := rep.Checkpoint
+	if _, err := e.db.Write().ExecContext(ctx, `UPDATE applications SET state = 'concluded', result = 'approved' WHERE id = $1`, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = e.srv.Ledger.Verify(ctx, known, first, states)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Breaks) != 1 || rep.Breaks[0].ObjectID != a.ID || rep.Breaks[0].Event != "submitted" || rep.Breaks[0].Index != 0 {
+		t.Fatalf("breaks after a direct edit = %v, want one naming %s and its submission entry", rep.Breaks, a.ID)
+	}
+	// Rewriting the entry to match the edit breaks the tree instead.
+	if _, err := e.db.Write().ExecContext(ctx, `UPDATE ledger_entries SET body = REPLACE(body, '"submitted"', '"concluded"')`); err != nil {
+		t.Fatal(err)
+	}
+	rep, _ = e.srv.Ledger.Verify(ctx, known, first, states)
+	var leaf, root bool
+	for _, b := range rep.Breaks {
+		leaf = leaf || strings.Contains(b.Problem, "does not hash to its leaf")
+		root = root || strings.Contains(b.Problem, "root other than the signed")
+	}
+	if !leaf || !root {
+		t.Fatalf("breaks after rewriting an entry = %v, want the leaf and the root", rep.Breaks)
+	}
+}
