@@ -239,7 +239,6 @@ func (s *Store) loadLetter(ctx context.Context, q querier, a *Application) error
 	return nil
 }
 
-// event appends an entry to the application's action log within tx.
 // lockApplication makes tx the only transaction changing application id
 // until it ends; a second one waits here, and then reads what the first
 // wrote. Every transaction that changes an application's tasks or log
@@ -260,6 +259,8 @@ func lockApplication(ctx context.Context, tx *db.Tx, id string) error {
 	return nil
 }
 
+// event appends an entry to the application's action log within tx, and
+// queues a ledger entry for the actions decisions rest on (see ledgerEvent).
 func (s *Store) event(ctx context.Context, tx *db.Tx, appID string, p *identity.Principal, role, dept, action, from, to, stepID, taskID, opinion string, detail any) error {
 	var actor sql.NullString
 	if p != nil && !p.Anonymous() {
@@ -278,6 +279,9 @@ func (s *Store) event(ctx context.Context, tx *db.Tx, appID string, p *identity.
 		appID, db.NewTime(s.now()), actor, role, dept, action, from, to, stepID, taskID, opinion, d)
 	if err != nil {
 		return fmt.Errorf("application: log %s: %w", action, err)
+	}
+	if ev := ledgerEvent(action, to); ev != "" {
+		return s.stampLater(tx, stamp{appID: appID, event: ev, dept: dept, role: role, at: s.now()})
 	}
 	return nil
 }

@@ -78,7 +78,7 @@ func (s *Store) scan(ctx context.Context, q string, arg any, fn func(*db.Tx, *Ta
 			return total, nil
 		}
 		changed := 0
-		err = s.db.Tx(ctx, func(tx *db.Tx) error {
+		err = s.tx(ctx, func(tx *db.Tx) error {
 			for _, id := range ids {
 				t, err := s.loadTask(ctx, tx, id)
 				if err != nil {

@@ -47,6 +47,9 @@ type Store struct {
 	renotify time.Duration
 	// defs caches pinned process versions.
 	defs sync.Map
+	// stamps holds, per open transaction (*db.Tx), the ledger entries
+	// waiting for its end (see Store.tx).
+	stamps sync.Map
 }
 
 // Deps are what a Store needs.
@@ -214,7 +217,7 @@ func (s *Store) CreateDraft(ctx context.Context, p *identity.Principal, code str
 	if idempotencyKey != "" {
 		key = sql.NullString{String: idempotencyKey, Valid: true}
 	}
-	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+	err = s.tx(ctx, func(tx *db.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO applications (id, service_code, service_version, service_name, department_code, applicant_id, organization_id, applicant_name, state, form, idempotency_key, statutory_days, promised_days, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'draft', '{}', $9, $10, $11, $12, $12)`,
 			a.ID, a.ServiceCode, a.ServiceVersion, a.ServiceName, a.DepartmentCode, a.ApplicantID, orgID, a.ApplicantName, key, a.StatutoryDays, a.PromisedDays, db.NewTime(now))
@@ -261,7 +264,7 @@ func (s *Store) SaveDraft(ctx context.Context, p *identity.Principal, id string,
 	if err != nil {
 		return nil, err
 	}
-	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+	err = s.tx(ctx, func(tx *db.Tx) error {
 		a, err := s.load(ctx, tx, id)
 		if err != nil {
 			return err
@@ -290,7 +293,7 @@ func (s *Store) SaveDraft(ctx context.Context, p *identity.Principal, id string,
 
 // Discard deletes a draft and its uploads' records.
 func (s *Store) Discard(ctx context.Context, p *identity.Principal, id string) error {
-	return s.db.Tx(ctx, func(tx *db.Tx) error {
+	return s.tx(ctx, func(tx *db.Tx) error {
 		a, err := s.load(ctx, tx, id)
 		if err != nil {
 			return err
@@ -351,7 +354,7 @@ func (s *Store) AddMaterial(ctx context.Context, p *identity.Principal, id, requ
 	}
 	m := &Material{ID: newID(), RequirementCode: requirement, FileName: fileName, ContentType: obj.ContentType,
 		Size: obj.Size, SHA256: obj.SHA256, SupplementID: supplementID, UploadedAt: s.now(), blobKey: obj.Key}
-	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+	err = s.tx(ctx, func(tx *db.Tx) error {
 		// The state may have moved on while the file streamed in.
 		var state string
 		var supp sql.NullString
@@ -384,7 +387,7 @@ func (s *Store) AddMaterial(ctx context.Context, p *identity.Principal, id, requ
 // RemoveMaterial deletes an upload from a draft, or from the answer to an
 // open supplement request before it is sent.
 func (s *Store) RemoveMaterial(ctx context.Context, p *identity.Principal, id, materialID string) error {
-	return s.db.Tx(ctx, func(tx *db.Tx) error {
+	return s.tx(ctx, func(tx *db.Tx) error {
 		a, err := s.load(ctx, tx, id)
 		if err != nil {
 			return err

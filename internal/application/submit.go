@@ -118,7 +118,7 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 		return nil, err
 	}
 	today := s.today()
-	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+	err = s.tx(ctx, func(tx *db.Tx) error {
 		number, err := nextNumber(ctx, tx, a.DepartmentCode, today)
 		if err != nil {
 			return err
@@ -241,7 +241,7 @@ func (s *Store) Withdraw(ctx context.Context, p *identity.Principal, id, reason 
 	if len([]rune(reason)) > 500 {
 		return nil, fielderr.New("reason", "text_too_long", 500)
 	}
-	err := s.db.Tx(ctx, func(tx *db.Tx) error {
+	err := s.tx(ctx, func(tx *db.Tx) error {
 		a, err := s.load(ctx, tx, id)
 		if err != nil {
 			return err
@@ -284,7 +284,7 @@ func (s *Store) AnswerSupplement(ctx context.Context, p *identity.Principal, id 
 		return nil, err
 	}
 	today := s.today()
-	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+	err = s.tx(ctx, func(tx *db.Tx) error {
 		if err := lockApplication(ctx, tx, id); err != nil {
 			return err
 		}

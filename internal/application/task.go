@@ -203,7 +203,7 @@ func (s *Store) Queue(ctx context.Context, p *identity.Principal, f QueueFilter)
 // Claim takes an open task for p. When two people claim at once exactly
 // one succeeds; the other gets ErrNotAssignee.
 func (s *Store) Claim(ctx context.Context, p *identity.Principal, taskID string) (*Task, error) {
-	err := s.db.Tx(ctx, func(tx *db.Tx) error {
+	err := s.tx(ctx, func(tx *db.Tx) error {
 		t, err := s.loadTask(ctx, tx, taskID)
 		if err != nil {
 			return err
@@ -359,7 +359,7 @@ func (s *Store) Decide(ctx context.Context, p *identity.Principal, taskID string
 	if dp, err := s.org.Department(ctx, a0.DepartmentCode); err == nil {
 		dept = dp.Name
 	}
-	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+	err = s.tx(ctx, func(tx *db.Tx) error {
 		if err := lockApplication(ctx, tx, t0.ApplicationID); err != nil {
 			return err
 		}
@@ -705,7 +705,7 @@ func (s *Store) Return(ctx context.Context, p *identity.Principal, taskID, toSte
 		return nil, err
 	}
 	today := s.today()
-	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+	err = s.tx(ctx, func(tx *db.Tx) error {
 		if err := lockApplication(ctx, tx, t0.ApplicationID); err != nil {
 			return err
 		}
@@ -760,7 +760,7 @@ func (s *Store) Return(ctx context.Context, p *identity.Principal, taskID, toSte
 // department. The current assignee or a department admin may do it.
 func (s *Store) Handover(ctx context.Context, p *identity.Principal, taskID, toAccount, reason string) (*Task, error) {
 	reason = strings.TrimSpace(reason)
-	err := s.db.Tx(ctx, func(tx *db.Tx) error {
+	err := s.tx(ctx, func(tx *db.Tx) error {
 		t, err := s.loadTask(ctx, tx, taskID)
 		if err != nil {
 			return err

@@ -29,6 +29,7 @@ import (
 	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/lease"
+	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/segment"
@@ -44,6 +45,8 @@ Usage:
   tongban export-catalog [flags] [FILE]   write the whole catalog as JSON (stdout if no FILE)
   tongban import-catalog [flags] FILE     read a catalog JSON file (all or nothing)
   tongban create-admin [flags] USERNAME   create a platform admin; password from TONGBAN_ADMIN_PASSWORD(_FILE)
+  tongban verify [flags]          check every logged record and the whole ledger against the signed checkpoint; non-zero on any break
+  tongban verify-proof (-key KEY | -key-file FILE) FILE   check a .tlog-proof receipt offline
   tongban loadtest [-c N] [-d DURATION] URL...   GET the URLs concurrently; print req/s and latency percentiles
   tongban help
 
@@ -57,6 +60,13 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	// loadtest is a client: it takes none of the server's configuration.
 	if len(args) > 0 && args[0] == "loadtest" {
 		if err := loadTest(ctx, args[1:], stdout, stderr); err != nil {
+			fmt.Fprintln(stderr, "tongban:", err)
+			return 1
+		}
+		return 0
+	}
+	if len(args) > 0 && args[0] == "verify-proof" {
+		if err := verifyProof(args[1:], stdout, stderr); err != nil {
 			fmt.Fprintln(stderr, "tongban:", err)
 			return 1
 		}
@@ -87,6 +97,8 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		err = serve(ctx, cfg, log, stdout)
 	case "migrate":
 		err = migrate(ctx, cfg, stdout)
+	case "verify":
+		err = verify(ctx, cfg, stdout)
 	case "export-catalog":
 		err = exportCatalog(ctx, cfg, fs.Args(), stdout)
 	case "import-catalog":
@@ -209,7 +221,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Notify: a.notify, Processes: a.processes, Log: log})
+	keys, err := ledgerKeys(cfg, log)
+	if err != nil {
+		return err
+	}
+	ledgerLog := &ledger.Log{DB: a.db, Keys: keys}
+	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Ledger: ledgerLog, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Notify: a.notify, Processes: a.processes, Log: log})
 	if err != nil {
 		return err
 	}
@@ -232,6 +249,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	scanner := &lease.Runner{DB: a.db, Name: "application-warnings", TTL: 30 * time.Second, Every: cfg.WarningScanEvery, Log: log,
 		Job: func(ctx context.Context) error { return scanWarnings(ctx, a.applications, log) }}
 	background.Go(func() { scanner.Run(bg) })
+	// One sequencer at a time integrates the ledger's pending entries and
+	// signs a checkpoint; the tree state's conditional update keeps two
+	// from forking it even if leases ever overlap.
+	sequencer := &lease.Runner{DB: a.db, Name: "ledger-sequencer", TTL: 10 * time.Second, Every: cfg.LedgerEvery, Log: log,
+		Job: func(ctx context.Context) error { return integrate(ctx, ledgerLog, log) }}
+	background.Go(func() { sequencer.Run(bg) })
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	fmt.Fprintf(stdout, "Tongban is serving at %s (database: %s, ready in %s)\n", cfg.BaseURL, a.db, time.Since(start).Round(time.Millisecond))

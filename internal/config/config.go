@@ -114,7 +114,26 @@ type Config struct {
 	// SMSToken is the gateway's bearer token; required with SMSURL.
 	// Env TONGBAN_SMS_TOKEN or TONGBAN_SMS_TOKEN_FILE only.
 	SMSToken string `json:"-"`
+
+	// LedgerKey is the ledger's signing keys, the text of a key file (an
+	// Ed25519 and an SM2 private note key, one a line; see docs/ledger.md).
+	// Env TONGBAN_LEDGER_KEY or TONGBAN_LEDGER_KEY_FILE only. Empty means
+	// the key file <DataDir>/ledger.key, created with new keys at first
+	// start. Every node of one log needs the same keys.
+	LedgerKey string `json:"-"`
+	// LedgerOrigin names the log: the checkpoints' origin line and the
+	// keys' name, used only when new keys are created. Flag
+	// -ledger-origin, env TONGBAN_LEDGER_ORIGIN. Default: BaseURL's host
+	// and path followed by /ledger.
+	LedgerOrigin string
+	// LedgerEvery is how often the sequencer integrates pending ledger
+	// entries and signs a checkpoint. Flag -ledger-every, env
+	// TONGBAN_LEDGER_EVERY. Default 1s.
+	LedgerEvery time.Duration
 }
+
+// LedgerKeyFile is where the ledger keys are kept when LedgerKey is empty.
+func (c *Config) LedgerKeyFile() string { return filepath.Join(c.DataDir, "ledger.key") }
 
 // BlobOptions returns what blob.Open needs to open the configured store.
 // An S3 store spools uploads in <DataDir>/tmp while it checks them.
@@ -158,7 +177,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 	}
 	// A secret file that cannot be read is an error, not a silent
 	// default.
-	for _, name := range []string{"TONGBAN_DATABASE", "TONGBAN_BLOB_ACCESS_KEY", "TONGBAN_BLOB_SECRET_KEY", "TONGBAN_SMTP_PASSWORD", "TONGBAN_SMS_TOKEN"} {
+	for _, name := range []string{"TONGBAN_DATABASE", "TONGBAN_BLOB_ACCESS_KEY", "TONGBAN_BLOB_SECRET_KEY", "TONGBAN_SMTP_PASSWORD", "TONGBAN_SMS_TOKEN", "TONGBAN_LEDGER_KEY"} {
 		if p := getenv(name + "_FILE"); p != "" && getenv(name) == "" {
 			if _, err := os.ReadFile(p); err != nil {
 				return nil, fmt.Errorf("config: %s_FILE: %w", name, err)
@@ -201,6 +220,9 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 	fs.StringVar(&c.SMTPUsername, "smtp-username", env("TONGBAN_SMTP_USERNAME", ""), "mail server user; the password comes from TONGBAN_SMTP_PASSWORD(_FILE) (TONGBAN_SMTP_USERNAME)")
 	fs.StringVar(&c.SMTPFrom, "smtp-from", env("TONGBAN_SMTP_FROM", ""), "sender of notice emails, e.g. \"通办 <noreply@example.gov.cn>\" (TONGBAN_SMTP_FROM)")
 	fs.StringVar(&c.SMSURL, "sms-url", env("TONGBAN_SMS_URL", ""), "SMS gateway URL; empty: SMS off; the token comes from TONGBAN_SMS_TOKEN(_FILE) (TONGBAN_SMS_URL)")
+	fs.StringVar(&c.LedgerOrigin, "ledger-origin", env("TONGBAN_LEDGER_ORIGIN", ""), "ledger origin for new keys; default <base-url host>/ledger (TONGBAN_LEDGER_ORIGIN)")
+	fs.DurationVar(&c.LedgerEvery, "ledger-every", envDur("TONGBAN_LEDGER_EVERY", time.Second), "how often pending ledger entries are integrated (TONGBAN_LEDGER_EVERY)")
+	c.LedgerKey = env("TONGBAN_LEDGER_KEY", "")
 	c.SMTPPassword = env("TONGBAN_SMTP_PASSWORD", "")
 	c.SMSToken = env("TONGBAN_SMS_TOKEN", "")
 	if err := fs.Parse(args); err != nil {
@@ -275,6 +297,17 @@ func (c *Config) Validate() error {
 	}
 	if c.Demo {
 		c.Migrate = true
+	}
+	if c.LedgerOrigin == "" {
+		if u, err := url.Parse(c.BaseURL); err == nil {
+			c.LedgerOrigin = u.Host + strings.TrimRight(u.Path, "/") + "/ledger"
+		}
+	}
+	if c.LedgerOrigin == "" || strings.ContainsAny(c.LedgerOrigin, " +\t\n") {
+		errs = append(errs, fmt.Errorf("ledger origin %q: want a schema-less URL without spaces or +, such as zwfw.example.gov.cn/ledger", c.LedgerOrigin))
+	}
+	if c.LedgerEvery <= 0 {
+		c.LedgerEvery = time.Second
 	}
 	errs = append(errs, c.validateNotify()...)
 	if len(errs) > 0 {

@@ -15,6 +15,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/ledger"
 )
 
 // appError maps the application package's state errors to responses that
@@ -42,6 +43,9 @@ type applicationView struct {
 	StepNames  map[string]string
 	Supplement *application.SupplementRequest
 	Upload     int64
+	// Stamps are the application's ledger entries (上链盖戳), each with
+	// a receipt once integrated.
+	Stamps []ledger.Stamp
 }
 
 // materialRow pairs a requirement with the files uploaded for it.
@@ -94,6 +98,11 @@ func (s *Server) viewApplication(req *request, a *application.Application) (*app
 		return nil, err
 	}
 	v.StepNames = s.Applications.StepNames(req.ctx(), a, req.lang == "en")
+	if s.Ledger != nil {
+		if v.Stamps, err = s.Ledger.Stamps(req.ctx(), application.LedgerObject, a.ID); err != nil {
+			return nil, err
+		}
+	}
 	return v, nil
 }
 

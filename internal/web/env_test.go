@@ -23,6 +23,7 @@ import (
 	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/demo"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/segment"
@@ -85,8 +86,12 @@ func newEnvWith(t testing.TB, d *db.DB, withApps bool) *env {
 		t.Fatal(err)
 	}
 	apps := application.NewStore(deps)
+	keys, _, err := ledger.LoadOrCreateKeys(cfg.LedgerKeyFile(), cfg.LedgerOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
 	logBuf := &bytes.Buffer{}
-	srv, err := New(Server{Config: cfg, DB: d, Catalog: cat, Identity: ids, Org: orgs, Applications: apps, Calendar: cals, Notify: notify.NewStore(d, time.Now), Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logBuf}, nil))})
+	srv, err := New(Server{Config: cfg, DB: d, Ledger: &ledger.Log{DB: d, Keys: keys}, Catalog: cat, Identity: ids, Org: orgs, Applications: apps, Calendar: cals, Notify: notify.NewStore(d, time.Now), Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logBuf}, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

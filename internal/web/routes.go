@@ -47,6 +47,11 @@ func (s *Server) routeTable() []route {
 		{get, "/static/{hash}/{name}", Public, s.serveStatic},
 		{get, "/api/openapi.json", Public, s.openapi},
 
+		// The public ledger (c2sp.org/tlog-tiles).
+		{get, "/ledger/checkpoint", Public, s.ledgerCheckpoint},
+		{get, "/ledger/key", Public, s.ledgerKey},
+		{get, "/ledger/tile/{path...}", Public, s.ledgerTile},
+
 		// Public pages.
 		{get, "/{$}", Public, s.homePage},
 		{get, "/search", Public, s.searchPage},
@@ -81,6 +86,7 @@ func (s *Server) routeTable() []route {
 		{post, "/applications/{id}/discard", identity.PermApply, s.applicationDiscard},
 		{post, "/applications/{id}/supplement", identity.PermApply, s.supplementAnswer},
 		{get, "/applications/{id}/letter", identity.PermAccount, s.letterPage},
+		{get, "/applications/{id}/receipts/{file}", identity.PermAccount, s.receiptDownload},
 
 		// The work queue (待办): staff.
 		{get, "/staff/tasks", identity.PermStaffDesk, s.queuePage},

@@ -21,6 +21,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/workflow"
@@ -40,8 +41,11 @@ type Server struct {
 	// Processes keeps process definitions; New makes one over DB (with
 	// Identity and Catalog answering validation) when it is nil.
 	Processes *workflow.Store
-	Log       *slog.Logger
-	Now       func() time.Time
+	// Ledger serves the public log and receipts; nil serves none (the
+	// /ledger/ routes answer 404).
+	Ledger *ledger.Log
+	Log    *slog.Logger
+	Now    func() time.Time
 
 	pages   *pageSet
 	static  *staticFiles

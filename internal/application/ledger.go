@@ -1,0 +1,251 @@
+package application
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/ledger"
+)
+
+// LedgerObject is the ledger's object type for applications.
+const LedgerObject = "application"
+
+// ledgerEvent returns the ledger event an action of the application's log
+// is stamped with, or "" for actions that change nothing a decision rests
+// on (claims, hand-overs, deadline warnings, drafts).
+func ledgerEvent(action, to string) string {
+	switch action {
+	case "submitted", "withdrawn", "supplement_requested", "supplement_answered", "signed", "returned",
+		ActAccept, ActRefuse, ActPass, ActReject, ActApprove, ActDeny, ActConclude:
+		return action
+	case "state":
+		return to // accepted, refused, concluded
+	}
+	return ""
+}
+
+// stamp is a ledger entry waiting for the end of its transaction, when the
+// application's state after the whole change is known.
+type stamp struct {
+	appID, event, dept, role string
+	at                       time.Time
+}
+
+// tx runs fn in a transaction and, before it commits, appends a ledger
+// entry for every stamped action fn logged, each with the digest of the
+// application's canonical state at the end of the transaction. Every
+// transaction that may log a stamped action runs through tx.
+func (s *Store) tx(ctx context.Context, fn func(tx *db.Tx) error) error {
+	return s.db.Tx(ctx, func(tx *db.Tx) error {
+		var stamps []stamp
+		s.stamps.Store(tx, &stamps)
+		defer s.stamps.Delete(tx)
+		if err := fn(tx); err != nil {
+			return err
+		}
+		states := map[string][]byte{}
+		for _, st := range stamps {
+			state, ok := states[st.appID]
+			if !ok {
+				var err error
+				if state, err = CanonicalState(ctx, tx, st.appID); err != nil {
+					return err
+				}
+				states[st.appID] = state
+			}
+			if _, err := ledger.Append(ctx, tx, ledger.Entry{At: ledger.FormatTime(st.at), Event: st.event, ObjectType: LedgerObject,
+				ObjectID: st.appID, Department: st.dept, Role: st.role, State: state}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// stampLater queues the ledger entry for an action logged in tx.
+func (s *Store) stampLater(tx *db.Tx, st stamp) error {
+	v, ok := s.stamps.Load(tx)
+	if !ok {
+		return fmt.Errorf("application: %s logged outside Store.tx, so it would miss its ledger entry", st.event)
+	}
+	list := v.(*[]stamp)
+	*list = append(*list, st)
+	return nil
+}
+
+// canonicalApp is an application's canonical state for the ledger: what
+// decisions change and nothing else (no assignee, warnings, revisions or
+// update times, which change without a decision). Its JSON encoding, with
+// fields in this order, is the state whose digests the ledger entries carry.
+type canonicalApp struct {
+	ID              string              `json:"id"`
+	Number          string              `json:"number"`
+	ServiceCode     string              `json:"service_code"`
+	ServiceVersion  int                 `json:"service_version"`
+	ProcessCode     string              `json:"process_code"`
+	ProcessVersion  int                 `json:"process_version"`
+	DepartmentCode  string              `json:"department_code"`
+	ApplicantID     string              `json:"applicant_id"`
+	OrganizationID  string              `json:"organization_id"`
+	State           string              `json:"state"`
+	Result          string              `json:"result"`
+	FormSHA256      string              `json:"form_sha256"`
+	SupplementCount int                 `json:"supplement_count"`
+	AcceptDate      string              `json:"accept_date"`
+	StatutoryDue    string              `json:"statutory_due"`
+	PromisedDue     string              `json:"promised_due"`
+	SubmittedAt     string              `json:"submitted_at"`
+	ConcludedAt     string              `json:"concluded_at"`
+	Tasks           []canonicalTask     `json:"tasks"`
+	Signatures      []canonicalSig      `json:"signatures"`
+	Supplements     []canonicalSupp     `json:"supplements"`
+	Materials       []canonicalMaterial `json:"materials"`
+	Letter          *canonicalLetter    `json:"letter"`
+}
+
+type canonicalTask struct {
+	ID         string `json:"id"`
+	StepID     string `json:"step_id"`
+	Department string `json:"department_code"`
+	Role       string `json:"role"`
+	State      string `json:"state"`
+	Outcome    string `json:"outcome"`
+	DueDate    string `json:"due_date"`
+	ClosedAt   string `json:"closed_at"`
+	Superseded bool   `json:"superseded"`
+}
+
+type canonicalSig struct {
+	TaskID    string `json:"task_id"`
+	AccountID string `json:"account_id"`
+	Outcome   string `json:"outcome"`
+	Opinion   string `json:"opinion_sha256"`
+}
+
+type canonicalSupp struct {
+	Seq      int    `json:"seq"`
+	Items    string `json:"items_sha256"`
+	Answered string `json:"answered_at"`
+}
+
+type canonicalMaterial struct {
+	ID          string `json:"id"`
+	Requirement string `json:"requirement_code"`
+	SHA256      string `json:"sha256"`
+	Replaced    bool   `json:"replaced"`
+}
+
+type canonicalLetter struct {
+	Number string `json:"number"`
+	SHA256 string `json:"sha256"`
+}
+
+func sum(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// CanonicalState returns the canonical JSON state of an application as the
+// ledger digests it: the application's decision fields, its tasks' states
+// and outcomes, countersignatures, supplement requests, the materials that
+// were sent (not those of a supplement answer still being prepared) and the
+// decision letter's hash. q is the database or the transaction that
+// changed it.
+func CanonicalState(ctx context.Context, q querier, id string) ([]byte, error) {
+	var c canonicalApp
+	var form string
+	err := q.QueryRowContext(ctx, `SELECT id, COALESCE(number, ''), service_code, service_version, process_code, process_version, department_code,
+		applicant_id, COALESCE(organization_id, ''), state, result, form, supplement_count, COALESCE(accept_date, ''),
+		COALESCE(statutory_due, ''), COALESCE(promised_due, ''), COALESCE(submitted_at, ''), COALESCE(concluded_at, '')
+		FROM applications WHERE id = $1`, id).Scan(&c.ID, &c.Number, &c.ServiceCode, &c.ServiceVersion, &c.ProcessCode, &c.ProcessVersion,
+		&c.DepartmentCode, &c.ApplicantID, &c.OrganizationID, &c.State, &c.Result, &form, &c.SupplementCount, &c.AcceptDate,
+		&c.StatutoryDue, &c.PromisedDue, &c.SubmittedAt, &c.ConcludedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("application %s: %w", id, db.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("application: canonical state: %w", err)
+	}
+	c.FormSHA256 = sum(form)
+	c.Tasks, c.Signatures, c.Supplements, c.Materials = []canonicalTask{}, []canonicalSig{}, []canonicalSupp{}, []canonicalMaterial{}
+	scan := func(query string, row func(*sql.Rows) error) error {
+		rows, err := q.QueryContext(ctx, query, id)
+		if err != nil {
+			return fmt.Errorf("application: canonical state: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := row(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	err = scan(`SELECT id, step_id, department_code, role, state, outcome, COALESCE(due_date, ''), COALESCE(closed_at, ''), superseded
+		FROM tasks WHERE application_id = $1 ORDER BY id`, func(r *sql.Rows) error {
+		var t canonicalTask
+		err := r.Scan(&t.ID, &t.StepID, &t.Department, &t.Role, &t.State, &t.Outcome, &t.DueDate, &t.ClosedAt, &t.Superseded)
+		c.Tasks = append(c.Tasks, t)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = scan(`SELECT s.task_id, s.account_id, s.outcome, s.opinion FROM task_signatures s JOIN tasks t ON t.id = s.task_id
+		WHERE t.application_id = $1 ORDER BY s.task_id, s.account_id`, func(r *sql.Rows) error {
+		var s canonicalSig
+		var opinion string
+		err := r.Scan(&s.TaskID, &s.AccountID, &s.Outcome, &opinion)
+		s.Opinion = sum(opinion)
+		c.Signatures = append(c.Signatures, s)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = scan(`SELECT seq, items, COALESCE(answered_at, '') FROM supplement_requests WHERE application_id = $1 ORDER BY seq`, func(r *sql.Rows) error {
+		var s canonicalSupp
+		var items string
+		err := r.Scan(&s.Seq, &items, &s.Answered)
+		s.Items = sum(items)
+		c.Supplements = append(c.Supplements, s)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = scan(`SELECT m.id, m.requirement_code, m.sha256, m.replaced FROM application_materials m
+		LEFT JOIN supplement_requests r ON r.id = m.supplement_id
+		WHERE m.application_id = $1 AND (m.supplement_id IS NULL OR r.answered_at IS NOT NULL) ORDER BY m.id`, func(r *sql.Rows) error {
+		var m canonicalMaterial
+		err := r.Scan(&m.ID, &m.Requirement, &m.SHA256, &m.Replaced)
+		c.Materials = append(c.Materials, m)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var l canonicalLetter
+	err = q.QueryRowContext(ctx, `SELECT letter_number, sha256 FROM application_results WHERE application_id = $1`, id).Scan(&l.Number, &l.SHA256)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return nil, fmt.Errorf("application: canonical state: letter: %w", err)
+	default:
+		c.Letter = &l
+	}
+	return json.Marshal(c)
+}
+
+// LedgerState returns an application's current canonical state, for
+// checking it against its latest ledger entry.
+func (s *Store) LedgerState(ctx context.Context, id string) ([]byte, error) {
+	return CanonicalState(ctx, s.db.Read(), id)
+}

@@ -1,0 +1,69 @@
+package application_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/tongban/tongban/internal/application"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/db/dbtest"
+	"github.com/tongban/tongban/internal/ledger"
+)
+
+// TestLedgerStamps checks that every decision of an application is stamped
+// in the ledger with the digest of the state it left, and that claims do
+// not break the link between the latest stamp and the record.
+func TestLedgerStamps(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		a := f.filed(t, "SCJG-FOOD", 100)
+		a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "accept"})
+		if _, err := f.store.Claim(ctx, f.p["reviewer"], f.task(t, a, "review").ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.store.Decide(ctx, f.p["reviewer"], f.task(t, a, "review").ID, application.Decision{Action: "reject", Opinion: "场所不符合"}); err != nil {
+			t.Fatal(err)
+		}
+		a, _ = f.store.Get(ctx, f.p["zhang"], a.ID)
+		a = f.decide(t, "clerk", a, "conclude", application.Decision{Action: "conclude"})
+
+		stamps, err := (&ledger.Log{DB: d}).Stamps(ctx, application.LedgerObject, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var events []string
+		for i, s := range stamps {
+			events = append(events, s.Event)
+			if i > 0 && s.Prev != stamps[i-1].ID {
+				t.Errorf("stamp %d links to %q, want %q", i, s.Prev, stamps[i-1].ID)
+			}
+			if strings.Contains(string(s.Body), "张") || strings.Contains(string(s.Body), a.ApplicantName) {
+				t.Errorf("stamp carries personal data: %s", s.Body)
+			}
+		}
+		if got, want := strings.Join(events, ","), "submitted,accept,accepted,reject,conclude,concluded"; got != want {
+			t.Fatalf("stamps = %s, want %s", got, want)
+		}
+		last := stamps[len(stamps)-1]
+		if last.Department == "" || last.Role == "" {
+			t.Errorf("conclusion stamp lacks the acting department and role: %s", last.Body)
+		}
+		state, err := f.store.LedgerState(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sha, sm := ledger.Digests(state); sha != last.SHA256 || sm != last.SM3 {
+			t.Fatalf("current state digests %s/%s, latest stamp %s/%s", sha, sm, last.SHA256, last.SM3)
+		}
+		// A direct edit of the result changes the digest.
+		if _, err := d.Write().ExecContext(ctx, `UPDATE applications SET result = 'approved' WHERE id = $1`, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		state, _ = f.store.LedgerState(ctx, a.ID)
+		if sha, _ := ledger.Digests(state); sha == last.SHA256 {
+			t.Fatal("changing the result left the canonical state's digest unchanged")
+		}
+	})
+}

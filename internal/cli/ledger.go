@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/tongban/tongban/internal/application"
+	"github.com/tongban/tongban/internal/config"
+	"github.com/tongban/tongban/internal/ledger"
+)
+
+// ledgerKeys reads the ledger's signing keys from the configuration, or
+// from the key file in the data directory, creating it at first start.
+func ledgerKeys(cfg *config.Config, log *slog.Logger) (*ledger.Keys, error) {
+	if cfg.LedgerKey != "" {
+		return ledger.ParseKeys([]byte(cfg.LedgerKey))
+	}
+	k, created, err := ledger.LoadOrCreateKeys(cfg.LedgerKeyFile(), cfg.LedgerOrigin)
+	if err != nil {
+		return nil, err
+	}
+	if created && log != nil {
+		log.Info("ledger: created signing keys; back the file up, and give every node the same keys", "file", cfg.LedgerKeyFile(), "origin", k.Origin())
+	}
+	return k, nil
+}
+
+// integrate runs the sequencer until no entry is pending. Losing a race
+// to another node is not an error: its checkpoint covers the entries.
+func integrate(ctx context.Context, l *ledger.Log, log *slog.Logger) error {
+	for ctx.Err() == nil {
+		n, err := l.Integrate(ctx)
+		if errors.Is(err, ledger.ErrRaced) {
+			log.Info("ledger: another node integrated first")
+			return nil
+		}
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+	return nil
+}
+
+// lastVerifiedFile keeps the checkpoint the last clean verification saw,
+// so the next one checks the log only grew.
+func lastVerifiedFile(cfg *config.Config) string {
+	return filepath.Join(cfg.DataDir, "ledger-verified.checkpoint")
+}
+
+// verify checks the store against the ledger and exits non-zero on any
+// break.
+func verify(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
+	a, err := open(ctx, cfg, false)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	keys, err := ledgerKeys(cfg, nil)
+	if err != nil {
+		return err
+	}
+	known, err := keys.Verifiers()
+	if err != nil {
+		return err
+	}
+	last, err := os.ReadFile(lastVerifiedFile(cfg))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	l := &ledger.Log{DB: a.db}
+	rep, err := l.Verify(ctx, known, last, map[string]ledger.StateFunc{application.LedgerObject: a.applications.LedgerState})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "ledger %s: tree size %d, %d entries rehashed, %d pending, %d records checked\n",
+		keys.Origin(), rep.Tree.N, rep.Entries, rep.Pending, rep.Objects)
+	if last != nil {
+		fmt.Fprintln(stdout, "consistent with the checkpoint last verified")
+	}
+	if len(rep.Breaks) > 0 {
+		for _, b := range rep.Breaks {
+			fmt.Fprintln(stdout, "BREAK:", b)
+		}
+		return fmt.Errorf("%w: %d breaks", ledger.ErrBroken, len(rep.Breaks))
+	}
+	if err := os.WriteFile(lastVerifiedFile(cfg), rep.Checkpoint, 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "OK")
+	return nil
+}
+
+// verifyProof checks a .tlog-proof receipt offline against the log's
+// verifier keys, as /ledger/key serves them.
+func verifyProof(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("tongban verify-proof", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	keyFile := fs.String("key-file", "", "file with the log's verifier keys, one a line (as served at /ledger/key)")
+	var keys []string
+	fs.Func("key", "a verifier key (name+hash+base64); may be repeated", func(s string) error {
+		keys = append(keys, s)
+		return nil
+	})
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: tongban verify-proof (-key KEY | -key-file FILE) FILE.tlog-proof")
+	}
+	if *keyFile != "" {
+		b, err := os.ReadFile(*keyFile)
+		if err != nil {
+			return err
+		}
+		keys = append(keys, strings.Fields(string(b))...)
+	}
+	if len(keys) == 0 {
+		return errors.New("verify-proof: give the log's key with -key or -key-file")
+	}
+	var vs []note.Verifier
+	for _, k := range keys {
+		v, err := note.NewVerifier(k)
+		if err != nil {
+			if v, err = ledger.NewSM2Verifier(k); err != nil {
+				return fmt.Errorf("verify-proof: key %q is neither an Ed25519 nor an SM2 verifier key", k)
+			}
+		}
+		vs = append(vs, v)
+	}
+	data, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	v, err := ledger.VerifyReceipt(data, note.VerifierList(vs...))
+	if err != nil {
+		return err
+	}
+	e := v.Entry
+	fmt.Fprintf(stdout, "OK: entry %d of %s (tree size %d)\n", v.Index, v.Origin, v.Tree.N)
+	fmt.Fprintf(stdout, "  %s %s %s at %s by %s %s\n  sha256 %s\n  sm3    %s\n", e.Event, e.ObjectType, e.ObjectID, e.At, e.Department, e.Role, e.SHA256, e.SM3)
+	return nil
+}

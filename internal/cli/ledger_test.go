@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/ledger"
+)
+
+// TestVerifyExitsNonZeroOnTampering runs `tongban verify` on a clean store
+// and after a direct database edit of a logged entry.
+func TestVerifyExitsNonZeroOnTampering(t *testing.T) {
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "t.db")
+	env := func(string) string { return "" }
+	run := func(args ...string) (int, string) {
+		var out, errb bytes.Buffer
+		code := Main(append(args, "-data", dir, "-db", dsn), env, &out, &errb)
+		return code, out.String() + errb.String()
+	}
+	if code, out := run("migrate"); code != 0 {
+		t.Fatalf("migrate: %d %s", code, out)
+	}
+	ctx := context.Background()
+	d, err := db.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	keys, _, err := ledger.LoadOrCreateKeys(filepath.Join(dir, "ledger.key"), "test.example/ledger")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		err := d.Tx(ctx, func(tx *db.Tx) error {
+			_, err := ledger.Append(ctx, tx, ledger.Entry{Event: "published", ObjectType: "service", ObjectID: "S1", State: []byte{byte(i)}})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := (&ledger.Log{DB: d, Keys: keys}).Integrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := run("verify"); code != 0 || !strings.Contains(out, "OK") {
+		t.Fatalf("verify on a clean store: exit %d\n%s", code, out)
+	}
+	if _, err := d.Write().ExecContext(ctx, `UPDATE ledger_entries SET body = REPLACE(body, '"published"', '"withdrawn"') WHERE idx = 1`); err != nil {
+		t.Fatal(err)
+	}
+	code, out := run("verify")
+	if code == 0 || !strings.Contains(out, "BREAK: service S1") || !strings.Contains(out, "index 1") {
+		t.Fatalf("verify after tampering: exit %d\n%s", code, out)
+	}
+}
