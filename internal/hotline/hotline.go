@@ -165,17 +165,17 @@ type Rule struct {
 
 // Ticket is one request to the hotline (工单).
 type Ticket struct {
-	ID           string   `json:"id"`
-	Number       string   `json:"number"`
-	Kind         Kind     `json:"kind"`
-	CategoryCode string   `json:"category_code"`
-	CategoryName string   `json:"category_name"`
-	Text         string   `json:"text"`
-	Address      string   `json:"address,omitempty"`
-	DivisionCode string   `json:"division_code,omitempty"`
-	Lat          *float64 `json:"lat,omitempty"`
-	Lon          *float64 `json:"lon,omitempty"`
-	Channel      Channel  `json:"channel"`
+	ID           string     `json:"id"`
+	Number       string     `json:"number"`
+	Kind         Kind       `json:"kind"`
+	CategoryCode string     `json:"category_code"`
+	CategoryName string     `json:"category_name"`
+	Text         string     `json:"text"`
+	Address      string     `json:"address,omitempty"`
+	DivisionCode string     `json:"division_code,omitempty"`
+	Lat          *float64   `json:"lat,omitempty"`
+	Lon          *float64   `json:"lon,omitempty"`
+	Channel      Channel    `json:"channel"`
 	Protection   Protection `json:"protection"`
 	// The reporter's contact details; empty for viewers who may not know
 	// them, in which case IdentityHidden is true.
