@@ -26,6 +26,7 @@ import (
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/hotline"
 	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/lease"
@@ -129,6 +130,7 @@ type app struct {
 	// them.
 	appDeps application.Deps
 	notify  *notify.Store
+	hotline *hotline.Store
 }
 
 func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error) {
@@ -188,6 +190,8 @@ func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error)
 	a.appDeps = application.Deps{DB: d, Catalog: a.catalog, Processes: a.processes, Calendar: a.calendar,
 		Blobs: blobs, Identity: a.identity, Org: a.org, Location: loc, Now: time.Now, UploadLimit: cfg.UploadMax, Notices: application.Outbox}
 	a.applications = application.NewStore(a.appDeps)
+	// The 12345 hotline.
+	a.hotline = hotline.NewStore(hotline.Deps{DB: d, Calendar: a.calendar, Blobs: blobs, Location: loc, Now: time.Now, UploadLimit: cfg.UploadMax})
 	return a, nil
 }
 
@@ -198,6 +202,16 @@ func scanWarnings(ctx context.Context, apps *application.Store, log *slog.Logger
 	st, err := apps.ScanWarnings(ctx)
 	if st.Yellow+st.Red+st.Reminded > 0 {
 		log.Info("warning scan", "yellow", st.Yellow, "red", st.Red, "reminded", st.Reminded)
+	}
+	return err
+}
+
+// scanTicketWarnings marks hotline tickets near or past their deadline
+// yellow and red once.
+func scanTicketWarnings(ctx context.Context, h *hotline.Store, log *slog.Logger) error {
+	st, err := h.ScanWarnings(ctx)
+	if st.Yellow+st.Red > 0 {
+		log.Info("hotline warning scan", "yellow", st.Yellow, "red", st.Red)
 	}
 	return err
 }
@@ -255,6 +269,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	sequencer := &lease.Runner{DB: a.db, Name: "ledger-sequencer", TTL: 10 * time.Second, Every: cfg.LedgerEvery, Log: log,
 		Job: func(ctx context.Context) error { return integrate(ctx, ledgerLog, log) }}
 	background.Go(func() { sequencer.Run(bg) })
+	// The hotline's deadline warnings, likewise on one node at a time.
+	ticketScanner := &lease.Runner{DB: a.db, Name: "hotline-warnings", TTL: 30 * time.Second, Every: cfg.WarningScanEvery, Log: log,
+		Job: func(ctx context.Context) error { return scanTicketWarnings(ctx, a.hotline, log) }}
+	background.Go(func() { ticketScanner.Run(bg) })
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	fmt.Fprintf(stdout, "Tongban is serving at %s (database: %s, ready in %s)\n", cfg.BaseURL, a.db, time.Since(start).Round(time.Millisecond))

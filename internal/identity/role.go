@@ -21,11 +21,12 @@ const (
 	Approver      Role = "approver"       // 决定
 	DeptAdmin     Role = "dept_admin"     // administers a department's catalog and staff
 	Supervisor    Role = "supervisor"     // 电子监察: oversees every department
+	Dispatcher    Role = "dispatcher"     // 12345 hotline: takes calls, dispatches tickets (派单), calls back
 	PlatformAdmin Role = "platform_admin" // runs the platform
 )
 
 // Roles lists every role, in display order.
-var Roles = []Role{Citizen, OrgAgent, Clerk, Reviewer, Approver, DeptAdmin, Supervisor, PlatformAdmin}
+var Roles = []Role{Citizen, OrgAgent, Clerk, Reviewer, Approver, DeptAdmin, Supervisor, Dispatcher, PlatformAdmin}
 
 // StaffRoles are the roles that belong to a department.
 var StaffRoles = []Role{Clerk, Reviewer, Approver, DeptAdmin}
@@ -82,18 +83,35 @@ const (
 	// PermCalendarManage: enter the holidays and make-up workdays of the
 	// working-day calendar, in which every time limit is counted.
 	PermCalendarManage Permission = "calendar.manage"
+
+	// The 12345 hotline. Departments handle their tickets (sign, return,
+	// reply) with PermStaffDesk in their department; supervisors urge
+	// with PermSupervise.
+
+	// PermHotlineFile: file hotline tickets (工单) and follow one's own.
+	PermHotlineFile Permission = "hotline.file"
+	// PermHotlineDispatch: take tickets by phone, dispatch them to
+	// departments (派单), merge duplicates and record callbacks (回访).
+	PermHotlineDispatch Permission = "hotline.dispatch"
+	// PermHotlineAdmin: the category tree, dispatch rules, deadlines per
+	// kind and the API keys of Open311 apps.
+	PermHotlineAdmin Permission = "hotline.admin"
+	// PermHotlineReveal: reveal who filed an anonymous or name-protected
+	// ticket; every reveal is recorded.
+	PermHotlineReveal Permission = "hotline.reveal"
 )
 
 // grants is the permission table. Nothing not listed is allowed.
 var grants = map[Role][]Permission{
-	Citizen:       {PermAccount, PermOrgRegister, PermApply},
-	OrgAgent:      {PermAccount, PermOrgRegister, PermOrgAct, PermApply},
+	Citizen:       {PermAccount, PermOrgRegister, PermApply, PermHotlineFile},
+	OrgAgent:      {PermAccount, PermOrgRegister, PermOrgAct, PermApply, PermHotlineFile},
 	Clerk:         {PermAccount, PermStaffDesk},
 	Reviewer:      {PermAccount, PermStaffDesk},
 	Approver:      {PermAccount, PermStaffDesk},
 	DeptAdmin:     {PermAccount, PermStaffDesk, PermCatalogEdit, PermCatalogPublish, PermStaffManage},
-	Supervisor:    {PermAccount, PermStaffDesk, PermSupervise},
-	PlatformAdmin: {PermAccount, PermStaffDesk, PermCatalogEdit, PermCatalogPublish, PermCatalogAdmin, PermStaffManage, PermOrgManage, PermSupervise, PermCalendarManage},
+	Supervisor:    {PermAccount, PermStaffDesk, PermSupervise, PermHotlineReveal},
+	Dispatcher:    {PermAccount, PermHotlineDispatch},
+	PlatformAdmin: {PermAccount, PermStaffDesk, PermCatalogEdit, PermCatalogPublish, PermCatalogAdmin, PermStaffManage, PermOrgManage, PermSupervise, PermCalendarManage, PermHotlineDispatch, PermHotlineAdmin},
 }
 
 // Grants reports whether role r grants p (ignoring department scope).

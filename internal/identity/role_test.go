@@ -16,6 +16,7 @@ var allPerms = []identity.Permission{
 	identity.PermAccount, identity.PermOrgRegister, identity.PermOrgAct, identity.PermApply, identity.PermStaffDesk,
 	identity.PermCatalogEdit, identity.PermCatalogPublish, identity.PermCatalogAdmin,
 	identity.PermStaffManage, identity.PermOrgManage, identity.PermSupervise, identity.PermCalendarManage,
+	identity.PermHotlineFile, identity.PermHotlineDispatch, identity.PermHotlineAdmin, identity.PermHotlineReveal,
 }
 
 // TestRoleGrants pins the whole permission table: for every role, exactly the
@@ -23,17 +24,19 @@ var allPerms = []identity.Permission{
 func TestRoleGrants(t *testing.T) {
 	staffDesk := []identity.Permission{identity.PermAccount, identity.PermStaffDesk}
 	want := map[identity.Role][]identity.Permission{
-		identity.Citizen:  {identity.PermAccount, identity.PermOrgRegister, identity.PermApply},
-		identity.OrgAgent: {identity.PermAccount, identity.PermOrgRegister, identity.PermOrgAct, identity.PermApply},
+		identity.Citizen:  {identity.PermAccount, identity.PermOrgRegister, identity.PermApply, identity.PermHotlineFile},
+		identity.OrgAgent: {identity.PermAccount, identity.PermOrgRegister, identity.PermOrgAct, identity.PermApply, identity.PermHotlineFile},
 		identity.Clerk:    staffDesk,
 		identity.Reviewer: staffDesk,
 		identity.Approver: staffDesk,
 		identity.DeptAdmin: {identity.PermAccount, identity.PermStaffDesk, identity.PermCatalogEdit,
 			identity.PermCatalogPublish, identity.PermStaffManage},
-		identity.Supervisor: {identity.PermAccount, identity.PermStaffDesk, identity.PermSupervise},
+		identity.Supervisor: {identity.PermAccount, identity.PermStaffDesk, identity.PermSupervise, identity.PermHotlineReveal},
+		identity.Dispatcher: {identity.PermAccount, identity.PermHotlineDispatch},
 		identity.PlatformAdmin: {identity.PermAccount, identity.PermStaffDesk, identity.PermCatalogEdit,
 			identity.PermCatalogPublish, identity.PermCatalogAdmin, identity.PermStaffManage,
-			identity.PermOrgManage, identity.PermSupervise, identity.PermCalendarManage},
+			identity.PermOrgManage, identity.PermSupervise, identity.PermCalendarManage,
+			identity.PermHotlineDispatch, identity.PermHotlineAdmin},
 	}
 	if len(want) != len(identity.Roles) {
 		t.Fatalf("test table has %d roles, identity.Roles has %d", len(want), len(identity.Roles))
@@ -140,6 +143,12 @@ func TestPrincipalCan(t *testing.T) {
 		{"platform admin manages the calendar", platform, identity.PermCalendarManage, "", true, true},
 		{"dept admin cannot manage the calendar", adminA, identity.PermCalendarManage, deptA, false, false},
 		{"supervisor cannot manage the calendar", supervisor, identity.PermCalendarManage, "", false, false},
+		{"supervisor reveals hotline reporters", supervisor, identity.PermHotlineReveal, "", true, true},
+		{"platform admin cannot reveal hotline reporters", platform, identity.PermHotlineReveal, "", false, false},
+		{"dispatcher dispatches anywhere", principal(identity.KindStaff, identity.RoleGrant{Role: identity.Dispatcher}), identity.PermHotlineDispatch, deptB, true, true},
+		{"dispatcher has no staff desk", principal(identity.KindStaff, identity.RoleGrant{Role: identity.Dispatcher}), identity.PermStaffDesk, deptA, false, false},
+		{"citizen files hotline tickets", citizen, identity.PermHotlineFile, "", true, true},
+		{"dept admin cannot dispatch", adminA, identity.PermHotlineDispatch, deptA, false, false},
 		{"supervisor desk anywhere", supervisor, identity.PermStaffDesk, deptB, true, true},
 		{"supervisor cannot edit", supervisor, identity.PermCatalogEdit, deptA, false, false},
 		{"citizen account", citizen, identity.PermAccount, "", true, true},

@@ -450,7 +450,7 @@ func (s *Server) renderStaff(req *request, status int, form, errs map[string]str
 	codes, everywhere := req.p.Departments(identity.PermStaffManage)
 	d := adminStaffData{Staff: map[string][]*identity.Principal{}, Roles: identity.StaffRoles}
 	if req.p.Has(identity.PlatformAdmin) {
-		d.Roles = []identity.Role{identity.Clerk, identity.Reviewer, identity.Approver, identity.DeptAdmin, identity.Supervisor, identity.PlatformAdmin}
+		d.Roles = []identity.Role{identity.Clerk, identity.Reviewer, identity.Approver, identity.DeptAdmin, identity.Supervisor, identity.Dispatcher, identity.PlatformAdmin}
 	}
 	for _, dp := range all {
 		if !everywhere && !contains(codes, dp.Code) {
@@ -560,7 +560,7 @@ func (s *Server) renderStaffRoles(req *request, status int, p *identity.Principa
 			return err
 		}
 	}
-	candidates := []identity.Role{identity.Supervisor, identity.PlatformAdmin}
+	candidates := []identity.Role{identity.Supervisor, identity.Dispatcher, identity.PlatformAdmin}
 	if home != "" {
 		candidates = append(append([]identity.Role(nil), identity.StaffRoles...), candidates...)
 	}
