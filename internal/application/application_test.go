@@ -551,7 +551,8 @@ func TestWarningsFireOnceAcrossNodes(t *testing.T) {
 // Submissions made at the same moment share commits; each is filed once,
 // with its own number, and the daily sequence has no gaps even when a
 // double submit of the same draft loses inside the shared transaction.
-func TestConcurrentSubmissions(t *testing.T) {
+// Decisions likewise.
+func TestConcurrentSubmissionsAndDecisions(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := setup(t, d)
 		ctx := context.Background()
@@ -603,6 +604,43 @@ func TestConcurrentSubmissions(t *testing.T) {
 			}
 			if a.State != application.Submitted || len(a.Tasks) != 1 {
 				t.Errorf("application %s: state %s with %d tasks, want submitted with its intake task", id, a.State, len(a.Tasks))
+			}
+		}
+
+		// Two clerks accept every intake task at the same moment: the
+		// decisions share commits, and exactly one of each pair wins.
+		var wins, stale atomic.Int64
+		for _, id := range ids {
+			a, err := f.store.Get(ctx, zhang, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			task := a.Tasks[0].ID
+			for _, clerk := range []string{"clerk", "clerk-two"} {
+				wg.Go(func() {
+					_, err := f.store.Decide(ctx, f.p[clerk], task, application.Decision{Action: application.ActAccept})
+					switch {
+					case err == nil:
+						wins.Add(1)
+					case errors.Is(err, application.ErrStale):
+						stale.Add(1)
+					default:
+						t.Errorf("Decide by %s: %v", clerk, err)
+					}
+				})
+			}
+		}
+		wg.Wait()
+		if wins.Load() != n || stale.Load() != n {
+			t.Errorf("%d accepted and %d told someone else was first, want %d each", wins.Load(), stale.Load(), n)
+		}
+		for _, id := range ids {
+			a, err := f.store.Get(ctx, zhang, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.State != application.Accepted {
+				t.Errorf("application %s: state %s after acceptance", id, a.State)
 			}
 		}
 	})

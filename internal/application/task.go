@@ -347,7 +347,9 @@ func (s *Store) Decide(ctx context.Context, p *identity.Principal, taskID string
 	if dp, err := s.org.Department(ctx, a0.DepartmentCode); err == nil {
 		dept = dp.Name
 	}
-	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+	// Decisions made at the same moment share one durable commit, each in
+	// its own savepoint, as submissions do.
+	err = s.db.Batch(ctx, func(ctx context.Context, tx *db.Tx) error {
 		t, err := s.loadTask(ctx, tx, taskID)
 		if err != nil {
 			return err
