@@ -50,6 +50,9 @@ func commitBench(ctx context.Context, cfg *config.Config, f commitBenchFlags, st
 		return err
 	}
 	defer d.Close()
+	if *f.batch {
+		d.SetMaxBatch(db.MaxBatch) // also on PostgreSQL, whose default is 1
+	}
 	setting, err := durability(ctx, d)
 	if err != nil {
 		return err

@@ -77,10 +77,12 @@ type Config struct {
 	// which other users of the machine can see in the process list.
 	BlobAccessKey string `json:"-"`
 	BlobSecretKey string `json:"-"`
-	// CommitBatch is how many concurrent submissions may share one
-	// transaction and one durable commit (group commit, see db.Batch),
-	// between 1 and 64; 1 gives each its own commit. Flag -commit-batch,
-	// env TONGBAN_COMMIT_BATCH. Default 64.
+	// CommitBatch is how many concurrent submissions or decisions may
+	// share one transaction and one durable commit (group commit, see
+	// db.Batch), between 1 and 64; 1 gives each its own commit, and 0
+	// picks the database's default: 64 on SQLite, 1 on PostgreSQL, which
+	// groups the flushes of concurrent commits itself. Flag
+	// -commit-batch, env TONGBAN_COMMIT_BATCH.
 	CommitBatch int
 	// UploadMax is the largest file an applicant may upload, in bytes,
 	// between 1 KiB and 1 GiB. Flag -upload-max, env TONGBAN_UPLOAD_MAX,
@@ -172,7 +174,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 		}
 		c.UploadMax = n
 	}
-	commitBatch := 64
+	commitBatch := 0
 	if v := getenv("TONGBAN_COMMIT_BATCH"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -199,7 +201,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 	fs.DurationVar(&c.SessionIdle, "session-idle", envDur("TONGBAN_SESSION_IDLE", 30*time.Minute), "idle session expiry (TONGBAN_SESSION_IDLE)")
 	fs.DurationVar(&c.SessionMax, "session-max", envDur("TONGBAN_SESSION_MAX", 12*time.Hour), "absolute session expiry (TONGBAN_SESSION_MAX)")
 	fs.StringVar(&c.BlobStore, "blob-store", env("TONGBAN_BLOB_STORE", ""), "uploaded files: file:DIR or s3://BUCKET/PREFIX?endpoint=HOST:PORT; default file:<data>/blobs (TONGBAN_BLOB_STORE; keys in TONGBAN_BLOB_ACCESS_KEY, TONGBAN_BLOB_SECRET_KEY)")
-	fs.IntVar(&c.CommitBatch, "commit-batch", commitBatch, "most concurrent submissions sharing one commit; 1 turns group commit off (TONGBAN_COMMIT_BATCH)")
+	fs.IntVar(&c.CommitBatch, "commit-batch", commitBatch, "most concurrent submissions or decisions sharing one commit; 1: group commit off; 0: 64 on SQLite, 1 on PostgreSQL (TONGBAN_COMMIT_BATCH)")
 	fs.Var((*byteSize)(&c.UploadMax), "upload-max", "largest upload `size`, e.g. 20MiB (TONGBAN_UPLOAD_MAX)")
 	c.BlobAccessKey = env("TONGBAN_BLOB_ACCESS_KEY", "")
 	c.BlobSecretKey = env("TONGBAN_BLOB_SECRET_KEY", "")
@@ -274,11 +276,8 @@ func (c *Config) Validate() error {
 	if c.UploadMax < minUpload || c.UploadMax > maxUpload {
 		errs = append(errs, fmt.Errorf("upload size limit %s: want between %s and %s", byteSize(c.UploadMax), byteSize(minUpload), byteSize(maxUpload)))
 	}
-	if c.CommitBatch == 0 {
-		c.CommitBatch = 64
-	}
-	if c.CommitBatch < 1 || c.CommitBatch > 64 {
-		errs = append(errs, fmt.Errorf("commit batch %d: want between 1 and 64", c.CommitBatch))
+	if c.CommitBatch < 0 || c.CommitBatch > 64 {
+		errs = append(errs, fmt.Errorf("commit batch %d: want between 1 and 64, or 0 for the database's default", c.CommitBatch))
 	}
 	if c.Demo {
 		c.Migrate = true

@@ -21,7 +21,8 @@ type batcher struct {
 	mu      sync.Mutex
 	queue   []*batchCall
 	running bool
-	// max caps a batch; 1 turns group commit off (see DB.SetMaxBatch).
+	// max caps a batch; 1 turns group commit off, 0 is the dialect's
+	// default (see DB.SetMaxBatch).
 	max int
 }
 
@@ -33,13 +34,34 @@ type batchCall struct {
 	done  chan struct{}
 }
 
-// SetMaxBatch sets how many calls of [DB.Batch] may share a transaction:
-// [MaxBatch] by default, 1 to give every call its own transaction (group
-// commit off, for measuring what it gains). Call it before use.
+// SetMaxBatch sets how many calls of [DB.Batch] may share a transaction,
+// at most [MaxBatch]; 1 gives every call its own transaction, run
+// concurrently like [DB.Tx] (group commit off), and 0 or less restores the
+// default: [MaxBatch] on SQLite, 1 on PostgreSQL.
+//
+// PostgreSQL groups commits itself: one WAL flush covers every commit
+// waiting for it, while separate transactions keep running in parallel on
+// their own connections. Sharing one transaction there would only
+// serialize the callers (on the reference machine it lowered submissions
+// per second; see docs/benchmarks.md). SQLite has one writer and one
+// flush per transaction, which sharing saves. Call it before use.
 func (d *DB) SetMaxBatch(n int) {
 	d.batch.mu.Lock()
 	defer d.batch.mu.Unlock()
-	d.batch.max = min(max(n, 1), MaxBatch)
+	d.batch.max = min(max(n, 0), MaxBatch)
+}
+
+// maxBatch returns the batch cap in force.
+func (d *DB) maxBatch() int {
+	d.batch.mu.Lock()
+	defer d.batch.mu.Unlock()
+	switch {
+	case d.batch.max > 0:
+		return d.batch.max
+	case d.Dialect == Postgres:
+		return 1
+	}
+	return MaxBatch
 }
 
 // Batch runs fn in a transaction shared with other concurrent calls of
@@ -62,10 +84,17 @@ func (d *DB) SetMaxBatch(n int) {
 // not start transactions of its own.
 //
 // No call waits for others to arrive: a batch takes what is queued when
-// the previous one has committed, up to [MaxBatch] calls.
+// the previous one has committed, up to the cap [DB.SetMaxBatch] sets.
+// With a cap of 1 (the default on PostgreSQL) each call simply runs in a
+// transaction of its own.
 func (d *DB) Batch(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	n := d.maxBatch()
+	if n == 1 {
+		uctx := context.WithoutCancel(ctx)
+		return d.Tx(uctx, func(tx *Tx) error { return fn(uctx, tx) })
 	}
 	c := &batchCall{ctx: ctx, fn: fn, done: make(chan struct{})}
 	b := &d.batch
@@ -75,7 +104,7 @@ func (d *DB) Batch(ctx context.Context, fn func(ctx context.Context, tx *Tx) err
 	b.running = true
 	b.mu.Unlock()
 	if lead {
-		d.leadBatches()
+		d.leadBatches(n)
 	}
 	<-c.done
 	if c.panic != nil {
@@ -87,13 +116,9 @@ func (d *DB) Batch(ctx context.Context, fn func(ctx context.Context, tx *Tx) err
 // leadBatches runs one batch of the queue, then hands the rest to a new
 // goroutine, so the caller that led is answered as soon as its own batch
 // has committed.
-func (d *DB) leadBatches() {
+func (d *DB) leadBatches(n int) {
 	b := &d.batch
 	b.mu.Lock()
-	n := b.max
-	if n == 0 {
-		n = MaxBatch
-	}
 	n = min(n, len(b.queue))
 	calls := b.queue[:n:n]
 	b.queue = b.queue[n:]
@@ -109,7 +134,7 @@ func (d *DB) leadBatches() {
 	b.running = more
 	b.mu.Unlock()
 	if more {
-		go d.leadBatches()
+		go d.leadBatches(d.maxBatch())
 	}
 }
 

@@ -101,14 +101,24 @@ func checkOutcomes(t *testing.T, d *db.DB, errs []error) {
 
 func TestBatchConcurrentCallers(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		scratch(t, d)
-		errs := make([]error, 150)
-		var wg sync.WaitGroup
-		for i := range errs {
-			wg.Go(func() { errs[i] = d.Batch(context.Background(), outcome(i)) })
+		for _, max := range []int{0, db.MaxBatch} {
+			t.Run(fmt.Sprint("max", max), func(t *testing.T) {
+				scratch(t, d)
+				defer func() {
+					for _, table := range []string{"batch_children", "batch_parents", "batch_rows"} {
+						d.Write().Exec(`DROP TABLE ` + table)
+					}
+				}()
+				d.SetMaxBatch(max)
+				errs := make([]error, 150)
+				var wg sync.WaitGroup
+				for i := range errs {
+					wg.Go(func() { errs[i] = d.Batch(context.Background(), outcome(i)) })
+				}
+				wg.Wait()
+				checkOutcomes(t, d, errs)
+			})
 		}
-		wg.Wait()
-		checkOutcomes(t, d, errs)
 	})
 }
 
@@ -117,6 +127,7 @@ func TestBatchConcurrentCallers(t *testing.T) {
 // what it panicked with.
 func lineUp(t *testing.T, d *db.DB, fns []func(context.Context, *db.Tx) error) ([]error, []any) {
 	t.Helper()
+	d.SetMaxBatch(db.MaxBatch) // also on PostgreSQL, whose default is 1
 	first := make(chan error, 1)
 	holding := make(chan struct{})
 	go func() {
