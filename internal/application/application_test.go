@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -631,6 +632,104 @@ func TestParallelStepsDecidedAtOnce(t *testing.T) {
 				if e.Seq != i+1 {
 					t.Fatalf("log entry %d has seq %d", i+1, e.Seq)
 				}
+			}
+		}
+	})
+}
+
+// Submissions made at the same moment share commits; each is filed once,
+// with its own number, and the daily sequence has no gaps even when a
+// double submit of the same draft loses inside the shared transaction.
+// Decisions likewise.
+func TestConcurrentSubmissionsAndDecisions(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		zhang := f.p["zhang"]
+		const n = 24
+		ids := make([]string, n)
+		for i := range ids {
+			a, err := f.store.CreateDraft(ctx, zhang, "SCJG-FOOD", application.Applicant{}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.store.AddMaterial(ctx, zhang, a.ID, "m1", "licence.png", bytes.NewReader(pngFile)); err != nil {
+				t.Fatal(err)
+			}
+			ids[i] = a.ID
+		}
+		form, _ := json.Marshal(map[string]any{"name": "临江味道餐饮", "area": 80})
+		numbers := make([][2]string, n)
+		var wg sync.WaitGroup
+		for i := range ids {
+			for k := range 2 { // every draft submitted twice at once
+				wg.Go(func() {
+					a, err := f.store.Submit(ctx, zhang, ids[i], form)
+					if err != nil {
+						t.Errorf("Submit %d (%d): %v", i, k, err)
+						return
+					}
+					numbers[i][k] = a.Number
+				})
+			}
+		}
+		wg.Wait()
+		seen := map[string]bool{}
+		for i, pair := range numbers {
+			if pair[0] == "" || pair[0] != pair[1] {
+				t.Errorf("draft %d: the two submits answered %q and %q, want one number", i, pair[0], pair[1])
+			}
+			seen[pair[0]] = true
+		}
+		for k := 1; k <= n; k++ {
+			if num := "SCJG20260928" + fmt.Sprintf("%05d", k); !seen[num] {
+				t.Errorf("number %s not given; numbers: %v", num, numbers)
+			}
+		}
+		for _, id := range ids {
+			a, err := f.store.Get(ctx, zhang, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.State != application.Submitted || len(a.Tasks) != 1 {
+				t.Errorf("application %s: state %s with %d tasks, want submitted with its intake task", id, a.State, len(a.Tasks))
+			}
+		}
+
+		// Two clerks accept every intake task at the same moment: the
+		// decisions share commits, and exactly one of each pair wins.
+		var wins, stale atomic.Int64
+		for _, id := range ids {
+			a, err := f.store.Get(ctx, zhang, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			task := a.Tasks[0].ID
+			for _, clerk := range []string{"clerk", "clerk-two"} {
+				wg.Go(func() {
+					_, err := f.store.Decide(ctx, f.p[clerk], task, application.Decision{Action: application.ActAccept})
+					switch {
+					case err == nil:
+						wins.Add(1)
+					case errors.Is(err, application.ErrStale):
+						stale.Add(1)
+					default:
+						t.Errorf("Decide by %s: %v", clerk, err)
+					}
+				})
+			}
+		}
+		wg.Wait()
+		if wins.Load() != n || stale.Load() != n {
+			t.Errorf("%d accepted and %d told someone else was first, want %d each", wins.Load(), stale.Load(), n)
+		}
+		for _, id := range ids {
+			a, err := f.store.Get(ctx, zhang, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.State != application.Accepted {
+				t.Errorf("application %s: state %s after acceptance", id, a.State)
 			}
 		}
 	})

@@ -43,30 +43,41 @@ type stamp struct {
 // application's canonical state at the end of the transaction. Every
 // transaction that may log a stamped action runs through tx.
 func (s *Store) tx(ctx context.Context, fn func(tx *db.Tx) error) error {
-	return s.db.Tx(ctx, func(tx *db.Tx) error {
-		var stamps []stamp
-		s.stamps.Store(tx, &stamps)
-		defer s.stamps.Delete(tx)
-		if err := fn(tx); err != nil {
-			return err
-		}
-		states := map[string][]byte{}
-		for _, st := range stamps {
-			state, ok := states[st.appID]
-			if !ok {
-				var err error
-				if state, err = CanonicalState(ctx, tx, st.appID); err != nil {
-					return err
-				}
-				states[st.appID] = state
-			}
-			if _, err := ledger.Append(ctx, tx, ledger.Entry{At: ledger.FormatTime(st.at), Event: st.event, ObjectType: LedgerObject,
-				ObjectID: st.appID, Department: st.dept, Role: st.role, State: state}); err != nil {
+	return s.db.Tx(ctx, func(tx *db.Tx) error { return s.stamped(ctx, tx, fn) })
+}
+
+// batch is tx for writes that may share one durable commit with
+// concurrent ones (db.Batch): each runs in its own savepoint, and its
+// ledger entries are appended inside it.
+func (s *Store) batch(ctx context.Context, fn func(tx *db.Tx) error) error {
+	return s.db.Batch(ctx, func(ctx context.Context, tx *db.Tx) error { return s.stamped(ctx, tx, fn) })
+}
+
+// stamped runs fn in tx and then appends the ledger entries of the
+// actions it logged, each with the application's state as fn left it.
+func (s *Store) stamped(ctx context.Context, tx *db.Tx, fn func(tx *db.Tx) error) error {
+	var stamps []stamp
+	s.stamps.Store(tx, &stamps)
+	defer s.stamps.Delete(tx)
+	if err := fn(tx); err != nil {
+		return err
+	}
+	states := map[string][]byte{}
+	for _, st := range stamps {
+		state, ok := states[st.appID]
+		if !ok {
+			var err error
+			if state, err = CanonicalState(ctx, tx, st.appID); err != nil {
 				return err
 			}
+			states[st.appID] = state
 		}
-		return nil
-	})
+		if _, err := ledger.Append(ctx, tx, ledger.Entry{At: ledger.FormatTime(st.at), Event: st.event, ObjectType: LedgerObject,
+			ObjectID: st.appID, Department: st.dept, Role: st.role, State: state}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // stampLater queues the ledger entry for an action logged in tx.

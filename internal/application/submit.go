@@ -118,7 +118,9 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 		return nil, err
 	}
 	today := s.today()
-	err = s.tx(ctx, func(tx *db.Tx) error {
+	// Concurrent submissions share one durable commit (group commit); a
+	// failure here rolls back this submission alone.
+	err = s.batch(ctx, func(tx *db.Tx) error {
 		number, err := nextNumber(ctx, tx, a.DepartmentCode, today)
 		if err != nil {
 			return err

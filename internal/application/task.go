@@ -359,7 +359,9 @@ func (s *Store) Decide(ctx context.Context, p *identity.Principal, taskID string
 	if dp, err := s.org.Department(ctx, a0.DepartmentCode); err == nil {
 		dept = dp.Name
 	}
-	err = s.tx(ctx, func(tx *db.Tx) error {
+	// Decisions made at the same moment share one durable commit, each in
+	// its own savepoint, as submissions do.
+	err = s.batch(ctx, func(tx *db.Tx) error {
 		if err := lockApplication(ctx, tx, t0.ApplicationID); err != nil {
 			return err
 		}

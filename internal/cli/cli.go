@@ -49,6 +49,8 @@ Usage:
   tongban verify [flags]          check every logged record and the whole ledger against the signed checkpoint; non-zero on any break
   tongban verify-proof (-key KEY | -key-file FILE) FILE   check a .tlog-proof receipt offline
   tongban loadtest [-c N] [-d DURATION] URL...   GET the URLs concurrently; print req/s and latency percentiles
+  tongban workbench [-c N] [-d DURATION] [-n N] URL   file and accept demo applications over the API; print submissions/s and decisions/s
+  tongban commitbench [flags] [-c N] [-d DURATION] [-batch]   measure durable single-row commits/s of the configured database
   tongban help
 
 Flags (each also from the environment, see docs/operations.md):
@@ -59,8 +61,12 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// loadtest is a client: it takes none of the server's configuration.
-	if len(args) > 0 && args[0] == "loadtest" {
-		if err := loadTest(ctx, args[1:], stdout, stderr); err != nil {
+	if len(args) > 0 && (args[0] == "loadtest" || args[0] == "workbench") {
+		run := loadTest
+		if args[0] == "workbench" {
+			run = workBench
+		}
+		if err := run(ctx, args[1:], stdout, stderr); err != nil {
 			fmt.Fprintln(stderr, "tongban:", err)
 			return 1
 		}
@@ -84,6 +90,10 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	cmd, rest := args[0], args[1:]
 	fs := flag.NewFlagSet("tongban "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	var bench commitBenchFlags
+	if cmd == "commitbench" {
+		bench.register(fs)
+	}
 	cfg, err := config.Load(fs, rest, getenv)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -104,6 +114,8 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		err = exportCatalog(ctx, cfg, fs.Args(), stdout)
 	case "import-catalog":
 		err = importCatalog(ctx, cfg, fs.Args(), stdout)
+	case "commitbench":
+		err = commitBench(ctx, cfg, bench, stdout)
 	case "create-admin":
 		err = createAdmin(ctx, cfg, fs.Args(), getenv, stdout)
 	default:
@@ -141,6 +153,7 @@ func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error)
 	if err != nil {
 		return nil, err
 	}
+	d.SetMaxBatch(cfg.CommitBatch)
 	if migrateOK {
 		if _, err := d.Migrate(ctx); err != nil {
 			d.Close()

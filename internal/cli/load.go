@@ -85,8 +85,16 @@ func loadTest(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("loadtest: no successful request (%d failures)", fails)
 	}
 	slices.Sort(lat)
-	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
 	fmt.Fprintf(stdout, "requests %d, failures %d, %.0f req/s, p50 %s, p95 %s, p99 %s (c=%d, %s)\n",
-		len(lat), fails, float64(len(lat))/elapsed.Seconds(), pct(0.50).Round(10*time.Microsecond), pct(0.95).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), *conc, elapsed.Round(time.Millisecond))
+		len(lat), fails, float64(len(lat))/elapsed.Seconds(), percentile(lat, 0.50), percentile(lat, 0.95), percentile(lat, 0.99), *conc, elapsed.Round(time.Millisecond))
 	return nil
+}
+
+// percentile returns the p-th fraction of sorted latencies, rounded for
+// printing.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))].Round(10 * time.Microsecond)
 }

@@ -83,6 +83,13 @@ type Config struct {
 	// which other users of the machine can see in the process list.
 	BlobAccessKey string `json:"-"`
 	BlobSecretKey string `json:"-"`
+	// CommitBatch is how many concurrent submissions or decisions may
+	// share one transaction and one durable commit (group commit, see
+	// db.Batch), between 1 and 64; 1 gives each its own commit, and 0
+	// picks the database's default: 64 on SQLite, 1 on PostgreSQL, which
+	// groups the flushes of concurrent commits itself. Flag
+	// -commit-batch, env TONGBAN_COMMIT_BATCH.
+	CommitBatch int
 	// UploadMax is the largest file an applicant may upload, in bytes,
 	// between 1 KiB and 1 GiB. Flag -upload-max, env TONGBAN_UPLOAD_MAX,
 	// written as bytes or with a KiB/MiB/GiB suffix. Default 20MiB (also
@@ -192,6 +199,14 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 		}
 		c.UploadMax = n
 	}
+	commitBatch := 0
+	if v := getenv("TONGBAN_COMMIT_BATCH"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, fmt.Errorf("config: TONGBAN_COMMIT_BATCH %q is not a number", v)
+		}
+		commitBatch = n
+	}
 	smtpPort := 587
 	if v := getenv("TONGBAN_SMTP_PORT"); v != "" {
 		p, err := strconv.Atoi(v)
@@ -212,6 +227,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 	fs.DurationVar(&c.SessionMax, "session-max", envDur("TONGBAN_SESSION_MAX", 12*time.Hour), "absolute session expiry (TONGBAN_SESSION_MAX)")
 	fs.DurationVar(&c.WarningScanEvery, "warning-scan-every", envDur("TONGBAN_WARNING_SCAN_EVERY", time.Minute), "time between two scans for late tasks (TONGBAN_WARNING_SCAN_EVERY)")
 	fs.StringVar(&c.BlobStore, "blob-store", env("TONGBAN_BLOB_STORE", ""), "uploaded files: file:DIR or s3://BUCKET/PREFIX?endpoint=HOST:PORT; default file:<data>/blobs (TONGBAN_BLOB_STORE; keys in TONGBAN_BLOB_ACCESS_KEY, TONGBAN_BLOB_SECRET_KEY)")
+	fs.IntVar(&c.CommitBatch, "commit-batch", commitBatch, "most concurrent submissions or decisions sharing one commit; 1: group commit off; 0: 64 on SQLite, 1 on PostgreSQL (TONGBAN_COMMIT_BATCH)")
 	fs.Var((*byteSize)(&c.UploadMax), "upload-max", "largest upload `size`, e.g. 20MiB (TONGBAN_UPLOAD_MAX)")
 	c.BlobAccessKey = env("TONGBAN_BLOB_ACCESS_KEY", "")
 	c.BlobSecretKey = env("TONGBAN_BLOB_SECRET_KEY", "")
@@ -294,6 +310,9 @@ func (c *Config) Validate() error {
 	}
 	if c.UploadMax < minUpload || c.UploadMax > maxUpload {
 		errs = append(errs, fmt.Errorf("upload size limit %s: want between %s and %s", byteSize(c.UploadMax), byteSize(minUpload), byteSize(maxUpload)))
+	}
+	if c.CommitBatch < 0 || c.CommitBatch > 64 {
+		errs = append(errs, fmt.Errorf("commit batch %d: want between 1 and 64, or 0 for the database's default", c.CommitBatch))
 	}
 	if c.Demo {
 		c.Migrate = true

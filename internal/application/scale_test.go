@@ -1,0 +1,114 @@
+package application_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/db/dbtest"
+)
+
+// TestScanWarningsAtScale times one warning scan over a large number of
+// open tasks, first when none is due and then when 1% have passed their
+// deadline. It runs only when TONGBAN_BENCH_TASKS names how many tasks to
+// seed (docs/benchmarks.md):
+//
+//	TONGBAN_BENCH_TASKS=1000000 go test -run TestScanWarningsAtScale -v -timeout 60m ./internal/application/
+func TestScanWarningsAtScale(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("TONGBAN_BENCH_TASKS"))
+	if n <= 0 {
+		t.Skip("set TONGBAN_BENCH_TASKS to the number of open tasks to seed")
+	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		a := f.filed(t, "SCJG-FOOD", 80)
+		// The filed application's own intake task would be due at once.
+		if _, err := d.Write().ExecContext(ctx, `UPDATE tasks SET state = 'done' WHERE application_id = $1`, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		seedTasks(t, d, a.ID, n)
+		t.Logf("seeded %d open tasks in %s", n, time.Since(start).Round(time.Millisecond))
+
+		start = time.Now()
+		st, err := f.store.ScanWarnings(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("scan, none due: %s (%+v)", time.Since(start).Round(time.Microsecond), st)
+		if st.Yellow+st.Red+st.Reminded != 0 {
+			t.Errorf("scan with none due = %+v, want nothing marked", st)
+		}
+
+		f.clock.set("2026-10-21 09:00") // past the 1% that are due on 2026-10-20
+		start = time.Now()
+		st, err = f.store.ScanWarnings(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("scan, 1%% overdue: %s (%+v)", time.Since(start).Round(time.Millisecond), st)
+		if want := (n + 99) / 100; st.Red != want || st.Yellow != 0 {
+			t.Errorf("scan with 1%% overdue = %+v, want %d red", st, want)
+		}
+
+		start = time.Now()
+		st, err = f.store.ScanWarnings(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("scan again, nothing new: %s (%+v)", time.Since(start).Round(time.Microsecond), st)
+	})
+}
+
+// seedTasks inserts n open tasks of application id in multi-row INSERTs:
+// every hundredth is due on 2026-10-20, the others on 2027-06-30.
+func seedTasks(t *testing.T, d *db.DB, id string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	const rows, perTx = 500, 40
+	opened := db.NewTime(time.Date(2026, 9, 28, 1, 0, 0, 0, time.UTC))
+	for i := 0; i < n; {
+		err := d.Tx(ctx, func(tx *db.Tx) error {
+			for range perTx {
+				if i >= n {
+					return nil
+				}
+				var q strings.Builder
+				q.WriteString(`INSERT INTO tasks (id, application_id, step_id, kind, department_code, role, state, days, opened_at, opened_date, due_date, yellow_date) VALUES `)
+				args := []any{id, opened}
+				for k := 0; k < rows && i < n; k, i = k+1, i+1 {
+					due, yellow := "2027-06-30", "2027-06-29"
+					if i%100 == 0 {
+						due, yellow = "2026-10-20", "2026-10-19"
+					}
+					if k > 0 {
+						q.WriteString(", ")
+					}
+					p := len(args)
+					fmt.Fprintf(&q, "($%d, $1, 'accept', 'accept', 'SCJG', 'clerk', 'open', 15, $2, '2026-09-28', $%d, $%d)", p+1, p+2, p+3)
+					args = append(args, fmt.Sprintf("bench%08d", i), due, yellow)
+				}
+				if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d.Dialect == db.Postgres {
+		if _, err := d.Write().ExecContext(ctx, `ANALYZE tasks`); err != nil {
+			t.Fatal(err)
+		}
+	} else if _, err := d.Write().ExecContext(ctx, `ANALYZE`); err != nil {
+		t.Fatal(err)
+	}
+}
