@@ -47,6 +47,7 @@ Usage:
   tongban create-admin [flags] USERNAME   create a platform admin; password from TONGBAN_ADMIN_PASSWORD(_FILE)
   tongban verify [flags]          check every logged record and the whole ledger against the signed checkpoint; non-zero on any break
   tongban verify-proof (-key KEY | -key-file FILE) FILE   check a .tlog-proof receipt offline
+  tongban witness -log KEY [flags]   run a witness (c2sp.org/tlog-witness) that cosigns the logs' checkpoints
   tongban loadtest [-c N] [-d DURATION] URL...   GET the URLs concurrently; print req/s and latency percentiles
   tongban help
 
@@ -67,6 +68,13 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	}
 	if len(args) > 0 && args[0] == "verify-proof" {
 		if err := verifyProof(args[1:], stdout, stderr); err != nil {
+			fmt.Fprintln(stderr, "tongban:", err)
+			return 1
+		}
+		return 0
+	}
+	if len(args) > 0 && args[0] == "witness" {
+		if err := runWitness(ctx, args[1:], getenv, stdout, stderr); err != nil {
 			fmt.Fprintln(stderr, "tongban:", err)
 			return 1
 		}
@@ -255,6 +263,17 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	sequencer := &lease.Runner{DB: a.db, Name: "ledger-sequencer", TTL: 10 * time.Second, Every: cfg.LedgerEvery, Log: log,
 		Job: func(ctx context.Context) error { return integrate(ctx, ledgerLog, log) }}
 	background.Go(func() { sequencer.Run(bg) })
+	// Each new checkpoint goes to the configured witnesses, by one node at
+	// a time; a slow witness does not hold up the sequencer.
+	witnesses, err := witnessClients(cfg)
+	if err != nil {
+		return err
+	}
+	if len(witnesses) > 0 {
+		submitter := &lease.Runner{DB: a.db, Name: "ledger-witnesses", TTL: 30 * time.Second, Every: cfg.LedgerEvery, Log: log,
+			Job: func(ctx context.Context) error { return cosign(ctx, ledgerLog, witnesses, log) }}
+		background.Go(func() { submitter.Run(bg) })
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	fmt.Fprintf(stdout, "Tongban is serving at %s (database: %s, ready in %s)\n", cfg.BaseURL, a.db, time.Since(start).Round(time.Millisecond))

@@ -130,6 +130,14 @@ type Config struct {
 	// entries and signs a checkpoint. Flag -ledger-every, env
 	// TONGBAN_LEDGER_EVERY. Default 1s.
 	LedgerEvery time.Duration
+	// LedgerWitnesses are the witnesses (c2sp.org/tlog-witness) each new
+	// checkpoint is submitted to, each "URL VKEY": the witness's
+	// submission prefix and its cosignature verifier key. Their
+	// cosignatures are appended to the checkpoint /ledger/checkpoint
+	// serves. Flag -ledger-witness (repeatable), env
+	// TONGBAN_LEDGER_WITNESSES (entries separated by newlines or ";").
+	// Default none.
+	LedgerWitnesses []string
 }
 
 // LedgerKeyFile is where the ledger keys are kept when LedgerKey is empty.
@@ -223,6 +231,19 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 	fs.StringVar(&c.LedgerOrigin, "ledger-origin", env("TONGBAN_LEDGER_ORIGIN", ""), "ledger origin for new keys; default <base-url host>/ledger (TONGBAN_LEDGER_ORIGIN)")
 	fs.DurationVar(&c.LedgerEvery, "ledger-every", envDur("TONGBAN_LEDGER_EVERY", time.Second), "how often pending ledger entries are integrated (TONGBAN_LEDGER_EVERY)")
 	c.LedgerKey = env("TONGBAN_LEDGER_KEY", "")
+	for _, w := range strings.FieldsFunc(env("TONGBAN_LEDGER_WITNESSES", ""), func(r rune) bool { return r == '\n' || r == ';' }) {
+		if w = strings.TrimSpace(w); w != "" {
+			c.LedgerWitnesses = append(c.LedgerWitnesses, w)
+		}
+	}
+	witnessFlag := false
+	fs.Func("ledger-witness", "a witness to submit ledger checkpoints to, \"URL VKEY\"; repeatable, replaces the environment's list (TONGBAN_LEDGER_WITNESSES, separated by newlines or ;)", func(s string) error {
+		if !witnessFlag {
+			c.LedgerWitnesses, witnessFlag = nil, true
+		}
+		c.LedgerWitnesses = append(c.LedgerWitnesses, strings.TrimSpace(s))
+		return nil
+	})
 	c.SMTPPassword = env("TONGBAN_SMTP_PASSWORD", "")
 	c.SMSToken = env("TONGBAN_SMS_TOKEN", "")
 	if err := fs.Parse(args); err != nil {
@@ -308,6 +329,16 @@ func (c *Config) Validate() error {
 	}
 	if c.LedgerEvery <= 0 {
 		c.LedgerEvery = time.Second
+	}
+	for _, w := range c.LedgerWitnesses {
+		f := strings.Fields(w)
+		if len(f) != 2 {
+			errs = append(errs, fmt.Errorf("ledger witness %q: want \"URL VKEY\"", w))
+			continue
+		}
+		if u, err := url.Parse(f[0]); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("ledger witness %q: the URL must be an absolute http(s) URL", w))
+		}
 	}
 	errs = append(errs, c.validateNotify()...)
 	if len(errs) > 0 {
