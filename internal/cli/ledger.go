@@ -14,6 +14,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/tongban/tongban/internal/application"
+	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/ledger"
 )
@@ -77,7 +78,7 @@ func verify(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
 		return err
 	}
 	l := &ledger.Log{DB: a.db}
-	rep, err := l.Verify(ctx, known, last, map[string]ledger.StateFunc{application.LedgerObject: a.applications.LedgerState})
+	rep, err := l.Verify(ctx, known, last, map[string]ledger.StateFunc{application.LedgerObject: a.applications.LedgerState, catalog.LedgerObject: a.catalog.LedgerState})
 	if err != nil {
 		return err
 	}
