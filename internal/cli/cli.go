@@ -269,6 +269,14 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	if err != nil {
 		return err
 	}
+	// The whole store is checked against the ledger every
+	// -ledger-verify-every, by one node at a time; the outcome is on the
+	// supervisors' dashboard.
+	if cfg.LedgerVerifyEvery > 0 {
+		verifier := &lease.Runner{DB: a.db, Name: "ledger-verify", TTL: time.Minute, Every: cfg.LedgerVerifyEvery, Log: log,
+			Job: func(ctx context.Context) error { return verifyPeriodically(ctx, cfg, a, keys, log) }}
+		background.Go(func() { verifier.Run(bg) })
+	}
 	if len(witnesses) > 0 {
 		submitter := &lease.Runner{DB: a.db, Name: "ledger-witnesses", TTL: 30 * time.Second, Every: cfg.LedgerEvery, Log: log,
 			Job: func(ctx context.Context) error { return cosign(ctx, ledgerLog, witnesses, log) }}

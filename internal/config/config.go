@@ -138,6 +138,12 @@ type Config struct {
 	// TONGBAN_LEDGER_WITNESSES (entries separated by newlines or ";").
 	// Default none.
 	LedgerWitnesses []string
+	// LedgerVerifyEvery is how often serve checks the whole store against
+	// the ledger, as `tongban verify` does, and records the outcome for the
+	// supervisors' dashboard; one node at a time. Flag
+	// -ledger-verify-every, env TONGBAN_LEDGER_VERIFY_EVERY. Default 1h;
+	// "off" (or 0) turns it off.
+	LedgerVerifyEvery time.Duration
 }
 
 // LedgerKeyFile is where the ledger keys are kept when LedgerKey is empty.
@@ -236,6 +242,13 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 			c.LedgerWitnesses = append(c.LedgerWitnesses, w)
 		}
 	}
+	c.LedgerVerifyEvery = time.Hour
+	if v := getenv("TONGBAN_LEDGER_VERIFY_EVERY"); v != "" {
+		if err := (offDuration{&c.LedgerVerifyEvery}).Set(v); err != nil {
+			return nil, fmt.Errorf("config: TONGBAN_LEDGER_VERIFY_EVERY: %w", err)
+		}
+	}
+	fs.Var(offDuration{&c.LedgerVerifyEvery}, "ledger-verify-every", "how often serve verifies the store against the ledger, or off (TONGBAN_LEDGER_VERIFY_EVERY)")
 	witnessFlag := false
 	fs.Func("ledger-witness", "a witness to submit ledger checkpoints to, \"URL VKEY\"; repeatable, replaces the environment's list (TONGBAN_LEDGER_WITNESSES, separated by newlines or ;)", func(s string) error {
 		if !witnessFlag {
@@ -329,6 +342,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LedgerEvery <= 0 {
 		c.LedgerEvery = time.Second
+	}
+	if c.LedgerVerifyEvery < 0 || c.LedgerVerifyEvery > 0 && c.LedgerVerifyEvery < time.Minute {
+		errs = append(errs, fmt.Errorf("ledger verification interval %s: want off or at least 1m", c.LedgerVerifyEvery))
 	}
 	for _, w := range c.LedgerWitnesses {
 		f := strings.Fields(w)
@@ -445,4 +461,27 @@ func (c *Config) validateNotify() []error {
 		}
 	}
 	return errs
+}
+
+// offDuration is a duration flag that also takes "off" for zero.
+type offDuration struct{ d *time.Duration }
+
+func (o offDuration) String() string {
+	if o.d == nil || *o.d == 0 {
+		return "off"
+	}
+	return o.d.String()
+}
+
+func (o offDuration) Set(s string) error {
+	if s == "off" {
+		*o.d = 0
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*o.d = d
+	return nil
 }

@@ -292,3 +292,21 @@ func TestLedgerWitnesses(t *testing.T) {
 		}
 	}
 }
+
+func TestLedgerVerifyEvery(t *testing.T) {
+	c, err := load(t, nil, nil)
+	if err != nil || c.LedgerVerifyEvery != time.Hour {
+		t.Fatalf("default LedgerVerifyEvery = %s, %v; want 1h", c.LedgerVerifyEvery, err)
+	}
+	c, err = load(t, []string{"-ledger-verify-every", "off"}, map[string]string{"TONGBAN_LEDGER_VERIFY_EVERY": "10m"})
+	if err != nil || c.LedgerVerifyEvery != 0 {
+		t.Fatalf("-ledger-verify-every off = %s, %v; want 0", c.LedgerVerifyEvery, err)
+	}
+	c, err = load(t, nil, map[string]string{"TONGBAN_LEDGER_VERIFY_EVERY": "10m"})
+	if err != nil || c.LedgerVerifyEvery != 10*time.Minute {
+		t.Fatalf("TONGBAN_LEDGER_VERIFY_EVERY=10m = %s, %v", c.LedgerVerifyEvery, err)
+	}
+	if _, err := load(t, []string{"-ledger-verify-every", "5s"}, nil); err == nil {
+		t.Error("-ledger-verify-every 5s accepted; verification reads the whole store")
+	}
+}
