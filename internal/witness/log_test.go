@@ -70,9 +70,16 @@ func TestLogServesCosignedCheckpoint(t *testing.T) {
 				}
 			}
 			checkCosignature(t, r.vkey, []byte(n.Text+"\n"), line)
-			// Submitting again changes nothing.
-			if err := witness.CosignLatest(t.Context(), l, clients); err != nil {
-				t.Fatal(err)
+			// Submitting again, also from a client that knows nothing
+			// (another node, or after a restart), adds no second line.
+			fresh := []*witness.Client{{URL: r.srv.URL, Verifier: v}}
+			for _, cs := range [][]*witness.Client{clients, fresh} {
+				if err := witness.CosignLatest(t.Context(), l, cs); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if again, _ := l.Checkpoint(t.Context()); strings.Count(string(again), "— witness.example/w1 ") != 1 {
+				t.Fatalf("round %d: after submitting again:\n%s", round, again)
 			}
 		}
 	})
