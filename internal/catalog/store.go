@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/segment"
 )
 
@@ -226,7 +228,46 @@ func (s *Store) publishTx(ctx context.Context, tx *db.Tx, actor *identity.Princi
 	if err := s.index(ctx, tx, &svc, stats); err != nil {
 		return nil, err
 	}
+	// The published version is stamped into the ledger in the same
+	// transaction: its canonical JSON, exactly the stored document, is
+	// what the entry digests.
+	role := identity.DeptAdmin
+	if actor.Has(identity.PlatformAdmin) {
+		role = identity.PlatformAdmin
+	}
+	if _, err := ledger.Append(ctx, tx, ledger.Entry{At: ledger.FormatTime(now.Time), Event: "published", ObjectType: LedgerObject,
+		ObjectID: LedgerID(code, version), Department: deptCode, Role: string(role), State: doc}); err != nil {
+		return nil, err
+	}
 	return &svc, nil
+}
+
+// LedgerObject is the ledger's object type for published service
+// versions. Each version is one object, stamped once, when it is
+// published; a version never changes afterwards.
+const LedgerObject = "service_version"
+
+// LedgerID is the ledger's object ID of a published version: the service
+// code, "@" and the version number.
+func LedgerID(code string, version int) string { return code + "@" + strconv.Itoa(version) }
+
+// LedgerState returns the canonical JSON of the published version a
+// ledger object ID names, for `tongban verify`.
+func (s *Store) LedgerState(ctx context.Context, id string) ([]byte, error) {
+	code, ver, ok := strings.Cut(id, "@")
+	v, err := strconv.Atoi(ver)
+	if !ok || err != nil {
+		return nil, fmt.Errorf("catalog: ledger ID %q: %w", id, db.ErrNotFound)
+	}
+	var doc string
+	err = s.db.Read().QueryRowContext(ctx, `SELECT document FROM service_versions WHERE service_code = $1 AND version = $2`, code, v).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("catalog: version %s: %w", id, db.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("catalog: version %s: %w", id, err)
+	}
+	return []byte(doc), nil
 }
 
 func sameDocument(a, b *Service) bool {

@@ -48,6 +48,7 @@ Usage:
   tongban create-admin [flags] USERNAME   create a platform admin; password from TONGBAN_ADMIN_PASSWORD(_FILE)
   tongban verify [flags]          check every logged record and the whole ledger against the signed checkpoint; non-zero on any break
   tongban verify-proof (-key KEY | -key-file FILE) FILE   check a .tlog-proof receipt offline
+  tongban witness -log KEY [flags]   run a witness (c2sp.org/tlog-witness) that cosigns the logs' checkpoints
   tongban loadtest [-c N] [-d DURATION] URL...   GET the URLs concurrently; print req/s and latency percentiles
   tongban workbench [-c N] [-d DURATION] [-n N] URL   file and accept demo applications over the API; print submissions/s and decisions/s
   tongban commitbench [flags] [-c N] [-d DURATION] [-batch]   measure durable single-row commits/s of the configured database
@@ -74,6 +75,13 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	}
 	if len(args) > 0 && args[0] == "verify-proof" {
 		if err := verifyProof(args[1:], stdout, stderr); err != nil {
+			fmt.Fprintln(stderr, "tongban:", err)
+			return 1
+		}
+		return 0
+	}
+	if len(args) > 0 && args[0] == "witness" {
+		if err := runWitness(ctx, args[1:], getenv, stdout, stderr); err != nil {
 			fmt.Fprintln(stderr, "tongban:", err)
 			return 1
 		}
@@ -286,6 +294,25 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	ticketScanner := &lease.Runner{DB: a.db, Name: "hotline-warnings", TTL: 30 * time.Second, Every: cfg.WarningScanEvery, Log: log,
 		Job: func(ctx context.Context) error { return scanTicketWarnings(ctx, a.hotline, log) }}
 	background.Go(func() { ticketScanner.Run(bg) })
+	// Each new checkpoint goes to the configured witnesses, by one node at
+	// a time; a slow witness does not hold up the sequencer.
+	witnesses, err := witnessClients(cfg)
+	if err != nil {
+		return err
+	}
+	// The whole store is checked against the ledger every
+	// -ledger-verify-every, by one node at a time; the outcome is on the
+	// supervisors' dashboard.
+	if cfg.LedgerVerifyEvery > 0 {
+		verifier := &lease.Runner{DB: a.db, Name: "ledger-verify", TTL: time.Minute, Every: cfg.LedgerVerifyEvery, Log: log,
+			Job: func(ctx context.Context) error { return verifyPeriodically(ctx, cfg, a, keys, log) }}
+		background.Go(func() { verifier.Run(bg) })
+	}
+	if len(witnesses) > 0 {
+		submitter := &lease.Runner{DB: a.db, Name: "ledger-witnesses", TTL: 30 * time.Second, Every: cfg.LedgerEvery, Log: log,
+			Job: func(ctx context.Context) error { return cosign(ctx, ledgerLog, witnesses, log) }}
+		background.Go(func() { submitter.Run(bg) })
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	fmt.Fprintf(stdout, "Tongban is serving at %s (database: %s, ready in %s)\n", cfg.BaseURL, a.db, time.Since(start).Round(time.Millisecond))

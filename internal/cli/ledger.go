@@ -10,11 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/tongban/tongban/internal/application"
+	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/config"
+	"github.com/tongban/tongban/internal/lease"
 	"github.com/tongban/tongban/internal/ledger"
 )
 
@@ -68,22 +71,13 @@ func verify(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	known, err := keys.Verifiers()
-	if err != nil {
-		return err
-	}
-	last, err := os.ReadFile(lastVerifiedFile(cfg))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	l := &ledger.Log{DB: a.db}
-	rep, err := l.Verify(ctx, known, last, map[string]ledger.StateFunc{application.LedgerObject: a.applications.LedgerState})
+	rep, hadLast, err := runVerification(ctx, cfg, a, keys, "command")
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "ledger %s: tree size %d, %d entries rehashed, %d pending, %d records checked\n",
 		keys.Origin(), rep.Tree.N, rep.Entries, rep.Pending, rep.Objects)
-	if last != nil {
+	if hadLast {
 		fmt.Fprintln(stdout, "consistent with the checkpoint last verified")
 	}
 	if len(rep.Breaks) > 0 {
@@ -92,10 +86,57 @@ func verify(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
 		}
 		return fmt.Errorf("%w: %d breaks", ledger.ErrBroken, len(rep.Breaks))
 	}
-	if err := os.WriteFile(lastVerifiedFile(cfg), rep.Checkpoint, 0o600); err != nil {
+	fmt.Fprintln(stdout, "OK")
+	return nil
+}
+
+// runVerification checks the store against the ledger, keeps the
+// checkpoint of a clean run for the next one's consistency check, and
+// records the outcome for the supervisors' dashboard (source "command" or
+// "serve"). hadLast tells whether an earlier clean run's checkpoint was
+// checked against.
+func runVerification(ctx context.Context, cfg *config.Config, a *app, keys *ledger.Keys, source string) (rep *ledger.Report, hadLast bool, err error) {
+	started := time.Now()
+	defer func() {
+		v := ledger.NewVerification(source, lease.NewOwner(), started, time.Now(), rep, err)
+		if rerr := ledger.RecordVerification(context.WithoutCancel(ctx), a.db, v); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
+	known, err := keys.Verifiers()
+	if err != nil {
+		return nil, false, err
+	}
+	last, err := os.ReadFile(lastVerifiedFile(cfg))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, false, err
+	}
+	l := &ledger.Log{DB: a.db}
+	states := map[string]ledger.StateFunc{application.LedgerObject: a.applications.LedgerState, catalog.LedgerObject: a.catalog.LedgerState}
+	rep, err = l.Verify(ctx, known, last, states)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(rep.Breaks) == 0 {
+		if err := os.WriteFile(lastVerifiedFile(cfg), rep.Checkpoint, 0o600); err != nil {
+			return rep, last != nil, err
+		}
+	}
+	return rep, last != nil, nil
+}
+
+// verifyPeriodically is serve's verification job: a break is logged at
+// ERROR and recorded for the dashboard; it does not stop the server.
+func verifyPeriodically(ctx context.Context, cfg *config.Config, a *app, keys *ledger.Keys, log *slog.Logger) error {
+	rep, _, err := runVerification(ctx, cfg, a, keys, "serve")
+	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "OK")
+	if len(rep.Breaks) > 0 {
+		log.Error("ledger: verification found breaks: the store and the log disagree", "breaks", len(rep.Breaks), "first", rep.Breaks[0].String())
+	} else {
+		log.Info("ledger: verified", "tree_size", rep.Tree.N, "records", rep.Objects)
+	}
 	return nil
 }
 

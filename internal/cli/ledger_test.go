@@ -57,4 +57,9 @@ func TestVerifyExitsNonZeroOnTampering(t *testing.T) {
 	if code == 0 || !strings.Contains(out, "BREAK: service S1") || !strings.Contains(out, "index 1") {
 		t.Fatalf("verify after tampering: exit %d\n%s", code, out)
 	}
+	// The outcome is recorded for the supervisors' dashboard.
+	v, err := ledger.LastVerification(ctx, d)
+	if err != nil || v.Source != "command" || v.BreakCount == 0 || !strings.Contains(strings.Join(v.Breaks, "\n"), "service S1") {
+		t.Fatalf("recorded verification = %+v, %v; want the breaks of the last run", v, err)
+	}
 }

@@ -137,6 +137,20 @@ type Config struct {
 	// entries and signs a checkpoint. Flag -ledger-every, env
 	// TONGBAN_LEDGER_EVERY. Default 1s.
 	LedgerEvery time.Duration
+	// LedgerWitnesses are the witnesses (c2sp.org/tlog-witness) each new
+	// checkpoint is submitted to, each "URL VKEY": the witness's
+	// submission prefix and its cosignature verifier key. Their
+	// cosignatures are appended to the checkpoint /ledger/checkpoint
+	// serves. Flag -ledger-witness (repeatable), env
+	// TONGBAN_LEDGER_WITNESSES (entries separated by newlines or ";").
+	// Default none.
+	LedgerWitnesses []string
+	// LedgerVerifyEvery is how often serve checks the whole store against
+	// the ledger, as `tongban verify` does, and records the outcome for the
+	// supervisors' dashboard; one node at a time. Flag
+	// -ledger-verify-every, env TONGBAN_LEDGER_VERIFY_EVERY. Default 1h;
+	// "off" (or 0) turns it off.
+	LedgerVerifyEvery time.Duration
 }
 
 // LedgerKeyFile is where the ledger keys are kept when LedgerKey is empty.
@@ -239,6 +253,26 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 	fs.StringVar(&c.LedgerOrigin, "ledger-origin", env("TONGBAN_LEDGER_ORIGIN", ""), "ledger origin for new keys; default <base-url host>/ledger (TONGBAN_LEDGER_ORIGIN)")
 	fs.DurationVar(&c.LedgerEvery, "ledger-every", envDur("TONGBAN_LEDGER_EVERY", time.Second), "how often pending ledger entries are integrated (TONGBAN_LEDGER_EVERY)")
 	c.LedgerKey = env("TONGBAN_LEDGER_KEY", "")
+	for _, w := range strings.FieldsFunc(env("TONGBAN_LEDGER_WITNESSES", ""), func(r rune) bool { return r == '\n' || r == ';' }) {
+		if w = strings.TrimSpace(w); w != "" {
+			c.LedgerWitnesses = append(c.LedgerWitnesses, w)
+		}
+	}
+	c.LedgerVerifyEvery = time.Hour
+	if v := getenv("TONGBAN_LEDGER_VERIFY_EVERY"); v != "" {
+		if err := (offDuration{&c.LedgerVerifyEvery}).Set(v); err != nil {
+			return nil, fmt.Errorf("config: TONGBAN_LEDGER_VERIFY_EVERY: %w", err)
+		}
+	}
+	fs.Var(offDuration{&c.LedgerVerifyEvery}, "ledger-verify-every", "how often serve verifies the store against the ledger, or off (TONGBAN_LEDGER_VERIFY_EVERY)")
+	witnessFlag := false
+	fs.Func("ledger-witness", "a witness to submit ledger checkpoints to, \"URL VKEY\"; repeatable, replaces the environment's list (TONGBAN_LEDGER_WITNESSES, separated by newlines or ;)", func(s string) error {
+		if !witnessFlag {
+			c.LedgerWitnesses, witnessFlag = nil, true
+		}
+		c.LedgerWitnesses = append(c.LedgerWitnesses, strings.TrimSpace(s))
+		return nil
+	})
 	c.SMTPPassword = env("TONGBAN_SMTP_PASSWORD", "")
 	c.SMSToken = env("TONGBAN_SMS_TOKEN", "")
 	if err := fs.Parse(args); err != nil {
@@ -327,6 +361,19 @@ func (c *Config) Validate() error {
 	}
 	if c.LedgerEvery <= 0 {
 		c.LedgerEvery = time.Second
+	}
+	if c.LedgerVerifyEvery < 0 || c.LedgerVerifyEvery > 0 && c.LedgerVerifyEvery < time.Minute {
+		errs = append(errs, fmt.Errorf("ledger verification interval %s: want off or at least 1m", c.LedgerVerifyEvery))
+	}
+	for _, w := range c.LedgerWitnesses {
+		f := strings.Fields(w)
+		if len(f) != 2 {
+			errs = append(errs, fmt.Errorf("ledger witness %q: want \"URL VKEY\"", w))
+			continue
+		}
+		if u, err := url.Parse(f[0]); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("ledger witness %q: the URL must be an absolute http(s) URL", w))
+		}
 	}
 	errs = append(errs, c.validateNotify()...)
 	if len(errs) > 0 {
@@ -433,4 +480,27 @@ func (c *Config) validateNotify() []error {
 		}
 	}
 	return errs
+}
+
+// offDuration is a duration flag that also takes "off" for zero.
+type offDuration struct{ d *time.Duration }
+
+func (o offDuration) String() string {
+	if o.d == nil || *o.d == 0 {
+		return "off"
+	}
+	return o.d.String()
+}
+
+func (o offDuration) Set(s string) error {
+	if s == "off" {
+		*o.d = 0
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*o.d = d
+	return nil
 }

@@ -266,3 +266,47 @@ func TestNotifyChannelsInvalid(t *testing.T) {
 		})
 	}
 }
+
+func TestLedgerWitnesses(t *testing.T) {
+	env := map[string]string{"TONGBAN_LEDGER_WITNESSES": "https://w1.example/ a+1+x; https://w2.example/x b+2+y\n"}
+	c, err := load(t, nil, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.LedgerWitnesses) != 2 || c.LedgerWitnesses[1] != "https://w2.example/x b+2+y" {
+		t.Errorf("LedgerWitnesses from env = %q", c.LedgerWitnesses)
+	}
+	c, err = load(t, []string{"-ledger-witness", "http://w3.example c+3+z"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.LedgerWitnesses) != 1 || c.LedgerWitnesses[0] != "http://w3.example c+3+z" {
+		t.Errorf("LedgerWitnesses with a flag = %q, want the flag's one", c.LedgerWitnesses)
+	}
+	if c, err := load(t, nil, nil); err != nil || len(c.LedgerWitnesses) != 0 {
+		t.Errorf("default LedgerWitnesses = %q, %v; want none", c.LedgerWitnesses, err)
+	}
+	for _, bad := range []string{"https://w1.example/", "w1.example a+1+x", "ftp://w1.example a+1+x"} {
+		if _, err := load(t, []string{"-ledger-witness", bad}, nil); err == nil {
+			t.Errorf("-ledger-witness %q accepted", bad)
+		}
+	}
+}
+
+func TestLedgerVerifyEvery(t *testing.T) {
+	c, err := load(t, nil, nil)
+	if err != nil || c.LedgerVerifyEvery != time.Hour {
+		t.Fatalf("default LedgerVerifyEvery = %s, %v; want 1h", c.LedgerVerifyEvery, err)
+	}
+	c, err = load(t, []string{"-ledger-verify-every", "off"}, map[string]string{"TONGBAN_LEDGER_VERIFY_EVERY": "10m"})
+	if err != nil || c.LedgerVerifyEvery != 0 {
+		t.Fatalf("-ledger-verify-every off = %s, %v; want 0", c.LedgerVerifyEvery, err)
+	}
+	c, err = load(t, nil, map[string]string{"TONGBAN_LEDGER_VERIFY_EVERY": "10m"})
+	if err != nil || c.LedgerVerifyEvery != 10*time.Minute {
+		t.Fatalf("TONGBAN_LEDGER_VERIFY_EVERY=10m = %s, %v", c.LedgerVerifyEvery, err)
+	}
+	if _, err := load(t, []string{"-ledger-verify-every", "5s"}, nil); err == nil {
+		t.Error("-ledger-verify-every 5s accepted; verification reads the whole store")
+	}
+}

@@ -79,3 +79,53 @@ func BenchmarkIntegrate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkVerifyMillion builds a log of 1,000,000 entries of about 400
+// bytes (appended 10,000 to a transaction, integrated in batches of 4096)
+// and times one full verification: every entry rehashed, the tree rebuilt
+// and checked against the signed root, and each object's chain followed.
+// SQLite only: it takes minutes to build. Run with -benchtime=1x.
+func BenchmarkVerifyMillion(b *testing.B) {
+	const n, perTx = 1_000_000, 10_000
+	for range b.N {
+		d := dbtest.SQLite(b)
+		ctx := context.Background()
+		keys, _, err := ledger.GenerateKeys("bench.example/ledger")
+		if err != nil {
+			b.Fatal(err)
+		}
+		l := &ledger.Log{DB: d, Keys: keys}
+		start := time.Now()
+		for i := 0; i < n; i += perTx {
+			err := d.Tx(ctx, func(tx *db.Tx) error {
+				for j := i; j < i+perTx; j++ {
+					if _, err := ledger.Append(ctx, tx, ledger.Entry{Event: "approve", ObjectType: "application", ObjectID: fmt.Sprintf("obj-%d", j%50000),
+						Department: "SCJG", Role: "approver", State: fmt.Appendf(nil, "state %d", j)}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for {
+				k, err := l.Integrate(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if k == 0 {
+					break
+				}
+			}
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "s/build")
+		known, _ := keys.Verifiers()
+		start = time.Now()
+		rep, err := l.Verify(ctx, known, nil, nil)
+		if err != nil || len(rep.Breaks) > 0 || rep.Tree.N != n {
+			b.Fatal(err, rep.Breaks)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "s/verify-1M")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -288,5 +289,37 @@ func TestSequencersRace(t *testing.T) {
 			}
 		}
 		t.Logf("%d lost races", races)
+	})
+}
+
+func TestRecordVerification(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := t.Context()
+		if _, err := ledger.LastVerification(ctx, d); !errors.Is(err, db.ErrNotFound) {
+			t.Fatalf("LastVerification on a new store = %v, want ErrNotFound", err)
+		}
+		t0 := time.Date(2026, 11, 2, 1, 0, 0, 0, time.UTC)
+		var breaks []ledger.Break
+		for i := range 150 {
+			breaks = append(breaks, ledger.Break{ObjectType: "application", ObjectID: fmt.Sprint("a", i), EntryID: "e", Index: int64(i), Event: "approve", Problem: "changed"})
+		}
+		first := ledger.NewVerification("command", "n1", t0, t0.Add(time.Second), &ledger.Report{Tree: ledger.Tree{N: 7}, Entries: 7, Objects: 3, Breaks: breaks}, nil)
+		second := ledger.NewVerification("serve", "n2", t0.Add(time.Hour), t0.Add(time.Hour+time.Second), nil, errors.New("ledger: checkpoint: not found"))
+		for _, v := range []*ledger.Verification{first, second} {
+			if err := ledger.RecordVerification(ctx, d, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := ledger.LastVerification(ctx, d)
+		if err != nil || got.ID != second.ID || got.OK() || got.Error == "" || got.Source != "serve" || !got.FinishedAt.Equal(t0.Add(time.Hour+time.Second)) {
+			t.Fatalf("LastVerification = %+v, %v; want the second, failed run", got, err)
+		}
+		if _, err := d.Write().ExecContext(ctx, `DELETE FROM ledger_verifications WHERE id = $1`, second.ID); err != nil {
+			t.Fatal(err)
+		}
+		got, err = ledger.LastVerification(ctx, d)
+		if err != nil || got.BreakCount != 150 || len(got.Breaks) != 100 || got.Breaks[0] != breaks[0].String() || got.TreeSize != 7 || got.Objects != 3 {
+			t.Fatalf("LastVerification = count %d, %d kept, %v; want 150 breaks counted, the first 100 kept", got.BreakCount, len(got.Breaks), err)
+		}
 	})
 }

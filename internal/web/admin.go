@@ -3,15 +3,19 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/org"
 )
 
@@ -676,10 +680,26 @@ func round1(f float64) float64 {
 	return v
 }
 
+// supervisionData is the supervisors' dashboard: the catalog per
+// department and the last verification of the store against the ledger.
+type supervisionData struct {
+	Rows []supervisionRow
+	// Verification is the last recorded one, nil before the first.
+	Verification *ledger.Verification
+	// Location shows its times in the platform's time zone.
+	Location *time.Location
+}
+
 func (s *Server) supervisionPage(req *request) error {
 	rows, err := s.supervisionRows(req)
 	if err != nil {
 		return err
 	}
-	return s.render(req, http.StatusOK, "supervision", req.t("supervision_title"), rows)
+	data := supervisionData{Rows: rows, Location: s.Config.Location}
+	if v, err := ledger.LastVerification(req.ctx(), s.DB); err == nil {
+		data.Verification = v
+	} else if !errors.Is(err, db.ErrNotFound) {
+		return err
+	}
+	return s.render(req, http.StatusOK, "supervision", req.t("supervision_title"), data)
 }

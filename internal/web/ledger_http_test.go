@@ -169,6 +169,9 @@ func TestLedgerIndependentClient(t *testing.T) {
 	ts := httptest.NewServer(e.srv)
 	defer ts.Close()
 	c := &logClient{t: t, prefix: ts.URL + "/ledger"}
+	// The demo catalog's published versions come first.
+	integrateAll(t, e)
+	base := c.verifiedTree().N
 
 	zhang := e.session("zhangsan")
 	var apps []application.Application
@@ -177,12 +180,12 @@ func TestLedgerIndependentClient(t *testing.T) {
 	}
 	integrateAll(t, e)
 	t1 := c.verifiedTree()
-	if t1.N != 3 {
-		t.Fatalf("tree size %d after three submissions, want 3", t1.N)
+	if t1.N != base+3 {
+		t.Fatalf("tree size %d after three submissions, want %d", t1.N, base+3)
 	}
 	entries := c.checkAll(t1)
-	if !strings.Contains(string(entries[0]), `"event":"submitted"`) || strings.Contains(string(entries[0]), "张") {
-		t.Fatalf("entry 0 = %s", entries[0])
+	if !strings.Contains(string(entries[base]), `"event":"submitted"`) || strings.Contains(string(entries[base]), "张") {
+		t.Fatalf("entry %d = %s", base, entries[base])
 	}
 
 	// New activity: the clerk accepts one of them.
@@ -266,6 +269,11 @@ func TestLedgerVerifyCatchesDirectEdit(t *testing.T) {
 	e := sqliteEnv(t)
 	requireApplyService(t, e)
 	ctx := t.Context()
+	integrateAll(t, e) // the demo catalog's published versions
+	base, err := e.srv.Ledger.CurrentTree(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	a := fileApplication(t, e, e.session("zhangsan"))
 	integrateAll(t, e)
 	known, err := e.srv.Ledger.Keys.Verifiers()
@@ -274,7 +282,7 @@ func TestLedgerVerifyCatchesDirectEdit(t *testing.T) {
 	}
 	states := map[string]ledger.StateFunc{application.LedgerObject: e.srv.Applications.LedgerState}
 	rep, err := e.srv.Ledger.Verify(ctx, known, nil, states)
-	if err != nil || len(rep.Breaks) != 0 || rep.Objects != 1 || rep.Entries != 1 {
+	if err != nil || len(rep.Breaks) != 0 || rep.Objects != 1 || int64(rep.Entries) != base.N+1 {
 		t.Fatalf("clean store: %+v, %v", rep, err)
 	}
 	first := rep.Checkpoint
@@ -285,7 +293,7 @@ func TestLedgerVerifyCatchesDirectEdit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Breaks) != 1 || rep.Breaks[0].ObjectID != a.ID || rep.Breaks[0].Event != "submitted" || rep.Breaks[0].Index != 0 {
+	if len(rep.Breaks) != 1 || rep.Breaks[0].ObjectID != a.ID || rep.Breaks[0].Event != "submitted" || rep.Breaks[0].Index != base.N {
 		t.Fatalf("breaks after a direct edit = %v, want one naming %s and its submission entry", rep.Breaks, a.ID)
 	}
 	// Rewriting the entry to match the edit breaks the tree instead.
