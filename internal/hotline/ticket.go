@@ -507,6 +507,9 @@ type Filter struct {
 	Numbers    []string
 	// From and To bound the filing time (inclusive, exclusive).
 	From, To time.Time
+	// Open, when set, keeps only open tickets (true) or only closed and
+	// merged ones (false), as Open311's status filter asks.
+	Open *bool
 	// Mine lists only what p filed.
 	Mine  bool
 	Limit int
@@ -557,6 +560,13 @@ func (s *Store) list(ctx context.Context, f Filter, where []string, args []any, 
 	}
 	if f.State != "" {
 		where = append(where, "t.state = "+arg(string(f.State)))
+	}
+	if f.Open != nil {
+		if *f.Open {
+			where = append(where, "t.state NOT IN ('closed', 'merged')")
+		} else {
+			where = append(where, "t.state IN ('closed', 'merged')")
+		}
 	}
 	if f.Department != "" {
 		where = append(where, "t.department_code = "+arg(f.Department))

@@ -33,6 +33,15 @@ var hotlineMessages = map[string]msg{
 	"hotline_not_protected":         {"该工单未匿名或保密，无需揭示。", "This ticket is neither anonymous nor protected; there is nothing to reveal."},
 	"hotline_merge_target":          {"只能合并到另一张未办结的工单。", "Merge only into another open ticket."},
 
+	// Open311.
+	"open311_format":          {"请在资源名后加 .json 或 .xml。", "Add .json or .xml to the resource name."},
+	"open311_contact":         {"临江市 12345 政务服务便民热线", "Linjiang 12345 government service hotline"},
+	"open311_key_service":     {"API 密钥由平台管理员签发。", "API keys are issued by the platform's administrators."},
+	"open311_service_unknown": {"没有这个 service_code。", "There is no such service_code."},
+	"open311_request_unknown": {"没有这个 service_request_id。", "There is no such service_request_id."},
+	"open311_api_key":         {"api_key 缺失或无效。", "The api_key is missing or invalid."},
+	"open311_merged":          {"已与同一事项的其他诉求合并办理。", "Merged with another request about the same matter."},
+
 	// Notices: the body's arguments are the ticket number and category
 	// (warnings: and the due date).
 	"notice_ticket_filed_subject":      {"新的热线工单待派单", "New hotline ticket to dispatch"},

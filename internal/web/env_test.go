@@ -22,6 +22,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/hotline"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/notify"
@@ -86,12 +87,16 @@ func newEnvWith(t testing.TB, d *db.DB, withApps bool) *env {
 		t.Fatal(err)
 	}
 	apps := application.NewStore(deps)
+	hdeps := hotline.Deps{DB: d, Calendar: cals, Blobs: blobs, Location: loc, Now: time.Now, UploadLimit: 1 << 20}
+	if err := demo.LoadHotline(ctx, hdeps, ids); err != nil {
+		t.Fatal(err)
+	}
 	keys, _, err := ledger.LoadOrCreateKeys(cfg.LedgerKeyFile(), cfg.LedgerOrigin)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logBuf := &bytes.Buffer{}
-	srv, err := New(Server{Config: cfg, DB: d, Ledger: &ledger.Log{DB: d, Keys: keys}, Catalog: cat, Identity: ids, Org: orgs, Applications: apps, Calendar: cals, Notify: notify.NewStore(d, time.Now), Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logBuf}, nil))})
+	srv, err := New(Server{Config: cfg, DB: d, Ledger: &ledger.Log{DB: d, Keys: keys}, Catalog: cat, Identity: ids, Org: orgs, Applications: apps, Calendar: cals, Notify: notify.NewStore(d, time.Now), Hotline: hotline.NewStore(hdeps), Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logBuf}, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func (s *Server) routeTable() []route {
 		put    = "PUT"
 		delete = "DELETE"
 	)
-	return []route{
+	return append([]route{
 		// Operators.
 		{get, "/healthz", Public, s.healthz},
 		{get, "/readyz", Public, s.readyz},
@@ -198,5 +198,29 @@ func (s *Server) routeTable() []route {
 		{put, "/api/v1/admin/calendar/days/{date}", identity.PermCalendarManage, s.apiAdminPutCalendarDay},
 		{delete, "/api/v1/admin/calendar/days/{date}", identity.PermCalendarManage, s.apiAdminDeleteCalendarDay},
 		{get, "/api/v1/supervision/catalog", identity.PermSupervise, s.apiSupervisionCatalog},
+	}, s.hotlineRoutes()...)
+}
+
+// hotlineRoutes are the routes of the 12345 hotline: its pages, its JSON
+// API and the Open311 GeoReport v2 API. Open311 routes are public; POST
+// requests checks the app's api_key itself.
+func (s *Server) hotlineRoutes() []route {
+	const (
+		get  = "GET"
+		post = "POST"
+	)
+	return []route{
+		// Open311 GeoReport v2.
+		{get, "/open311/v2/discovery.json", Public, s.o311(s.open311Discovery)},
+		{get, "/open311/v2/discovery.xml", Public, s.o311(s.open311Discovery)},
+		{get, "/open311/v2/services.json", Public, s.o311(s.open311Services)},
+		{get, "/open311/v2/services.xml", Public, s.o311(s.open311Services)},
+		{get, "/open311/v2/services/{code}", Public, s.o311(s.open311Service)},
+		{post, "/open311/v2/requests.json", Public, s.o311(s.open311Post)},
+		{post, "/open311/v2/requests.xml", Public, s.o311(s.open311Post)},
+		{get, "/open311/v2/requests.json", Public, s.o311(s.open311List)},
+		{get, "/open311/v2/requests.xml", Public, s.o311(s.open311List)},
+		{get, "/open311/v2/requests/{id}", Public, s.o311(s.open311Request)},
+		{get, "/open311/v2/tokens/{id}", Public, s.o311(s.open311Token)},
 	}
 }
