@@ -237,7 +237,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		if logins, err = demo.Load(ctx, a.db, a.org, a.identity, a.catalog, &a.appDeps); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		if err := demo.LoadHotline(ctx, a.hotlineDeps, a.identity); err != nil {
+		if err := demo.LoadHotline(ctx, a.hotlineDeps, a.identity, true); err != nil {
 			return fmt.Errorf("demo hotline: %w", err)
 		}
 	}

@@ -59,9 +59,9 @@ var hotlineRules = []hotline.Rule{
 // waiting for dispatch, returned, dispatched, in hand, overdue, replied,
 // reopened after an unsatisfied callback, closed, merged, name-protected
 // and an anonymous telephone call. deps are the platform's hotline
-// dependencies; the tickets are filed on a clock set back in time, then a
-// warning scan marks the late ones.
-func LoadHotline(ctx context.Context, deps hotline.Deps, ids *identity.Store) error {
+// dependencies; the tickets, filed only withTickets, are filed on a clock
+// set back in time, then a warning scan marks the late ones.
+func LoadHotline(ctx context.Context, deps hotline.Deps, ids *identity.Store, withTickets bool) error {
 	real := hotline.NewStore(deps)
 	pr := func(username string) (*identity.Principal, error) {
 		a, err := ids.AccountByUsername(ctx, username)
@@ -94,6 +94,9 @@ func LoadHotline(ctx context.Context, deps hotline.Deps, ids *identity.Store) er
 	key, err := real.SeedKey(ctx, "演示应用 / demo app", Open311Key)
 	if err != nil {
 		return err
+	}
+	if !withTickets {
+		return nil
 	}
 	if have, err := real.PublicList(ctx, hotline.Filter{Limit: 1}); err != nil || len(have) > 0 {
 		return err

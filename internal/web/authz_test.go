@@ -194,6 +194,41 @@ var wantAccess = map[string][]string{
 	"GET /open311/v2/requests.xml":    everyone,
 	"GET /open311/v2/requests/{id}":   everyone,
 	"GET /open311/v2/tokens/{id}":     everyone,
+
+	// The 12345 hotline: citizens file and follow their tickets; anyone
+	// signed in may open a ticket (the store answers 404 unless they may
+	// see it) and answer a callback (their own, or a dispatcher's for a
+	// reporter without an account).
+	"GET /hotline/new":                            persons,
+	"POST /hotline/tickets":                       persons,
+	"GET /hotline/tickets":                        persons,
+	"GET /hotline/tickets/{id}":                   signedIn,
+	"GET /hotline/tickets/{id}/attachments/{aid}": signedIn,
+	"POST /hotline/tickets/{id}/callback":         signedIn,
+	"GET /staff/hotline/dispatch":                 dispatchers,
+	"POST /hotline/tickets/{id}/dispatch":         dispatchers,
+	"POST /hotline/tickets/{id}/merge":            dispatchers,
+	"GET /staff/hotline":                          staffDesk,
+	"POST /hotline/tickets/{id}/sign":             staffDesk,
+	"POST /hotline/tickets/{id}/return":           staffDesk,
+	"POST /hotline/tickets/{id}/reply":            staffDesk,
+	"POST /hotline/tickets/{id}/urge":             overseers,
+	"POST /hotline/tickets/{id}/reveal":           revealers,
+	"GET /api/v1/hotline/categories":              everyone,
+	"POST /api/v1/hotline/tickets":                persons,
+	"GET /api/v1/hotline/tickets":                 persons,
+	"GET /api/v1/hotline/tickets/{id}":            signedIn,
+	"POST /api/v1/hotline/tickets/{id}/callback":  signedIn,
+	"GET /api/v1/hotline/dispatch":                dispatchers,
+	"POST /api/v1/hotline/tickets/{id}/dispatch":  dispatchers,
+	"GET /api/v1/hotline/tickets/{id}/similar":    dispatchers,
+	"POST /api/v1/hotline/tickets/{id}/merge":     dispatchers,
+	"GET /api/v1/hotline/queue":                   staffDesk,
+	"POST /api/v1/hotline/tickets/{id}/sign":      staffDesk,
+	"POST /api/v1/hotline/tickets/{id}/return":    staffDesk,
+	"POST /api/v1/hotline/tickets/{id}/reply":     staffDesk,
+	"POST /api/v1/hotline/tickets/{id}/urge":      overseers,
+	"POST /api/v1/hotline/tickets/{id}/reveal":    revealers,
 }
 
 // TestPermissionMatrix walks every route with every role: allowed roles
@@ -237,7 +272,7 @@ func TestPermissionMatrix(t *testing.T) {
 			code = "339900"
 		}
 		repl := strings.NewReplacer("{code}", code, "{version}", "1", "{lang}", "en", "{term}", url.PathEscape(syns[0].Term),
-			"{id}", clerk.ID, "{mid}", clerk.ID, "{date}", "2026-10-10", "{hash}", e.srv.static.hash["app.css"], "{name}", "app.css")
+			"{id}", clerk.ID, "{mid}", clerk.ID, "{aid}", clerk.ID, "{date}", "2026-10-10", "{hash}", e.srv.static.hash["app.css"], "{name}", "app.css")
 		return repl.Replace(p)
 	}
 	for _, r := range routes {

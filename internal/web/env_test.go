@@ -37,6 +37,8 @@ type env struct {
 	srv *Server
 	db  *db.DB
 	log *bytes.Buffer
+	// hotline are the hotline's dependencies, for loading demo tickets.
+	hotline hotline.Deps
 }
 
 var (
@@ -88,7 +90,7 @@ func newEnvWith(t testing.TB, d *db.DB, withApps bool) *env {
 	}
 	apps := application.NewStore(deps)
 	hdeps := hotline.Deps{DB: d, Calendar: cals, Blobs: blobs, Location: loc, Now: time.Now, UploadLimit: 1 << 20}
-	if err := demo.LoadHotline(ctx, hdeps, ids); err != nil {
+	if err := demo.LoadHotline(ctx, hdeps, ids, false); err != nil {
 		t.Fatal(err)
 	}
 	keys, _, err := ledger.LoadOrCreateKeys(cfg.LedgerKeyFile(), cfg.LedgerOrigin)
@@ -100,7 +102,17 @@ func newEnvWith(t testing.TB, d *db.DB, withApps bool) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, srv: srv, db: d, log: logBuf}
+	return &env{t: t, srv: srv, db: d, log: logBuf, hotline: hdeps}
+}
+
+// hotlineEnv is newEnv with the demo's hotline tickets filed.
+func hotlineEnv(t testing.TB, d *db.DB) *env {
+	t.Helper()
+	e := newEnv(t, d)
+	if err := demo.LoadHotline(context.Background(), e.hotline, e.srv.Identity, true); err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
 
 type lockedWriter struct {

@@ -44,7 +44,7 @@ type xmlErrors struct {
 // XML; then the errors the spec prescribes.
 func TestOpen311Client(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		e := newEnv(t, d)
+		e := hotlineEnv(t, d)
 
 		// Discovery names the endpoint and both formats.
 		rec := e.get("/open311/v2/discovery.json", "")
