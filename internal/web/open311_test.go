@@ -288,4 +288,3 @@ func countTickets(t *testing.T, d *db.DB) int {
 	}
 	return n
 }
-
