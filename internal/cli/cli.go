@@ -151,6 +151,8 @@ type app struct {
 	appDeps application.Deps
 	notify  *notify.Store
 	hotline *hotline.Store
+	// hotlineDeps built the hotline; the demo files its tickets with them.
+	hotlineDeps hotline.Deps
 }
 
 func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error) {
@@ -212,7 +214,8 @@ func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error)
 		Blobs: blobs, Identity: a.identity, Org: a.org, Location: loc, Now: time.Now, UploadLimit: cfg.UploadMax, Notices: application.Outbox}
 	a.applications = application.NewStore(a.appDeps)
 	// The 12345 hotline.
-	a.hotline = hotline.NewStore(hotline.Deps{DB: d, Calendar: a.calendar, Blobs: blobs, Location: loc, Now: time.Now, UploadLimit: cfg.UploadMax})
+	a.hotlineDeps = hotline.Deps{DB: d, Calendar: a.calendar, Blobs: blobs, Location: loc, Now: time.Now, UploadLimit: cfg.UploadMax}
+	a.hotline = hotline.NewStore(a.hotlineDeps)
 	return a, nil
 }
 
@@ -255,13 +258,16 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		if logins, err = demo.Load(ctx, a.db, a.org, a.identity, a.catalog, &a.appDeps); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
+		if err := demo.LoadHotline(ctx, a.hotlineDeps, a.identity, true); err != nil {
+			return fmt.Errorf("demo hotline: %w", err)
+		}
 	}
 	keys, err := ledgerKeys(cfg, log)
 	if err != nil {
 		return err
 	}
 	ledgerLog := &ledger.Log{DB: a.db, Keys: keys}
-	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Ledger: ledgerLog, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Notify: a.notify, Processes: a.processes, Log: log})
+	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Ledger: ledgerLog, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Notify: a.notify, Processes: a.processes, Hotline: a.hotline, Log: log})
 	if err != nil {
 		return err
 	}

@@ -64,6 +64,7 @@ type staff struct {
 var staffAccounts = []staff{
 	{"admin", "平台管理员", "", []identity.Role{identity.PlatformAdmin}},
 	{"jiancha", "周监察", "", []identity.Role{identity.Supervisor}},
+	{"rexian", "林派单", "", []identity.Role{identity.Dispatcher}},
 	{"scjg-admin", "陈管理", "SCJG", []identity.Role{identity.DeptAdmin}},
 	{"scjg-clerk", "刘受理", "SCJG", []identity.Role{identity.Clerk}},
 	{"scjg-reviewer", "赵审查", "SCJG", []identity.Role{identity.Reviewer}},

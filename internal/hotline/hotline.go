@@ -244,6 +244,8 @@ type Event struct {
 	FromState      State     `json:"from_state,omitempty"`
 	ToState        State     `json:"to_state,omitempty"`
 	Note           string    `json:"note,omitempty"`
+
+	actorID string
 }
 
 // Identity is a revealed reporter.

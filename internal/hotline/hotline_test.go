@@ -370,6 +370,11 @@ func TestProtectedReporterAndReveal(t *testing.T) {
 			if got.ReporterName != "" || got.ReporterPhone != "" || !got.IdentityHidden {
 				t.Errorf("%s sees the protected reporter: %q %q", u, got.ReporterName, got.ReporterPhone)
 			}
+			for _, ev := range got.Events {
+				if ev.ActorName == "zhang-name" {
+					t.Errorf("%s sees the protected reporter in the log: %+v", u, ev)
+				}
+			}
 		}
 		list, _ := f.store.List(ctx, f.p["scjg"], hotline.Filter{})
 		if len(list) != 1 || list[0].ReporterName != "" {

@@ -388,7 +388,7 @@ func (s *Store) load(ctx context.Context, q querier, id string) (*Ticket, error)
 		t.Attachments = append(t.Attachments, a)
 	}
 	rows.Close()
-	rows, err = q.QueryContext(ctx, `SELECT e.seq, e.at, COALESCE(a.name, ''), e.department_code, e.action, e.from_state, e.to_state, e.note
+	rows, err = q.QueryContext(ctx, `SELECT e.seq, e.at, COALESCE(e.actor_id, ''), COALESCE(a.name, ''), e.department_code, e.action, e.from_state, e.to_state, e.note
 		FROM ticket_events e LEFT JOIN accounts a ON a.id = e.actor_id WHERE e.ticket_id = $1 ORDER BY e.seq`, id)
 	if err != nil {
 		return nil, err
@@ -397,7 +397,7 @@ func (s *Store) load(ctx context.Context, q querier, id string) (*Ticket, error)
 	for rows.Next() {
 		var e Event
 		var at db.Time
-		if err := rows.Scan(&e.Seq, &at, &e.ActorName, &e.DepartmentCode, &e.Action, &e.FromState, &e.ToState, &e.Note); err != nil {
+		if err := rows.Scan(&e.Seq, &at, &e.actorID, &e.ActorName, &e.DepartmentCode, &e.Action, &e.FromState, &e.ToState, &e.Note); err != nil {
 			return nil, err
 		}
 		e.At = at.Time
@@ -463,6 +463,13 @@ func redact(p *identity.Principal, t *Ticket) *Ticket {
 	}
 	if t.Protection != Public {
 		t.ReporterName, t.ReporterPhone, t.ReporterEmail, t.IdentityHidden = "", "", "", true
+		// The log must not name the reporter either: they filed the
+		// ticket and answered its callbacks.
+		for i := range t.Events {
+			if t.reporterID != "" && t.Events[i].actorID == t.reporterID {
+				t.Events[i].ActorName = ""
+			}
+		}
 	}
 	return t
 }
@@ -507,6 +514,9 @@ type Filter struct {
 	Numbers    []string
 	// From and To bound the filing time (inclusive, exclusive).
 	From, To time.Time
+	// Open, when set, keeps only open tickets (true) or only closed and
+	// merged ones (false), as Open311's status filter asks.
+	Open *bool
 	// Mine lists only what p filed.
 	Mine  bool
 	Limit int
@@ -557,6 +567,13 @@ func (s *Store) list(ctx context.Context, f Filter, where []string, args []any, 
 	}
 	if f.State != "" {
 		where = append(where, "t.state = "+arg(string(f.State)))
+	}
+	if f.Open != nil {
+		if *f.Open {
+			where = append(where, "t.state NOT IN ('closed', 'merged')")
+		} else {
+			where = append(where, "t.state IN ('closed', 'merged')")
+		}
 	}
 	if f.Department != "" {
 		where = append(where, "t.department_code = "+arg(f.Department))

@@ -22,6 +22,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/hotline"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/notify"
@@ -36,6 +37,8 @@ type env struct {
 	srv *Server
 	db  *db.DB
 	log *bytes.Buffer
+	// hotline are the hotline's dependencies, for loading demo tickets.
+	hotline hotline.Deps
 }
 
 var (
@@ -86,16 +89,30 @@ func newEnvWith(t testing.TB, d *db.DB, withApps bool) *env {
 		t.Fatal(err)
 	}
 	apps := application.NewStore(deps)
+	hdeps := hotline.Deps{DB: d, Calendar: cals, Blobs: blobs, Location: loc, Now: time.Now, UploadLimit: 1 << 20}
+	if err := demo.LoadHotline(ctx, hdeps, ids, false); err != nil {
+		t.Fatal(err)
+	}
 	keys, _, err := ledger.LoadOrCreateKeys(cfg.LedgerKeyFile(), cfg.LedgerOrigin)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logBuf := &bytes.Buffer{}
-	srv, err := New(Server{Config: cfg, DB: d, Ledger: &ledger.Log{DB: d, Keys: keys}, Catalog: cat, Identity: ids, Org: orgs, Applications: apps, Calendar: cals, Notify: notify.NewStore(d, time.Now), Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logBuf}, nil))})
+	srv, err := New(Server{Config: cfg, DB: d, Ledger: &ledger.Log{DB: d, Keys: keys}, Catalog: cat, Identity: ids, Org: orgs, Applications: apps, Calendar: cals, Notify: notify.NewStore(d, time.Now), Hotline: hotline.NewStore(hdeps), Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logBuf}, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, srv: srv, db: d, log: logBuf}
+	return &env{t: t, srv: srv, db: d, log: logBuf, hotline: hdeps}
+}
+
+// hotlineEnv is newEnv with the demo's hotline tickets filed.
+func hotlineEnv(t testing.TB, d *db.DB) *env {
+	t.Helper()
+	e := newEnv(t, d)
+	if err := demo.LoadHotline(context.Background(), e.hotline, e.srv.Identity, true); err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
 
 type lockedWriter struct {

@@ -107,6 +107,8 @@ func loadPages(s *Server) (*pageSet, error) {
 		"progressDict": func(p *page, v *applicationView) map[string]any {
 			return map[string]any{"page": p, "view": v}
 		},
+		// list makes a list of strings, for ranging over choices.
+		"list": func(v ...string) []string { return v },
 		"contains": func(list []string, v string) bool {
 			for _, x := range list {
 				if x == v {

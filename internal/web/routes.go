@@ -40,7 +40,7 @@ func (s *Server) routeTable() []route {
 		put    = "PUT"
 		delete = "DELETE"
 	)
-	return []route{
+	return append([]route{
 		// Operators.
 		{get, "/healthz", Public, s.healthz},
 		{get, "/readyz", Public, s.readyz},
@@ -198,5 +198,66 @@ func (s *Server) routeTable() []route {
 		{put, "/api/v1/admin/calendar/days/{date}", identity.PermCalendarManage, s.apiAdminPutCalendarDay},
 		{delete, "/api/v1/admin/calendar/days/{date}", identity.PermCalendarManage, s.apiAdminDeleteCalendarDay},
 		{get, "/api/v1/supervision/catalog", identity.PermSupervise, s.apiSupervisionCatalog},
+	}, s.hotlineRoutes()...)
+}
+
+// hotlineRoutes are the routes of the 12345 hotline: its pages, its JSON
+// API and the Open311 GeoReport v2 API. Open311 routes are public; POST
+// requests checks the app's api_key itself.
+func (s *Server) hotlineRoutes() []route {
+	const (
+		get  = "GET"
+		post = "POST"
+	)
+	return []route{
+		// Open311 GeoReport v2.
+		{get, "/open311/v2/discovery.json", Public, s.o311(s.open311Discovery)},
+		{get, "/open311/v2/discovery.xml", Public, s.o311(s.open311Discovery)},
+		{get, "/open311/v2/services.json", Public, s.o311(s.open311Services)},
+		{get, "/open311/v2/services.xml", Public, s.o311(s.open311Services)},
+		{get, "/open311/v2/services/{code}", Public, s.o311(s.open311Service)},
+		{post, "/open311/v2/requests.json", Public, s.o311(s.open311Post)},
+		{post, "/open311/v2/requests.xml", Public, s.o311(s.open311Post)},
+		{get, "/open311/v2/requests.json", Public, s.o311(s.open311List)},
+		{get, "/open311/v2/requests.xml", Public, s.o311(s.open311List)},
+		{get, "/open311/v2/requests/{id}", Public, s.o311(s.open311Request)},
+		{get, "/open311/v2/tokens/{id}", Public, s.o311(s.open311Token)},
+
+		// Hotline pages: the reporter files and follows tickets and
+		// answers the callback; the dispatcher confirms or overrides the
+		// suggested department and merges duplicates; the department
+		// signs, returns and replies; supervisors urge and reveal.
+		{get, "/hotline/new", identity.PermHotlineFile, s.hotlineNewPage},
+		{post, "/hotline/tickets", identity.PermHotlineFile, s.hotlineFileSubmit},
+		{get, "/hotline/tickets", identity.PermHotlineFile, s.hotlineMinePage},
+		{get, "/hotline/tickets/{id}", identity.PermAccount, s.hotlineTicketPage},
+		{get, "/hotline/tickets/{id}/attachments/{aid}", identity.PermAccount, s.hotlineAttachment},
+		{post, "/hotline/tickets/{id}/callback", identity.PermAccount, s.hotlineCallbackSubmit},
+		{get, "/staff/hotline/dispatch", identity.PermHotlineDispatch, s.hotlineDispatchPage},
+		{post, "/hotline/tickets/{id}/dispatch", identity.PermHotlineDispatch, s.hotlineDispatchSubmit},
+		{post, "/hotline/tickets/{id}/merge", identity.PermHotlineDispatch, s.hotlineMergeSubmit},
+		{get, "/staff/hotline", identity.PermStaffDesk, s.hotlineQueuePage},
+		{post, "/hotline/tickets/{id}/sign", identity.PermStaffDesk, s.hotlineSignSubmit},
+		{post, "/hotline/tickets/{id}/return", identity.PermStaffDesk, s.hotlineReturnSubmit},
+		{post, "/hotline/tickets/{id}/reply", identity.PermStaffDesk, s.hotlineReplySubmit},
+		{post, "/hotline/tickets/{id}/urge", identity.PermSupervise, s.hotlineUrgeSubmit},
+		{post, "/hotline/tickets/{id}/reveal", identity.PermHotlineReveal, s.hotlineRevealSubmit},
+
+		// The same through the JSON API.
+		{get, "/api/v1/hotline/categories", Public, s.apiHotlineCategories},
+		{post, "/api/v1/hotline/tickets", identity.PermHotlineFile, s.apiFileTicket},
+		{get, "/api/v1/hotline/tickets", identity.PermHotlineFile, s.apiMyTickets},
+		{get, "/api/v1/hotline/tickets/{id}", identity.PermAccount, s.apiTicket},
+		{post, "/api/v1/hotline/tickets/{id}/callback", identity.PermAccount, s.apiTicketCallback},
+		{get, "/api/v1/hotline/dispatch", identity.PermHotlineDispatch, s.apiDispatchQueue},
+		{post, "/api/v1/hotline/tickets/{id}/dispatch", identity.PermHotlineDispatch, s.apiTicketDispatch},
+		{get, "/api/v1/hotline/tickets/{id}/similar", identity.PermHotlineDispatch, s.apiTicketSimilar},
+		{post, "/api/v1/hotline/tickets/{id}/merge", identity.PermHotlineDispatch, s.apiTicketMerge},
+		{get, "/api/v1/hotline/queue", identity.PermStaffDesk, s.apiHotlineQueue},
+		{post, "/api/v1/hotline/tickets/{id}/sign", identity.PermStaffDesk, s.apiTicketSign},
+		{post, "/api/v1/hotline/tickets/{id}/return", identity.PermStaffDesk, s.apiTicketReturn},
+		{post, "/api/v1/hotline/tickets/{id}/reply", identity.PermStaffDesk, s.apiTicketReply},
+		{post, "/api/v1/hotline/tickets/{id}/urge", identity.PermSupervise, s.apiTicketUrge},
+		{post, "/api/v1/hotline/tickets/{id}/reveal", identity.PermHotlineReveal, s.apiTicketReveal},
 	}
 }

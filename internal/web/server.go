@@ -19,6 +19,7 @@ import (
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/hotline"
 	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
@@ -38,6 +39,8 @@ type Server struct {
 	Org          *org.Store
 	Calendar     *calendar.Store
 	Notify       *notify.Store
+	// Hotline runs the 12345 hotline and its Open311 API.
+	Hotline *hotline.Store
 	// Processes keeps process definitions; New makes one over DB (with
 	// Identity and Catalog answering validation) when it is nil.
 	Processes *workflow.Store
