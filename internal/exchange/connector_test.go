@@ -110,7 +110,9 @@ func TestVerifyRequest(t *testing.T) {
 		name string
 		edit func(r *http.Request) ([]byte, time.Time)
 	}{
-		{"altered body", func(r *http.Request) ([]byte, time.Time) { return []byte(`{"resource":"X","subject":"t","fields":["a"]}`), now }},
+		{"altered body", func(r *http.Request) ([]byte, time.Time) {
+			return []byte(`{"resource":"X","subject":"t","fields":["a"]}`), now
+		}},
 		{"other path", func(r *http.Request) ([]byte, time.Time) { r.URL.Path = "/other"; return body, now }},
 		{"other method", func(r *http.Request) ([]byte, time.Time) { r.Method = "PUT"; return body, now }},
 		{"replayed later", func(r *http.Request) ([]byte, time.Time) { return body, now.Add(10 * time.Minute) }},
