@@ -15,6 +15,7 @@ import (
 
 	"github.com/tongban/tongban/internal/application"
 	"github.com/tongban/tongban/internal/config"
+	"github.com/tongban/tongban/internal/exchange"
 	"github.com/tongban/tongban/internal/ledger"
 )
 
@@ -77,7 +78,9 @@ func verify(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
 		return err
 	}
 	l := &ledger.Log{DB: a.db}
-	rep, err := l.Verify(ctx, known, last, map[string]ledger.StateFunc{application.LedgerObject: a.applications.LedgerState})
+	accesses := exchange.NewStore(exchange.Deps{DB: a.db, Identity: a.identity})
+	rep, err := l.Verify(ctx, known, last, map[string]ledger.StateFunc{application.LedgerObject: a.applications.LedgerState,
+		exchange.LedgerObject: accesses.LedgerState})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package exchange
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -365,4 +366,28 @@ func (s *Store) logAccess(ctx context.Context, tx *db.Tx, p *identity.Principal,
 	_, err = ledger.Append(ctx, tx, ledger.Entry{At: st.At, Event: event, ObjectType: LedgerObject, ObjectID: id,
 		Department: st.Department, Role: st.Role, State: state})
 	return err
+}
+
+// LedgerState returns an access-log row's canonical state as its ledger
+// entry digested it, for `tongban verify`: an edited or deleted row no
+// longer matches its entry.
+func (s *Store) LedgerState(ctx context.Context, id string) ([]byte, error) {
+	var st accessState
+	var at db.Time
+	var fields string
+	err := s.db.Read().QueryRowContext(ctx, `SELECT id, at, outcome, reason, resource_code, provider_department, subject, fields, grant_id, purpose,
+		department_code, role, account_id, application_id, case_number, salt FROM exchange_access_log WHERE id = $1`, id).Scan(
+		&st.ID, &at, &st.Outcome, &st.Reason, &st.Resource, &st.Provider, &st.Subject, &fields, &st.Grant, &st.Purpose,
+		&st.Department, &st.Role, &st.Account, &st.Application, &st.Case, &st.Salt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("exchange: access %s: %w", id, db.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("exchange: access %s: %w", id, err)
+	}
+	st.At = ledger.FormatTime(at.Time)
+	if err := json.Unmarshal([]byte(fields), &st.Fields); err != nil {
+		return nil, fmt.Errorf("exchange: access %s fields: %w", id, err)
+	}
+	return json.Marshal(st)
 }

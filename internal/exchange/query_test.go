@@ -12,6 +12,7 @@ import (
 	"github.com/tongban/tongban/internal/exchange"
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/ledger"
 )
 
 type logRow struct {
@@ -245,6 +246,42 @@ func TestNightBulkPattern(t *testing.T) {
 		pats, err := f.s.Patterns(ctx, f.p["jiancha"], f.clock.now().Add(-48*time.Hour))
 		if err != nil || len(pats) != 1 || pats[0].Kind != exchange.PatternNightBulk || pats[0].Count != exchange.NightBulkThreshold {
 			t.Fatalf("Patterns = %+v, %v; want one night-time bulk pattern", pats, err)
+		}
+	})
+}
+
+// TestLedgerCatchesAnEditedAccessLog: the access log is as tamper-evident
+// as the applications: verifying the ledger finds a row changed after its
+// lookup (here, the purpose rewritten and the case removed).
+func TestLedgerCatchesAnEditedAccessLog(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		f.grantHousehold(t, []string{"name"}, 10)
+		ans, err := f.s.Query(ctx, f.p["scjg-clerk"], exchange.QueryInput{Resource: "GA-HOUSEHOLD", Subject: citizenID, Application: f.app})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, _, err := ledger.GenerateKeys("tongban.test/ledger")
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := &ledger.Log{DB: d, Keys: keys}
+		if _, err := l.Integrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		known, _ := keys.Verifiers()
+		states := map[string]ledger.StateFunc{exchange.LedgerObject: f.s.LedgerState}
+		rep, err := l.Verify(ctx, known, nil, states)
+		if err != nil || len(rep.Breaks) != 0 || rep.Objects != 1 {
+			t.Fatalf("Verify = %+v, %v; want the access checked and clean", rep, err)
+		}
+		if _, err := d.Write().Exec(`UPDATE exchange_access_log SET purpose = '例行检查', application_id = '' WHERE id = $1`, ans.AccessID); err != nil {
+			t.Fatal(err)
+		}
+		rep, err = l.Verify(ctx, known, nil, states)
+		if err != nil || len(rep.Breaks) != 1 || rep.Breaks[0].ObjectID != ans.AccessID {
+			t.Errorf("Verify after the edit = %+v, %v; want one break on the access", rep, err)
 		}
 	})
 }
