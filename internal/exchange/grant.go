@@ -332,7 +332,8 @@ func (s *Store) Requests(ctx context.Context, p *identity.Principal) ([]*AccessR
 	if !all && len(depts) == 0 {
 		return nil, identity.ErrForbidden
 	}
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+requestColumns+requestFrom+` ORDER BY q.requested_at DESC LIMIT 1000`)
+	where, args := deptFilter("q.consumer_department", "r.department_code", depts, all)
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+requestColumns+requestFrom+` WHERE `+where+` ORDER BY q.requested_at DESC LIMIT 1000`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("exchange: requests: %w", err)
 	}
@@ -343,11 +344,25 @@ func (s *Store) Requests(ctx context.Context, p *identity.Principal) ([]*AccessR
 		if err != nil {
 			return nil, err
 		}
-		if all || slices.Contains(depts, r.Department) || slices.Contains(depts, r.Provider) {
-			out = append(out, r)
-		}
+		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// deptFilter is a WHERE clause matching rows whose consumer or provider
+// column is one of depts (every row when all).
+func deptFilter(consumer, provider string, depts []string, all bool) (string, []any) {
+	if all {
+		return "1 = 1", nil
+	}
+	marks := make([]string, len(depts))
+	args := make([]any, len(depts))
+	for i, d := range depts {
+		marks[i] = fmt.Sprintf("$%d", i+1)
+		args[i] = d
+	}
+	in := "(" + strings.Join(marks, ", ") + ")"
+	return "(" + consumer + " IN " + in + " OR " + provider + " IN " + in + ")", args
 }
 
 const grantColumns = `g.id, g.request_id, g.resource_code, r.department_code, g.consumer_department, g.fields, g.purpose, g.legal_basis,
@@ -398,17 +413,8 @@ func (s *Store) Grants(ctx context.Context, p *identity.Principal) ([]*Grant, er
 	if !all && len(depts) == 0 {
 		return nil, identity.ErrForbidden
 	}
-	list, err := s.grantsWhere(ctx, s.db.Read(), `1 = 1`)
-	if err != nil || all {
-		return list, err
-	}
-	var out []*Grant
-	for _, g := range list {
-		if slices.Contains(depts, g.Department) || slices.Contains(depts, g.Provider) {
-			out = append(out, g)
-		}
-	}
-	return out, nil
+	where, args := deptFilter("g.consumer_department", "r.department_code", depts, all)
+	return s.grantsWhere(ctx, s.db.Read(), where, args...)
 }
 
 // Revoke ends a grant of a resource of one of p's departments, with a
