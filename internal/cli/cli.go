@@ -5,6 +5,8 @@ package cli
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -26,6 +29,7 @@ import (
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/exchange"
 	"github.com/tongban/tongban/internal/hotline"
 	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
@@ -267,7 +271,17 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		return err
 	}
 	ledgerLog := &ledger.Log{DB: a.db, Keys: keys}
-	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Ledger: ledgerLog, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Notify: a.notify, Processes: a.processes, Hotline: a.hotline, Log: log})
+	// Requests to departments' provider systems are signed with this
+	// key; providers verify them with its public half (docs/exchange.md).
+	exKey, exKeyID, err := exchange.LoadOrCreateKey(filepath.Join(cfg.DataDir, "exchange.key"))
+	if err != nil {
+		return err
+	}
+	log.Info("exchange: provider requests are signed", "key_id", exKeyID,
+		"public_key", base64.StdEncoding.EncodeToString(exKey.Public().(ed25519.PublicKey)))
+	exchanges := exchange.NewStore(exchange.Deps{DB: a.db, Identity: a.identity, Location: cfg.Location,
+		Provider: &exchange.Provider{Key: exKey, KeyID: exKeyID, Timeout: 5 * time.Second}})
+	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Ledger: ledgerLog, Exchange: exchanges, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Notify: a.notify, Processes: a.processes, Hotline: a.hotline, Log: log})
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/tongban/tongban/internal/application"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/config"
+	"github.com/tongban/tongban/internal/exchange"
 	"github.com/tongban/tongban/internal/lease"
 	"github.com/tongban/tongban/internal/ledger"
 )
@@ -112,7 +113,9 @@ func runVerification(ctx context.Context, cfg *config.Config, a *app, keys *ledg
 		return nil, false, err
 	}
 	l := &ledger.Log{DB: a.db}
-	states := map[string]ledger.StateFunc{application.LedgerObject: a.applications.LedgerState, catalog.LedgerObject: a.catalog.LedgerState}
+	accesses := exchange.NewStore(exchange.Deps{DB: a.db, Identity: a.identity})
+	states := map[string]ledger.StateFunc{application.LedgerObject: a.applications.LedgerState, catalog.LedgerObject: a.catalog.LedgerState,
+		exchange.LedgerObject: accesses.LedgerState}
 	rep, err = l.Verify(ctx, known, last, states)
 	if err != nil {
 		return nil, false, err

@@ -1,7 +1,8 @@
 // Package demo loads the demo city of 临江市: its departments, a catalog of
 // services modelled on real Chinese guides, life-event and business themes,
 // search synonyms, staff for every role, a process (流程) for every
-// service, citizens and a business, and applications in every state.
+// service, citizens and a business, shared-data registries with grants
+// between departments (exchange.go), and applications in every state.
 // Loading is idempotent: the catalog is imported once (in one
 // transaction), accounts and processes are created only when missing, and
 // each demo application is filed once, so restarting with -demo keeps
@@ -181,6 +182,9 @@ func Load(ctx context.Context, d *db.DB, orgs *org.Store, ids *identity.Store, c
 		return nil, err
 	}
 	logins = append(logins, Login{"zhangsan", "citizen"}, Login{"lisi", "citizen"}, Login{"wangwu", "citizen + org_agent (临江市味道餐饮有限公司)"})
+	if err := loadExchange(ctx, d, ids); err != nil {
+		return nil, err
+	}
 	if apps != nil {
 		if err := loadApplications(ctx, *apps, ids); err != nil {
 			return nil, err

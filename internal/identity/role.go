@@ -99,19 +99,34 @@ const (
 	// PermHotlineReveal: reveal who filed an anonymous or name-protected
 	// ticket; every reveal is recorded.
 	PermHotlineReveal Permission = "hotline.reveal"
+
+	// PermExchangeQuery: look a subject up in shared data under a grant
+	// of one's department, while handling one of its cases
+	// (department-scoped).
+	PermExchangeQuery Permission = "exchange.query"
+	// PermExchangeManage: register the department's shared data
+	// resources, ask other departments for access, decide the requests
+	// for its resources and revoke grants (department-scoped).
+	PermExchangeManage Permission = "exchange.manage"
+	// PermMyData: see who used one's own data, or one's organization's
+	// (谁用了我的数据).
+	PermMyData Permission = "mydata"
 )
 
 // grants is the permission table. Nothing not listed is allowed.
 var grants = map[Role][]Permission{
-	Citizen:       {PermAccount, PermOrgRegister, PermApply, PermHotlineFile},
-	OrgAgent:      {PermAccount, PermOrgRegister, PermOrgAct, PermApply, PermHotlineFile},
-	Clerk:         {PermAccount, PermStaffDesk},
-	Reviewer:      {PermAccount, PermStaffDesk},
-	Approver:      {PermAccount, PermStaffDesk},
-	DeptAdmin:     {PermAccount, PermStaffDesk, PermCatalogEdit, PermCatalogPublish, PermStaffManage},
-	Supervisor:    {PermAccount, PermStaffDesk, PermSupervise, PermHotlineReveal},
-	Dispatcher:    {PermAccount, PermHotlineDispatch},
-	PlatformAdmin: {PermAccount, PermStaffDesk, PermCatalogEdit, PermCatalogPublish, PermCatalogAdmin, PermStaffManage, PermOrgManage, PermSupervise, PermCalendarManage, PermHotlineDispatch, PermHotlineAdmin},
+	Citizen:    {PermAccount, PermOrgRegister, PermApply, PermHotlineFile, PermMyData},
+	OrgAgent:   {PermAccount, PermOrgRegister, PermOrgAct, PermApply, PermHotlineFile, PermMyData},
+	Clerk:      {PermAccount, PermStaffDesk, PermExchangeQuery},
+	Reviewer:   {PermAccount, PermStaffDesk, PermExchangeQuery},
+	Approver:   {PermAccount, PermStaffDesk, PermExchangeQuery},
+	DeptAdmin:  {PermAccount, PermStaffDesk, PermCatalogEdit, PermCatalogPublish, PermStaffManage, PermExchangeQuery, PermExchangeManage},
+	Supervisor: {PermAccount, PermStaffDesk, PermSupervise, PermHotlineReveal},
+	Dispatcher: {PermAccount, PermHotlineDispatch},
+	// Platform admins do not query shared data: a query needs a case of
+	// one's own department, and they have none.
+	PlatformAdmin: {PermAccount, PermStaffDesk, PermCatalogEdit, PermCatalogPublish, PermCatalogAdmin, PermStaffManage, PermOrgManage, PermSupervise, PermCalendarManage,
+		PermHotlineDispatch, PermHotlineAdmin, PermExchangeManage},
 }
 
 // Grants reports whether role r grants p (ignoring department scope).

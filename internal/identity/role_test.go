@@ -17,26 +17,27 @@ var allPerms = []identity.Permission{
 	identity.PermCatalogEdit, identity.PermCatalogPublish, identity.PermCatalogAdmin,
 	identity.PermStaffManage, identity.PermOrgManage, identity.PermSupervise, identity.PermCalendarManage,
 	identity.PermHotlineFile, identity.PermHotlineDispatch, identity.PermHotlineAdmin, identity.PermHotlineReveal,
+	identity.PermExchangeQuery, identity.PermExchangeManage, identity.PermMyData,
 }
 
 // TestRoleGrants pins the whole permission table: for every role, exactly the
 // listed permissions are granted and nothing else.
 func TestRoleGrants(t *testing.T) {
-	staffDesk := []identity.Permission{identity.PermAccount, identity.PermStaffDesk}
+	staffDesk := []identity.Permission{identity.PermAccount, identity.PermStaffDesk, identity.PermExchangeQuery}
 	want := map[identity.Role][]identity.Permission{
-		identity.Citizen:  {identity.PermAccount, identity.PermOrgRegister, identity.PermApply, identity.PermHotlineFile},
-		identity.OrgAgent: {identity.PermAccount, identity.PermOrgRegister, identity.PermOrgAct, identity.PermApply, identity.PermHotlineFile},
+		identity.Citizen:  {identity.PermAccount, identity.PermOrgRegister, identity.PermApply, identity.PermHotlineFile, identity.PermMyData},
+		identity.OrgAgent: {identity.PermAccount, identity.PermOrgRegister, identity.PermOrgAct, identity.PermApply, identity.PermHotlineFile, identity.PermMyData},
 		identity.Clerk:    staffDesk,
 		identity.Reviewer: staffDesk,
 		identity.Approver: staffDesk,
 		identity.DeptAdmin: {identity.PermAccount, identity.PermStaffDesk, identity.PermCatalogEdit,
-			identity.PermCatalogPublish, identity.PermStaffManage},
+			identity.PermCatalogPublish, identity.PermStaffManage, identity.PermExchangeQuery, identity.PermExchangeManage},
 		identity.Supervisor: {identity.PermAccount, identity.PermStaffDesk, identity.PermSupervise, identity.PermHotlineReveal},
 		identity.Dispatcher: {identity.PermAccount, identity.PermHotlineDispatch},
 		identity.PlatformAdmin: {identity.PermAccount, identity.PermStaffDesk, identity.PermCatalogEdit,
 			identity.PermCatalogPublish, identity.PermCatalogAdmin, identity.PermStaffManage,
 			identity.PermOrgManage, identity.PermSupervise, identity.PermCalendarManage,
-			identity.PermHotlineDispatch, identity.PermHotlineAdmin},
+			identity.PermHotlineDispatch, identity.PermHotlineAdmin, identity.PermExchangeManage},
 	}
 	if len(want) != len(identity.Roles) {
 		t.Fatalf("test table has %d roles, identity.Roles has %d", len(want), len(identity.Roles))

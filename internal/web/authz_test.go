@@ -38,7 +38,41 @@ var (
 	// The 12345 hotline.
 	dispatchers = []string{"dispatcher", "platform_admin"}
 	revealers   = []string{"supervisor"}
+	// Data sharing: staff who query for a case of their department, and
+	// those who manage a department's resources and grants.
+	queriers = []string{"clerk", "reviewer", "approver", "dept_admin"}
+	sharers  = []string{"dept_admin", "platform_admin"}
 )
+
+// wantExchangeAccess is the data-sharing part of wantAccess.
+var wantExchangeAccess = map[string][]string{
+	"GET /my-data":                                 persons,
+	"GET /staff/exchange":                          staffDesk,
+	"POST /staff/exchange/requests":                sharers,
+	"POST /staff/exchange/requests/{id}/decision":  sharers,
+	"POST /staff/exchange/grants/{id}/revoke":      sharers,
+	"GET /staff/tasks/{id}/lookup":                 queriers,
+	"POST /staff/tasks/{id}/lookup":                queriers,
+	"GET /supervision/data-access":                 overseers,
+	"GET /api/v1/exchange/resources":               staffDesk,
+	"GET /api/v1/exchange/resources/{code}":        staffDesk,
+	"PUT /api/v1/exchange/resources/{code}":        sharers,
+	"GET /api/v1/exchange/requests":                sharers,
+	"POST /api/v1/exchange/requests":               sharers,
+	"POST /api/v1/exchange/requests/{id}/decision": sharers,
+	"GET /api/v1/exchange/grants":                  staffDesk,
+	"POST /api/v1/exchange/grants/{id}/revoke":     sharers,
+	"POST /api/v1/exchange/queries":                queriers,
+	"GET /api/v1/exchange/access-log":              overseers,
+	"GET /api/v1/exchange/patterns":                overseers,
+	"GET /api/v1/me/data-access":                   persons,
+}
+
+func init() {
+	for k, v := range wantExchangeAccess {
+		wantAccess[k] = v
+	}
+}
 
 var wantAccess = map[string][]string{
 	"GET /healthz":                                   everyone,

@@ -131,6 +131,16 @@ func (s *Server) routeTable() []route {
 		{post, "/admin/org/departments/{code}", identity.PermOrgManage, s.adminUpdateDepartment},
 		{get, "/supervision", identity.PermSupervise, s.supervisionPage},
 
+		// Data sharing (数据共享交换): pages.
+		{get, "/my-data", identity.PermMyData, s.myDataPage},
+		{get, "/staff/exchange", identity.PermStaffDesk, s.staffExchangePage},
+		{post, "/staff/exchange/requests", identity.PermExchangeManage, s.staffExchangeRequest},
+		{post, "/staff/exchange/requests/{id}/decision", identity.PermExchangeManage, s.staffExchangeDecide},
+		{post, "/staff/exchange/grants/{id}/revoke", identity.PermExchangeManage, s.staffExchangeRevoke},
+		{get, "/staff/tasks/{id}/lookup", identity.PermExchangeQuery, s.taskLookupPage},
+		{post, "/staff/tasks/{id}/lookup", identity.PermExchangeQuery, s.taskLookupSubmit},
+		{get, "/supervision/data-access", identity.PermSupervise, s.supervisionDataPage},
+
 		// JSON API: public catalog.
 		{get, "/api/v1/services", Public, s.apiServices},
 		{get, "/api/v1/services/{code}", Public, s.apiService},
@@ -198,6 +208,20 @@ func (s *Server) routeTable() []route {
 		{put, "/api/v1/admin/calendar/days/{date}", identity.PermCalendarManage, s.apiAdminPutCalendarDay},
 		{delete, "/api/v1/admin/calendar/days/{date}", identity.PermCalendarManage, s.apiAdminDeleteCalendarDay},
 		{get, "/api/v1/supervision/catalog", identity.PermSupervise, s.apiSupervisionCatalog},
+
+		// JSON API: data sharing (数据共享交换).
+		{get, "/api/v1/exchange/resources", identity.PermStaffDesk, s.apiExchangeResources},
+		{get, "/api/v1/exchange/resources/{code}", identity.PermStaffDesk, s.apiExchangeResource},
+		{put, "/api/v1/exchange/resources/{code}", identity.PermExchangeManage, s.apiExchangePutResource},
+		{get, "/api/v1/exchange/requests", identity.PermExchangeManage, s.apiExchangeRequests},
+		{post, "/api/v1/exchange/requests", identity.PermExchangeManage, s.apiExchangeRequest},
+		{post, "/api/v1/exchange/requests/{id}/decision", identity.PermExchangeManage, s.apiExchangeDecide},
+		{get, "/api/v1/exchange/grants", identity.PermStaffDesk, s.apiExchangeGrants},
+		{post, "/api/v1/exchange/grants/{id}/revoke", identity.PermExchangeManage, s.apiExchangeRevoke},
+		{post, "/api/v1/exchange/queries", identity.PermExchangeQuery, s.apiExchangeQuery},
+		{get, "/api/v1/exchange/access-log", identity.PermSupervise, s.apiExchangeLog},
+		{get, "/api/v1/exchange/patterns", identity.PermSupervise, s.apiExchangePatterns},
+		{get, "/api/v1/me/data-access", identity.PermMyData, s.apiMyData},
 	}, s.hotlineRoutes()...)
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/hotline"
+	"github.com/tongban/tongban/internal/exchange"
 	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
@@ -44,6 +45,9 @@ type Server struct {
 	// Processes keeps process definitions; New makes one over DB (with
 	// Identity and Catalog answering validation) when it is nil.
 	Processes *workflow.Store
+	// Exchange runs data sharing between departments; New makes one over
+	// DB (without provider systems) when it is nil.
+	Exchange *exchange.Store
 	// Ledger serves the public log and receipts; nil serves none (the
 	// /ledger/ routes answer 404).
 	Ledger *ledger.Log
@@ -74,6 +78,9 @@ func New(s Server) (*Server, error) {
 	}
 	if srv.Processes == nil {
 		srv.Processes = workflow.NewStore(srv.DB, srv.Identity, srv.Catalog, srv.Now)
+	}
+	if srv.Exchange == nil {
+		srv.Exchange = exchange.NewStore(exchange.Deps{DB: srv.DB, Identity: srv.Identity, Now: srv.Now, Location: srv.Config.Location})
 	}
 	var err error
 	if srv.static, err = loadStatic(); err != nil {
