@@ -734,3 +734,50 @@ func TestConcurrentSubmissionsAndDecisions(t *testing.T) {
 		}
 	})
 }
+
+func TestStaffDocuments(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		a := f.filed(t, "SCJG-FOOD", 100)
+		accept := f.task(t, a, "accept")
+		doc, err := f.store.AttachDocument(ctx, f.p["clerk"], accept.ID, "现场核查记录.png", bytes.NewReader(pngFile))
+		if err != nil || doc.ContentType != blob.PNG || len(doc.SHA256) != 64 {
+			t.Fatalf("attach: %+v %v", doc, err)
+		}
+		if _, err := f.store.AttachDocument(ctx, f.p["clerk"], accept.ID, "x.pdf", strings.NewReader("<script>")); fieldKeys(t, err)["file"] != "file_type" {
+			t.Fatalf("html document: %v", err)
+		}
+		// Another department cannot attach to, or even see, the task.
+		if _, err := f.store.AttachDocument(ctx, f.p["ga"], accept.ID, "x.png", bytes.NewReader(pngFile)); !errors.Is(err, db.ErrNotFound) {
+			t.Fatalf("GA clerk attached: %v", err)
+		}
+		docs, err := f.store.Documents(ctx, f.p["reviewer"], a.ID)
+		if err != nil || len(docs) != 1 || docs[0].FileName != "现场核查记录.png" {
+			t.Fatalf("staff documents: %+v %v", docs, err)
+		}
+		if docs, err := f.store.Documents(ctx, f.p["zhang"], a.ID); err != nil || len(docs) != 0 {
+			t.Fatalf("applicant sees staff documents: %d %v", len(docs), err)
+		}
+		if _, err := f.store.Documents(ctx, f.p["ga"], a.ID); !errors.Is(err, db.ErrNotFound) {
+			t.Fatalf("GA clerk listed documents: %v", err)
+		}
+		_, rc, err := f.store.OpenDocument(ctx, f.p["clerk"], a.ID, doc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc.Close()
+		// The attachment is in the log; a closed task takes no more.
+		a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "accept"})
+		found := false
+		for _, e := range a.Events {
+			found = found || e.Action == "document_attached"
+		}
+		if !found {
+			t.Fatal("attachment not logged")
+		}
+		if _, err := f.store.AttachDocument(ctx, f.p["clerk"], accept.ID, "late.png", bytes.NewReader(pngFile)); fieldKeys(t, err)["task"] != "task_closed" {
+			t.Fatalf("attach to a closed task: %v", err)
+		}
+	})
+}

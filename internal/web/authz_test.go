@@ -195,6 +195,8 @@ var wantAccess = map[string][]string{
 	"POST /staff/tasks/{id}/decision":                staffDesk,
 	"POST /staff/tasks/{id}/return":                  staffDesk,
 	"POST /staff/tasks/{id}/handover":                staffDesk,
+	"POST /staff/tasks/{id}/documents":               staffDesk,
+	"GET /staff/applications/{id}/documents/{did}":   staffDesk,
 
 	// The same through the JSON API.
 	"POST /api/v1/applications":                        persons,
@@ -214,6 +216,9 @@ var wantAccess = map[string][]string{
 	"POST /api/v1/tasks/{id}/decision":                 staffDesk,
 	"POST /api/v1/tasks/{id}/return":                   staffDesk,
 	"POST /api/v1/tasks/{id}/handover":                 staffDesk,
+	"POST /api/v1/tasks/{id}/documents":                staffDesk,
+	"GET /api/v1/applications/{id}/documents":          staffDesk,
+	"GET /api/v1/applications/{id}/documents/{did}":    staffDesk,
 
 	// Open311 GeoReport v2: public; POST requests checks the app's
 	// api_key in the handler (403 in the spec's format, not the gate's).
@@ -306,7 +311,7 @@ func TestPermissionMatrix(t *testing.T) {
 			code = "339900"
 		}
 		repl := strings.NewReplacer("{code}", code, "{version}", "1", "{lang}", "en", "{term}", url.PathEscape(syns[0].Term),
-			"{id}", clerk.ID, "{mid}", clerk.ID, "{aid}", clerk.ID, "{date}", "2026-10-10", "{hash}", e.srv.static.hash["app.css"], "{name}", "app.css")
+			"{id}", clerk.ID, "{mid}", clerk.ID, "{did}", clerk.ID, "{aid}", clerk.ID, "{date}", "2026-10-10", "{hash}", e.srv.static.hash["app.css"], "{name}", "app.css")
 		return repl.Replace(p)
 	}
 	for _, r := range routes {

@@ -95,6 +95,8 @@ func (s *Server) routeTable() []route {
 		{post, "/staff/tasks/{id}/decision", identity.PermStaffDesk, s.taskDecide},
 		{post, "/staff/tasks/{id}/return", identity.PermStaffDesk, s.taskReturn},
 		{post, "/staff/tasks/{id}/handover", identity.PermStaffDesk, s.taskHandover},
+		{post, "/staff/tasks/{id}/documents", identity.PermStaffDesk, s.taskDocumentUpload},
+		{get, "/staff/applications/{id}/documents/{did}", identity.PermStaffDesk, s.documentDownload},
 
 		// Staff pages.
 		{get, "/staff", identity.PermStaffDesk, s.staffPage},
@@ -184,6 +186,9 @@ func (s *Server) routeTable() []route {
 		{post, "/api/v1/tasks/{id}/decision", identity.PermStaffDesk, s.apiDecide},
 		{post, "/api/v1/tasks/{id}/return", identity.PermStaffDesk, s.apiReturn},
 		{post, "/api/v1/tasks/{id}/handover", identity.PermStaffDesk, s.apiHandover},
+		{post, "/api/v1/tasks/{id}/documents", identity.PermStaffDesk, s.apiAttachDocument},
+		{get, "/api/v1/applications/{id}/documents", identity.PermStaffDesk, s.apiDocuments},
+		{get, "/api/v1/applications/{id}/documents/{did}", identity.PermStaffDesk, s.documentDownload},
 
 		// JSON API: administration.
 		{get, "/api/v1/admin/services", identity.PermCatalogEdit, s.apiAdminServices},

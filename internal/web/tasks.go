@@ -47,6 +47,7 @@ type taskView struct {
 	CanAct     bool
 	Colleagues []*identity.Account
 	Earlier    []string
+	Documents  []application.Document
 }
 
 func (s *Server) taskView(req *request) (*taskView, error) {
@@ -59,6 +60,9 @@ func (s *Server) taskView(req *request) (*taskView, error) {
 		return nil, err
 	}
 	v := &taskView{Task: t, App: av}
+	if v.Documents, err = s.Applications.Documents(req.ctx(), req.p, a.ID); err != nil {
+		return nil, err
+	}
 	v.CanAct = t.State == application.TaskOpen && holds(req.p, t.Role, t.DepartmentCode) &&
 		(t.AssigneeID == "" || t.AssigneeID == req.p.Account.ID || t.Signers > 1)
 	if v.CanAct {
