@@ -103,9 +103,12 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 		}
 	}
 	if err := fe.Err(); err != nil {
-		// Keep what was typed even though it cannot be filed yet.
+		// Keep what was typed even though it cannot be filed yet; if even
+		// that fails, the store is in trouble and the caller must hear it.
 		if form != nil {
-			s.db.Write().ExecContext(ctx, `UPDATE applications SET form = $1, updated_at = $2 WHERE id = $3 AND state = 'draft'`, string(raw), db.NewTime(s.now()), id)
+			if _, serr := s.db.Write().ExecContext(ctx, `UPDATE applications SET form = $1, updated_at = $2, revision = revision + 1 WHERE id = $3 AND state = 'draft'`, string(raw), db.NewTime(s.now()), id); serr != nil {
+				return nil, fmt.Errorf("application: keep the typed form: %w", serr)
+			}
 		}
 		return nil, err
 	}
