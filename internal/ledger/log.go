@@ -264,12 +264,32 @@ func (l *Log) Integrate(ctx context.Context) (int, error) {
 				return err
 			}
 		}
-		for i, e := range entries {
-			res, err := tx.ExecContext(ctx, `UPDATE ledger_entries SET idx = $1 WHERE id = $2 AND idx IS NULL`, tree.N+int64(i), e.id)
+		// On PostgreSQL indexes are set 200 entries to a statement: one
+		// round trip per entry made integration several times slower. On
+		// SQLite, in-process, one statement per entry is faster than the
+		// long CASE (measured with cmd/ledgerbench).
+		chunk := 200
+		if l.DB.Dialect == db.SQLite {
+			chunk = 1
+		}
+		for lo := 0; lo < len(entries); lo += chunk {
+			hi := min(lo+chunk, len(entries))
+			var cases, in strings.Builder
+			args := make([]any, 0, 2*(hi-lo))
+			for i := lo; i < hi; i++ {
+				args = append(args, entries[i].id, tree.N+int64(i))
+				id, idx := len(args)-1, len(args)
+				fmt.Fprintf(&cases, " WHEN $%d THEN CAST($%d AS BIGINT)", id, idx)
+				if i > lo {
+					in.WriteString(", ")
+				}
+				fmt.Fprintf(&in, "$%d", id)
+			}
+			res, err := tx.ExecContext(ctx, `UPDATE ledger_entries SET idx = CASE id`+cases.String()+` END WHERE idx IS NULL AND id IN (`+in.String()+`)`, args...)
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n != 1 {
+			if n, _ := res.RowsAffected(); n != int64(hi-lo) {
 				return ErrRaced
 			}
 		}
