@@ -189,6 +189,9 @@ func Load(ctx context.Context, d *db.DB, orgs *org.Store, ids *identity.Store, c
 		if err := loadApplications(ctx, *apps, ids); err != nil {
 			return nil, err
 		}
+		if err := loadLookup(ctx, d, ids); err != nil {
+			return nil, err
+		}
 	}
 	return logins, nil
 }

@@ -194,10 +194,25 @@ func TestDemoApplications(t *testing.T) {
 				t.Errorf("the work queue of %s is empty", u)
 			}
 		}
+		// One audited lookup shows on "who used my data", stamped in the
+		// ledger with the rest.
+		lookups := func() int {
+			var n int
+			if err := f.d.Read().QueryRow(`SELECT COUNT(*) FROM exchange_access_log WHERE outcome = 'answered' AND resource_code = 'GA-HOUSEHOLD'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := lookups(); n != 1 {
+			t.Errorf("demo lookups: %d, want 1", n)
+		}
 		// Loading again files nothing twice.
 		f.load(t)
 		if again := f.applications(t); len(again) != len(apps) {
 			t.Errorf("after a second load %d applications, want %d", len(again), len(apps))
+		}
+		if n := lookups(); n != 1 {
+			t.Errorf("demo lookups after a second load: %d, want 1", n)
 		}
 	})
 }

@@ -2,6 +2,8 @@ package demo
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/tongban/tongban/internal/db"
@@ -195,6 +197,44 @@ func loadExchange(ctx context.Context, d *db.DB, ids *identity.Store) error {
 		if _, _, err := x.Decide(ctx, who[g.decider], req.ID, true, "同意，限于所述用途。"); err != nil {
 			return fmt.Errorf("demo grant of %s for %s: %w", g.dept, g.resource, err)
 		}
+	}
+	return nil
+}
+
+// loadLookup makes one audited lookup, so that "who used my data" shows
+// something in the demo: the market-supervision clerk checks the household
+// record of a citizen whose application waits at that department. It runs
+// once: a demo that already has an answered lookup is left alone.
+func loadLookup(ctx context.Context, d *db.DB, ids *identity.Store) error {
+	var n int
+	if err := d.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM exchange_access_log WHERE outcome = 'answered'`).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	var appID, applicant string
+	err := d.Read().QueryRowContext(ctx, `SELECT a.id, a.applicant_id FROM applications a JOIN tasks t ON t.application_id = a.id
+		WHERE t.state = 'open' AND t.department_code = 'SCJG' AND a.organization_id IS NULL AND a.state <> 'draft'
+		ORDER BY a.created_at, a.id LIMIT 1`).Scan(&appID, &applicant)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // no demo applications loaded
+	}
+	if err != nil {
+		return err
+	}
+	person, err := ids.Account(ctx, applicant)
+	if err != nil {
+		return err
+	}
+	clerk, err := ids.AccountByUsername(ctx, "scjg-clerk")
+	if err != nil {
+		return err
+	}
+	p, err := ids.Principal(ctx, clerk.ID)
+	if err != nil {
+		return err
+	}
+	x := exchange.NewStore(exchange.Deps{DB: d, Identity: ids})
+	if _, err := x.Query(ctx, p, exchange.QueryInput{Resource: "GA-HOUSEHOLD", Subject: person.IDNumber, Fields: []string{"name", "household_address"}, Application: appID}); err != nil {
+		return fmt.Errorf("demo lookup: %w", err)
 	}
 	return nil
 }
