@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -199,41 +198,56 @@ func (s *Server) applicationSave(req *request) error {
 	return s.redirect(req, "/applications/"+id)
 }
 
-// uploadMaterial takes one file for one requirement (multipart).
+// uploadMaterial takes one file for one requirement (multipart: the field
+// "requirement" first, then "file").
 func (s *Server) uploadMaterial(req *request) (*application.Material, error) {
-	limit := s.Applications.UploadLimit()
+	var requirement string
+	var m *application.Material
+	err := streamUpload(req, s.Applications.UploadLimit(), map[string]*string{"requirement": &requirement}, func(name string, r io.Reader) error {
+		if strings.TrimSpace(requirement) == "" {
+			return fielderr.New("requirement", "material_unknown")
+		}
+		var err error
+		m, err = s.Applications.AddMaterial(req.ctx(), req.p, req.r.PathValue("id"), strings.TrimSpace(requirement), name, r)
+		return err
+	})
+	return m, err
+}
+
+// streamUpload reads a multipart body part by part: the small text fields
+// named in text (200 bytes each at most), then the part "file", which it
+// hands to store as a stream, never held whole in memory. A body over the
+// limit is a field error on "file".
+func streamUpload(req *request, limit int64, text map[string]*string, store func(name string, r io.Reader) error) error {
+	tooLarge := func(err error) error {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return fielderr.New("file", "file_too_large", limit>>20)
+		}
+		return err
+	}
 	req.r.Body = http.MaxBytesReader(req.w, req.r.Body, limit+1<<20)
 	mr, err := req.r.MultipartReader()
 	if err != nil {
-		return nil, fielderr.New("file", "file_required")
+		return fielderr.New("file", "file_required")
 	}
-	var requirement string
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
-			return nil, fielderr.New("file", "file_required")
+			return fielderr.New("file", "file_required")
 		}
 		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return nil, fielderr.New("file", "file_too_large", limit>>20)
+			if e := tooLarge(err); e != err {
+				return e
 			}
-			return nil, badRequest(err)
+			return badRequest(err)
 		}
-		switch part.FormName() {
-		case "requirement":
+		if part.FormName() == "file" {
+			return tooLarge(store(part.FileName(), part))
+		}
+		if v, ok := text[part.FormName()]; ok {
 			b, _ := io.ReadAll(io.LimitReader(part, 200))
-			requirement = strings.TrimSpace(string(b))
-		case "file":
-			if requirement == "" {
-				return nil, fielderr.New("requirement", "material_unknown")
-			}
-			m, err := s.Applications.AddMaterial(req.ctx(), req.p, req.r.PathValue("id"), requirement, part.FileName(), part)
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return nil, fielderr.New("file", "file_too_large", limit>>20)
-			}
-			return m, err
+			*v = string(b)
 		}
 	}
 }
@@ -276,14 +290,7 @@ func (s *Server) materialDownload(req *request) error {
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
-	h := req.w.Header()
-	h.Set("Content-Type", m.ContentType)
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": m.FileName}))
-	h.Set("Cache-Control", "private, no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	_, err = io.Copy(req.w, rc)
-	return err
+	return serveUpload(req, m.FileName, m.ContentType, rc)
 }
 
 func (s *Server) applicationWithdraw(req *request) error {

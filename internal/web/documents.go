@@ -1,46 +1,23 @@
 package web
 
 import (
-	"errors"
 	"io"
 	"mime"
 	"net/http"
 
 	"github.com/tongban/tongban/internal/application"
-	"github.com/tongban/tongban/internal/fielderr"
 )
 
 // uploadDocument takes one staff document for a task (multipart field
 // "file").
 func (s *Server) uploadDocument(req *request) (*application.Document, error) {
-	limit := s.Applications.UploadLimit()
-	req.r.Body = http.MaxBytesReader(req.w, req.r.Body, limit+1<<20)
-	mr, err := req.r.MultipartReader()
-	if err != nil {
-		return nil, fielderr.New("file", "file_required")
-	}
-	for {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			return nil, fielderr.New("file", "file_required")
-		}
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return nil, fielderr.New("file", "file_too_large", limit>>20)
-			}
-			return nil, badRequest(err)
-		}
-		if part.FormName() != "file" {
-			continue
-		}
-		d, err := s.Applications.AttachDocument(req.ctx(), req.p, req.r.PathValue("id"), part.FileName(), part)
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, fielderr.New("file", "file_too_large", limit>>20)
-		}
-		return d, err
-	}
+	var d *application.Document
+	err := streamUpload(req, s.Applications.UploadLimit(), nil, func(name string, r io.Reader) error {
+		var err error
+		d, err = s.Applications.AttachDocument(req.ctx(), req.p, req.r.PathValue("id"), name, r)
+		return err
+	})
+	return d, err
 }
 
 func (s *Server) taskDocumentUpload(req *request) error {
@@ -57,14 +34,7 @@ func (s *Server) documentDownload(req *request) error {
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
-	h := req.w.Header()
-	h.Set("Content-Type", d.ContentType)
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.FileName}))
-	h.Set("Cache-Control", "private, no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	_, err = io.Copy(req.w, rc)
-	return err
+	return serveUpload(req, d.FileName, d.ContentType, rc)
 }
 
 func (s *Server) apiAttachDocument(req *request) error {
@@ -83,4 +53,19 @@ func (s *Server) apiDocuments(req *request) error {
 	}
 	writeJSON(req.w, http.StatusOK, list(docs))
 	return nil
+}
+
+// serveUpload sends a file someone uploaded (a material, a staff document,
+// a ticket attachment) and closes rc. It always goes as an attachment, in
+// a sandbox, never cached: a PDF or image shown inline could otherwise run
+// in the site's origin.
+func serveUpload(req *request, name, contentType string, rc io.ReadCloser) error {
+	defer rc.Close()
+	h := req.w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	h.Set("Cache-Control", "private, no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	_, err := io.Copy(req.w, rc)
+	return err
 }

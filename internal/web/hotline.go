@@ -2,8 +2,6 @@ package web
 
 import (
 	"errors"
-	"io"
-	"mime"
 	"mime/multipart"
 	"net/http"
 	"strconv"
@@ -388,14 +386,7 @@ func (s *Server) hotlineAttachment(req *request) error {
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
-	h := req.w.Header()
-	h.Set("Content-Type", a.ContentType)
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.FileName}))
-	h.Set("Cache-Control", "private, no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	_, err = io.Copy(req.w, rc)
-	return err
+	return serveUpload(req, a.FileName, a.ContentType, rc)
 }
 
 // --- JSON API ---
