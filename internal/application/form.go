@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -145,19 +144,4 @@ func formErrorKey(ve *jsonschema.ValidationError) string {
 		return "form_field_items"
 	}
 	return "form_field_invalid"
-}
-
-// fieldTitle returns a property's title from the schema, for messages.
-func fieldTitle(schema json.RawMessage, name string) string {
-	var s struct {
-		Properties map[string]struct {
-			Title string `json:"title"`
-		} `json:"properties"`
-	}
-	if json.Unmarshal(schema, &s) == nil {
-		if p, ok := s.Properties[name]; ok && strings.TrimSpace(p.Title) != "" {
-			return p.Title
-		}
-	}
-	return name
 }

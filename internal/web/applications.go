@@ -11,7 +11,6 @@ import (
 
 	"github.com/tongban/tongban/internal/application"
 	"github.com/tongban/tongban/internal/catalog"
-	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
@@ -506,8 +505,6 @@ func (s *Server) apiAnswerSupplement(req *request) error {
 	writeJSON(req.w, http.StatusOK, a)
 	return nil
 }
-
-var _ = db.ErrNotFound
 
 func (s *Server) setFlashText(req *request, text string) {
 	http.SetCookie(req.w, &http.Cookie{Name: flashCookie, Value: encodeFlash(text), Path: "/", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.Config.SecureCookies})
