@@ -143,6 +143,7 @@ type Task struct {
 	ApplicationID  string            `json:"application_id"`
 	StepID         string            `json:"step_id"`
 	StepName       string            `json:"step_name"`
+	StepNameEn     string            `json:"step_name_en,omitempty"`
 	Kind           workflow.StepKind `json:"kind"`
 	DepartmentCode string            `json:"department_code"`
 	Role           string            `json:"role"`

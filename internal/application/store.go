@@ -533,11 +533,8 @@ func (s *Store) Get(ctx context.Context, p *identity.Principal, id string) (*App
 	if !s.canSee(ctx, p, a) {
 		return nil, fmt.Errorf("application %s: %w", id, db.ErrNotFound)
 	}
-	if len(a.Tasks) > 0 {
-		names := s.StepNames(ctx, a, false)
-		for i := range a.Tasks {
-			a.Tasks[i].StepName = names[a.Tasks[i].StepID]
-		}
+	for i := range a.Tasks {
+		a.Tasks[i].StepName, a.Tasks[i].StepNameEn = s.stepName(ctx, a, a.Tasks[i].StepID)
 	}
 	if !p.IsStaff() {
 		// Applicants see who handles their case by name, not the staff

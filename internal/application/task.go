@@ -180,7 +180,8 @@ func (s *Store) Queue(ctx context.Context, p *identity.Principal, f QueueFilter)
 	if limit <= 0 || limit > 500 {
 		limit = 200
 	}
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+taskColumns+`, COALESCE(ap.number, ''), ap.service_name, ap.applicant_name
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+taskColumns+`, COALESCE(ap.number, ''), ap.service_name, ap.applicant_name,
+		ap.service_code, ap.service_version, ap.process_code, ap.process_version
 		FROM tasks t JOIN applications ap ON ap.id = t.application_id LEFT JOIN accounts acc ON acc.id = t.assignee_id
 		WHERE `+where+` ORDER BY CASE WHEN t.due_date IS NULL THEN 1 ELSE 0 END, t.due_date, t.opened_at LIMIT `+fmt.Sprint(limit), args...)
 	if err != nil {
@@ -189,12 +190,14 @@ func (s *Store) Queue(ctx context.Context, p *identity.Principal, f QueueFilter)
 	defer rows.Close()
 	out := []Task{}
 	for rows.Next() {
-		var number, service, applicant string
-		t, err := scanTask(rows, &number, &service, &applicant)
+		var a Application
+		t, err := scanTask(rows, &a.Number, &a.ServiceName, &a.ApplicantName, &a.ServiceCode, &a.ServiceVersion, &a.ProcessCode, &a.ProcessVersion)
 		if err != nil {
 			return nil, err
 		}
-		t.Number, t.ServiceName, t.ApplicantName = number, service, applicant
+		t.Number, t.ServiceName, t.ApplicantName = a.Number, a.ServiceName, a.ApplicantName
+		// Process versions are cached, so naming the steps costs no query.
+		t.StepName, t.StepNameEn = s.stepName(ctx, &a, t.StepID)
 		out = append(out, *t)
 	}
 	return out, rows.Err()
@@ -875,18 +878,17 @@ func (s *Store) StepNames(ctx context.Context, a *Application, en bool) map[stri
 	return out
 }
 
-// TaskStepName names the step of a task from a work-queue listing.
-func (s *Store) TaskStepName(ctx context.Context, t *Task, en bool) string {
-	var a Application
-	err := s.db.Read().QueryRowContext(ctx, `SELECT service_code, service_version, process_code, process_version FROM applications WHERE id = $1`, t.ApplicationID).
-		Scan(&a.ServiceCode, &a.ServiceVersion, &a.ProcessCode, &a.ProcessVersion)
+// stepName names a step of an application's pinned process in Chinese
+// and English (the English name may be empty).
+func (s *Store) stepName(ctx context.Context, a *Application, stepID string) (string, string) {
+	def, err := s.definition(ctx, a)
 	if err != nil {
-		return t.StepID
+		return stepID, ""
 	}
-	if n, ok := s.StepNames(ctx, &a, en)[t.StepID]; ok {
-		return n
+	if st, ok := def.Step(stepID); ok {
+		return st.Name, st.NameEn
 	}
-	return t.StepID
+	return stepID, ""
 }
 
 // EarlierSteps lists the steps a task may be returned to.

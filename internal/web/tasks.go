@@ -34,7 +34,10 @@ func (s *Server) queuePage(req *request) error {
 	}
 	steps := map[string]string{}
 	for _, t := range tasks {
-		steps[t.ID] = s.Applications.TaskStepName(req.ctx(), &t, req.lang == "en")
+		steps[t.ID] = t.StepName
+		if req.lang == "en" && t.StepNameEn != "" {
+			steps[t.ID] = t.StepNameEn
+		}
 	}
 	return s.render(req, http.StatusOK, "queue", req.t("queue_title"), queueView{Tasks: tasks, Mine: mine, DeptNames: names, StepNames: steps})
 }
