@@ -68,7 +68,7 @@ func (s *Server) routeTable() []route {
 		{post, "/login", Public, s.loginSubmit},
 		{post, "/logout", identity.PermAccount, s.logoutSubmit},
 		{get, "/register", Public, s.registerPage},
-		{post, "/register", Public, s.registerSubmit},
+		{post, "/register", Public, s.limit("register", s.registerSubmit)},
 		{get, "/account", identity.PermAccount, s.accountPage},
 		{post, "/account/organizations", identity.PermOrgRegister, s.organizationSubmit},
 		{get, "/notices", identity.PermAccount, s.noticesPage},
@@ -162,7 +162,7 @@ func (s *Server) routeTable() []route {
 		// JSON API: identity.
 		{post, "/api/v1/session", Public, s.apiLogin},
 		{delete, "/api/v1/session", identity.PermAccount, s.apiLogout},
-		{post, "/api/v1/accounts", Public, s.apiRegister},
+		{post, "/api/v1/accounts", Public, s.limit("register", s.apiRegister)},
 		{get, "/api/v1/me", identity.PermAccount, s.apiMe},
 		{post, "/api/v1/organizations", identity.PermOrgRegister, s.apiRegisterOrganization},
 		{get, "/api/v1/notices", identity.PermAccount, s.apiNotices},
@@ -257,7 +257,7 @@ func (s *Server) hotlineRoutes() []route {
 		// suggested department and merges duplicates; the department
 		// signs, returns and replies; supervisors urge and reveal.
 		{get, "/hotline/new", identity.PermHotlineFile, s.hotlineNewPage},
-		{post, "/hotline/tickets", identity.PermHotlineFile, s.hotlineFileSubmit},
+		{post, "/hotline/tickets", identity.PermHotlineFile, s.limit("write", s.hotlineFileSubmit)},
 		{get, "/hotline/tickets", identity.PermHotlineFile, s.hotlineMinePage},
 		{get, "/hotline/tickets/{id}", identity.PermAccount, s.hotlineTicketPage},
 		{get, "/hotline/tickets/{id}/attachments/{aid}", identity.PermAccount, s.hotlineAttachment},
@@ -274,7 +274,7 @@ func (s *Server) hotlineRoutes() []route {
 
 		// The same through the JSON API.
 		{get, "/api/v1/hotline/categories", Public, s.apiHotlineCategories},
-		{post, "/api/v1/hotline/tickets", identity.PermHotlineFile, s.apiFileTicket},
+		{post, "/api/v1/hotline/tickets", identity.PermHotlineFile, s.limit("write", s.apiFileTicket)},
 		{get, "/api/v1/hotline/tickets", identity.PermHotlineFile, s.apiMyTickets},
 		{get, "/api/v1/hotline/tickets/{id}", identity.PermAccount, s.apiTicket},
 		{post, "/api/v1/hotline/tickets/{id}/callback", identity.PermAccount, s.apiTicketCallback},

@@ -26,6 +26,7 @@ import (
 	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
+	"github.com/tongban/tongban/internal/ratelimit"
 	"github.com/tongban/tongban/internal/workflow"
 )
 
@@ -51,8 +52,11 @@ type Server struct {
 	// Ledger serves the public log and receipts; nil serves none (the
 	// /ledger/ routes answer 404).
 	Ledger *ledger.Log
-	Log    *slog.Logger
-	Now    func() time.Time
+	// Limiter keeps this node's rate-limit buckets; New makes one on
+	// Now when it is nil.
+	Limiter *ratelimit.Limiter
+	Log     *slog.Logger
+	Now     func() time.Time
 
 	pages   *pageSet
 	static  *staticFiles
@@ -81,6 +85,9 @@ func New(s Server) (*Server, error) {
 	}
 	if srv.Exchange == nil {
 		srv.Exchange = exchange.NewStore(exchange.Deps{DB: srv.DB, Identity: srv.Identity, Now: srv.Now, Location: srv.Config.Location})
+	}
+	if srv.Limiter == nil {
+		srv.Limiter = ratelimit.New(srv.Now)
 	}
 	var err error
 	if srv.static, err = loadStatic(); err != nil {
