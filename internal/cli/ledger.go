@@ -18,6 +18,7 @@ import (
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/exchange"
+	"github.com/tongban/tongban/internal/hotline"
 	"github.com/tongban/tongban/internal/lease"
 	"github.com/tongban/tongban/internal/ledger"
 )
@@ -115,7 +116,7 @@ func runVerification(ctx context.Context, cfg *config.Config, a *app, keys *ledg
 	l := &ledger.Log{DB: a.db}
 	accesses := exchange.NewStore(exchange.Deps{DB: a.db, Identity: a.identity})
 	states := map[string]ledger.StateFunc{application.LedgerObject: a.applications.LedgerState, catalog.LedgerObject: a.catalog.LedgerState,
-		exchange.LedgerObject: accesses.LedgerState}
+		exchange.LedgerObject: accesses.LedgerState, hotline.LedgerObject: a.hotline.LedgerState, hotline.RevealObject: a.hotline.RevealState}
 	rep, err = l.Verify(ctx, known, last, states)
 	if err != nil {
 		return nil, false, err

@@ -627,13 +627,17 @@ func (s *Store) event(ctx context.Context, tx *db.Tx, id string, p *identity.Pri
 	if p != nil && !p.Anonymous() {
 		actor = sql.NullString{String: p.Account.ID, Valid: true}
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO ticket_events (ticket_id, seq, at, actor_id, department_code, action, from_state, to_state, note)
-		VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_events WHERE ticket_id = $1), $2, $3, $4, $5, $6, $7, $8)`,
-		id, db.NewTime(s.now()), actor, dept, action, string(from), string(to), note)
+	now := s.now()
+	var seq int
+	err := tx.QueryRowContext(ctx, `INSERT INTO ticket_events (ticket_id, seq, at, actor_id, department_code, action, from_state, to_state, note)
+		VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_events WHERE ticket_id = $1), $2, $3, $4, $5, $6, $7, $8) RETURNING seq`,
+		id, db.NewTime(now), actor, dept, action, string(from), string(to), note).Scan(&seq)
 	if err != nil {
 		return fmt.Errorf("hotline: log %s: %w", action, err)
 	}
-	return nil
+	// Every action is logged after the change it records, so the stamp
+	// digests the ticket as the change left it.
+	return s.stamp(ctx, tx, id, seq, p, dept, action, note, now)
 }
 
 // holders returns the enabled accounts holding role r in department dept

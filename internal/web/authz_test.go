@@ -74,6 +74,20 @@ func init() {
 	}
 }
 
+// wantHotlineOversightAccess is the part of wantAccess for the hotline's
+// receipts and the supervisors' ticket list.
+var wantHotlineOversightAccess = map[string][]string{
+	"GET /hotline/tickets/{id}/receipts/{file}": signedIn,
+	"GET /supervision/hotline":                  overseers,
+	"GET /api/v1/supervision/hotline":           overseers,
+}
+
+func init() {
+	for k, v := range wantHotlineOversightAccess {
+		wantAccess[k] = v
+	}
+}
+
 var wantAccess = map[string][]string{
 	"GET /healthz":                                   everyone,
 	"GET /readyz":                                    everyone,

@@ -10,6 +10,7 @@ import (
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/hotline"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/org"
 )
 
@@ -221,6 +222,9 @@ type ticketView struct {
 	Revealed  *hotline.Identity
 	// Solved is the callback's answer: yes, no or "".
 	Solved string
+	// Stamps are the ticket's ledger entries, with receipts once
+	// integrated.
+	Stamps []ledger.Stamp
 
 	CanCallback, CanDispatch, CanMerge, CanSign, CanReply, CanUrge, CanReveal bool
 }
@@ -252,6 +256,11 @@ func (s *Server) ticketView(req *request, id string) (*ticketView, error) {
 	v.CanReveal = p.Can(identity.PermHotlineReveal) && t.Protection != hotline.Public
 	if v.CanMerge {
 		if v.Similar, err = s.Hotline.Similar(req.ctx(), p, t.ID); err != nil {
+			return nil, err
+		}
+	}
+	if s.Ledger != nil {
+		if v.Stamps, err = s.Ledger.Stamps(req.ctx(), hotline.LedgerObject, t.ID); err != nil {
 			return nil, err
 		}
 	}

@@ -261,6 +261,7 @@ func (s *Server) hotlineRoutes() []route {
 		{get, "/hotline/tickets", identity.PermHotlineFile, s.hotlineMinePage},
 		{get, "/hotline/tickets/{id}", identity.PermAccount, s.hotlineTicketPage},
 		{get, "/hotline/tickets/{id}/attachments/{aid}", identity.PermAccount, s.hotlineAttachment},
+		{get, "/hotline/tickets/{id}/receipts/{file}", identity.PermAccount, s.ticketReceiptDownload},
 		{post, "/hotline/tickets/{id}/callback", identity.PermAccount, s.hotlineCallbackSubmit},
 		{get, "/staff/hotline/dispatch", identity.PermHotlineDispatch, s.hotlineDispatchPage},
 		{post, "/hotline/tickets/{id}/dispatch", identity.PermHotlineDispatch, s.hotlineDispatchSubmit},
@@ -271,6 +272,7 @@ func (s *Server) hotlineRoutes() []route {
 		{post, "/hotline/tickets/{id}/reply", identity.PermStaffDesk, s.hotlineReplySubmit},
 		{post, "/hotline/tickets/{id}/urge", identity.PermSupervise, s.hotlineUrgeSubmit},
 		{post, "/hotline/tickets/{id}/reveal", identity.PermHotlineReveal, s.hotlineRevealSubmit},
+		{get, "/supervision/hotline", identity.PermSupervise, s.supervisionHotlinePage},
 
 		// The same through the JSON API.
 		{get, "/api/v1/hotline/categories", Public, s.apiHotlineCategories},
@@ -288,5 +290,6 @@ func (s *Server) hotlineRoutes() []route {
 		{post, "/api/v1/hotline/tickets/{id}/reply", identity.PermStaffDesk, s.apiTicketReply},
 		{post, "/api/v1/hotline/tickets/{id}/urge", identity.PermSupervise, s.apiTicketUrge},
 		{post, "/api/v1/hotline/tickets/{id}/reveal", identity.PermHotlineReveal, s.apiTicketReveal},
+		{get, "/api/v1/supervision/hotline", identity.PermSupervise, s.apiSupervisionHotline},
 	}
 }
