@@ -162,4 +162,3 @@ func TestLedgerStamps(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
