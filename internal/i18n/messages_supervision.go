@@ -15,6 +15,7 @@ var hotlineSupervisionMessages = map[string]msg{
 	"hotline_filter_warning":    {"预警", "Warning"},
 	"hotline_filter_any":        {"全部", "All"},
 	"hotline_warning_any":       {"黄牌或红牌", "Yellow or red"},
+	"hotline_more_filters":      {"更多条件", "More filters"},
 	"hotline_filter_submit":     {"筛选", "Filter"},
 	"hotline_next_page":         {"下一页", "Next page"},
 	"hotline_first_page":        {"回到第一页", "First page"},
