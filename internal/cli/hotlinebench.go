@@ -104,11 +104,17 @@ func hotlineBench(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			})
 		case "web":
 			names := strings.Split(*citizens, ",")
+			// One session per citizen, shared by the clients that file as
+			// them: sign-in is rate limited per account name.
 			clients := make([]*http.Client, *conc)
 			for i := range *conc {
+				if i >= len(names) {
+					clients[i] = clients[i%len(names)]
+					continue
+				}
 				jar, _ := cookiejar.New(nil)
 				clients[i] = &http.Client{Timeout: 60 * time.Second, Transport: transport, Jar: jar, CheckRedirect: noRedirect}
-				if _, err := post(ctx, clients[i], "/login", url.Values{"username": {strings.TrimSpace(names[i%len(names)])}, "password": {*password}}, http.StatusSeeOther); err != nil {
+				if _, err := post(ctx, clients[i], "/login", url.Values{"username": {strings.TrimSpace(names[i])}, "password": {*password}}, http.StatusSeeOther); err != nil {
 					return fmt.Errorf("sign in: %w", err)
 				}
 			}
