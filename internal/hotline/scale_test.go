@@ -143,7 +143,7 @@ type world struct {
 func seedTickets(t *testing.T, d *db.DB, n int) world {
 	t.Helper()
 	ctx := context.Background()
-	w := world{first: time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC), days: 365}
+	w := world{first: time.Date(2025, 10, 1, 0, 0, 0, 0, shanghai), days: 365} // days of the platform's zone, as ticket numbers count them
 	w.perDay = (n + w.days - 1) / w.days
 	err := d.Tx(ctx, func(tx *db.Tx) error {
 		for i := range 6 {

@@ -80,6 +80,7 @@ func (s *Store) Supervise(ctx context.Context, p *identity.Principal, f Supervis
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
+	midnight := func(d calendar.Date) db.Time { return db.NewTime(time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, s.loc)) }
 	// Tickets with a warning are few and have their own index in list
 	// order; when the filter asks for them, the other columns are
 	// compared as expressions (col || '') that no index serves, so both
@@ -129,7 +130,6 @@ func (s *Store) Supervise(ctx context.Context, p *identity.Principal, f Supervis
 	default:
 		e.Add("warning", "hotline_warning_invalid")
 	}
-	midnight := func(d calendar.Date) db.Time { return db.NewTime(time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, s.loc)) }
 	from, ferr := calendar.ParseDate(f.From)
 	switch {
 	case f.From == "":
@@ -157,7 +157,18 @@ func (s *Store) Supervise(ctx context.Context, p *identity.Principal, f Supervis
 			if !strings.HasPrefix(q, "RX") {
 				q = "RX" + q
 			}
-			where = append(where, "t.number >= "+arg(q)+" AND t.number < "+arg(q+"\x7f"))
+			col := "t.number"
+			if len(q) == 10 {
+				// RX and a date: the tickets numbered that day, which
+				// are the tickets filed that day (numbers count days in
+				// the platform's zone), walked in list order through
+				// the filing-time index rather than sorted.
+				if d, err := calendar.ParseDate(q[2:6] + "-" + q[6:8] + "-" + q[8:10]); err == nil {
+					where = append(where, "t.created_at >= "+arg(midnight(d))+" AND t.created_at < "+arg(midnight(d.AddDays(1))))
+					col = "t.number || ''"
+				}
+			}
+			where = append(where, col+" >= "+arg(q)+" AND "+col+" < "+arg(q+"\x7f"))
 		default:
 			where = append(where, "t.number LIKE "+arg("%"+likeEscape(q)+"%")+" ESCAPE '\\'")
 		}
