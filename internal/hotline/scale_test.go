@@ -93,7 +93,9 @@ func TestSuperviseAtScale(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", fl.name, err)
 				}
-				if len(p.Tickets) == 0 && fl.name != "whole number" {
+				// A small seed leaves some departments without warnings
+				// and some days without tickets.
+				if len(p.Tickets) == 0 && fl.name != "whole number" && n >= 100_000 {
 					t.Errorf("%s (%+v): no tickets", fl.name, f)
 				}
 			}
