@@ -110,7 +110,7 @@ var exchangeMessages = map[string]msg{
 	"lookup_submit":                {"查询", "Look up"},
 	"lookup_no_grants":             {"本部门没有可用的共享授权。", "Your department holds no usable grant."},
 	"lookup_not_found":             {"提供部门没有该对象的记录。", "The providing department holds no record on the subject."},
-	"lookup_provenance":            {"数据来源：%s · %s · 查询时间 %s · 办件 %s · 用途：%s", "Source: %s · %s · read %s · case %s · purpose: %s"},
+	"lookup_provenance":            {"数据来源：%s · %s · 查询时间 %s · %s %s · 用途：%s", "Source: %s · %s · read %s · %s %s · purpose: %s"},
 }
 
 func init() {
