@@ -105,6 +105,8 @@ type hotlineAdminView struct {
 	Kinds      []hotline.Kind
 	Deadlines  map[hotline.Kind]int
 	Keys       []hotline.APIKey
+	// KeyIssued is when each key was issued, in the platform's time zone.
+	KeyIssued  map[string]string
 	NewKey     string
 	NewKeyName string
 }
@@ -139,6 +141,10 @@ func (s *Server) hotlineAdminView(req *request) (*hotlineAdminView, error) {
 	}
 	if v.Keys, err = s.Hotline.Keys(ctx, req.p); err != nil {
 		return nil, err
+	}
+	v.KeyIssued = map[string]string{}
+	for _, k := range v.Keys {
+		v.KeyIssued[k.ID] = k.CreatedAt.In(s.Config.Location).Format("2006-01-02 15:04")
 	}
 	return v, nil
 }
