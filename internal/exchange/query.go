@@ -31,11 +31,11 @@ const (
 	// ReasonReporterProtected: the ticket's reporter is anonymous or
 	// name-protected, so the department may not look them up.
 	ReasonReporterProtected = "reporter_protected"
-	ReasonNoGrant        = "no_grant"         // the department holds no grant on the resource
-	ReasonRevoked        = "revoked"          // its grants were revoked
-	ReasonExpired        = "expired"          // its grants have expired
-	ReasonFields         = "fields_not_granted"
-	ReasonRate           = "over_rate" // the grant's hourly rate is used up
+	ReasonNoGrant           = "no_grant" // the department holds no grant on the resource
+	ReasonRevoked           = "revoked"  // its grants were revoked
+	ReasonExpired           = "expired"  // its grants have expired
+	ReasonFields            = "fields_not_granted"
+	ReasonRate              = "over_rate" // the grant's hourly rate is used up
 )
 
 // Refusal is the error of a refused query. Reason is one of the Reason

@@ -405,8 +405,8 @@ type lookupView struct {
 	Back, CaseTitle, Action, Lead string
 	// CaseLabel names the kind of case: 办件 or 工单.
 	CaseLabel string
-	Grants                  []*exchange.Grant
-	Resources               map[string]*exchange.Resource
+	Grants    []*exchange.Grant
+	Resources map[string]*exchange.Resource
 	// Subjects are masked; the form sends their index, so no ID number
 	// travels in the page or the form.
 	Subjects []string
@@ -414,6 +414,8 @@ type lookupView struct {
 	// anonymous reporter, a caller without an account).
 	NoSubject string
 	Answer    *exchange.Answer
+	// FetchedAt is when the answer was read, in the platform's time zone.
+	FetchedAt string
 	Resource  *exchange.Resource
 	Names     map[string]string
 	Refusal   string
@@ -553,6 +555,7 @@ func (s *Server) lookupSubmit(load lookupCase) func(*request) error {
 			return exchangeError(err)
 		default:
 			v.Answer = ans
+			v.FetchedAt = ans.Provenance.FetchedAt.In(s.Config.Location).Format("2006-01-02 15:04")
 			v.Resource, _ = s.Exchange.Resource(req.ctx(), code)
 		}
 		return s.render(req, status, "task_lookup", req.t("lookup_title"), v)
