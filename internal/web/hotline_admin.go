@@ -10,6 +10,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/hotline"
+	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/org"
 )
 
@@ -120,7 +121,7 @@ func (s *Server) hotlineAdminView(req *request) (*hotlineAdminView, error) {
 	}
 	for _, c := range v.Categories {
 		v.CatNames[c.Code] = c.Name
-		if req.lang == "en" && c.NameEn != "" {
+		if req.lang == i18n.EN && c.NameEn != "" {
 			v.CatNames[c.Code] = c.NameEn
 		}
 	}

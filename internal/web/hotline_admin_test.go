@@ -133,6 +133,10 @@ func TestHotlineSettings(t *testing.T) {
 		if rec := e.get("/admin/hotline", admin); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "道路坑洼") || !strings.Contains(rec.Body.String(), "演示应用") {
 			t.Fatalf("/admin/hotline = %d:\n%s", rec.Code, rec.Body)
 		}
+		if rec := e.do("GET", "/admin/hotline", admin, "", nil, "Accept-Language", "en"); !strings.Contains(rec.Body.String(), "Hotline settings") ||
+			!strings.Contains(rec.Body.String(), "Potholes") || !strings.Contains(rec.Body.String(), "Open311 API keys") {
+			t.Errorf("/admin/hotline in English:\n%s", rec.Body)
+		}
 		if rec := e.get("/admin/hotline/categories/new?parent=ROAD", admin); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `<option value="ROAD" selected>`) {
 			t.Errorf("new category form = %d", rec.Code)
 		}
