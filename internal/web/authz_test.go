@@ -68,8 +68,45 @@ var wantExchangeAccess = map[string][]string{
 	"GET /api/v1/me/data-access":                   persons,
 }
 
+// hotlineAdmins hold hotline.admin: the category tree, rules, limits and
+// API keys.
+var hotlineAdmins = []string{"platform_admin"}
+
+// wantHotlineAdminAccess is the part of wantAccess for the dispatcher's
+// telephone intake, the hotline settings and lookups for a ticket.
+var wantHotlineAdminAccess = map[string][]string{
+	"GET /staff/hotline/call":                     dispatchers,
+	"POST /staff/hotline/call":                    dispatchers,
+	"POST /api/v1/hotline/calls":                  dispatchers,
+	"GET /hotline/tickets/{id}/lookup":            queriers,
+	"POST /hotline/tickets/{id}/lookup":           queriers,
+	"GET /admin/hotline":                          hotlineAdmins,
+	"GET /admin/hotline/categories/new":           hotlineAdmins,
+	"POST /admin/hotline/categories":              hotlineAdmins,
+	"GET /admin/hotline/categories/{code}":        hotlineAdmins,
+	"POST /admin/hotline/categories/{code}":       hotlineAdmins,
+	"POST /admin/hotline/rules":                   hotlineAdmins,
+	"POST /admin/hotline/rules/{id}/delete":       hotlineAdmins,
+	"POST /admin/hotline/deadlines/{kind}":        hotlineAdmins,
+	"POST /admin/hotline/keys":                    hotlineAdmins,
+	"POST /admin/hotline/keys/{id}/revoke":        hotlineAdmins,
+	"GET /api/v1/admin/hotline/categories":        hotlineAdmins,
+	"PUT /api/v1/admin/hotline/categories/{code}": hotlineAdmins,
+	"GET /api/v1/admin/hotline/rules":             hotlineAdmins,
+	"POST /api/v1/admin/hotline/rules":            hotlineAdmins,
+	"DELETE /api/v1/admin/hotline/rules/{id}":     hotlineAdmins,
+	"GET /api/v1/admin/hotline/deadlines":         hotlineAdmins,
+	"PUT /api/v1/admin/hotline/deadlines/{kind}":  hotlineAdmins,
+	"GET /api/v1/admin/hotline/keys":              hotlineAdmins,
+	"POST /api/v1/admin/hotline/keys":             hotlineAdmins,
+	"POST /api/v1/admin/hotline/keys/{id}/revoke": hotlineAdmins,
+}
+
 func init() {
 	for k, v := range wantExchangeAccess {
+		wantAccess[k] = v
+	}
+	for k, v := range wantHotlineAdminAccess {
 		wantAccess[k] = v
 	}
 }
@@ -311,7 +348,7 @@ func TestPermissionMatrix(t *testing.T) {
 			code = "339900"
 		}
 		repl := strings.NewReplacer("{code}", code, "{version}", "1", "{lang}", "en", "{term}", url.PathEscape(syns[0].Term),
-			"{id}", clerk.ID, "{mid}", clerk.ID, "{did}", clerk.ID, "{aid}", clerk.ID, "{date}", "2026-10-10", "{hash}", e.srv.static.hash["app.css"], "{name}", "app.css")
+			"{id}", clerk.ID, "{mid}", clerk.ID, "{did}", clerk.ID, "{aid}", clerk.ID, "{date}", "2026-10-10", "{kind}", "complaint", "{hash}", e.srv.static.hash["app.css"], "{name}", "app.css")
 		return repl.Replace(p)
 	}
 	for _, r := range routes {

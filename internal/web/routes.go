@@ -139,8 +139,10 @@ func (s *Server) routeTable() []route {
 		{post, "/staff/exchange/requests", identity.PermExchangeManage, s.staffExchangeRequest},
 		{post, "/staff/exchange/requests/{id}/decision", identity.PermExchangeManage, s.staffExchangeDecide},
 		{post, "/staff/exchange/grants/{id}/revoke", identity.PermExchangeManage, s.staffExchangeRevoke},
-		{get, "/staff/tasks/{id}/lookup", identity.PermExchangeQuery, s.taskLookupPage},
-		{post, "/staff/tasks/{id}/lookup", identity.PermExchangeQuery, s.taskLookupSubmit},
+		{get, "/staff/tasks/{id}/lookup", identity.PermExchangeQuery, s.lookupPage(s.taskLookup)},
+		{post, "/staff/tasks/{id}/lookup", identity.PermExchangeQuery, s.lookupSubmit(s.taskLookup)},
+		{get, "/hotline/tickets/{id}/lookup", identity.PermExchangeQuery, s.lookupPage(s.ticketLookup)},
+		{post, "/hotline/tickets/{id}/lookup", identity.PermExchangeQuery, s.lookupSubmit(s.ticketLookup)},
 		{get, "/supervision/data-access", identity.PermSupervise, s.supervisionDataPage},
 
 		// JSON API: public catalog.
@@ -235,8 +237,10 @@ func (s *Server) routeTable() []route {
 // requests checks the app's api_key itself.
 func (s *Server) hotlineRoutes() []route {
 	const (
-		get  = "GET"
-		post = "POST"
+		get    = "GET"
+		post   = "POST"
+		put    = "PUT"
+		delete = "DELETE"
 	)
 	return []route{
 		// Open311 GeoReport v2.
@@ -265,12 +269,26 @@ func (s *Server) hotlineRoutes() []route {
 		{get, "/staff/hotline/dispatch", identity.PermHotlineDispatch, s.hotlineDispatchPage},
 		{post, "/hotline/tickets/{id}/dispatch", identity.PermHotlineDispatch, s.hotlineDispatchSubmit},
 		{post, "/hotline/tickets/{id}/merge", identity.PermHotlineDispatch, s.hotlineMergeSubmit},
+		{get, "/staff/hotline/call", identity.PermHotlineDispatch, s.hotlineCallPage},
+		{post, "/staff/hotline/call", identity.PermHotlineDispatch, s.hotlineCallSubmit},
 		{get, "/staff/hotline", identity.PermStaffDesk, s.hotlineQueuePage},
 		{post, "/hotline/tickets/{id}/sign", identity.PermStaffDesk, s.hotlineSignSubmit},
 		{post, "/hotline/tickets/{id}/return", identity.PermStaffDesk, s.hotlineReturnSubmit},
 		{post, "/hotline/tickets/{id}/reply", identity.PermStaffDesk, s.hotlineReplySubmit},
 		{post, "/hotline/tickets/{id}/urge", identity.PermSupervise, s.hotlineUrgeSubmit},
 		{post, "/hotline/tickets/{id}/reveal", identity.PermHotlineReveal, s.hotlineRevealSubmit},
+
+		// Hotline settings: platform admins.
+		{get, "/admin/hotline", identity.PermHotlineAdmin, s.hotlineAdminPage},
+		{get, "/admin/hotline/categories/new", identity.PermHotlineAdmin, s.hotlineCategoryNewPage},
+		{post, "/admin/hotline/categories", identity.PermHotlineAdmin, s.hotlineCategoryCreate},
+		{get, "/admin/hotline/categories/{code}", identity.PermHotlineAdmin, s.hotlineCategoryPage},
+		{post, "/admin/hotline/categories/{code}", identity.PermHotlineAdmin, s.hotlineCategoryUpdate},
+		{post, "/admin/hotline/rules", identity.PermHotlineAdmin, s.hotlineRuleCreate},
+		{post, "/admin/hotline/rules/{id}/delete", identity.PermHotlineAdmin, s.hotlineRuleDelete},
+		{post, "/admin/hotline/deadlines/{kind}", identity.PermHotlineAdmin, s.hotlineDeadlineSave},
+		{post, "/admin/hotline/keys", identity.PermHotlineAdmin, s.hotlineKeyIssue},
+		{post, "/admin/hotline/keys/{id}/revoke", identity.PermHotlineAdmin, s.hotlineKeyRevoke},
 
 		// The same through the JSON API.
 		{get, "/api/v1/hotline/categories", Public, s.apiHotlineCategories},
@@ -288,5 +306,16 @@ func (s *Server) hotlineRoutes() []route {
 		{post, "/api/v1/hotline/tickets/{id}/reply", identity.PermStaffDesk, s.apiTicketReply},
 		{post, "/api/v1/hotline/tickets/{id}/urge", identity.PermSupervise, s.apiTicketUrge},
 		{post, "/api/v1/hotline/tickets/{id}/reveal", identity.PermHotlineReveal, s.apiTicketReveal},
+		{post, "/api/v1/hotline/calls", identity.PermHotlineDispatch, s.apiFileCall},
+		{get, "/api/v1/admin/hotline/categories", identity.PermHotlineAdmin, s.apiAdminHotlineCategories},
+		{put, "/api/v1/admin/hotline/categories/{code}", identity.PermHotlineAdmin, s.apiAdminPutHotlineCategory},
+		{get, "/api/v1/admin/hotline/rules", identity.PermHotlineAdmin, s.apiAdminHotlineRules},
+		{post, "/api/v1/admin/hotline/rules", identity.PermHotlineAdmin, s.apiAdminPutHotlineRule},
+		{delete, "/api/v1/admin/hotline/rules/{id}", identity.PermHotlineAdmin, s.apiAdminDeleteHotlineRule},
+		{get, "/api/v1/admin/hotline/deadlines", identity.PermHotlineAdmin, s.apiAdminHotlineDeadlines},
+		{put, "/api/v1/admin/hotline/deadlines/{kind}", identity.PermHotlineAdmin, s.apiAdminPutHotlineDeadline},
+		{get, "/api/v1/admin/hotline/keys", identity.PermHotlineAdmin, s.apiAdminHotlineKeys},
+		{post, "/api/v1/admin/hotline/keys", identity.PermHotlineAdmin, s.apiAdminIssueHotlineKey},
+		{post, "/api/v1/admin/hotline/keys/{id}/revoke", identity.PermHotlineAdmin, s.apiAdminRevokeHotlineKey},
 	}
 }
