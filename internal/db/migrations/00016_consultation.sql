@@ -71,14 +71,16 @@ CREATE INDEX consultation_comments_author ON consultation_comments (author_id);
 CREATE TABLE consultation_moderations (
     id              TEXT PRIMARY KEY,
     consultation_id TEXT NOT NULL REFERENCES consultations (id),
+    -- The action's place in the consultation's record, from 1.
+    seq             INTEGER NOT NULL,
     comment_id      TEXT NOT NULL REFERENCES consultation_comments (id),
     action          TEXT NOT NULL CHECK (action IN ('hide', 'unhide')),
     reason          TEXT NOT NULL,
     note            TEXT NOT NULL DEFAULT '',
     actor_id        TEXT NOT NULL REFERENCES accounts (id),
-    at              TEXT NOT NULL
+    at              TEXT NOT NULL,
+    UNIQUE (consultation_id, seq)
 );
-CREATE INDEX consultation_moderations_consultation ON consultation_moderations (consultation_id, at);
 
 -- +goose Down
 DROP TABLE consultation_moderations;
