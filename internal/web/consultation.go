@@ -45,6 +45,8 @@ type consultationView struct {
 	// Staff is the department's page: moderation, answers, the report.
 	Staff       bool
 	Moderations []consultation.Moderation
+	// Rate is the adoption rate as shown ("80.0%"), or "".
+	Rate string
 	// Unanswered counts visible comments without an answer.
 	Unanswered int
 	// Blank sections offered for adding on the draft form.
@@ -88,6 +90,9 @@ func (s *Server) consultationView(req *request, id string, staff bool) (*consult
 	}
 	if v.Stats, err = s.Consultations.Stats(req.ctx(), id); err != nil {
 		return nil, err
+	}
+	if r := v.Stats.AdoptionRate; r != nil {
+		v.Rate = strconv.FormatFloat(*r, 'f', 1, 64) + "%"
 	}
 	open := c.Phase == consultation.Open
 	v.CanComment = open && req.p.Can(identity.PermConsultationComment)
