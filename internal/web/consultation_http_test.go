@@ -13,6 +13,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/identity"
 )
 
 // demoConsultations returns the IDs of the demo's open and closed
@@ -205,6 +206,60 @@ func TestConsultationDepartmentWork(t *testing.T) {
 			t.Errorf("editing a published consultation = %d %s", rec.Code, rec.Body)
 		}
 
+		// Two comments, then the period ends (moved back in the
+		// database: publishing needs a period that has not ended).
+		var ids []string
+		for _, u := range []string{"zhangsan", "lisi", "wangwu"} {
+			rec := e.sendJSON("POST", "/api/v1/consultations/"+id+"/comments", e.session(u), `{"section":1,"text":"`+u+` 的意见"}`)
+			var cm consultation.Comment
+			if rec.Code != http.StatusCreated || json.Unmarshal(rec.Body.Bytes(), &cm) != nil {
+				t.Fatalf("comment = %d %s", rec.Code, rec.Body)
+			}
+			ids = append(ids, cm.ID)
+		}
+		if _, err := d.Write().Exec(`UPDATE consultations SET opens_on = '2020-01-01', closes_on = '2020-01-31' WHERE id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+		staffPage := e.get(loc, zj)
+		if staffPage.Code != 200 || !strings.Contains(staffPage.Body.String(), "归并所选意见") || !strings.Contains(staffPage.Body.String(), "发布采纳情况") {
+			t.Fatalf("the closed consultation's department page = %d", staffPage.Code)
+		}
+		if rec := e.postForm(loc+"/groups", zj, url.Values{"title": {"同一问题"}, "comments": {ids[0]}}); rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "归并至少选择两条意见") {
+			t.Errorf("a group of one = %d", rec.Code)
+		}
+		if rec := e.postForm(loc+"/groups", zj, url.Values{"title": {"同一问题"}, "comments": {ids[0], ids[1]}}); rec.Code != http.StatusSeeOther {
+			t.Fatalf("group = %d %s", rec.Code, rec.Body)
+		}
+		got, _ := e.srv.Consultations.Get(context.Background(), e.srvPrincipal(t, "zj-admin"), id)
+		if len(got.Groups) != 1 {
+			t.Fatalf("groups = %+v", got.Groups)
+		}
+		if rec := e.postForm(loc+"/report", zj, url.Values{"summary": {"总结"}}); rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "还有 3 条意见未答复") {
+			t.Errorf("report with unanswered comments = %d", rec.Code)
+		}
+		if rec := e.postForm(loc+"/answers", zj, url.Values{"group_id": {got.Groups[0].ID}, "verdict": {"adopted"}, "reason": {"采纳理由"}}); rec.Code != http.StatusSeeOther {
+			t.Fatalf("answer group = %d %s", rec.Code, rec.Body)
+		}
+		if rec := e.postForm(loc+"/answers", zj, url.Values{"comment_id": {ids[2]}, "verdict": {""}, "reason": {""}}); rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "请选择采纳、部分采纳或不予采纳") {
+			t.Errorf("an answer without a verdict = %d", rec.Code)
+		}
+		if rec := e.sendJSON("POST", "/api/v1/consultations/"+id+"/answers", zj, `{"comment_id":"`+ids[2]+`","verdict":"not_adopted","reason":"不采纳理由"}`); rec.Code != 200 {
+			t.Fatalf("API answer = %d %s", rec.Code, rec.Body)
+		}
+		if strings.Contains(e.get("/consultations/"+id, "").Body.String(), "不采纳理由") {
+			t.Error("an answer is public before the report")
+		}
+		if rec := e.postForm(loc+"/report", zj, url.Values{"summary": {"共 3 条，采纳 2 条。"}}); rec.Code != http.StatusSeeOther {
+			t.Fatalf("report = %d %s", rec.Code, rec.Body)
+		}
+		own := e.get("/consultations/"+id, e.session("wangwu")).Body.String()
+		if !strings.Contains(own, "意见采纳情况") || !strings.Contains(own, "不采纳理由") || !strings.Contains(own, "我的意见") {
+			t.Error("the commenter does not see the answer to their comment")
+		}
+		if rec := e.sendJSON("POST", "/api/v1/consultations/"+id+"/answers", zj, `{"comment_id":"`+ids[2]+`","verdict":"adopted","reason":"改"}`); rec.Code != http.StatusConflict {
+			t.Errorf("answering after the report = %d", rec.Code)
+		}
+
 		// Moderation of the demo's open consultation.
 		comments, err := e.srv.Consultations.Comments(context.Background(), nil, open)
 		if err != nil {
@@ -237,4 +292,18 @@ func TestConsultationDepartmentWork(t *testing.T) {
 			t.Error("the department's page lacks the moderation record")
 		}
 	})
+}
+
+// srvPrincipal returns the principal of a demo username.
+func (e *env) srvPrincipal(t *testing.T, username string) *identity.Principal {
+	t.Helper()
+	a, err := e.srv.Identity.AccountByUsername(context.Background(), username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.srv.Identity.Principal(context.Background(), a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
