@@ -488,3 +488,51 @@ func TestCSVCell(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentHide hides one comment from several transactions at once:
+// exactly one succeeds, and the moderation record and the ledger have one
+// entry for it.
+func TestConcurrentHide(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		admin := f.p["zj-admin"]
+		c, err := f.store.Create(ctx, admin, draft())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.store.Publish(ctx, admin, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		cm, err := f.store.AddComment(ctx, f.p["zhang"], c.ID, consultation.CommentInput{Text: "广告：低价出售"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 4
+		errs := make(chan error, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() { errs <- f.store.Hide(ctx, admin, c.ID, cm.ID, "advertising", "") })
+		}
+		wg.Wait()
+		close(errs)
+		ok := 0
+		for err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case fieldKey(t, err, "comment_id") == "consultation_already_hidden":
+			default:
+				t.Errorf("Hide = %v", err)
+			}
+		}
+		mods, err := f.store.Moderations(ctx, admin, c.ID)
+		if ok != 1 || err != nil || len(mods) != 1 {
+			t.Errorf("%d hides succeeded, %d recorded (%v); want 1", ok, len(mods), err)
+		}
+		var stamps int
+		if err := d.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger_entries WHERE object_id = $1 AND body LIKE '%comment_hidden%'`, c.ID).Scan(&stamps); err != nil || stamps != 1 {
+			t.Errorf("%d comment_hidden stamps (%v), want 1", stamps, err)
+		}
+	})
+}

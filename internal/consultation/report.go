@@ -33,6 +33,9 @@ func commentIn(ctx context.Context, tx *db.Tx, consultationID, commentID string)
 // check, the change, its record and the ledger stamp.
 func (s *Store) moderate(ctx context.Context, p *identity.Principal, id, commentID string, fn func(tx *db.Tx, hidden bool) error) error {
 	return s.db.Tx(ctx, func(tx *db.Tx) error {
+		if err := lock(ctx, tx, id); err != nil {
+			return err
+		}
 		c, err := s.load(ctx, tx, id)
 		if err != nil {
 			return err
@@ -139,6 +142,9 @@ func (s *Store) Moderations(ctx context.Context, p *identity.Principal, id strin
 // closed and whose report is not yet published, for its department.
 func (s *Store) closedFor(ctx context.Context, p *identity.Principal, id string, fn func(tx *db.Tx, c *Consultation) error) error {
 	return s.db.Tx(ctx, func(tx *db.Tx) error {
+		if err := lock(ctx, tx, id); err != nil {
+			return err
+		}
 		c, err := s.load(ctx, tx, id)
 		if err != nil {
 			return err

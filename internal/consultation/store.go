@@ -206,10 +206,25 @@ func (s *Store) Update(ctx context.Context, p *identity.Principal, id string, in
 	return s.Get(ctx, p, id)
 }
 
+// lock takes the consultation's row lock for the rest of tx (a no-op
+// update: SQLite has one writer anyway; PostgreSQL waits for any other
+// transaction changing the consultation), so that state checks, the
+// moderation sequence and the ledger chain of one consultation are
+// serialized.
+func lock(ctx context.Context, tx *db.Tx, id string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE consultations SET revision = revision WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("consultation %s: lock: %w", id, err)
+	}
+	return nil
+}
+
 // Publish puts a draft out for comment and freezes its text. The period
 // must not have ended.
 func (s *Store) Publish(ctx context.Context, p *identity.Principal, id string) (*Consultation, error) {
 	err := s.db.Tx(ctx, func(tx *db.Tx) error {
+		if err := lock(ctx, tx, id); err != nil {
+			return err
+		}
 		c, err := s.load(ctx, tx, id)
 		if err != nil {
 			return err

@@ -69,6 +69,10 @@ func (s *Server) consultationView(req *request, id string, staff bool) (*consult
 		return nil, err
 	}
 	v.DeptName = names[c.Department]
+	if loc := s.Config.Location; loc != nil && c.ReportPublishedAt != nil {
+		t := c.ReportPublishedAt.In(loc)
+		c.ReportPublishedAt = &t
+	}
 	for i := range c.Groups {
 		v.Groups[c.Groups[i].ID] = &c.Groups[i]
 	}
