@@ -445,6 +445,17 @@ func TestCommentModerateReport(t *testing.T) {
 		if state2, _ := f.store.LedgerState(ctx, c.ID); string(state2) == string(state) {
 			t.Error("changing a published answer behind the platform's back leaves the ledger state unchanged")
 		}
+
+		// A comment hidden after the report leaves the verdict counts.
+		if err := f.store.Hide(ctx, admin, c.ID, pas.ID, "personal_data", ""); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := f.store.Stats(ctx, c.ID); st.Partly != 0 || st.Hidden != 2 || st.AdoptionRate == nil || *st.AdoptionRate != 75 {
+			t.Errorf("Stats after hiding an answered comment = %+v", st)
+		}
+		if figs, _ := f.store.Figures(ctx); len(figs) != 1 || figs[0].PartlyAdopted != 0 || figs[0].Adopted != 3 {
+			t.Errorf("Figures after hiding an answered comment = %+v", figs)
+		}
 	})
 }
 

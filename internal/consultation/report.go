@@ -330,7 +330,10 @@ func StatsOf(c *Consultation, comments []*Comment) Stats {
 		authors[cm.authorID] = true
 		by[cm.Section]++
 		if cm.Hidden {
+			// Hidden comments are not answered (even when hidden
+			// after their group was).
 			st.Hidden++
+			continue
 		}
 		if c.Phase != Reported {
 			continue
@@ -383,9 +386,9 @@ func (s *Store) Figures(ctx context.Context) ([]DepartmentFigures, error) {
 		FROM consultations c LEFT JOIN (
 			SELECT cm.consultation_id,
 				COUNT(*) AS comments,
-				SUM(CASE WHEN r.report_published_at IS NOT NULL AND COALESCE(g.answer, cm.answer) = 'adopted' THEN 1 ELSE 0 END) AS adopted,
-				SUM(CASE WHEN r.report_published_at IS NOT NULL AND COALESCE(g.answer, cm.answer) = 'partly' THEN 1 ELSE 0 END) AS partly,
-				SUM(CASE WHEN r.report_published_at IS NOT NULL AND COALESCE(g.answer, cm.answer) = 'not_adopted' THEN 1 ELSE 0 END) AS not_adopted
+				SUM(CASE WHEN r.report_published_at IS NOT NULL AND NOT cm.hidden AND COALESCE(g.answer, cm.answer) = 'adopted' THEN 1 ELSE 0 END) AS adopted,
+				SUM(CASE WHEN r.report_published_at IS NOT NULL AND NOT cm.hidden AND COALESCE(g.answer, cm.answer) = 'partly' THEN 1 ELSE 0 END) AS partly,
+				SUM(CASE WHEN r.report_published_at IS NOT NULL AND NOT cm.hidden AND COALESCE(g.answer, cm.answer) = 'not_adopted' THEN 1 ELSE 0 END) AS not_adopted
 			FROM consultation_comments cm JOIN consultations r ON r.id = cm.consultation_id
 			LEFT JOIN consultation_groups g ON g.id = cm.group_id
 			GROUP BY cm.consultation_id) n ON n.consultation_id = c.id

@@ -489,7 +489,7 @@ func (s *Store) Comments(ctx context.Context, p *identity.Principal, id string) 
 		if !cm.TextShown {
 			cm.Text, cm.Passage, cm.HideNote = "", "", ""
 		}
-		if c.Phase == Reported || m {
+		if (c.Phase == Reported && !cm.Hidden) || m {
 			cm.Answer, cm.AnswerReason = cm.answer, cm.reason
 		}
 	}
