@@ -372,6 +372,10 @@ func TestCommentModerateReport(t *testing.T) {
 		if rep.Phase != consultation.Reported || len(rep.Groups) != 1 {
 			t.Fatalf("after the report: %+v", rep)
 		}
+		var notices int
+		if err := d.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM notices WHERE kind = 'consultation_report'`).Scan(&notices); err != nil || notices != 2 {
+			t.Errorf("%d report notices (%v), want one per commenter (2)", notices, err)
+		}
 		if err := f.store.Answer(ctx, admin, c.ID, consultation.AnswerInput{CommentID: sec.ID, Verdict: consultation.Adopted, Reason: "改主意"}); !errors.Is(err, consultation.ErrFrozen) {
 			t.Errorf("Answer after the report = %v, want ErrFrozen", err)
 		}

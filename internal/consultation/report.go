@@ -16,6 +16,7 @@ import (
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/notify"
 )
 
 // commentIn reads a comment's hidden flag, checking it belongs to the
@@ -281,9 +282,13 @@ func (s *Store) Answer(ctx context.Context, p *identity.Principal, id string, in
 	})
 }
 
+// NoticeReport is the notice each commenter gets when the adoption report
+// is published. Args: the consultation's title.
+const NoticeReport notify.Kind = "consultation_report"
+
 // PublishReport publishes the adoption report once every visible comment
 // is answered (itself or through its group); from then on the report is
-// public and frozen.
+// public and frozen, and every commenter gets a notice (NoticeReport).
 func (s *Store) PublishReport(ctx context.Context, p *identity.Principal, id, summary string) (*Consultation, error) {
 	if strings.TrimSpace(summary) == "" {
 		return nil, fielderr.New("summary", "required")
@@ -310,7 +315,22 @@ func (s *Store) PublishReport(ctx context.Context, p *identity.Principal, id, su
 			summary, db.NewTime(now), id); err != nil {
 			return fmt.Errorf("consultation: report: %w", err)
 		}
-		return s.stamp(ctx, tx, id, "report_published", now)
+		if err := s.stamp(ctx, tx, id, "report_published", now); err != nil {
+			return err
+		}
+		// Every commenter is told, once, in the same transaction.
+		told := map[string]bool{}
+		for _, cm := range all {
+			if told[cm.authorID] {
+				continue
+			}
+			told[cm.authorID] = true
+			if err := notify.Enqueue(ctx, tx, notify.Notice{AccountID: cm.authorID, Kind: NoticeReport, Args: []string{c.Title},
+				Link: "/consultations/" + id, CreatedAt: now}); err != nil {
+				return fmt.Errorf("consultation: notice: %w", err)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

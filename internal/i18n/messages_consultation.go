@@ -154,6 +154,10 @@ var consultationMessages = map[string]msg{
 	"consultation_reason_illegal":       {"违法内容", "unlawful content"},
 	"consultation_reason_duplicate":     {"重复提交", "duplicate"},
 
+	// Notices.
+	"notice_consultation_report_subject": {"您参与的征求意见已公布采纳情况", "The adoption report of a consultation you commented on"},
+	"notice_consultation_report_body":    {"《%s》的意见采纳情况已公布，您可以查看对您意见的答复。", "The adoption report of “%s” is published: see the answer to your comment."},
+
 	// The CSV export's columns.
 	"csv_no":            {"序号", "No."},
 	"csv_time":          {"提交时间", "Submitted"},
