@@ -36,6 +36,9 @@ const (
 	MaxCommentRunes = 2000
 	MaxPassageRunes = 500
 	MaxSections     = 100
+	// MaxCommentsPerDay bounds one person's comments on one
+	// consultation in any 24 hours, against floods.
+	MaxCommentsPerDay = 20
 )
 
 // State is whether a consultation is still a draft.

@@ -551,3 +551,35 @@ func TestConcurrentHide(t *testing.T) {
 		}
 	})
 }
+
+// TestCommentFlood limits one person's comments on one consultation in
+// any 24 hours; another person, or the next day, may comment.
+func TestCommentFlood(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		admin := f.p["zj-admin"]
+		c, err := f.store.Create(ctx, admin, draft())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.store.Publish(ctx, admin, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		for i := range consultation.MaxCommentsPerDay {
+			if _, err := f.store.AddComment(ctx, f.p["zhang"], c.ID, consultation.CommentInput{Text: "意见 " + strings.Repeat("!", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := f.store.AddComment(ctx, f.p["zhang"], c.ID, consultation.CommentInput{Text: "再来一条"}); fieldKey(t, err, "text") != "consultation_too_many_comments" {
+			t.Errorf("comment over the limit = %v", err)
+		}
+		if _, err := f.store.AddComment(ctx, f.p["ouyang"], c.ID, consultation.CommentInput{Text: "别人的意见"}); err != nil {
+			t.Errorf("another person's comment = %v", err)
+		}
+		f.clock.set("2026-10-13 09:01")
+		if _, err := f.store.AddComment(ctx, f.p["zhang"], c.ID, consultation.CommentInput{Text: "第二天"}); err != nil {
+			t.Errorf("a comment 24 hours later = %v", err)
+		}
+	})
+}

@@ -452,6 +452,14 @@ func (s *Store) AddComment(ctx context.Context, p *identity.Principal, id string
 	if err := e.Err(); err != nil {
 		return nil, err
 	}
+	var recent int
+	if err := s.db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM consultation_comments WHERE consultation_id = $1 AND author_id = $2 AND created_at > $3`,
+		id, p.Account.ID, db.NewTime(s.now().Add(-24*time.Hour))).Scan(&recent); err != nil {
+		return nil, fmt.Errorf("consultation: comment: %w", err)
+	}
+	if recent >= MaxCommentsPerDay {
+		return nil, fielderr.New("text", "consultation_too_many_comments", MaxCommentsPerDay)
+	}
 	cm := &Comment{ID: newID(), Section: in.Section, Passage: strings.TrimSpace(in.Passage), Text: in.Text, CreatedAt: s.now().UTC(),
 		Author: idcheck.MaskName(p.Account.Name), Mine: true, TextShown: true, authorID: p.Account.ID}
 	err = s.db.Tx(ctx, func(tx *db.Tx) error {
