@@ -325,7 +325,7 @@ func (s *Store) PublishReport(ctx context.Context, p *identity.Principal, id, su
 				continue
 			}
 			told[cm.authorID] = true
-			if err := notify.Enqueue(ctx, tx, notify.Notice{AccountID: cm.authorID, Kind: NoticeReport, Args: []string{c.Title},
+			if err := s.notices(ctx, tx, notify.Notice{AccountID: cm.authorID, Kind: NoticeReport, Args: []string{c.Title},
 				Link: "/consultations/" + id, CreatedAt: now}); err != nil {
 				return fmt.Errorf("consultation: notice: %w", err)
 			}

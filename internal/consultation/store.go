@@ -14,14 +14,19 @@ import (
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/idcheck"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/notify"
 )
 
 // Store keeps consultations and their comments.
 type Store struct {
-	db  *db.DB
-	loc *time.Location
-	now func() time.Time
+	db      *db.DB
+	loc     *time.Location
+	now     func() time.Time
+	notices Notifier
 }
+
+// Notifier queues a notice within tx.
+type Notifier func(ctx context.Context, tx *db.Tx, n notify.Notice) error
 
 // NewStore returns a Store. loc is the platform time zone, in which the
 // comment period's days are counted; now is the clock (time.Now if nil).
@@ -32,7 +37,14 @@ func NewStore(d *db.DB, loc *time.Location, now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: d, loc: loc, now: now}
+	return &Store{db: d, loc: loc, now: now, notices: notify.Enqueue}
+}
+
+// WithNotifier makes s queue its notices with n instead of the platform's
+// outbox (notify.Enqueue), and returns s.
+func (s *Store) WithNotifier(n Notifier) *Store {
+	s.notices = n
+	return s
 }
 
 // ErrFrozen is returned for a change the consultation's phase does not

@@ -8,6 +8,7 @@ import (
 	"github.com/tongban/tongban/internal/consultation"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/notify"
 )
 
 // ConsultationStaff is the demo's admin of 住建局 (ZJ), who drafts and
@@ -58,7 +59,10 @@ func LoadConsultations(ctx context.Context, d *db.DB, ids *identity.Store, loc *
 		t := today.AddDate(0, 0, offset)
 		clock = time.Date(t.Year(), t.Month(), t.Day(), hour, 0, 0, 0, loc)
 	}
-	s := consultation.NewStore(d, loc, func() time.Time { return clock })
+	// The demo's report was published weeks ago: its notices would be
+	// stale, so none are queued.
+	s := consultation.NewStore(d, loc, func() time.Time { return clock }).WithNotifier(
+		func(context.Context, *db.Tx, notify.Notice) error { return nil })
 
 	// The closed one: 市场监管局, over ten days ago.
 	at(-45, 9)
