@@ -38,7 +38,7 @@ var consultationMessages = map[string]msg{
 	"consultations_title":               {"征求意见", "Consultations on draft policies"},
 	"consultations_staff_title":         {"本部门征求意见", "My department's consultations"},
 	"consultations_lead":                {"政策出台前，向社会公开征求意见。登录后可以对全文、某一条或某段原文提出意见；部门在征求期结束后逐条公布采纳情况。", "Draft policies are put out for comment before they are decided. Sign in to comment on the whole draft, a section or a passage; after the period the department publishes what it adopted and why."},
-	"consultations_open":                {"正在征求意见", "Open for comment"},
+	"consultations_open":                {"正在征求和即将开始", "Open and upcoming"},
 	"consultations_current":             {"草稿、待开始和正在征求", "Drafts, upcoming and open"},
 	"consultations_closed":              {"已结束", "Closed"},
 	"consultations_none":                {"暂无。", "None."},
