@@ -265,6 +265,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		if err := demo.LoadHotline(ctx, a.hotlineDeps, a.identity, true); err != nil {
 			return fmt.Errorf("demo hotline: %w", err)
 		}
+		if err := demo.LoadConsultations(ctx, a.db, a.identity, cfg.Location); err != nil {
+			return fmt.Errorf("demo consultations: %w", err)
+		}
+		logins = append(logins, demo.ConsultationStaff)
 	}
 	keys, err := ledgerKeys(cfg, log)
 	if err != nil {

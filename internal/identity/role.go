@@ -111,16 +111,27 @@ const (
 	// PermMyData: see who used one's own data, or one's organization's
 	// (谁用了我的数据).
 	PermMyData Permission = "mydata"
+
+	// Consultations on draft policies (征求意见). Reading them is public.
+
+	// PermConsultationComment: comment on a draft policy during its
+	// comment period.
+	PermConsultationComment Permission = "consultation.comment"
+	// PermConsultationManage: draft and publish the department's
+	// consultations, moderate their comments against the comment policy
+	// and publish the adoption report (department-scoped).
+	PermConsultationManage Permission = "consultation.manage"
 )
 
 // grants is the permission table. Nothing not listed is allowed.
 var grants = map[Role][]Permission{
-	Citizen:    {PermAccount, PermOrgRegister, PermApply, PermHotlineFile, PermMyData},
-	OrgAgent:   {PermAccount, PermOrgRegister, PermOrgAct, PermApply, PermHotlineFile, PermMyData},
-	Clerk:      {PermAccount, PermStaffDesk, PermExchangeQuery},
-	Reviewer:   {PermAccount, PermStaffDesk, PermExchangeQuery},
-	Approver:   {PermAccount, PermStaffDesk, PermExchangeQuery},
-	DeptAdmin:  {PermAccount, PermStaffDesk, PermCatalogEdit, PermCatalogPublish, PermStaffManage, PermExchangeQuery, PermExchangeManage},
+	Citizen:  {PermAccount, PermOrgRegister, PermApply, PermHotlineFile, PermMyData, PermConsultationComment},
+	OrgAgent: {PermAccount, PermOrgRegister, PermOrgAct, PermApply, PermHotlineFile, PermMyData, PermConsultationComment},
+	Clerk:    {PermAccount, PermStaffDesk, PermExchangeQuery},
+	Reviewer: {PermAccount, PermStaffDesk, PermExchangeQuery},
+	Approver: {PermAccount, PermStaffDesk, PermExchangeQuery},
+	DeptAdmin: {PermAccount, PermStaffDesk, PermCatalogEdit, PermCatalogPublish, PermStaffManage, PermExchangeQuery, PermExchangeManage,
+		PermConsultationManage},
 	Supervisor: {PermAccount, PermStaffDesk, PermSupervise, PermHotlineReveal},
 	Dispatcher: {PermAccount, PermHotlineDispatch},
 	// Platform admins do not query shared data: a query needs a case of

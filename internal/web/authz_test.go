@@ -42,6 +42,8 @@ var (
 	// those who manage a department's resources and grants.
 	queriers = []string{"clerk", "reviewer", "approver", "dept_admin"}
 	sharers  = []string{"dept_admin", "platform_admin"}
+	// Consultations: department admins draft, moderate and report.
+	deptAdmins = []string{"dept_admin"}
 )
 
 // wantExchangeAccess is the data-sharing part of wantAccess.
@@ -102,11 +104,52 @@ var wantHotlineAdminAccess = map[string][]string{
 	"POST /api/v1/admin/hotline/keys/{id}/revoke": hotlineAdmins,
 }
 
+// wantConsultationAccess is the consultations part of wantAccess:
+// reading is public; persons comment; department admins manage (the
+// store answers 404 for another department's consultation).
+var wantConsultationAccess = map[string][]string{
+	"GET /consultations":                                    everyone,
+	"GET /consultations/policy":                             everyone,
+	"GET /consultations/{id}":                               everyone,
+	"POST /consultations/{id}/comments":                     persons,
+	"GET /staff/consultations":                              deptAdmins,
+	"GET /staff/consultations/new":                          deptAdmins,
+	"POST /staff/consultations":                             deptAdmins,
+	"GET /staff/consultations/{id}":                         deptAdmins,
+	"POST /staff/consultations/{id}":                        deptAdmins,
+	"POST /staff/consultations/{id}/publish":                deptAdmins,
+	"POST /staff/consultations/{id}/comments/{cid}/hide":    deptAdmins,
+	"POST /staff/consultations/{id}/comments/{cid}/unhide":  deptAdmins,
+	"POST /staff/consultations/{id}/groups":                 deptAdmins,
+	"POST /staff/consultations/{id}/answers":                deptAdmins,
+	"POST /staff/consultations/{id}/report":                 deptAdmins,
+	"GET /api/v1/consultations":                             everyone,
+	"GET /api/v1/consultations/policy":                      everyone,
+	"GET /api/v1/consultations/{id}":                        everyone,
+	"GET /api/v1/consultations/{id}/comments":               everyone,
+	"GET /api/v1/consultations/{id}/comments.csv":           everyone,
+	"GET /api/v1/consultations/{id}/stats":                  everyone,
+	"POST /api/v1/consultations/{id}/comments":              persons,
+	"GET /api/v1/staff/consultations":                       deptAdmins,
+	"POST /api/v1/consultations":                            deptAdmins,
+	"PUT /api/v1/consultations/{id}":                        deptAdmins,
+	"POST /api/v1/consultations/{id}/publish":               deptAdmins,
+	"GET /api/v1/consultations/{id}/moderations":            deptAdmins,
+	"POST /api/v1/consultations/{id}/comments/{cid}/hide":   deptAdmins,
+	"POST /api/v1/consultations/{id}/comments/{cid}/unhide": deptAdmins,
+	"POST /api/v1/consultations/{id}/groups":                deptAdmins,
+	"POST /api/v1/consultations/{id}/answers":               deptAdmins,
+	"POST /api/v1/consultations/{id}/report":                deptAdmins,
+}
+
 func init() {
 	for k, v := range wantExchangeAccess {
 		wantAccess[k] = v
 	}
 	for k, v := range wantHotlineAdminAccess {
+		wantAccess[k] = v
+	}
+	for k, v := range wantConsultationAccess {
 		wantAccess[k] = v
 	}
 }
@@ -348,7 +391,7 @@ func TestPermissionMatrix(t *testing.T) {
 			code = "339900"
 		}
 		repl := strings.NewReplacer("{code}", code, "{version}", "1", "{lang}", "en", "{term}", url.PathEscape(syns[0].Term),
-			"{id}", clerk.ID, "{mid}", clerk.ID, "{did}", clerk.ID, "{aid}", clerk.ID, "{date}", "2026-10-10", "{kind}", "complaint", "{hash}", e.srv.static.hash["app.css"], "{name}", "app.css")
+			"{id}", clerk.ID, "{cid}", clerk.ID, "{mid}", clerk.ID, "{did}", clerk.ID, "{aid}", clerk.ID, "{date}", "2026-10-10", "{kind}", "complaint", "{hash}", e.srv.static.hash["app.css"], "{name}", "app.css")
 		return repl.Replace(p)
 	}
 	for _, r := range routes {

@@ -93,6 +93,9 @@ func newEnvWith(t testing.TB, d *db.DB, withApps bool) *env {
 	if err := demo.LoadHotline(ctx, hdeps, ids, false); err != nil {
 		t.Fatal(err)
 	}
+	if err := demo.LoadConsultations(ctx, d, ids, cfg.Location); err != nil {
+		t.Fatal(err)
+	}
 	keys, _, err := ledger.LoadOrCreateKeys(cfg.LedgerKeyFile(), cfg.LedgerOrigin)
 	if err != nil {
 		t.Fatal(err)

@@ -229,7 +229,7 @@ func (s *Server) routeTable() []route {
 		{get, "/api/v1/exchange/access-log", identity.PermSupervise, s.apiExchangeLog},
 		{get, "/api/v1/exchange/patterns", identity.PermSupervise, s.apiExchangePatterns},
 		{get, "/api/v1/me/data-access", identity.PermMyData, s.apiMyData},
-	}, s.hotlineRoutes()...)
+	}, append(s.hotlineRoutes(), s.consultationRoutes()...)...)
 }
 
 // hotlineRoutes are the routes of the 12345 hotline: its pages, its JSON
@@ -317,5 +317,54 @@ func (s *Server) hotlineRoutes() []route {
 		{get, "/api/v1/admin/hotline/keys", identity.PermHotlineAdmin, s.apiAdminHotlineKeys},
 		{post, "/api/v1/admin/hotline/keys", identity.PermHotlineAdmin, s.apiAdminIssueHotlineKey},
 		{post, "/api/v1/admin/hotline/keys/{id}/revoke", identity.PermHotlineAdmin, s.apiAdminRevokeHotlineKey},
+	}
+}
+
+// consultationRoutes are the routes of consultations on draft policies
+// (征求意见): reading them, their statistics and the export are public;
+// citizens and organization agents comment; department admins draft,
+// publish, moderate and report (the store checks the department).
+func (s *Server) consultationRoutes() []route {
+	const (
+		get  = "GET"
+		post = "POST"
+		put  = "PUT"
+	)
+	comment, manage := identity.PermConsultationComment, identity.PermConsultationManage
+	return []route{
+		{get, "/consultations", Public, s.consultationsPage},
+		{get, "/consultations/policy", Public, s.consultationPolicyPage},
+		{get, "/consultations/{id}", Public, s.consultationPage},
+		{post, "/consultations/{id}/comments", comment, s.consultationCommentSubmit},
+		{get, "/staff/consultations", manage, s.staffConsultationsPage},
+		{get, "/staff/consultations/new", manage, s.staffConsultationNewPage},
+		{post, "/staff/consultations", manage, s.staffConsultationCreate},
+		{get, "/staff/consultations/{id}", manage, s.staffConsultationPage},
+		{post, "/staff/consultations/{id}", manage, s.staffConsultationUpdate},
+		{post, "/staff/consultations/{id}/publish", manage, s.staffConsultationPublish},
+		{post, "/staff/consultations/{id}/comments/{cid}/hide", manage, s.staffCommentHide},
+		{post, "/staff/consultations/{id}/comments/{cid}/unhide", manage, s.staffCommentUnhide},
+		{post, "/staff/consultations/{id}/groups", manage, s.staffConsultationGroup},
+		{post, "/staff/consultations/{id}/answers", manage, s.staffConsultationAnswer},
+		{post, "/staff/consultations/{id}/report", manage, s.staffConsultationReport},
+
+		// The same through the JSON API.
+		{get, "/api/v1/consultations", Public, s.apiConsultations},
+		{get, "/api/v1/consultations/policy", Public, s.apiConsultationPolicy},
+		{get, "/api/v1/consultations/{id}", Public, s.apiConsultation},
+		{get, "/api/v1/consultations/{id}/comments", Public, s.apiConsultationComments},
+		{get, "/api/v1/consultations/{id}/comments.csv", Public, s.consultationCSV},
+		{get, "/api/v1/consultations/{id}/stats", Public, s.apiConsultationStats},
+		{post, "/api/v1/consultations/{id}/comments", comment, s.apiConsultationComment},
+		{get, "/api/v1/staff/consultations", manage, s.apiStaffConsultations},
+		{post, "/api/v1/consultations", manage, s.apiCreateConsultation},
+		{put, "/api/v1/consultations/{id}", manage, s.apiUpdateConsultation},
+		{post, "/api/v1/consultations/{id}/publish", manage, s.apiPublishConsultation},
+		{get, "/api/v1/consultations/{id}/moderations", manage, s.apiConsultationModerations},
+		{post, "/api/v1/consultations/{id}/comments/{cid}/hide", manage, s.apiHideComment},
+		{post, "/api/v1/consultations/{id}/comments/{cid}/unhide", manage, s.apiUnhideComment},
+		{post, "/api/v1/consultations/{id}/groups", manage, s.apiGroupComments},
+		{post, "/api/v1/consultations/{id}/answers", manage, s.apiAnswerComment},
+		{post, "/api/v1/consultations/{id}/report", manage, s.apiPublishReport},
 	}
 }

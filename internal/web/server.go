@@ -18,6 +18,7 @@ import (
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/config"
+	"github.com/tongban/tongban/internal/consultation"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/exchange"
 	"github.com/tongban/tongban/internal/hotline"
@@ -48,6 +49,9 @@ type Server struct {
 	// Exchange runs data sharing between departments; New makes one over
 	// DB (without provider systems) when it is nil.
 	Exchange *exchange.Store
+	// Consultations runs consultations on draft policies; New makes one
+	// over DB in the configured time zone when it is nil.
+	Consultations *consultation.Store
 	// Ledger serves the public log and receipts; nil serves none (the
 	// /ledger/ routes answer 404).
 	Ledger *ledger.Log
@@ -81,6 +85,9 @@ func New(s Server) (*Server, error) {
 	}
 	if srv.Exchange == nil {
 		srv.Exchange = exchange.NewStore(exchange.Deps{DB: srv.DB, Identity: srv.Identity, Now: srv.Now, Location: srv.Config.Location})
+	}
+	if srv.Consultations == nil {
+		srv.Consultations = consultation.NewStore(srv.DB, srv.Config.Location, srv.Now)
 	}
 	var err error
 	if srv.static, err = loadStatic(); err != nil {
