@@ -18,6 +18,7 @@ var allPerms = []identity.Permission{
 	identity.PermStaffManage, identity.PermOrgManage, identity.PermSupervise, identity.PermCalendarManage,
 	identity.PermHotlineFile, identity.PermHotlineDispatch, identity.PermHotlineAdmin, identity.PermHotlineReveal,
 	identity.PermExchangeQuery, identity.PermExchangeManage, identity.PermMyData,
+	identity.PermLicenseHold, identity.PermLicenseManage, identity.PermLicenseTypes,
 }
 
 // TestRoleGrants pins the whole permission table: for every role, exactly the
@@ -25,19 +26,22 @@ var allPerms = []identity.Permission{
 func TestRoleGrants(t *testing.T) {
 	staffDesk := []identity.Permission{identity.PermAccount, identity.PermStaffDesk, identity.PermExchangeQuery}
 	want := map[identity.Role][]identity.Permission{
-		identity.Citizen:  {identity.PermAccount, identity.PermOrgRegister, identity.PermApply, identity.PermHotlineFile, identity.PermMyData},
-		identity.OrgAgent: {identity.PermAccount, identity.PermOrgRegister, identity.PermOrgAct, identity.PermApply, identity.PermHotlineFile, identity.PermMyData},
+		identity.Citizen: {identity.PermAccount, identity.PermOrgRegister, identity.PermApply, identity.PermHotlineFile, identity.PermMyData,
+			identity.PermLicenseHold},
+		identity.OrgAgent: {identity.PermAccount, identity.PermOrgRegister, identity.PermOrgAct, identity.PermApply, identity.PermHotlineFile,
+			identity.PermMyData, identity.PermLicenseHold},
 		identity.Clerk:    staffDesk,
 		identity.Reviewer: staffDesk,
-		identity.Approver: staffDesk,
+		identity.Approver: append(slices.Clone(staffDesk), identity.PermLicenseManage),
 		identity.DeptAdmin: {identity.PermAccount, identity.PermStaffDesk, identity.PermCatalogEdit,
-			identity.PermCatalogPublish, identity.PermStaffManage, identity.PermExchangeQuery, identity.PermExchangeManage},
+			identity.PermCatalogPublish, identity.PermStaffManage, identity.PermExchangeQuery, identity.PermExchangeManage,
+			identity.PermLicenseManage, identity.PermLicenseTypes},
 		identity.Supervisor: {identity.PermAccount, identity.PermStaffDesk, identity.PermSupervise, identity.PermHotlineReveal},
 		identity.Dispatcher: {identity.PermAccount, identity.PermHotlineDispatch},
 		identity.PlatformAdmin: {identity.PermAccount, identity.PermStaffDesk, identity.PermCatalogEdit,
 			identity.PermCatalogPublish, identity.PermCatalogAdmin, identity.PermStaffManage,
 			identity.PermOrgManage, identity.PermSupervise, identity.PermCalendarManage,
-			identity.PermHotlineDispatch, identity.PermHotlineAdmin, identity.PermExchangeManage},
+			identity.PermHotlineDispatch, identity.PermHotlineAdmin, identity.PermExchangeManage, identity.PermLicenseTypes},
 	}
 	if len(want) != len(identity.Roles) {
 		t.Fatalf("test table has %d roles, identity.Roles has %d", len(want), len(identity.Roles))

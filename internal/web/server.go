@@ -24,6 +24,7 @@ import (
 	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/workflow"
@@ -48,6 +49,9 @@ type Server struct {
 	// Exchange runs data sharing between departments; New makes one over
 	// DB (without provider systems) when it is nil.
 	Exchange *exchange.Store
+	// Licenses issues, lists and verifies electronic licenses; New makes
+	// one over DB (keys under <DataDir>/license-keys) when it is nil.
+	Licenses *license.Store
 	// Ledger serves the public log and receipts; nil serves none (the
 	// /ledger/ routes answer 404).
 	Ledger *ledger.Log
@@ -81,6 +85,10 @@ func New(s Server) (*Server, error) {
 	}
 	if srv.Exchange == nil {
 		srv.Exchange = exchange.NewStore(exchange.Deps{DB: srv.DB, Identity: srv.Identity, Now: srv.Now, Location: srv.Config.Location})
+	}
+	if srv.Licenses == nil {
+		srv.Licenses = license.NewStore(license.Deps{DB: srv.DB, Identity: srv.Identity, Keys: license.NewKeyring(srv.Config.LicenseKeyDir(), "tongban"),
+			Now: srv.Now, Location: srv.Config.Location})
 	}
 	var err error
 	if srv.static, err = loadStatic(); err != nil {
