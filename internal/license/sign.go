@@ -119,13 +119,12 @@ func (k *Keyring) Keys(dept string) (*ledger.Keys, error) {
 	return keys, nil
 }
 
-// keyID is a verifier key's "name+hash" part.
+// keyID is a verifier key's "name+hash" part (names hold no '+'; the
+// base64 key after the hash may).
 func keyID(vkey string) string {
-	i := strings.LastIndex(vkey, "+")
-	if i < 0 {
-		return vkey
-	}
-	return vkey[:i]
+	name, rest, _ := strings.Cut(vkey, "+")
+	hash, _, _ := strings.Cut(rest, "+")
+	return name + "+" + hash
 }
 
 // sign signs a canonical document with both of dept's keys.
