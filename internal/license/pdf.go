@@ -118,6 +118,9 @@ func (t *typesetter) wrap(s string, max float64) ([]string, error) {
 // PDFText is the wording of a license's PDF, in the reader's language.
 type PDFText struct {
 	Holder, HolderKey, Validity, Indefinite, Issuer, IssuedOn, Number, Scan, Signed, StateNote string
+	// IssuedDate is the day of issue in the platform's time zone; empty
+	// means the UTC date.
+	IssuedDate string
 }
 
 // PDF renders the license as a one-page A4 PDF with its printed fields and
@@ -176,8 +179,11 @@ func (l *License) PDF(t *Type, verifyURL string, txt PDFText) ([]byte, error) {
 	if l.ValidUntil != nil {
 		validity = l.ValidFrom.Format(dateLayout) + " — " + l.Until()
 	}
-	rows = append(rows, [2]string{txt.Validity, validity}, [2]string{txt.Issuer, l.DepartmentName},
-		[2]string{txt.IssuedOn, l.IssuedAt.Format(dateLayout)})
+	issued := txt.IssuedDate
+	if issued == "" {
+		issued = l.IssuedAt.Format(dateLayout)
+	}
+	rows = append(rows, [2]string{txt.Validity, validity}, [2]string{txt.Issuer, l.DepartmentName}, [2]string{txt.IssuedOn, issued})
 	for _, r := range rows {
 		if y > 590 {
 			break

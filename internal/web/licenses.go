@@ -41,12 +41,15 @@ type licenseRow struct {
 	TypeName string
 	State    string
 	Until    string
+	// Issued is the day of issue in the platform's time zone.
+	Issued string
 }
 
 func (s *Server) licenseRows(req *request, list []*license.License) []licenseRow {
 	out := make([]licenseRow, len(list))
 	for i, l := range list {
-		out[i] = licenseRow{L: l, TypeName: l.TypeName, State: req.t("license_state_" + string(l.State)), Until: l.Until()}
+		out[i] = licenseRow{L: l, TypeName: l.TypeName, State: req.t("license_state_" + string(l.State)), Until: l.Until(),
+			Issued: l.IssuedAt.In(s.Config.Location).Format("2006-01-02")}
 		if req.lang == i18n.EN && l.TypeNameEn != "" {
 			out[i].TypeName = l.TypeNameEn
 		}
@@ -82,6 +85,7 @@ type licenseView struct {
 type shareRow struct {
 	S       *license.Share
 	Active  bool
+	Created string
 	Expires string
 }
 
@@ -109,7 +113,7 @@ func (s *Server) licenseView(req *request, id string) (*licenseView, error) {
 			v.Holder = true
 			now := s.Now()
 			for _, sh := range shares {
-				v.Shares = append(v.Shares, shareRow{S: sh, Active: sh.Active(now), Expires: sh.ExpiresAt.In(s.Config.Location).Format("2006-01-02 15:04")})
+				v.Shares = append(v.Shares, shareRow{S: sh, Active: sh.Active(now), Created: sh.CreatedAt.In(s.Config.Location).Format("2006-01-02 15:04"), Expires: sh.ExpiresAt.In(s.Config.Location).Format("2006-01-02 15:04")})
 			}
 		}
 	}
@@ -139,7 +143,8 @@ func (s *Server) licensePDF(req *request) error {
 	}
 	txt := license.PDFText{Holder: req.t("license_pdf_holder"), HolderKey: req.t(key), Validity: req.t("license_validity"),
 		Indefinite: req.t("license_indefinite"), Issuer: req.t("license_issuer"), IssuedOn: req.t("license_issued_on"),
-		Number: req.t("license_number"), Scan: req.t("license_pdf_scan"), Signed: req.t("license_pdf_signed", l.DepartmentName)}
+		Number: req.t("license_number"), Scan: req.t("license_pdf_scan"), Signed: req.t("license_pdf_signed", l.DepartmentName),
+		IssuedDate: l.IssuedAt.In(s.Config.Location).Format("2006-01-02")}
 	if l.State != license.Valid {
 		txt.StateNote = req.t("license_state_" + string(l.State))
 	}
@@ -213,12 +218,14 @@ type verificationView struct {
 	Fields   []license.PublicField
 	StateAt  string
 	Shared   string
+	Checked  string
 	// Upload is true on the upload form.
 	Upload bool
 }
 
 func (s *Server) verificationView(req *request, v *license.Verification) *verificationView {
-	out := &verificationView{V: v, Outcome: req.t("license_outcome_" + string(v.Outcome))}
+	out := &verificationView{V: v, Outcome: req.t("license_outcome_" + string(v.Outcome)),
+		Checked: v.CheckedAt.In(s.Config.Location).Format("2006-01-02 15:04:05")}
 	if v.Problem != "" {
 		out.Problem = req.t("license_problem_" + v.Problem)
 	}
