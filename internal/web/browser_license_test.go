@@ -82,4 +82,14 @@ func TestBrowserLicense(t *testing.T) {
 	if reason := b.text(`#verdict-reason`); outcome.Value != "revoked" || !strings.Contains(reason, "已办理换领，原证作废。") {
 		t.Errorf("after revocation the link says %q, reason %q; want revoked with the reason", outcome.Value, reason)
 	}
+
+	// The market regulator's admin: issued licenses and the types.
+	b.signIn("scjg-admin")
+	b.do(chromedp.Click(chromedp.CSS(`nav a[href="/staff/licenses"]`)), chromedp.WaitVisible(chromedp.CSS(`main table`)))
+	b.shot("license-staff-mobile.png")
+	if got := b.text(`main table`); !strings.Contains(got, "SCJG-YYZZ-") || strings.Contains(got, "GA-SFZ-") {
+		t.Errorf("scjg-admin's issued licenses = %q, want SCJG's only", got)
+	}
+	b.do(chromedp.Navigate(ts.URL+"/admin/license-types/food_business_license"), chromedp.WaitVisible(chromedp.CSS(`#fields`)))
+	b.shot("license-types-mobile.png")
 }
