@@ -40,6 +40,7 @@ var licenseMessages = map[string]msg{
 	"license_reason":           {"原因", "Reason"},
 	"license_from_application": {"来源", "From"},
 	"license_see_application":  {"办件办结发证", "issued at the conclusion of an application"},
+	"license_view_issued":      {"查看电子证照：%s %s", "See the electronic license: %s %s"},
 	"license_download_pdf":     {"下载 PDF", "Download PDF"},
 	"license_download_signed":  {"下载签名文件（JSON）", "Download the signed file (JSON)"},
 	"license_check_now":        {"查看核验页", "Open the verification page"},

@@ -357,6 +357,25 @@ func (s *Store) Get(ctx context.Context, p *identity.Principal, id string) (*Lic
 	return nil, fmt.Errorf("license %s: %w", id, db.ErrNotFound)
 }
 
+// IssuedFor returns the license the conclusion of an application issued,
+// when p may see it (its holder, or the issuing department's managers);
+// (nil, nil) otherwise.
+func (s *Store) IssuedFor(ctx context.Context, p *identity.Principal, applicationID string) (*License, error) {
+	var id string
+	err := s.db.Read().QueryRowContext(ctx, `SELECT id FROM licenses WHERE source = $1`, "application:"+applicationID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("license: of application %s: %w", applicationID, err)
+	}
+	l, err := s.Get(ctx, p, id)
+	if errors.Is(err, db.ErrNotFound) || errors.Is(err, identity.ErrForbidden) {
+		return nil, nil
+	}
+	return l, err
+}
+
 // Issued lists the licenses issued by the departments in which p manages
 // licenses, newest first; number narrows to one license number.
 func (s *Store) Issued(ctx context.Context, p *identity.Principal, number string) ([]*License, error) {

@@ -198,3 +198,22 @@ func TestLicenseEndToEnd(t *testing.T) {
 		}
 	})
 }
+
+// TestConcludedApplicationShowsItsLicense: the demo's approved sole-trader
+// registration issued 张三 a business license at its conclusion; his
+// application page links to it, and the license page to the application.
+func TestConcludedApplicationShowsItsLicense(t *testing.T) {
+	e := newEnvWith(t, dbtest.SQLite(t), true)
+	zhangsan := e.session("zhangsan")
+	l := e.walletLicense(zhangsan, "business_license")
+	if l.ApplicationID == "" || l.Fields["entity_name"] != "临江市滨江区张三小吃店" {
+		t.Fatalf("business license = %+v, want the one the demo application issued", l)
+	}
+	body := e.get("/applications/"+l.ApplicationID, zhangsan).Body.String()
+	if !strings.Contains(body, `id="issued-license" href="/licenses/`+l.ID+`"`) {
+		t.Errorf("the application page does not link to its license")
+	}
+	if body := e.get("/licenses/"+l.ID, zhangsan).Body.String(); !strings.Contains(body, `href="/applications/`+l.ApplicationID+`"`) {
+		t.Errorf("the license page does not link to its application")
+	}
+}
