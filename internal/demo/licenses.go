@@ -139,7 +139,7 @@ func LoadLicenses(ctx context.Context, ls *license.Store, ids *identity.Store) e
 	}
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	for _, d := range demoLicenses {
-		in := license.Issue{Type: d.typ, Fields: d.fields, ValidFrom: d.from, ValidUntil: d.until, Source: "demo:" + d.key, Role: "register"}
+		in := license.Issue{Type: d.typ, Fields: d.fields, ValidFrom: d.from, ValidUntil: d.until, Source: "demo:" + d.key, Role: "register", Quiet: true}
 		if d.holder == "business" {
 			in.HolderKind, in.HolderKey, in.HolderName = license.Organization, BusinessCreditFirst17+string(cc), "临江市味道餐饮有限公司"
 		} else {

@@ -20,6 +20,16 @@ var licenseMessages = map[string]msg{
 	"license_date_invalid":          {"日期无效，或有效期截止早于起始。", "The date is not valid, or the validity ends before it starts."},
 	"license_state_conflict":        {"证照或链接的状态已变化，此操作不再适用。", "The license or link changed state; this action no longer applies."},
 
+	// Notices to the holder (arguments: the type's name, the number).
+	"notice_license_issued_subject":     {"您获得了新的电子证照", "You hold a new electronic license"},
+	"notice_license_issued_body":        {"%s（证照编号 %s）已发放到“我的证照”。办理其他事项时可直接使用，无需再提交复印件。", "The %s (number %s) is in “My licenses”. Other services can use it; you need not hand in a copy."},
+	"notice_license_revoked_subject":    {"您的电子证照已被吊销", "Your electronic license was revoked"},
+	"notice_license_revoked_body":       {"%s（证照编号 %s）已被发证机关吊销，原因见证照页面。", "The issuing department revoked the %s (number %s); the license's page gives the reason."},
+	"notice_license_suspended_subject":  {"您的电子证照已被中止", "Your electronic license was suspended"},
+	"notice_license_suspended_body":     {"%s（证照编号 %s）已被发证机关中止，原因见证照页面。", "The issuing department suspended the %s (number %s); the license's page gives the reason."},
+	"notice_license_reinstated_subject": {"您的电子证照已恢复", "Your electronic license is valid again"},
+	"notice_license_reinstated_body":    {"%s（证照编号 %s）已由发证机关恢复有效。", "The issuing department reinstated the %s (number %s)."},
+
 	// The wallet.
 	"nav_licenses":             {"我的证照", "My licenses"},
 	"licenses_title":           {"我的证照", "My licenses"},

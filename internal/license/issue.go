@@ -49,6 +49,9 @@ type Issue struct {
 	// Department and Role are the actor stamped in the ledger.
 	Department, Role string
 	At               time.Time
+	// Quiet issues without a notice to the holder: for entering
+	// licenses issued before the platform ran.
+	Quiet bool
 }
 
 // IssueForApplication issues the license an application concluded
@@ -245,6 +248,11 @@ func (s *Store) issue(ctx context.Context, tx *db.Tx, in Issue) (string, error) 
 	if _, err := ledger.Append(ctx, tx, ledger.Entry{Event: "issued", ObjectType: LedgerObject, ObjectID: doc.ID,
 		Department: in.Department, Role: in.Role, At: ledger.FormatTime(in.At), State: ledgerState(canonical, Valid, "")}); err != nil {
 		return "", err
+	}
+	if !in.Quiet {
+		if err := s.notifyHolder(ctx, tx, noticeIssued, in.HolderKey, t.Name, doc.Number, doc.ID, in.At); err != nil {
+			return "", err
+		}
 	}
 	return doc.ID, nil
 }

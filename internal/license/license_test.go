@@ -104,6 +104,18 @@ func businessCode() string {
 	return demo.BusinessCreditFirst17 + string(c)
 }
 
+// notices counts an account's notices of a kind that link to a license.
+func (f *fixture) notices(t *testing.T, username, kind, licenseID string) int {
+	t.Helper()
+	var n int
+	err := f.d.Read().QueryRow(`SELECT COUNT(*) FROM notices WHERE account_id = $1 AND kind = $2 AND link = $3`,
+		f.principal(t, username).Account.ID, kind, "/licenses/"+licenseID).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func fieldKey(err error) string {
 	var inv *fielderr.Invalid
 	if !errors.As(err, &inv) || len(inv.Fields) == 0 {
@@ -122,6 +134,7 @@ func TestLicenses(t *testing.T) {
 		t.Run("shares", func(t *testing.T) { testShares(t, f) })
 		t.Run("wallet access", func(t *testing.T) { testAccess(t, f) })
 		t.Run("types", func(t *testing.T) { testTypes(t, f) })
+		t.Run("organization notices", func(t *testing.T) { testOrgNotices(t, f) })
 	})
 }
 
@@ -245,6 +258,9 @@ func testConclusion(t *testing.T, f *fixture) {
 	if got.ApplicationID != done.ID || got.Type != "business_license" || got.State != license.Valid {
 		t.Errorf("newest license = %+v, want the business license of application %s", got, done.ID)
 	}
+	if n := f.notices(t, "zhangsan", "license_issued", got.ID); n != 1 {
+		t.Errorf("张三 has %d notices of the issued license, want 1", n)
+	}
 	held, _ := f.ls.Held(ctx, zs.Account.IDNumber, "business_license")
 	if held == nil || held.ID != got.ID {
 		t.Errorf("Held gives %+v, want the newest license %s", held, got.ID)
@@ -338,6 +354,12 @@ func testVerify(t *testing.T, f *fixture) {
 	v, _ = f.ls.Check(ctx, l.ID, l.Code())
 	if v.Outcome != license.OutcomeSuspended || !v.Genuine || v.Reason != "证件涉嫌被冒用，核查期间中止。" {
 		t.Errorf("Check(suspended) = %+v", v)
+	}
+	if n := f.notices(t, "zhangsan", "license_suspended", l.ID); n != 1 {
+		t.Errorf("张三 has %d notices of the suspension, want 1", n)
+	}
+	if n := f.notices(t, "zhangsan", "license_issued", l.ID); n != 0 {
+		t.Errorf("a license entered from the register sent %d notices, want none", n)
 	}
 	if h, _ := f.ls.Held(ctx, l.HolderKey, "resident_id_card"); h != nil {
 		t.Errorf("Held gives a suspended license")
@@ -591,5 +613,24 @@ func testTypes(t *testing.T, f *fixture) {
 	mine, _ := f.ls.ManagedTypes(ctx, scjg)
 	if len(mine) != 2 {
 		t.Errorf("scjg-admin manages %d types, want 2", len(mine))
+	}
+}
+
+// testOrgNotices: a change to an organization's license reaches its agents.
+func testOrgNotices(t *testing.T, f *fixture) {
+	ctx := context.Background()
+	l, _ := f.ls.Held(ctx, businessCode(), "business_license")
+	admin := f.principal(t, "scjg-admin")
+	if _, err := f.ls.Change(ctx, admin, l.ID, license.Suspend, "年报逾期未报送，暂停使用。"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.ls.Change(ctx, admin, l.ID, license.Reinstate, ""); err != nil {
+		t.Fatal(err)
+	}
+	if f.notices(t, "wangwu", "license_suspended", l.ID) != 1 || f.notices(t, "wangwu", "license_reinstated", l.ID) != 1 {
+		t.Error("王五, the company's agent, was not told of the suspension and the reinstatement")
+	}
+	if f.notices(t, "zhangsan", "license_suspended", l.ID) != 0 {
+		t.Error("someone else was told")
 	}
 }

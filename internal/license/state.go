@@ -9,6 +9,7 @@ import (
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/notify"
 )
 
 // Action is a department's change of a license's state.
@@ -84,9 +85,12 @@ func (s *Store) Change(ctx context.Context, p *identity.Principal, id string, ac
 			return ErrState
 		}
 		event := map[Action]string{Revoke: "revoked", Suspend: "suspended", Reinstate: "reinstated"}[action]
-		_, err = ledger.Append(ctx, tx, ledger.Entry{Event: event, ObjectType: LedgerObject, ObjectID: id, Department: l.Department, Role: role,
-			At: ledger.FormatTime(now), State: ledgerState(l.document, to, reason)})
-		return err
+		if _, err := ledger.Append(ctx, tx, ledger.Entry{Event: event, ObjectType: LedgerObject, ObjectID: id, Department: l.Department, Role: role,
+			At: ledger.FormatTime(now), State: ledgerState(l.document, to, reason)}); err != nil {
+			return err
+		}
+		kind := map[Action]notify.Kind{Revoke: noticeRevoked, Suspend: noticeSuspended, Reinstate: noticeReinstated}[action]
+		return s.notifyHolder(ctx, tx, kind, l.HolderKey, l.TypeName, l.Number, id, now)
 	})
 	if err != nil {
 		return nil, err
