@@ -283,7 +283,12 @@ const maxSignedBytes = 256 << 10
 func (s *Server) licenseVerifyUpload(req *request) error {
 	req.r.Body = http.MaxBytesReader(req.w, req.r.Body, maxSignedBytes)
 	var raw []byte
-	if f, _, err := req.r.FormFile("file"); err == nil {
+	f, _, err := req.r.FormFile("file")
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return err
+	case err == nil:
 		raw, err = io.ReadAll(f)
 		f.Close()
 		if err != nil {
@@ -500,6 +505,10 @@ func (s *Server) apiLicenseShared(req *request) error {
 // apiLicenseVerify checks a signed license sent as the request body.
 func (s *Server) apiLicenseVerify(req *request) error {
 	raw, err := io.ReadAll(http.MaxBytesReader(req.w, req.r.Body, maxSignedBytes))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return err
+	}
 	if err != nil {
 		return badRequest(err)
 	}

@@ -165,6 +165,17 @@ func TestLicenseEndToEnd(t *testing.T) {
 		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"problem":"bad_signature"`) {
 			t.Errorf("API verify altered = %d %s", rec.Code, rec.Body)
 		}
+		var big bytes.Buffer
+		mw := multipart.NewWriter(&big)
+		fw, _ := mw.CreateFormFile("file", "big.json")
+		fw.Write(bytes.Repeat([]byte("x"), 300<<10))
+		mw.Close()
+		if rec := e.do("POST", "/licenses/verify", "", mw.FormDataContentType(), &big); rec.Code != http.StatusRequestEntityTooLarge {
+			t.Errorf("oversized upload = %d, want 413", rec.Code)
+		}
+		if rec := e.do("POST", "/api/v1/licenses/verify", "", "application/json", bytes.NewReader(bytes.Repeat([]byte("x"), 300<<10))); rec.Code != http.StatusRequestEntityTooLarge {
+			t.Errorf("oversized API body = %d, want 413", rec.Code)
+		}
 		rec = e.do("POST", "/licenses/verify", "", "application/x-www-form-urlencoded", strings.NewReader(""))
 		if rec.Code != http.StatusUnprocessableEntity {
 			t.Errorf("empty upload = %d, want 422", rec.Code)
