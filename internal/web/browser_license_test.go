@@ -85,9 +85,9 @@ func TestBrowserLicense(t *testing.T) {
 
 	// The market regulator's admin: issued licenses and the types.
 	b.signIn("scjg-admin")
-	b.do(chromedp.Click(chromedp.CSS(`nav a[href="/staff/licenses"]`)), chromedp.WaitVisible(chromedp.CSS(`main table`)))
+	b.do(chromedp.Click(chromedp.CSS(`nav a[href="/staff/licenses"]`)), chromedp.WaitVisible(chromedp.CSS(`main .license-list`)))
 	b.shot("license-staff-mobile.png")
-	if got := b.text(`main table`); !strings.Contains(got, "SCJG-YYZZ-") || strings.Contains(got, "GA-SFZ-") {
+	if got := b.text(`main .license-list`); !strings.Contains(got, "SCJG-YYZZ-") || strings.Contains(got, "GA-SFZ-") {
 		t.Errorf("scjg-admin's issued licenses = %q, want SCJG's only", got)
 	}
 	b.do(chromedp.Navigate(ts.URL+"/admin/license-types/food_business_license"), chromedp.WaitVisible(chromedp.CSS(`#fields`)))
