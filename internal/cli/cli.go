@@ -54,6 +54,7 @@ Usage:
   tongban verify [flags]          check every logged record and the whole ledger against the signed checkpoint; non-zero on any break
   tongban verify-proof (-key KEY | -key-file FILE) FILE   check a .tlog-proof receipt offline
   tongban verify-license -keys FILE LICENSE.json   check a downloaded signed license offline against the published keys
+  tongban rotate-license-key [flags] DEPARTMENT   retire a department's license keys (they still verify what they signed); new keys at its next signature
   tongban witness -log KEY [flags]   run a witness (c2sp.org/tlog-witness) that cosigns the logs' checkpoints
   tongban loadtest [-c N] [-d DURATION] URL...   GET the URLs concurrently; print req/s and latency percentiles
   tongban workbench [-c N] [-d DURATION] [-n N] URL   file and accept demo applications over the API; print submissions/s and decisions/s
@@ -137,6 +138,8 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		err = importCatalog(ctx, cfg, fs.Args(), stdout)
 	case "commitbench":
 		err = commitBench(ctx, cfg, bench, stdout)
+	case "rotate-license-key":
+		err = rotateLicenseKey(cfg, fs.Args(), stdout)
 	case "create-admin":
 		err = createAdmin(ctx, cfg, fs.Args(), getenv, stdout)
 	default:

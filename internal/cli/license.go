@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/license"
@@ -21,6 +22,24 @@ func keyPrefix(cfg *config.Config) string {
 		return u.Host
 	}
 	return "tongban"
+}
+
+// rotateLicenseKey retires a department's license signing keys.
+func rotateLicenseKey(cfg *config.Config, args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: tongban rotate-license-key [flags] DEPARTMENT")
+	}
+	kr := license.NewKeyring(cfg.LicenseKeyDir(), keyPrefix(cfg))
+	old, err := kr.Keys(args[0])
+	if err != nil {
+		return err
+	}
+	if err := kr.Rotate(args[0], time.Now()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "retired %s and %s\nlicenses they signed stay genuine; the department's next license creates new keys.\ncopy %s to every node and restart them\n",
+		old.Ed25519Verifier, old.SM2Verifier, cfg.LicenseKeyDir())
+	return nil
 }
 
 // verifyLicense checks a downloaded signed license (the holder's

@@ -78,3 +78,31 @@ func TestVerifyLicenseOffline(t *testing.T) {
 		t.Errorf("verify-license with another department's keys: %d %s", code, errb.String())
 	}
 }
+
+// TestRotateLicenseKey retires a department's keys from the command line:
+// the key file is renamed and its public halves listed as retired.
+func TestRotateLicenseKey(t *testing.T) {
+	dir := t.TempDir()
+	env := func(string) string { return "" }
+	kr := license.NewKeyring(filepath.Join(dir, "license-keys"), "127.0.0.1:8080")
+	old, err := kr.Keys("SCJG")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := Main([]string{"rotate-license-key", "-data", dir, "SCJG"}, env, &out, &errb); code != 0 {
+		t.Fatalf("rotate: %d %s", code, errb.String())
+	}
+	fresh := license.NewKeyring(filepath.Join(dir, "license-keys"), "127.0.0.1:8080")
+	retired, err := fresh.Retired("SCJG")
+	if err != nil || len(retired) != 2 || retired[0] != old.Ed25519Verifier || retired[1] != old.SM2Verifier {
+		t.Fatalf("retired = %v, %v", retired, err)
+	}
+	k, err := fresh.Keys("SCJG")
+	if err != nil || k.Ed25519Verifier == old.Ed25519Verifier {
+		t.Errorf("after rotation the department still signs with the old key (%v)", err)
+	}
+	if code := Main([]string{"rotate-license-key", "-data", dir, "../etc"}, env, &out, &errb); code == 0 {
+		t.Error("rotate-license-key accepted a path as a department code")
+	}
+}

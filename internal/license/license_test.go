@@ -135,6 +135,7 @@ func TestLicenses(t *testing.T) {
 		t.Run("wallet access", func(t *testing.T) { testAccess(t, f) })
 		t.Run("types", func(t *testing.T) { testTypes(t, f) })
 		t.Run("organization notices", func(t *testing.T) { testOrgNotices(t, f) })
+		t.Run("key rotation", func(t *testing.T) { testRotation(t, f) })
 	})
 }
 
@@ -632,5 +633,56 @@ func testOrgNotices(t *testing.T, f *fixture) {
 	}
 	if f.notices(t, "zhangsan", "license_suspended", l.ID) != 0 {
 		t.Error("someone else was told")
+	}
+}
+
+// testRotation: after a department's keys are rotated, what they signed
+// stays genuine (its public keys are published as retired), new licenses
+// are signed with the new keys, and a license whose key is published
+// nowhere is not genuine.
+func testRotation(t *testing.T, f *fixture) {
+	ctx := context.Background()
+	old, _ := f.ls.Held(ctx, f.idNumber(t, "wangwu"), "resident_id_card")
+	before, _ := f.ls.PublicKeys(ctx)
+	if err := f.ls.Keys().Rotate("GA", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := f.ls.Check(ctx, old.ID, old.Code()); v.Outcome != license.OutcomeValid || !v.Genuine {
+		t.Errorf("after rotation, the old license: %+v", v)
+	}
+	fresh, err := f.ls.IssueDirect(ctx, license.Issue{Type: "residence_permit", HolderKind: license.Person, HolderKey: old.HolderKey, HolderName: old.HolderName,
+		ValidFrom: time.Now().Format("2006-01-02"), Fields: map[string]string{"address": "临江市滨江区江南大道 88 号"}, Department: "GA", Role: "register", Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := f.ls.Check(ctx, fresh.ID, fresh.Code()); v.Outcome != license.OutcomeValid {
+		t.Errorf("a license signed with the new keys: %+v", v)
+	}
+	after, _ := f.ls.PublicKeys(ctx)
+	var ga license.PublicKey
+	for _, k := range after {
+		if k.Department == "GA" {
+			ga = k
+		}
+	}
+	for _, k := range before {
+		if k.Department == "GA" && (ga.Ed25519 == k.Ed25519 || len(ga.Retired) != 2 || ga.Retired[0] != k.Ed25519) {
+			t.Errorf("published GA keys after rotation = %+v, want new keys and the old ones retired", ga)
+		}
+	}
+	known, _ := license.Verifiers(after)
+	for _, l := range []*license.License{old, fresh} {
+		raw, _ := l.Signed()
+		if _, _, err := license.VerifySigned(raw, known); err != nil {
+			t.Errorf("offline, %s: %v", l.Number, err)
+		}
+		if v, _ := f.ls.CheckSigned(ctx, raw); !v.Genuine {
+			t.Errorf("uploaded, %s: %+v", l.Number, v)
+		}
+	}
+	// Keys published nowhere: the retired list lost.
+	other := license.NewStore(license.Deps{DB: f.d, Identity: f.ids, Keys: license.NewKeyring(t.TempDir(), "test.example")})
+	if v, _ := other.Check(ctx, old.ID, old.Code()); v.Problem != license.ProblemUnknownKey {
+		t.Errorf("with no published key: %+v, want unknown_key", v)
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -119,6 +121,57 @@ func (k *Keyring) Keys(dept string) (*ledger.Keys, error) {
 	return keys, nil
 }
 
+// retiredFile lists the public halves of a department's earlier keys.
+func (k *Keyring) retiredFile(dept string) string { return filepath.Join(k.dir, dept+".retired") }
+
+// Retired returns the verifier keys of a department's retired keys (the
+// file <dir>/<DEPARTMENT>.retired, one a line), which still verify the
+// licenses they signed.
+func (k *Keyring) Retired(dept string) ([]string, error) {
+	if !deptRE.MatchString(dept) {
+		return nil, fmt.Errorf("license: keys: bad department code %q", dept)
+	}
+	b, err := os.ReadFile(k.retiredFile(dept))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("license: retired keys: %w", err)
+	}
+	return strings.Fields(string(b)), nil
+}
+
+// Rotate retires a department's keys: their public halves are added to
+// the department's retired keys (licenses they signed stay genuine), the
+// key file is renamed <DEPARTMENT>.key.retired-<unix time>, and the next
+// signature creates new keys. Every node must get the same files and be
+// restarted.
+func (k *Keyring) Rotate(dept string, now time.Time) error {
+	keys, err := k.Keys(dept)
+	if err != nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	f, err := os.OpenFile(k.retiredFile(dept), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("license: rotate: %w", err)
+	}
+	if _, err := f.WriteString(keys.Ed25519Verifier + "\n" + keys.SM2Verifier + "\n"); err != nil {
+		f.Close()
+		return fmt.Errorf("license: rotate: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("license: rotate: %w", err)
+	}
+	path := filepath.Join(k.dir, dept+".key")
+	if err := os.Rename(path, fmt.Sprintf("%s.retired-%d", path, now.Unix())); err != nil {
+		return fmt.Errorf("license: rotate: %w", err)
+	}
+	delete(k.keys, dept)
+	return nil
+}
+
 // keyID is a verifier key's "name+hash" part (names hold no '+'; the
 // base64 key after the hash may).
 func keyID(vkey string) string {
@@ -153,6 +206,9 @@ type PublicKey struct {
 	DepartmentName string `json:"department_name"`
 	Ed25519        string `json:"ed25519"`
 	SM2            string `json:"sm2"`
+	// Retired are the department's earlier verifier keys, Ed25519 and
+	// SM2, which verify the licenses signed before a rotation.
+	Retired []string `json:"retired,omitempty"`
 }
 
 // Verifiers makes note verifiers of published keys.
@@ -173,8 +229,23 @@ func Verifiers(keys []PublicKey) (note.Verifiers, error) {
 			}
 			list = append(list, sm)
 		}
+		for _, r := range k.Retired {
+			v, err := verifier(r)
+			if err != nil {
+				return nil, fmt.Errorf("license: retired key of %s: %w", k.Department, err)
+			}
+			list = append(list, v)
+		}
 	}
 	return note.VerifierList(list...), nil
+}
+
+// verifier parses an Ed25519 or SM2 verifier key.
+func verifier(vkey string) (note.Verifier, error) {
+	if v, err := note.NewVerifier(vkey); err == nil {
+		return v, nil
+	}
+	return ledger.NewSM2Verifier(vkey)
 }
 
 // Problems of a signed license, as message keys.

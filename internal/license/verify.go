@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -194,30 +195,49 @@ func (s *Store) departmentVerifiers(dept string) (note.Verifiers, error) {
 	if err != nil {
 		return nil, err
 	}
-	ed, err := note.NewVerifier(keys.Ed25519Verifier)
+	retired, err := s.keys.Retired(dept)
 	if err != nil {
 		return nil, err
 	}
-	sm, err := ledger.NewSM2Verifier(keys.SM2Verifier)
-	if err != nil {
-		return nil, err
-	}
-	return note.VerifierList(ed, sm), nil
+	return Verifiers([]PublicKey{{Department: dept, Ed25519: keys.Ed25519Verifier, SM2: keys.SM2Verifier, Retired: retired}})
 }
 
-// verdict checks a registered license's signatures with its department's
-// current keys and reports its state.
+// published reports whether vkey is one of the department's current or
+// retired verifier keys.
+func (s *Store) published(dept, vkey string) (bool, error) {
+	keys, err := s.keys.Keys(dept)
+	if err != nil {
+		return false, err
+	}
+	if vkey == keys.Ed25519Verifier || vkey == keys.SM2Verifier {
+		return true, nil
+	}
+	retired, err := s.keys.Retired(dept)
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(retired, vkey), nil
+}
+
+// verdict checks a registered license's signatures with the keys that
+// signed it, which must be its department's current or retired published
+// keys, and reports its state.
 func (s *Store) verdict(ctx context.Context, l *License) (*Verification, error) {
-	keys, err := s.keys.Keys(l.Department)
-	if err != nil {
-		return nil, err
+	for _, k := range []string{l.keyEd, l.keySM2} {
+		if k == "" {
+			continue
+		}
+		ok, err := s.published(l.Department, k)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return s.invalid(ProblemUnknownKey), nil
+		}
 	}
-	if l.keyEd != keys.Ed25519Verifier || (l.keySM2 != "" && l.keySM2 != keys.SM2Verifier) {
+	ed, err := note.NewVerifier(l.keyEd)
+	if err != nil {
 		return s.invalid(ProblemUnknownKey), nil
-	}
-	ed, err := note.NewVerifier(keys.Ed25519Verifier)
-	if err != nil {
-		return nil, err
 	}
 	sig, err := decodeStd(l.sigEd)
 	if err != nil || !ed.Verify(l.document, sig) {
@@ -225,9 +245,9 @@ func (s *Store) verdict(ctx context.Context, l *License) (*Verification, error) 
 	}
 	algs := []string{"ed25519"}
 	if l.sigSM2 != "" {
-		sm, err := ledger.NewSM2Verifier(keys.SM2Verifier)
+		sm, err := ledger.NewSM2Verifier(l.keySM2)
 		if err != nil {
-			return nil, err
+			return s.invalid(ProblemUnknownKey), nil
 		}
 		sig, err := decodeStd(l.sigSM2)
 		if err != nil || !sm.Verify(l.document, sig) {
@@ -307,7 +327,11 @@ func (s *Store) PublicKeys(ctx context.Context) ([]PublicKey, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, PublicKey{Department: d.code, DepartmentName: d.name, Ed25519: k.Ed25519Verifier, SM2: k.SM2Verifier})
+		retired, err := s.keys.Retired(d.code)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, PublicKey{Department: d.code, DepartmentName: d.name, Ed25519: k.Ed25519Verifier, SM2: k.SM2Verifier, Retired: retired})
 	}
 	return out, nil
 }
