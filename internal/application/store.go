@@ -35,6 +35,7 @@ type Store struct {
 	identity  *identity.Store
 	org       *org.Store
 	notices   Notifier
+	licenses  Issuer
 	loc       *time.Location
 	now       func() time.Time
 	// yellowDays is how many working days before the deadline a task turns
@@ -62,8 +63,11 @@ type Deps struct {
 	Identity  *identity.Store
 	Org       *org.Store
 	Notices   Notifier
-	Location  *time.Location
-	Now       func() time.Time
+	// Licenses issues the electronic license of a service when one of its
+	// applications concludes approved; nil issues none.
+	Licenses Issuer
+	Location *time.Location
+	Now      func() time.Time
 	// YellowDays defaults to 1 working day.
 	YellowDays int
 	// UploadLimit defaults to 20 MiB.
@@ -75,7 +79,7 @@ type Deps struct {
 // NewStore returns a Store.
 func NewStore(d Deps) *Store {
 	s := &Store{db: d.DB, catalog: d.Catalog, processes: d.Processes, calendar: d.Calendar, blobs: d.Blobs,
-		identity: d.Identity, org: d.Org, notices: d.Notices, loc: d.Location, now: d.Now,
+		identity: d.Identity, org: d.Org, notices: d.Notices, licenses: d.Licenses, loc: d.Location, now: d.Now,
 		yellowDays: d.YellowDays, uploadLimit: d.UploadLimit, renotify: d.Renotify}
 	if s.loc == nil {
 		s.loc = time.UTC
@@ -112,6 +116,35 @@ type Notice struct {
 	// Link is the path of the page the notice is about. It never carries
 	// personal data.
 	Link string
+}
+
+// Issuer issues the electronic license (电子证照) a service names when one
+// of its applications concludes approved, in the conclusion's
+// transaction: if issuing fails, the conclusion fails with it. Package
+// license implements it.
+type Issuer interface {
+	IssueForApplication(ctx context.Context, tx *db.Tx, c Conclusion) error
+}
+
+// Conclusion is what an Issuer learns of an application concluded
+// approved.
+type Conclusion struct {
+	ApplicationID     string
+	ApplicationNumber string
+	// License is the service's catalog.Service.IssuesLicense.
+	License catalog.LicenseIssue
+	// Form is the application's form as filed.
+	Form json.RawMessage
+	// ApplicantID is the applicant's account; OrganizationID the
+	// organization applied for, if any.
+	ApplicantID    string
+	OrganizationID string
+	// Department and Role are the concluding task's.
+	Department string
+	Role       string
+	// Date is the conclusion's civil date (YYYY-MM-DD), At its time.
+	Date string
+	At   time.Time
 }
 
 // Notifier queues a notice within tx.

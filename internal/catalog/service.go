@@ -91,6 +91,19 @@ type Service struct {
 	FormSchema json.RawMessage `json:"form_schema,omitempty"`
 	// Process names the workflow definition the service follows.
 	Process string `json:"process,omitempty"`
+	// IssuesLicense names the electronic license (电子证照) that an
+	// approved conclusion of the service issues, and which form fields
+	// fill which license fields.
+	IssuesLicense *LicenseIssue `json:"issues_license,omitempty"`
+}
+
+// LicenseIssue says which electronic license a service issues.
+type LicenseIssue struct {
+	// Type is the license type's code, such as "food_business_license".
+	Type string `json:"type"`
+	// Fields maps a license field name to the name of the application
+	// form's field whose value it takes.
+	Fields map[string]string `json:"fields,omitempty"`
 }
 
 // Guide is the published guide (办事指南).
@@ -172,6 +185,7 @@ type FAQ struct {
 var (
 	serviceCodeRE  = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z-]{3,39}$`)
 	materialCodeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
+	licenseCodeRE  = regexp.MustCompile(`^[a-z][a-z0-9_]{1,39}$`)
 	processCodeRE  = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{0,39}$`)
 )
 
@@ -184,6 +198,12 @@ func (s *Service) Normalize() {
 	s.DepartmentCode = strings.TrimSpace(s.DepartmentCode)
 	s.Summary = strings.TrimSpace(s.Summary)
 	s.Process = strings.TrimSpace(s.Process)
+	if s.IssuesLicense != nil {
+		s.IssuesLicense.Type = strings.TrimSpace(s.IssuesLicense.Type)
+		if s.IssuesLicense.Type == "" && len(s.IssuesLicense.Fields) == 0 {
+			s.IssuesLicense = nil
+		}
+	}
 	s.Keywords = compact(s.Keywords)
 	g := &s.Guide
 	g.Conditions = strings.TrimSpace(g.Conditions)
@@ -338,7 +358,34 @@ func (s *Service) Validate() error {
 			fe.Add("form_schema", "form_schema_invalid")
 		}
 	}
+	if li := s.IssuesLicense; li != nil {
+		if !licenseCodeRE.MatchString(li.Type) {
+			fe.Add("issues_license.type", "license_type_code_invalid")
+		}
+		props := formProperties(s.FormSchema)
+		for lf, ff := range li.Fields {
+			if !licenseCodeRE.MatchString(lf) {
+				fe.Add("issues_license.fields."+lf, "license_field_name_invalid")
+			} else if !props[ff] {
+				fe.Add("issues_license.fields."+lf, "license_form_field_unknown")
+			}
+		}
+	}
 	return fe.Err()
+}
+
+// formProperties returns the top-level property names of a form schema.
+func formProperties(raw json.RawMessage) map[string]bool {
+	var s struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	out := map[string]bool{}
+	if json.Unmarshal(raw, &s) == nil {
+		for k := range s.Properties {
+			out[k] = true
+		}
+	}
+	return out
 }
 
 // CheckFormSchema reports whether raw is a valid JSON Schema (draft 2020-12)

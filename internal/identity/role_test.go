@@ -19,6 +19,7 @@ var allPerms = []identity.Permission{
 	identity.PermHotlineFile, identity.PermHotlineDispatch, identity.PermHotlineAdmin, identity.PermHotlineReveal,
 	identity.PermExchangeQuery, identity.PermExchangeManage, identity.PermMyData,
 	identity.PermConsultationComment, identity.PermConsultationManage,
+	identity.PermLicenseHold, identity.PermLicenseManage, identity.PermLicenseTypes,
 }
 
 // TestRoleGrants pins the whole permission table: for every role, exactly the
@@ -27,21 +28,21 @@ func TestRoleGrants(t *testing.T) {
 	staffDesk := []identity.Permission{identity.PermAccount, identity.PermStaffDesk, identity.PermExchangeQuery}
 	want := map[identity.Role][]identity.Permission{
 		identity.Citizen: {identity.PermAccount, identity.PermOrgRegister, identity.PermApply, identity.PermHotlineFile, identity.PermMyData,
-			identity.PermConsultationComment},
-		identity.OrgAgent: {identity.PermAccount, identity.PermOrgRegister, identity.PermOrgAct, identity.PermApply, identity.PermHotlineFile, identity.PermMyData,
-			identity.PermConsultationComment},
+			identity.PermConsultationComment, identity.PermLicenseHold},
+		identity.OrgAgent: {identity.PermAccount, identity.PermOrgRegister, identity.PermOrgAct, identity.PermApply, identity.PermHotlineFile,
+			identity.PermMyData, identity.PermConsultationComment, identity.PermLicenseHold},
 		identity.Clerk:    staffDesk,
 		identity.Reviewer: staffDesk,
-		identity.Approver: staffDesk,
+		identity.Approver: append(slices.Clone(staffDesk), identity.PermLicenseManage),
 		identity.DeptAdmin: {identity.PermAccount, identity.PermStaffDesk, identity.PermCatalogEdit,
 			identity.PermCatalogPublish, identity.PermStaffManage, identity.PermExchangeQuery, identity.PermExchangeManage,
-			identity.PermConsultationManage},
+			identity.PermConsultationManage, identity.PermLicenseManage, identity.PermLicenseTypes},
 		identity.Supervisor: {identity.PermAccount, identity.PermStaffDesk, identity.PermSupervise, identity.PermHotlineReveal},
 		identity.Dispatcher: {identity.PermAccount, identity.PermHotlineDispatch},
 		identity.PlatformAdmin: {identity.PermAccount, identity.PermStaffDesk, identity.PermCatalogEdit,
 			identity.PermCatalogPublish, identity.PermCatalogAdmin, identity.PermStaffManage,
 			identity.PermOrgManage, identity.PermSupervise, identity.PermCalendarManage,
-			identity.PermHotlineDispatch, identity.PermHotlineAdmin, identity.PermExchangeManage},
+			identity.PermHotlineDispatch, identity.PermHotlineAdmin, identity.PermExchangeManage, identity.PermLicenseTypes},
 	}
 	if len(want) != len(identity.Roles) {
 		t.Fatalf("test table has %d roles, identity.Roles has %d", len(want), len(identity.Roles))

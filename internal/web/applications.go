@@ -14,6 +14,7 @@ import (
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/license"
 )
 
 // appError maps the application package's state errors to responses that
@@ -44,6 +45,9 @@ type applicationView struct {
 	// Stamps are the application's ledger entries (上链盖戳), each with
 	// a receipt once integrated.
 	Stamps []ledger.Stamp
+	// License is the electronic license the conclusion issued, when the
+	// viewer may see it.
+	License *license.License
 }
 
 // materialRow pairs a requirement with the files uploaded for it.
@@ -96,6 +100,11 @@ func (s *Server) viewApplication(req *request, a *application.Application) (*app
 		return nil, err
 	}
 	v.StepNames = s.Applications.StepNames(req.ctx(), a, req.lang == "en")
+	if a.State == application.Concluded && svc.IssuesLicense != nil {
+		if v.License, err = s.Licenses.IssuedFor(req.ctx(), req.p, a.ID); err != nil {
+			return nil, err
+		}
+	}
 	if s.Ledger != nil {
 		if v.Stamps, err = s.Ledger.Stamps(req.ctx(), application.LedgerObject, a.ID); err != nil {
 			return nil, err

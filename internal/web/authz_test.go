@@ -142,6 +142,50 @@ var wantConsultationAccess = map[string][]string{
 	"POST /api/v1/consultations/{id}/report":                deptAdmins,
 }
 
+// wantLicenseAccess is the electronic-license part of wantAccess:
+// verification is public; holders keep a wallet and share links; a
+// license, its PDF and signed file need a signed-in account, and the store
+// shows them only to the holder and the issuing department's managers
+// (approvers and department admins), who revoke, suspend and reinstate;
+// department and platform admins define the types.
+var (
+	licenseManagers   = []string{"approver", "dept_admin"}
+	wantLicenseAccess = map[string][]string{
+		"GET /licenses/check/{id}/{code}":                everyone,
+		"GET /licenses/shared":                           everyone,
+		"GET /licenses/verify":                           everyone,
+		"POST /licenses/verify":                          everyone,
+		"GET /licenses/keys":                             everyone,
+		"GET /licenses":                                  persons,
+		"GET /licenses/{id}":                             signedIn,
+		"GET /licenses/{id}/pdf":                         signedIn,
+		"GET /licenses/{id}/signed.json":                 signedIn,
+		"POST /licenses/{id}/shares":                     persons,
+		"POST /licenses/{id}/shares/{sid}/revoke":        persons,
+		"GET /staff/licenses":                            licenseManagers,
+		"POST /staff/licenses/{id}/state":                licenseManagers,
+		"GET /admin/license-types":                       editors,
+		"POST /admin/license-types":                      editors,
+		"GET /admin/license-types/{code}":                editors,
+		"GET /api/v1/licenses":                           persons,
+		"GET /api/v1/licenses/{id}":                      signedIn,
+		"GET /api/v1/licenses/{id}/pdf":                  signedIn,
+		"GET /api/v1/licenses/{id}/signed":               signedIn,
+		"GET /api/v1/licenses/{id}/shares":               persons,
+		"POST /api/v1/licenses/{id}/shares":              persons,
+		"POST /api/v1/licenses/{id}/shares/{sid}/revoke": persons,
+		"GET /api/v1/licenses/keys":                      everyone,
+		"GET /api/v1/licenses/check/{id}/{code}":         everyone,
+		"GET /api/v1/licenses/shared":                    everyone,
+		"POST /api/v1/licenses/verify":                   everyone,
+		"GET /api/v1/staff/licenses":                     licenseManagers,
+		"POST /api/v1/staff/licenses/{id}/state":         licenseManagers,
+		"GET /api/v1/admin/license-types":                editors,
+		"GET /api/v1/admin/license-types/{code}":         editors,
+		"PUT /api/v1/admin/license-types/{code}":         editors,
+	}
+)
+
 func init() {
 	for k, v := range wantExchangeAccess {
 		wantAccess[k] = v
@@ -150,6 +194,9 @@ func init() {
 		wantAccess[k] = v
 	}
 	for k, v := range wantConsultationAccess {
+		wantAccess[k] = v
+	}
+	for k, v := range wantLicenseAccess {
 		wantAccess[k] = v
 	}
 }
@@ -391,7 +438,7 @@ func TestPermissionMatrix(t *testing.T) {
 			code = "339900"
 		}
 		repl := strings.NewReplacer("{code}", code, "{version}", "1", "{lang}", "en", "{term}", url.PathEscape(syns[0].Term),
-			"{id}", clerk.ID, "{cid}", clerk.ID, "{mid}", clerk.ID, "{did}", clerk.ID, "{aid}", clerk.ID, "{date}", "2026-10-10", "{kind}", "complaint", "{hash}", e.srv.static.hash["app.css"], "{name}", "app.css")
+			"{id}", clerk.ID, "{cid}", clerk.ID, "{sid}", clerk.ID, "{mid}", clerk.ID, "{did}", clerk.ID, "{aid}", clerk.ID, "{date}", "2026-10-10", "{kind}", "complaint", "{hash}", e.srv.static.hash["app.css"], "{name}", "app.css")
 		return repl.Replace(p)
 	}
 	for _, r := range routes {

@@ -25,6 +25,7 @@ import (
 	"github.com/tongban/tongban/internal/hotline"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/segment"
@@ -79,13 +80,17 @@ func newEnvWith(t testing.TB, d *db.DB, withApps bool) *env {
 		t.Fatal(err)
 	}
 	loc, _ := time.LoadLocation(cfg.TimeZone)
+	licenses := license.NewStore(license.Deps{DB: d, Identity: ids, Keys: license.NewKeyring(cfg.LicenseKeyDir(), "127.0.0.1:8080"), Location: loc, Now: time.Now})
 	deps := application.Deps{DB: d, Catalog: cat, Processes: workflow.NewStore(d, ids, cat, time.Now), Calendar: cals,
-		Blobs: blobs, Identity: ids, Org: orgs, Location: loc, Now: time.Now, UploadLimit: 1 << 20}
+		Blobs: blobs, Identity: ids, Org: orgs, Location: loc, Now: time.Now, UploadLimit: 1 << 20, Licenses: licenses}
 	var demoApps *application.Deps
 	if withApps {
 		demoApps = &deps
 	}
 	if _, err := demo.Load(ctx, d, orgs, ids, cat, demoApps); err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.LoadLicenses(ctx, licenses, ids); err != nil {
 		t.Fatal(err)
 	}
 	apps := application.NewStore(deps)
@@ -101,7 +106,7 @@ func newEnvWith(t testing.TB, d *db.DB, withApps bool) *env {
 		t.Fatal(err)
 	}
 	logBuf := &bytes.Buffer{}
-	srv, err := New(Server{Config: cfg, DB: d, Ledger: &ledger.Log{DB: d, Keys: keys}, Catalog: cat, Identity: ids, Org: orgs, Applications: apps, Calendar: cals, Notify: notify.NewStore(d, time.Now), Hotline: hotline.NewStore(hdeps), Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logBuf}, nil))})
+	srv, err := New(Server{Config: cfg, DB: d, Ledger: &ledger.Log{DB: d, Keys: keys}, Catalog: cat, Identity: ids, Org: orgs, Applications: apps, Calendar: cals, Notify: notify.NewStore(d, time.Now), Hotline: hotline.NewStore(hdeps), Licenses: licenses, Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logBuf}, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -229,7 +229,62 @@ func (s *Server) routeTable() []route {
 		{get, "/api/v1/exchange/access-log", identity.PermSupervise, s.apiExchangeLog},
 		{get, "/api/v1/exchange/patterns", identity.PermSupervise, s.apiExchangePatterns},
 		{get, "/api/v1/me/data-access", identity.PermMyData, s.apiMyData},
-	}, append(s.hotlineRoutes(), s.consultationRoutes()...)...)
+	}, append(append(s.licenseRoutes(), s.hotlineRoutes()...), s.consultationRoutes()...)...)
+}
+
+// licenseRoutes are the routes of electronic licenses (电子证照): the
+// holder's wallet and share links, public verification, the issuing
+// departments' pages, and the same through the JSON API. The wallet's
+// license, PDF and signed file need only a signed-in account: the domain
+// shows them to their holder and to the issuing department's managers.
+func (s *Server) licenseRoutes() []route {
+	const (
+		get  = "GET"
+		post = "POST"
+		put  = "PUT"
+	)
+	return []route{
+		// Public verification: the QR code, share links, an uploaded
+		// signed license, the departments' public keys.
+		{get, "/licenses/check/{id}/{code}", Public, s.licenseCheckPage},
+		{get, "/licenses/shared", Public, s.licenseSharedPage},
+		{get, "/licenses/verify", Public, s.licenseVerifyForm},
+		{post, "/licenses/verify", Public, s.licenseVerifyUpload},
+		{get, "/licenses/keys", Public, s.licenseKeys},
+
+		// The holder's wallet.
+		{get, "/licenses", identity.PermLicenseHold, s.walletPage},
+		{get, "/licenses/{id}", identity.PermAccount, s.licensePage},
+		{get, "/licenses/{id}/pdf", identity.PermAccount, s.licensePDF},
+		{get, "/licenses/{id}/signed.json", identity.PermAccount, s.licenseSigned},
+		{post, "/licenses/{id}/shares", identity.PermLicenseHold, s.shareCreate},
+		{post, "/licenses/{id}/shares/{sid}/revoke", identity.PermLicenseHold, s.shareRevoke},
+
+		// The issuing department.
+		{get, "/staff/licenses", identity.PermLicenseManage, s.staffLicensesPage},
+		{post, "/staff/licenses/{id}/state", identity.PermLicenseManage, s.staffLicenseState},
+		{get, "/admin/license-types", identity.PermLicenseTypes, s.licenseTypesPage},
+		{post, "/admin/license-types", identity.PermLicenseTypes, s.licenseTypeSave},
+		{get, "/admin/license-types/{code}", identity.PermLicenseTypes, s.licenseTypePage},
+
+		// JSON API.
+		{get, "/api/v1/licenses", identity.PermLicenseHold, s.apiWallet},
+		{get, "/api/v1/licenses/{id}", identity.PermAccount, s.apiLicense},
+		{get, "/api/v1/licenses/{id}/pdf", identity.PermAccount, s.licensePDF},
+		{get, "/api/v1/licenses/{id}/signed", identity.PermAccount, s.licenseSigned},
+		{get, "/api/v1/licenses/{id}/shares", identity.PermLicenseHold, s.apiShares},
+		{post, "/api/v1/licenses/{id}/shares", identity.PermLicenseHold, s.apiCreateShare},
+		{post, "/api/v1/licenses/{id}/shares/{sid}/revoke", identity.PermLicenseHold, s.apiRevokeShare},
+		{get, "/api/v1/licenses/keys", Public, s.licenseKeys},
+		{get, "/api/v1/licenses/check/{id}/{code}", Public, s.apiLicenseCheck},
+		{get, "/api/v1/licenses/shared", Public, s.apiLicenseShared},
+		{post, "/api/v1/licenses/verify", Public, s.apiLicenseVerify},
+		{get, "/api/v1/staff/licenses", identity.PermLicenseManage, s.apiIssuedLicenses},
+		{post, "/api/v1/staff/licenses/{id}/state", identity.PermLicenseManage, s.apiLicenseState},
+		{get, "/api/v1/admin/license-types", identity.PermLicenseTypes, s.apiLicenseTypes},
+		{get, "/api/v1/admin/license-types/{code}", identity.PermLicenseTypes, s.apiLicenseType},
+		{put, "/api/v1/admin/license-types/{code}", identity.PermLicenseTypes, s.apiPutLicenseType},
+	}
 }
 
 // hotlineRoutes are the routes of the 12345 hotline: its pages, its JSON

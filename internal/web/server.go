@@ -25,6 +25,7 @@ import (
 	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/workflow"
@@ -52,6 +53,9 @@ type Server struct {
 	// Consultations runs consultations on draft policies; New makes one
 	// over DB in the configured time zone when it is nil.
 	Consultations *consultation.Store
+	// Licenses issues, lists and verifies electronic licenses; New makes
+	// one over DB (keys under <DataDir>/license-keys) when it is nil.
+	Licenses *license.Store
 	// Ledger serves the public log and receipts; nil serves none (the
 	// /ledger/ routes answer 404).
 	Ledger *ledger.Log
@@ -88,6 +92,10 @@ func New(s Server) (*Server, error) {
 	}
 	if srv.Consultations == nil {
 		srv.Consultations = consultation.NewStore(srv.DB, srv.Config.Location, srv.Now)
+	}
+	if srv.Licenses == nil {
+		srv.Licenses = license.NewStore(license.Deps{DB: srv.DB, Identity: srv.Identity, Keys: license.NewKeyring(srv.Config.LicenseKeyDir(), "tongban"),
+			Now: srv.Now, Location: srv.Config.Location})
 	}
 	var err error
 	if srv.static, err = loadStatic(); err != nil {
