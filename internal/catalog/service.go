@@ -141,6 +141,11 @@ type MaterialRequirement struct {
 	// LicenseType is the electronic-license type that can replace it
 	// (免提交), if any.
 	LicenseType string `json:"license_type,omitempty"`
+	// DataResource is the shared data resource (an exchange resource
+	// code such as GA-HOUSEHOLD) from which the service's department can
+	// verify what the material proves, if any: when the department holds
+	// a live grant on it, the applicant need not provide the material.
+	DataResource string `json:"data_resource,omitempty"`
 }
 
 // Fees states what the service costs (收费).
@@ -173,6 +178,10 @@ var (
 	serviceCodeRE  = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z-]{3,39}$`)
 	materialCodeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
 	processCodeRE  = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{0,39}$`)
+	licenseTypeRE  = regexp.MustCompile(`^[a-z][a-z0-9_]{1,59}$`)
+	// resourceCodeRE is the exchange resource code format (package
+	// exchange).
+	resourceCodeRE = regexp.MustCompile(`^[A-Z][A-Z0-9-]{1,39}$`)
 )
 
 // Normalize trims text fields and drops empty list items, so that what is
@@ -282,6 +291,12 @@ func (s *Service) Validate() error {
 		if !m.Required && strings.TrimSpace(m.Condition) == "" {
 			fe.Add(p+".condition", "material_condition_required")
 		}
+		if m.LicenseType != "" && !licenseTypeRE.MatchString(m.LicenseType) {
+			fe.Add(p+".license_type", "license_type_invalid")
+		}
+		if m.DataResource != "" && !resourceCodeRE.MatchString(m.DataResource) {
+			fe.Add(p+".data_resource", "data_resource_invalid")
+		}
 	}
 	if !g.Fees.Free && len(g.Fees.Items) == 0 {
 		fe.Add("guide.fees", "fees_required")
@@ -336,6 +351,8 @@ func (s *Service) Validate() error {
 	if s.FormSchema != nil {
 		if err := CheckFormSchema(s.FormSchema); err != nil {
 			fe.Add("form_schema", "form_schema_invalid")
+		} else if _, err := Prefills(s.FormSchema); err != nil {
+			fe.Add("form_schema", "form_prefill_invalid")
 		}
 	}
 	return fe.Err()

@@ -50,6 +50,7 @@ Usage:
   tongban export-catalog [flags] [FILE]   write the whole catalog as JSON (stdout if no FILE)
   tongban import-catalog [flags] FILE     read a catalog JSON file (all or nothing)
   tongban create-admin [flags] USERNAME   create a platform admin; password from TONGBAN_ADMIN_PASSWORD(_FILE)
+  tongban report-avoided-uploads [-json] [flags]   count the material uploads licenses and shared data avoid (免提交)
   tongban verify [flags]          check every logged record and the whole ledger against the signed checkpoint; non-zero on any break
   tongban verify-proof (-key KEY | -key-file FILE) FILE   check a .tlog-proof receipt offline
   tongban witness -log KEY [flags]   run a witness (c2sp.org/tlog-witness) that cosigns the logs' checkpoints
@@ -106,6 +107,10 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	if cmd == "commitbench" {
 		bench.register(fs)
 	}
+	var asJSON bool
+	if cmd == "report-avoided-uploads" {
+		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	}
 	cfg, err := config.Load(fs, rest, getenv)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -128,6 +133,8 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		err = importCatalog(ctx, cfg, fs.Args(), stdout)
 	case "commitbench":
 		err = commitBench(ctx, cfg, bench, stdout)
+	case "report-avoided-uploads":
+		err = reportAvoidedUploads(ctx, cfg, asJSON, stdout)
 	case "create-admin":
 		err = createAdmin(ctx, cfg, fs.Args(), getenv, stdout)
 	default:
@@ -157,6 +164,18 @@ type app struct {
 	hotline *hotline.Store
 	// hotlineDeps built the hotline; the demo files its tickets with them.
 	hotlineDeps hotline.Deps
+	// licenses is where applications take materials from the electronic
+	// licenses applicants hold (免提交); nil takes none.
+	licenses application.LicenseSource
+}
+
+// fulfilFrom rebuilds the application store so that it takes materials
+// from the applicants' licenses (a.licenses) and from the shared data the
+// departments hold grants on.
+func (a *app) fulfilFrom(grants application.DataGrants) {
+	a.appDeps.Licenses = a.licenses
+	a.appDeps.Grants = grants
+	a.applications = application.NewStore(a.appDeps)
 }
 
 func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error) {
@@ -257,6 +276,19 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	} else if len(years) > 0 {
 		log.Info("calendar: seeded the official holiday notices", "years", years)
 	}
+	// Requests to departments' provider systems are signed with this
+	// key; providers verify them with its public half (docs/exchange.md).
+	exKey, exKeyID, err := exchange.LoadOrCreateKey(filepath.Join(cfg.DataDir, "exchange.key"))
+	if err != nil {
+		return err
+	}
+	log.Info("exchange: provider requests are signed", "key_id", exKeyID,
+		"public_key", base64.StdEncoding.EncodeToString(exKey.Public().(ed25519.PublicKey)))
+	exchanges := exchange.NewStore(exchange.Deps{DB: a.db, Identity: a.identity, Location: cfg.Location,
+		Provider: &exchange.Provider{Key: exKey, KeyID: exKeyID, Timeout: 5 * time.Second}})
+	// Materials the department verifies from shared data need no upload
+	// (docs/fulfilment.md).
+	a.fulfilFrom(exchanges)
 	var logins []demo.Login
 	if cfg.Demo {
 		if logins, err = demo.Load(ctx, a.db, a.org, a.identity, a.catalog, &a.appDeps); err != nil {
@@ -271,16 +303,6 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		return err
 	}
 	ledgerLog := &ledger.Log{DB: a.db, Keys: keys}
-	// Requests to departments' provider systems are signed with this
-	// key; providers verify them with its public half (docs/exchange.md).
-	exKey, exKeyID, err := exchange.LoadOrCreateKey(filepath.Join(cfg.DataDir, "exchange.key"))
-	if err != nil {
-		return err
-	}
-	log.Info("exchange: provider requests are signed", "key_id", exKeyID,
-		"public_key", base64.StdEncoding.EncodeToString(exKey.Public().(ed25519.PublicKey)))
-	exchanges := exchange.NewStore(exchange.Deps{DB: a.db, Identity: a.identity, Location: cfg.Location,
-		Provider: &exchange.Provider{Key: exKey, KeyID: exKeyID, Timeout: 5 * time.Second}})
 	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Ledger: ledgerLog, Exchange: exchanges, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Notify: a.notify, Processes: a.processes, Hotline: a.hotline, Log: log})
 	if err != nil {
 		return err

@@ -51,7 +51,12 @@ type Server struct {
 	// Ledger serves the public log and receipts; nil serves none (the
 	// /ledger/ routes answer 404).
 	Ledger *ledger.Log
-	Log    *slog.Logger
+	// LicenseLink makes the public verification page's path of an
+	// electronic license from its ID, linked from the task page of an
+	// application with a material taken from that license; nil links
+	// none.
+	LicenseLink func(licenseID string) string
+	Log         *slog.Logger
 	Now    func() time.Time
 
 	pages   *pageSet
