@@ -23,6 +23,9 @@ type AvoidedService struct {
 	// verifies from shared data under a live grant.
 	ByLicense int `json:"by_license"`
 	ByData    int `json:"by_data"`
+	// ByForm counts the required materials that are the application form
+	// filled in online (申请书), which is never uploaded either.
+	ByForm int `json:"by_form"`
 	// Filed counts the applications filed for the service (every state
 	// but draft); Avoided the uploads they did without: materials
 	// fulfilled by data for which no file was uploaded.
@@ -51,6 +54,7 @@ type AvoidedTotals struct {
 	Required            int `json:"required"`
 	ByLicense           int `json:"by_license"`
 	ByData              int `json:"by_data"`
+	ByForm              int `json:"by_form"`
 	Fulfillable         int `json:"fulfillable"`
 	Filed               int `json:"filed"`
 	Avoided             int `json:"avoided"`
@@ -84,6 +88,8 @@ func (s *Store) AvoidedUploads(ctx context.Context, p *identity.Principal) (*Avo
 			}
 			row.Required++
 			switch {
+			case m.OnlineForm:
+				row.ByForm++
 			case m.LicenseType != "":
 				row.ByLicense++
 			case m.DataResource != "":
@@ -111,6 +117,7 @@ func (s *Store) AvoidedUploads(ctx context.Context, p *identity.Principal) (*Avo
 		t.Required += row.Required
 		t.ByLicense += row.ByLicense
 		t.ByData += row.ByData
+		t.ByForm += row.ByForm
 		t.Fulfillable += row.Fulfillable()
 		t.Filed += row.Filed
 		t.Avoided += row.Avoided
@@ -142,7 +149,7 @@ func (s *Store) filedAndAvoided(ctx context.Context) (filed, avoided map[string]
 		return nil, nil, err
 	}
 	err = count(avoided, `SELECT a.service_code, COUNT(*) FROM application_fulfilments f JOIN applications a ON a.id = f.application_id
-		WHERE a.state <> 'draft' AND NOT EXISTS (SELECT 1 FROM application_materials m
+		WHERE a.state <> 'draft' AND f.lapsed_at IS NULL AND NOT EXISTS (SELECT 1 FROM application_materials m
 			WHERE m.application_id = f.application_id AND m.requirement_code = f.requirement_code)
 		GROUP BY a.service_code`)
 	if err != nil {

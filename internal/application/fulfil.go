@@ -121,7 +121,15 @@ type Fulfilment struct {
 	// found still valid (at submission, the submission's time).
 	TakenAt   time.Time `json:"taken_at"`
 	CheckedAt time.Time `json:"checked_at"`
+	// LapsedAt is set when the license was no longer valid, or the grant
+	// no longer live, at a later check: the material must be uploaded.
+	LapsedAt *time.Time `json:"lapsed_at,omitempty"`
+	// salt goes into the ledger's digest of the license number.
+	salt string
 }
+
+// Active reports whether f still provides its material.
+func (f Fulfilment) Active() bool { return f.LapsedAt == nil }
 
 // holder is the verified identity an application is filed under.
 type holder struct {
@@ -185,8 +193,9 @@ func (s *Store) fulfil(ctx context.Context, svc *catalog.Service, h holder) ([]F
 			return nil, fmt.Errorf("application: license %s: %w", typ, err)
 		}
 		if l != nil && (l.HolderKey != key || l.Type != typ) {
-			// A source that answers for someone else is not trusted.
-			return nil, fmt.Errorf("application: license source answered %s for another holder or type", l.ID)
+			// An answer about someone else, or another type, proves
+			// nothing about this applicant.
+			l = nil
 		}
 		held[typ] = l
 		return l, nil
@@ -249,23 +258,45 @@ func (f Fulfilment) same(g Fulfilment) bool {
 	return f.RequirementCode == g.RequirementCode && f.Source == g.Source && f.LicenseID == g.LicenseID && f.GrantID == g.GrantID
 }
 
-// saveFulfilments replaces the application's fulfilments with list within
-// tx, keeping the time each still-identical one was first taken.
-func saveFulfilments(ctx context.Context, tx *db.Tx, appID string, old, list []Fulfilment) error {
+// saveFulfilments replaces the application's fulfilments with fresh within
+// tx, keeping the time each still-identical one was first taken. Those of
+// old that fresh no longer has stay, marked lapsed at now, so the
+// applicant is told why the material is needed after all.
+func saveFulfilments(ctx context.Context, tx *db.Tx, appID string, old, fresh []Fulfilment, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM application_fulfilments WHERE application_id = $1`, appID); err != nil {
 		return fmt.Errorf("application: fulfilments: %w", err)
 	}
-	for _, f := range list {
+	list := make([]Fulfilment, 0, len(old)+len(fresh))
+	for _, f := range fresh {
 		for _, o := range old {
-			if o.same(f) {
-				f.TakenAt = o.TakenAt
+			if o.Active() && o.same(f) {
+				f.TakenAt, f.salt = o.TakenAt, o.salt
 			}
 		}
+		if f.salt == "" {
+			f.salt = newID()
+		}
+		list = append(list, f)
+	}
+	for _, o := range old {
+		if hasCode(fresh, o.RequirementCode) {
+			continue
+		}
+		if o.LapsedAt == nil {
+			o.LapsedAt = &now
+		}
+		list = append(list, o)
+	}
+	for _, f := range list {
+		var lapsed any
+		if f.LapsedAt != nil {
+			lapsed = db.NewTime(*f.LapsedAt)
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO application_fulfilments (application_id, requirement_code, source, license_type, license_type_name,
-			license_id, license_number, holder_name, valid_from, valid_until, resource_code, resource_name, grant_id, department_code, department_name, taken_at, checked_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+			license_id, license_number, holder_name, valid_from, valid_until, resource_code, resource_name, grant_id, department_code, department_name, taken_at, checked_at, lapsed_at, number_salt)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 			appID, f.RequirementCode, string(f.Source), f.LicenseType, f.LicenseTypeName, f.LicenseID, f.LicenseNumber, f.HolderName,
-			f.ValidFrom, f.ValidUntil, f.Resource, f.ResourceName, f.GrantID, f.Department, f.DepartmentName, db.NewTime(f.TakenAt), db.NewTime(f.CheckedAt))
+			f.ValidFrom, f.ValidUntil, f.Resource, f.ResourceName, f.GrantID, f.Department, f.DepartmentName, db.NewTime(f.TakenAt), db.NewTime(f.CheckedAt), lapsed, f.salt)
 		if err != nil {
 			return fmt.Errorf("application: fulfilment %s: %w", f.RequirementCode, err)
 		}
@@ -273,9 +304,18 @@ func saveFulfilments(ctx context.Context, tx *db.Tx, appID string, old, list []F
 	return nil
 }
 
+func hasCode(list []Fulfilment, code string) bool {
+	for _, f := range list {
+		if f.RequirementCode == code {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Store) loadFulfilments(ctx context.Context, q querier, a *Application) error {
 	rows, err := q.QueryContext(ctx, `SELECT requirement_code, source, license_type, license_type_name, license_id, license_number, holder_name,
-		valid_from, valid_until, resource_code, resource_name, grant_id, department_code, department_name, taken_at, checked_at
+		valid_from, valid_until, resource_code, resource_name, grant_id, department_code, department_name, taken_at, checked_at, lapsed_at, number_salt
 		FROM application_fulfilments WHERE application_id = $1 ORDER BY requirement_code`, a.ID)
 	if err != nil {
 		return fmt.Errorf("application: fulfilments: %w", err)
@@ -284,18 +324,23 @@ func (s *Store) loadFulfilments(ctx context.Context, q querier, a *Application) 
 	a.Fulfilments = []Fulfilment{}
 	for rows.Next() {
 		var f Fulfilment
-		var taken, checked db.Time
+		var taken, checked, lapsed db.Time
 		if err := rows.Scan(&f.RequirementCode, &f.Source, &f.LicenseType, &f.LicenseTypeName, &f.LicenseID, &f.LicenseNumber, &f.HolderName,
-			&f.ValidFrom, &f.ValidUntil, &f.Resource, &f.ResourceName, &f.GrantID, &f.Department, &f.DepartmentName, &taken, &checked); err != nil {
+			&f.ValidFrom, &f.ValidUntil, &f.Resource, &f.ResourceName, &f.GrantID, &f.Department, &f.DepartmentName, &taken, &checked, &lapsed, &f.salt); err != nil {
 			return err
 		}
 		f.TakenAt, f.CheckedAt = taken.Time, checked.Time
+		if !lapsed.IsZero() {
+			t := lapsed.Time
+			f.LapsedAt = &t
+		}
 		a.Fulfilments = append(a.Fulfilments, f)
 	}
 	return rows.Err()
 }
 
-// Fulfilment returns the fulfilment of a material requirement, if any.
+// Fulfilment returns the fulfilment of a material requirement, lapsed or
+// not, if any.
 func (a *Application) Fulfilment(code string) *Fulfilment {
 	for i := range a.Fulfilments {
 		if a.Fulfilments[i].RequirementCode == code {
@@ -360,7 +405,9 @@ func (h holder) identityValue(src string) string {
 		return ""
 	}
 	switch src {
-	case "applicant.credit_code":
+	case "organization.name":
+		return h.org.Name
+	case "organization.credit_code":
 		return h.org.CreditCode
 	case "organization.legal_representative":
 		return h.org.LegalRepresentative
@@ -392,14 +439,20 @@ func lockIdentity(schema []byte, vals map[string]any, h holder) (bool, error) {
 }
 
 // syncFulfilments recomputes a draft's fulfilments against the service's
-// current version and stores them, returning the requirement codes whose
-// fulfilment lapsed (the license is no longer valid, the grant ended).
+// current version and stores them. It returns the ones in effect and the
+// requirement codes whose fulfilment lapsed, now or at an earlier check
+// (the license is no longer valid, the grant ended).
 func (s *Store) syncFulfilments(ctx context.Context, a *Application, svc *catalog.Service, h holder) ([]Fulfilment, []string, error) {
 	fresh, _, err := s.fulfil(ctx, svc, h)
 	if err != nil {
 		return nil, nil, err
 	}
-	lapsed := lapsedCodes(a.Fulfilments, fresh)
+	var lapsed []string
+	for _, o := range a.Fulfilments {
+		if !hasCode(fresh, o.RequirementCode) {
+			lapsed = append(lapsed, o.RequirementCode)
+		}
+	}
 	err = s.tx(ctx, func(tx *db.Tx) error {
 		var state string
 		if err := tx.QueryRowContext(ctx, `SELECT state FROM applications WHERE id = $1`, a.ID).Scan(&state); err != nil {
@@ -411,7 +464,7 @@ func (s *Store) syncFulfilments(ctx context.Context, a *Application, svc *catalo
 		if State(state) != Draft {
 			return ErrStale
 		}
-		return saveFulfilments(ctx, tx, a.ID, a.Fulfilments, fresh)
+		return saveFulfilments(ctx, tx, a.ID, a.Fulfilments, fresh, s.now())
 	})
 	if err != nil {
 		return nil, nil, err
@@ -423,13 +476,7 @@ func (s *Store) syncFulfilments(ctx context.Context, a *Application, svc *catalo
 func lapsedCodes(old, fresh []Fulfilment) []string {
 	var out []string
 	for _, o := range old {
-		found := false
-		for _, f := range fresh {
-			if f.RequirementCode == o.RequirementCode {
-				found = true
-			}
-		}
-		if !found {
+		if o.Active() && !hasCode(fresh, o.RequirementCode) {
 			out = append(out, o.RequirementCode)
 		}
 	}

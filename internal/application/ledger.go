@@ -126,7 +126,7 @@ type canonicalApp struct {
 }
 
 // canonicalFulfilment is a material fulfilled by data, without personal
-// data: the license number only as its digest.
+// data: the license number only as a salted digest.
 type canonicalFulfilment struct {
 	Requirement   string `json:"requirement_code"`
 	Source        string `json:"source"`
@@ -263,13 +263,15 @@ func CanonicalState(ctx context.Context, q querier, id string) ([]byte, error) {
 	}
 	// A draft's fulfilments are not filed yet.
 	if c.State != string(Draft) {
-		err = scan(`SELECT requirement_code, source, license_type, license_id, license_number, valid_until, resource_code, grant_id, department_code
-			FROM application_fulfilments WHERE application_id = $1 ORDER BY requirement_code`, func(r *sql.Rows) error {
+		err = scan(`SELECT requirement_code, source, license_type, license_id, license_number, number_salt, valid_until, resource_code, grant_id, department_code
+			FROM application_fulfilments WHERE application_id = $1 AND lapsed_at IS NULL ORDER BY requirement_code`, func(r *sql.Rows) error {
 			var f canonicalFulfilment
-			var number string
-			err := r.Scan(&f.Requirement, &f.Source, &f.LicenseType, &f.LicenseID, &number, &f.ValidUntil, &f.Resource, &f.GrantID, &f.Department)
+			var number, salt string
+			err := r.Scan(&f.Requirement, &f.Source, &f.LicenseType, &f.LicenseID, &number, &salt, &f.ValidUntil, &f.Resource, &f.GrantID, &f.Department)
 			if number != "" {
-				f.LicenseNumber = sum(number)
+				// Salted: a resident ID card's number is its holder's ID
+				// number, which a bare digest would let anyone test.
+				f.LicenseNumber = sum(salt + "\n" + number)
 			}
 			c.Fulfilments = append(c.Fulfilments, f)
 			return err

@@ -108,6 +108,14 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 	// Materials taken from licenses and shared data count only while the
 	// license is valid and the grant live; a lapsed one must be uploaded.
 	fulfilled, lapsed, err := s.syncFulfilments(ctx, a, svc, h)
+	// What the submitting transaction starts from: those in effect and
+	// those that lapsed at this or an earlier check.
+	synced := append([]Fulfilment(nil), fulfilled...)
+	for _, f := range a.Fulfilments {
+		if slices.Contains(lapsed, f.RequirementCode) {
+			synced = append(synced, f)
+		}
+	}
 	if errors.Is(err, ErrStale) {
 		// A concurrent submit of the same draft filed it first.
 		if b, gerr := s.Get(ctx, p, id); gerr == nil && b.Number != "" {
@@ -130,6 +138,11 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 	uploaded := maps.Clone(have)
 	for _, f := range fulfilled {
 		have[f.RequirementCode] = true
+	}
+	for _, m := range svc.Guide.Materials {
+		if m.OnlineForm {
+			have[m.Code] = true // the form filed online is the material
+		}
 	}
 	for _, m := range svc.Guide.Materials {
 		if m.Required && !have[m.Code] {
@@ -177,7 +190,7 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 		if err := fe.Err(); err != nil {
 			return err
 		}
-		if err := saveFulfilments(ctx, tx, id, fulfilled, now2); err != nil {
+		if err := saveFulfilments(ctx, tx, id, synced, now2, s.now()); err != nil {
 			return err
 		}
 		codes := []string{}

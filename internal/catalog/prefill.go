@@ -14,10 +14,11 @@ import (
 //	applicant.name          the applicant: the organization's name when
 //	                        applying for one, else the person's name
 //	applicant.id_number     the acting person's ID number
-//	applicant.credit_code   the applying organization's credit code
 //	person.name             the acting person's name
+//	organization.name, organization.credit_code,
 //	organization.legal_representative, organization.address
 //	                        the applying organization's registered data
+//	                        (nothing when a person applies for themselves)
 //	license:<type>.number   the number of a license the holder holds
 //	license:<type>.<field>  a field of that license
 //
@@ -36,8 +37,8 @@ type Prefill struct {
 }
 
 // IdentitySources are the verified-identity prefill sources.
-var IdentitySources = []string{"applicant.name", "applicant.id_number", "applicant.credit_code", "person.name",
-	"organization.legal_representative", "organization.address"}
+var IdentitySources = []string{"applicant.name", "applicant.id_number", "person.name",
+	"organization.name", "organization.credit_code", "organization.legal_representative", "organization.address"}
 
 // ParsePrefill parses an x-prefill value.
 func ParsePrefill(src string) (Prefill, error) {

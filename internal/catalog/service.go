@@ -146,6 +146,10 @@ type MaterialRequirement struct {
 	// verify what the material proves, if any: when the department holds
 	// a live grant on it, the applicant need not provide the material.
 	DataResource string `json:"data_resource,omitempty"`
+	// OnlineForm is true for the application form itself (申请书,
+	// 申请表): the form filled in online is the material, so nothing is
+	// uploaded for it. Only a service with a form schema may say so.
+	OnlineForm bool `json:"online_form,omitempty"`
 }
 
 // Fees states what the service costs (收费).
@@ -296,6 +300,9 @@ func (s *Service) Validate() error {
 		}
 		if m.DataResource != "" && !resourceCodeRE.MatchString(m.DataResource) {
 			fe.Add(p+".data_resource", "data_resource_invalid")
+		}
+		if m.OnlineForm && len(s.FormSchema) == 0 {
+			fe.Add(p+".online_form", "material_online_form_without_form")
 		}
 	}
 	if !g.Fees.Free && len(g.Fees.Items) == 0 {

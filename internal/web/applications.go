@@ -54,8 +54,9 @@ type materialRow struct {
 	Files     []application.Material
 	Requested string // the supplement request's reason, when it asks for this
 	// Fulfilled is set when a license or shared data provides the
-	// material (免提交).
-	Fulfilled *application.Fulfilment
+	// material (免提交); Lapsed when one did until its license or grant
+	// lapsed, so it must be uploaded after all.
+	Fulfilled, Lapsed *application.Fulfilment
 }
 
 // FulfilledCount is how many materials need no upload.
@@ -120,7 +121,12 @@ func (s *Server) viewApplication(req *request, a *application.Application) (*app
 	}
 	v.Fields = markPrefilled(fillFields(schemaFields(svc.FormSchema), a.Form), svc.FormSchema, v.Verified)
 	for _, m := range svc.Guide.Materials {
-		row := materialRow{Req: m, Fulfilled: a.Fulfilment(m.Code)}
+		row := materialRow{Req: m}
+		if f := a.Fulfilment(m.Code); f != nil && f.Active() {
+			row.Fulfilled = f
+		} else if f != nil {
+			row.Lapsed = f
+		}
 		for _, f := range a.Materials {
 			if f.RequirementCode == m.Code {
 				row.Files = append(row.Files, f)

@@ -3,8 +3,8 @@
 -- took from an electronic license the applicant holds, or that the
 -- service's department verifies from shared data under a live grant, so
 -- the applicant uploads nothing for it. One row per application and
--- material requirement; submission re-checks every row and drops those
--- whose license or grant has lapsed.
+-- material requirement; submission re-checks every row and marks those
+-- whose license or grant has lapsed (lapsed_at), which count no more.
 CREATE TABLE application_fulfilments (
     application_id    TEXT NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
     requirement_code  TEXT NOT NULL,
@@ -15,6 +15,9 @@ CREATE TABLE application_fulfilments (
     license_type_name TEXT NOT NULL DEFAULT '',
     license_id        TEXT NOT NULL DEFAULT '',
     license_number    TEXT NOT NULL DEFAULT '',
+    -- A random salt: the ledger digests salt and number together, so the
+    -- digest cannot be used to test a guessed ID number.
+    number_salt       TEXT NOT NULL DEFAULT '',
     holder_name       TEXT NOT NULL DEFAULT '',
     valid_from        TEXT NOT NULL DEFAULT '',
     valid_until       TEXT NOT NULL DEFAULT '',
@@ -27,6 +30,7 @@ CREATE TABLE application_fulfilments (
     department_name   TEXT NOT NULL DEFAULT '',
     taken_at          TEXT NOT NULL,
     checked_at        TEXT NOT NULL,
+    lapsed_at         TEXT,
     PRIMARY KEY (application_id, requirement_code)
 );
 
