@@ -18,6 +18,7 @@ var fulfilMessages = map[string]msg{
 	"fulfil_upload_instead":    {"证照信息有误？改为上传文件", "License wrong? Upload a file instead"},
 	"fulfil_online_form":       {"无需上传：在线填写的申请表即为此材料", "No need to upload: the form you fill in online is this material"},
 	"fulfil_online_form_staff": {"在线填写的申请表（见上方申请表内容）", "The form filled in online (see the form above)"},
+	"fulfil_upload_signed":     {"已有签字的申请书？也可上传", "Have a signed paper form? You may upload it"},
 	"fulfil_verify_license":    {"核验证照真伪", "Verify the license"},
 	"fulfil_lookup":            {"一键核验（查询共享数据）", "Verify now (look up shared data)"},
 	"prefill_verified":         {"已核验的身份信息，不可修改", "Verified identity: cannot be changed"},
