@@ -27,14 +27,17 @@ type AvoidedService struct {
 	// filled in online (申请书), which is never uploaded either.
 	ByForm int `json:"by_form"`
 	// Filed counts the applications filed for the service (every state
-	// but draft); Avoided the uploads they did without: materials
-	// fulfilled by data for which no file was uploaded.
-	Filed   int `json:"filed"`
-	Avoided int `json:"avoided"`
+	// but draft); Avoided the uploads they did without: required
+	// materials fulfilled by data for which no file was uploaded.
+	// AvoidedConditional counts the same for conditional materials, which
+	// the applicant may not have needed at all.
+	Filed              int `json:"filed"`
+	Avoided            int `json:"avoided"`
+	AvoidedConditional int `json:"avoided_conditional"`
 }
 
-// Fulfillable is how many required materials need no upload when the
-// applicant holds the licenses.
+// Fulfillable is how many required materials licenses or shared data
+// provide when the applicant holds the licenses.
 func (s AvoidedService) Fulfillable() int { return s.ByLicense + s.ByData }
 
 // AvoidedReport counts the material uploads that data makes unnecessary,
@@ -58,6 +61,7 @@ type AvoidedTotals struct {
 	Fulfillable         int `json:"fulfillable"`
 	Filed               int `json:"filed"`
 	Avoided             int `json:"avoided"`
+	AvoidedConditional  int `json:"avoided_conditional"`
 }
 
 // AvoidedUploads reports, for supervisors and platform admins, how many
@@ -71,7 +75,7 @@ func (s *Store) AvoidedUploads(ctx context.Context, p *identity.Principal) (*Avo
 		return nil, err
 	}
 	r := &AvoidedReport{At: s.now(), Services: []AvoidedService{}}
-	filed, avoided, err := s.filedAndAvoided(ctx)
+	filed, avoided, avoidedCond, err := s.filedAndAvoided(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +85,8 @@ func (s *Store) AvoidedUploads(ctx context.Context, p *identity.Principal) (*Avo
 		if err != nil {
 			return nil, err
 		}
-		row := AvoidedService{Code: svc.Code, Name: svc.Name, DepartmentCode: svc.DepartmentCode, Filed: filed[svc.Code], Avoided: avoided[svc.Code]}
+		row := AvoidedService{Code: svc.Code, Name: svc.Name, DepartmentCode: svc.DepartmentCode, Filed: filed[svc.Code],
+			Avoided: avoided[svc.Code], AvoidedConditional: avoidedCond[svc.Code]}
 		for _, m := range svc.Guide.Materials {
 			if !m.Required {
 				continue
@@ -121,39 +126,71 @@ func (s *Store) AvoidedUploads(ctx context.Context, p *identity.Principal) (*Avo
 		t.Fulfillable += row.Fulfillable()
 		t.Filed += row.Filed
 		t.Avoided += row.Avoided
+		t.AvoidedConditional += row.AvoidedConditional
 	}
 	return r, nil
 }
 
 // filedAndAvoided counts, per service, the filed applications and the
-// fulfilled materials of theirs with no upload.
-func (s *Store) filedAndAvoided(ctx context.Context) (filed, avoided map[string]int, err error) {
-	filed, avoided = map[string]int{}, map[string]int{}
-	count := func(into map[string]int, q string) error {
-		rows, err := s.db.Read().QueryContext(ctx, q)
-		if err != nil {
-			return fmt.Errorf("application: avoided uploads: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var code string
-			var n int
-			if err := rows.Scan(&code, &n); err != nil {
-				return err
-			}
-			into[code] = n
-		}
-		return rows.Err()
+// materials in effect fulfilled by data with no upload, required and
+// conditional ones apart (as the version each application was filed
+// under says).
+func (s *Store) filedAndAvoided(ctx context.Context) (filed, avoided, conditional map[string]int, err error) {
+	filed, avoided, conditional = map[string]int{}, map[string]int{}, map[string]int{}
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT service_code, COUNT(*) FROM applications WHERE state <> 'draft' GROUP BY service_code`)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("application: avoided uploads: %w", err)
 	}
-	if err := count(filed, `SELECT service_code, COUNT(*) FROM applications WHERE state <> 'draft' GROUP BY service_code`); err != nil {
-		return nil, nil, err
+	for rows.Next() {
+		var code string
+		var n int
+		if err := rows.Scan(&code, &n); err != nil {
+			rows.Close()
+			return nil, nil, nil, err
+		}
+		filed[code] = n
 	}
-	err = count(avoided, `SELECT a.service_code, COUNT(*) FROM application_fulfilments f JOIN applications a ON a.id = f.application_id
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, nil, err
+	}
+	type key struct {
+		code        string
+		version     int
+		requirement string
+	}
+	counts := map[key]int{}
+	rows, err = s.db.Read().QueryContext(ctx, `SELECT a.service_code, a.service_version, f.requirement_code, COUNT(*)
+		FROM application_fulfilments f JOIN applications a ON a.id = f.application_id
 		WHERE a.state <> 'draft' AND f.lapsed_at IS NULL AND NOT EXISTS (SELECT 1 FROM application_materials m
 			WHERE m.application_id = f.application_id AND m.requirement_code = f.requirement_code)
-		GROUP BY a.service_code`)
+		GROUP BY a.service_code, a.service_version, f.requirement_code`)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, fmt.Errorf("application: avoided uploads: %w", err)
 	}
-	return filed, avoided, nil
+	for rows.Next() {
+		var k key
+		var n int
+		if err := rows.Scan(&k.code, &k.version, &k.requirement, &n); err != nil {
+			rows.Close()
+			return nil, nil, nil, err
+		}
+		counts[k] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, nil, err
+	}
+	for k, n := range counts {
+		svc, err := s.catalog.Version(ctx, k.code, k.version)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if m := requirement(svc, k.requirement); m != nil && m.Required {
+			avoided[k.code] += n
+		} else {
+			conditional[k.code] += n
+		}
+	}
+	return filed, avoided, conditional, nil
 }

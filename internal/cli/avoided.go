@@ -37,15 +37,15 @@ func reportAvoidedUploads(ctx context.Context, cfg *config.Config, asJSON bool, 
 		return enc.Encode(r)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "service\trequired\tby_license\tby_data\tfiled\tavoided\tname")
+	fmt.Fprintln(tw, "service\trequired\tby_license\tby_data\tby_form\tfiled\tavoided\tavoided_conditional\tname")
 	for _, s := range r.Services {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", s.Code, s.Required, s.ByLicense, s.ByData, s.Filed, s.Avoided, s.Name)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", s.Code, s.Required, s.ByLicense, s.ByData, s.ByForm, s.Filed, s.Avoided, s.AvoidedConditional, s.Name)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	t := r.Totals
-	_, err = fmt.Fprintf(stdout, "\n%d services, %d with required materials fulfilled by data; %d required materials: %d replaced by a license, %d verified from shared data (%d in all); %d applications filed, %d uploads avoided\n",
-		t.Services, t.ServicesFulfillable, t.Required, t.ByLicense, t.ByData, t.Fulfillable, t.Filed, t.Avoided)
+	_, err = fmt.Fprintf(stdout, "\n%d services, %d with required materials a license or shared data provides; %d required materials: %d replaced by a license, %d verified from shared data, %d the online form (%d by licenses or data); %d applications filed, %d uploads of required materials avoided (and %d of conditional ones)\n",
+		t.Services, t.ServicesFulfillable, t.Required, t.ByLicense, t.ByData, t.ByForm, t.Fulfillable, t.Filed, t.Avoided, t.AvoidedConditional)
 	return err
 }

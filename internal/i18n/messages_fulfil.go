@@ -31,16 +31,18 @@ var fulfilMessages = map[string]msg{
 	"form_prefill_invalid":              {"申请表的 x-prefill 须用于字符串字段，取值为 applicant.*、person.*、organization.* 或 license:<类型>.<字段>。", "x-prefill goes on string fields and names applicant.*, person.*, organization.* or license:<type>.<field>."},
 	"material_data_resource":            {"可核验的共享数据资源", "Shared data resource that verifies it"},
 
-	"avoided_title":      {"免提交统计", "Uploads avoided"},
-	"avoided_lead":       {"电子证照和共享数据使多少申请材料无需上传：按事项统计必需材料、可由证照或数据替代的材料，以及已提交办件实际免于上传的材料。", "How many material uploads licenses and shared data make unnecessary: per service, the required materials, those a license or shared data can replace, and the uploads filed applications actually did without."},
-	"avoided_services":   {"可免提交的事项", "Services with materials fulfilled by data"},
-	"avoided_service":    {"事项名称", "Service"},
-	"avoided_required":   {"必需材料", "Required materials"},
-	"avoided_by_license": {"电子证照可替代", "A license replaces"},
-	"avoided_by_data":    {"共享数据可核验", "Shared data verifies"},
-	"avoided_filed":      {"已提交办件", "Applications filed"},
-	"avoided_avoided":    {"实际免于上传", "Uploads avoided"},
-	"avoided_at":         {"统计时间 %s", "As of %s"},
+	"avoided_title":       {"免提交统计", "Uploads avoided"},
+	"avoided_lead":        {"电子证照和共享数据使多少申请材料无需上传：按事项统计必需材料、可由证照或数据替代的材料，以及已提交办件实际免于上传的材料。", "How many material uploads licenses and shared data make unnecessary: per service, the required materials, those a license or shared data can replace, and the uploads filed applications actually did without."},
+	"avoided_services":    {"可免提交的事项", "Services with materials fulfilled by data"},
+	"avoided_service":     {"事项名称", "Service"},
+	"avoided_required":    {"必需材料", "Required materials"},
+	"avoided_by_license":  {"电子证照可替代", "A license replaces"},
+	"avoided_by_data":     {"共享数据可核验", "Shared data verifies"},
+	"avoided_by_form":     {"在线申请表即为材料", "The online form"},
+	"avoided_conditional": {"其中非必需材料", "Conditional materials too"},
+	"avoided_filed":       {"已提交办件", "Applications filed"},
+	"avoided_avoided":     {"实际免于上传（必需材料）", "Uploads of required materials avoided"},
+	"avoided_at":          {"统计时间 %s", "As of %s"},
 }
 
 func init() {
