@@ -80,4 +80,12 @@ func TestBrowserRestaurant(t *testing.T) {
 	if n, _ := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll('a.verify-license').length`)); n != 3 {
 		t.Errorf("%d license verification links on the task page, want 3", n)
 	}
+
+	// The supervisor's report counts the two required uploads avoided.
+	b.signIn("jiancha")
+	b.do(chromedp.Navigate(ts.URL+"/supervision/avoided-uploads"), chromedp.WaitVisible(chromedp.CSS(`#avoided-total`)))
+	b.shot("fulfil-avoided-mobile.png")
+	if got := b.text(`#avoided-total`); got != "2" {
+		t.Errorf("uploads avoided = %q, want 2", got)
+	}
 }
