@@ -423,3 +423,18 @@ func TestFulfilOthersLicensesUnused(t *testing.T) {
 		}
 	}
 }
+
+// TestFulfilLedgerStateUnchangedWithout: an application with nothing
+// fulfilled by data digests as it did before fulfilment existed, so the
+// ledger entries of earlier applications still verify.
+func TestFulfilLedgerStateUnchangedWithout(t *testing.T) {
+	e := sqliteEnv(t)
+	a := fileApplication(t, e, e.session("zhangsan"))
+	state, err := e.srv.Applications.LedgerState(t.Context(), a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(state), "fulfilments") || !strings.HasSuffix(string(state), `"letter":null}`) {
+		t.Errorf("ledger state = %s, want it without fulfilments, ending with the letter", state)
+	}
+}
