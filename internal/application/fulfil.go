@@ -9,6 +9,7 @@ import (
 
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/identity"
 )
 
@@ -166,7 +167,7 @@ func (s *Store) holderOf(ctx context.Context, accountID, orgID string) (holder, 
 			}
 		}
 		if h.org == nil {
-			return h, fmt.Errorf("application: %s is not an agent of organization %s: %w", accountID, orgID, identity.ErrForbidden)
+			return h, fielderr.New("organization_id", "not_agent_of_organization")
 		}
 	}
 	return h, nil

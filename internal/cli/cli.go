@@ -165,8 +165,11 @@ type app struct {
 	// hotlineDeps built the hotline; the demo files its tickets with them.
 	hotlineDeps hotline.Deps
 	// licenses is where applications take materials from the electronic
-	// licenses applicants hold (免提交); nil takes none.
-	licenses application.LicenseSource
+	// licenses applicants hold (免提交); nil takes none. licenseLink makes
+	// the public verification page's path of a license (web.Server's
+	// LicenseLink); nil links none.
+	licenses    application.LicenseSource
+	licenseLink func(licenseID string) string
 }
 
 // fulfilFrom rebuilds the application store so that it takes materials
@@ -303,7 +306,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		return err
 	}
 	ledgerLog := &ledger.Log{DB: a.db, Keys: keys}
-	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Ledger: ledgerLog, Exchange: exchanges, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Notify: a.notify, Processes: a.processes, Hotline: a.hotline, Log: log})
+	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Ledger: ledgerLog, Exchange: exchanges, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Notify: a.notify, Processes: a.processes, Hotline: a.hotline, LicenseLink: a.licenseLink, Log: log})
 	if err != nil {
 		return err
 	}
