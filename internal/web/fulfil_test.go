@@ -66,7 +66,14 @@ type restaurant struct {
 func newRestaurant(t *testing.T, d *db.DB) *restaurant {
 	t.Helper()
 	lib := &fakeLicenses{}
-	e := newEnvOpts(t, d, envOptions{fulfil: true, licenses: lib})
+	return newRestaurantWith(t, d, lib, lib)
+}
+
+// newRestaurantWith is newRestaurant with the licenses put in lib and
+// answered by src (which reads lib).
+func newRestaurantWith(t *testing.T, d *db.DB, lib *fakeLicenses, src application.LicenseSource) *restaurant {
+	t.Helper()
+	e := newEnvOpts(t, d, envOptions{fulfil: true, licenses: src})
 	e.srv.LicenseLink = func(id string) string { return "/licenses/verify/" + url.PathEscape(id) }
 	ctx := t.Context()
 	acc, err := e.srv.Identity.AccountByUsername(ctx, "wangwu")
@@ -437,4 +444,61 @@ func TestFulfilLedgerStateUnchangedWithout(t *testing.T) {
 	if strings.Contains(string(state), "fulfilments") || !strings.HasSuffix(string(state), `"letter":null}`) {
 		t.Errorf("ledger state = %s, want it without fulfilments, ending with the letter", state)
 	}
+}
+
+// countingLicenses holds the restaurant's licenses but stops answering for
+// the business license after a number of questions: a revocation that
+// lands between the checks before submission and the one inside the
+// submitting transaction.
+type countingLicenses struct {
+	fakeLicenses
+	asked, validFor int
+}
+
+func (c *countingLicenses) Held(ctx context.Context, holderKey, typ string) (*application.License, error) {
+	if typ == "business_license" {
+		c.mu.Lock()
+		c.asked++
+		over := c.asked > c.validFor
+		c.mu.Unlock()
+		if over {
+			return nil, nil
+		}
+	}
+	return c.fakeLicenses.Held(ctx, holderKey, typ)
+}
+
+// TestFulfilRevokedDuringSubmission: the license is asked again inside the
+// transaction that files the application; revoked at that moment, the
+// application stays a draft and the applicant is asked to upload.
+func TestFulfilRevokedDuringSubmission(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		// Asked when the draft is made and when submission checks first;
+		// gone when the submitting transaction asks.
+		lib := &countingLicenses{validFor: 2}
+		r := newRestaurantWith(t, d, &lib.fakeLicenses, lib)
+		e, wangwu := r.e, r.wangwu
+		rec := e.sendJSON("POST", "/api/v1/applications", wangwu, `{"service_code":"SCJG-001","organization_id":"`+r.orgID+`"}`)
+		wantStatus(t, "create", rec, http.StatusCreated)
+		var a application.Application
+		decodeResponse(t, rec, &a)
+		if f := fulfilled(a)["m2"]; f.Source != application.FromLicense {
+			t.Fatalf("m2 = %+v, want the business license", f)
+		}
+		wantStatus(t, "upload m4", uploadMaterialAPI(e, wangwu, a.ID, "m4", "布局图.pdf", []byte(tinyPDF)), http.StatusCreated)
+		wantStatus(t, "upload m5", uploadMaterialAPI(e, wangwu, a.ID, "m5", "制度目录.pdf", []byte(tinyPDF)), http.StatusCreated)
+		rec = e.sendJSON("POST", "/api/v1/applications/"+a.ID+"/submit", wangwu, `{"form":`+restaurantForm+`}`)
+		wantStatus(t, "submit while the license is revoked", rec, http.StatusUnprocessableEntity)
+		if codes, _ := fieldCodes(t, rec); codes["materials.m2"] != "material_license_lapsed" || len(codes) != 1 {
+			t.Fatalf("errors = %v, want m2 license lapsed alone", codes)
+		}
+		var state string
+		d.Read().QueryRow(`SELECT state FROM applications WHERE id = $1`, a.ID).Scan(&state)
+		if state != "draft" {
+			t.Fatalf("application is %s, want still a draft", state)
+		}
+		wantStatus(t, "upload m2", uploadMaterialAPI(e, wangwu, a.ID, "m2", "营业执照.pdf", []byte(tinyPDF)), http.StatusCreated)
+		rec = e.sendJSON("POST", "/api/v1/applications/"+a.ID+"/submit", wangwu, `{"form":`+restaurantForm+`}`)
+		wantStatus(t, "submit with m2 uploaded", rec, http.StatusOK)
+	})
 }

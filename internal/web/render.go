@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/internal/fielderr"
-	"github.com/tongban/tongban/internal/idcheck"
 	"github.com/tongban/tongban/internal/i18n"
+	"github.com/tongban/tongban/internal/idcheck"
 	"github.com/tongban/tongban/internal/identity"
 )
 

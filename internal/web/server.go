@@ -57,7 +57,7 @@ type Server struct {
 	// none.
 	LicenseLink func(licenseID string) string
 	Log         *slog.Logger
-	Now    func() time.Time
+	Now         func() time.Time
 
 	pages   *pageSet
 	static  *staticFiles
