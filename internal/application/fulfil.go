@@ -10,6 +10,7 @@ import (
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/fielderr"
+	"github.com/tongban/tongban/internal/idcheck"
 	"github.com/tongban/tongban/internal/identity"
 )
 
@@ -349,6 +350,17 @@ func (a *Application) Fulfilment(code string) *Fulfilment {
 		}
 	}
 	return nil
+}
+
+// maskFulfilments masks license numbers that are ID numbers (a resident ID
+// card's number is its holder's): an application as read never carries
+// the applicant's ID number.
+func maskFulfilments(a *Application) {
+	for i := range a.Fulfilments {
+		if n := a.Fulfilments[i].LicenseNumber; idcheck.IDNumber(n) == nil {
+			a.Fulfilments[i].LicenseNumber = idcheck.MaskIDNumber(n)
+		}
+	}
 }
 
 // Uploaded reports whether a file (not replaced) was uploaded for the

@@ -274,6 +274,7 @@ func (s *Store) CreateDraft(ctx context.Context, p *identity.Principal, code str
 	if err != nil {
 		return nil, fmt.Errorf("application: create draft: %w", err)
 	}
+	maskFulfilments(a)
 	return a, nil
 }
 
@@ -590,6 +591,7 @@ func (s *Store) Get(ctx context.Context, p *identity.Principal, id string) (*App
 	if !s.canSee(ctx, p, a) {
 		return nil, fmt.Errorf("application %s: %w", id, db.ErrNotFound)
 	}
+	maskFulfilments(a)
 	for i := range a.Tasks {
 		a.Tasks[i].StepName, a.Tasks[i].StepNameEn = s.stepName(ctx, a, a.Tasks[i].StepID)
 	}

@@ -102,6 +102,9 @@ func (r *restaurant) start(t *testing.T) application.Application {
 	rec := r.e.sendJSON("POST", "/api/v1/applications", r.wangwu, `{"service_code":"SCJG-001","organization_id":"`+r.orgID+`"}`)
 	wantStatus(t, "create SCJG-001 draft", rec, http.StatusCreated)
 	matchesOpenAPI(t, rec, "Application")
+	if strings.Contains(rec.Body.String(), r.idNumber) {
+		t.Error("the new draft as the API answers carries wangwu's ID number")
+	}
 	var a application.Application
 	decodeResponse(t, rec, &a)
 	return a
