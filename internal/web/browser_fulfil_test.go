@@ -69,6 +69,10 @@ func TestBrowserRestaurant(t *testing.T) {
 	if !regexp.MustCompile(`^SCJG[0-9]{13}$`).MatchString(number) {
 		t.Fatalf("tracking number = %q", number)
 	}
+	b.shot("fulfil-submitted-mobile.png")
+	if got := b.text(`#materials`); strings.Count(got, "无需上传") != 4 {
+		t.Errorf("filed materials = %q, want m1 to m3 and m6 marked as needing no upload", got)
+	}
 
 	b.signIn("scjg-clerk")
 	href := b.queueLink(number)

@@ -203,6 +203,12 @@ func TestFulfilRestaurant(t *testing.T) {
 			t.Errorf("filed with %d uploads and %d fulfilled, want 2 and 3", len(a.Materials), len(a.Fulfilments))
 		}
 
+		// His page lists what was filed and what was taken from licenses.
+		rec = e.get("/applications/"+a.ID, r.wangwu)
+		if page := rec.Body.String(); strings.Count(page, "无需上传：已从电子证照库调取") != 3 || !strings.Contains(page, "布局图.pdf") {
+			t.Error("the filed application's page does not list the uploads and the materials taken from licenses")
+		}
+
 		// The ledger state carries the license number only as a digest.
 		state, err := e.srv.Applications.LedgerState(t.Context(), a.ID)
 		if err != nil {
