@@ -154,6 +154,15 @@ type MaterialRequirement struct {
 	// LicenseType is the electronic-license type that can replace it
 	// (免提交), if any.
 	LicenseType string `json:"license_type,omitempty"`
+	// DataResource is the shared data resource (an exchange resource
+	// code such as GA-HOUSEHOLD) from which the service's department can
+	// verify what the material proves, if any: when the department holds
+	// a live grant on it, the applicant need not provide the material.
+	DataResource string `json:"data_resource,omitempty"`
+	// OnlineForm is true for the application form itself (申请书,
+	// 申请表): the form filled in online is the material, so nothing is
+	// uploaded for it. Only a service with a form schema may say so.
+	OnlineForm bool `json:"online_form,omitempty"`
 }
 
 // Fees states what the service costs (收费).
@@ -187,6 +196,10 @@ var (
 	materialCodeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
 	licenseCodeRE  = regexp.MustCompile(`^[a-z][a-z0-9_]{1,39}$`)
 	processCodeRE  = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{0,39}$`)
+	licenseTypeRE  = regexp.MustCompile(`^[a-z][a-z0-9_]{1,59}$`)
+	// resourceCodeRE is the exchange resource code format (package
+	// exchange).
+	resourceCodeRE = regexp.MustCompile(`^[A-Z][A-Z0-9-]{1,39}$`)
 )
 
 // Normalize trims text fields and drops empty list items, so that what is
@@ -302,6 +315,15 @@ func (s *Service) Validate() error {
 		if !m.Required && strings.TrimSpace(m.Condition) == "" {
 			fe.Add(p+".condition", "material_condition_required")
 		}
+		if m.LicenseType != "" && !licenseTypeRE.MatchString(m.LicenseType) {
+			fe.Add(p+".license_type", "license_type_invalid")
+		}
+		if m.DataResource != "" && !resourceCodeRE.MatchString(m.DataResource) {
+			fe.Add(p+".data_resource", "data_resource_invalid")
+		}
+		if m.OnlineForm && len(s.FormSchema) == 0 {
+			fe.Add(p+".online_form", "material_online_form_without_form")
+		}
 	}
 	if !g.Fees.Free && len(g.Fees.Items) == 0 {
 		fe.Add("guide.fees", "fees_required")
@@ -356,6 +378,8 @@ func (s *Service) Validate() error {
 	if s.FormSchema != nil {
 		if err := CheckFormSchema(s.FormSchema); err != nil {
 			fe.Add("form_schema", "form_schema_invalid")
+		} else if _, err := Prefills(s.FormSchema); err != nil {
+			fe.Add("form_schema", "form_prefill_invalid")
 		}
 	}
 	if li := s.IssuesLicense; li != nil {

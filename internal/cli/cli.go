@@ -51,6 +51,7 @@ Usage:
   tongban export-catalog [flags] [FILE]   write the whole catalog as JSON (stdout if no FILE)
   tongban import-catalog [flags] FILE     read a catalog JSON file (all or nothing)
   tongban create-admin [flags] USERNAME   create a platform admin; password from TONGBAN_ADMIN_PASSWORD(_FILE)
+  tongban report-avoided-uploads [-json] [flags]   count the material uploads licenses and shared data avoid (免提交)
   tongban verify [flags]          check every logged record and the whole ledger against the signed checkpoint; non-zero on any break
   tongban verify-proof (-key KEY | -key-file FILE) FILE   check a .tlog-proof receipt offline
   tongban verify-license -keys FILE LICENSE.json   check a downloaded signed license offline against the published keys
@@ -116,6 +117,10 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	if cmd == "commitbench" {
 		bench.register(fs)
 	}
+	var asJSON bool
+	if cmd == "report-avoided-uploads" {
+		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	}
 	cfg, err := config.Load(fs, rest, getenv)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -140,6 +145,8 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		err = commitBench(ctx, cfg, bench, stdout)
 	case "rotate-license-key":
 		err = rotateLicenseKey(cfg, fs.Args(), stdout)
+	case "report-avoided-uploads":
+		err = reportAvoidedUploads(ctx, cfg, asJSON, stdout)
 	case "create-admin":
 		err = createAdmin(ctx, cfg, fs.Args(), getenv, stdout)
 	default:
@@ -171,6 +178,15 @@ type app struct {
 	hotlineDeps hotline.Deps
 	// licenses issues and verifies electronic licenses.
 	licenses *license.Store
+}
+
+// fulfilFrom rebuilds the application store so that it takes materials
+// from the licenses applicants hold and from the shared data the
+// departments hold grants on (免提交, docs/fulfilment.md).
+func (a *app) fulfilFrom(grants application.DataGrants) {
+	a.appDeps.Held = a.licenses.ForApplications()
+	a.appDeps.Grants = grants
+	a.applications = application.NewStore(a.appDeps)
 }
 
 func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error) {
@@ -276,6 +292,19 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	} else if len(years) > 0 {
 		log.Info("calendar: seeded the official holiday notices", "years", years)
 	}
+	// Requests to departments' provider systems are signed with this
+	// key; providers verify them with its public half (docs/exchange.md).
+	exKey, exKeyID, err := exchange.LoadOrCreateKey(filepath.Join(cfg.DataDir, "exchange.key"))
+	if err != nil {
+		return err
+	}
+	log.Info("exchange: provider requests are signed", "key_id", exKeyID,
+		"public_key", base64.StdEncoding.EncodeToString(exKey.Public().(ed25519.PublicKey)))
+	exchanges := exchange.NewStore(exchange.Deps{DB: a.db, Identity: a.identity, Location: cfg.Location,
+		Provider: &exchange.Provider{Key: exKey, KeyID: exKeyID, Timeout: 5 * time.Second}})
+	// Materials the department verifies from shared data need no upload
+	// (docs/fulfilment.md).
+	a.fulfilFrom(exchanges)
 	var logins []demo.Login
 	if cfg.Demo {
 		if logins, err = demo.Load(ctx, a.db, a.org, a.identity, a.catalog, &a.appDeps); err != nil {
@@ -294,16 +323,6 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		return err
 	}
 	ledgerLog := &ledger.Log{DB: a.db, Keys: keys}
-	// Requests to departments' provider systems are signed with this
-	// key; providers verify them with its public half (docs/exchange.md).
-	exKey, exKeyID, err := exchange.LoadOrCreateKey(filepath.Join(cfg.DataDir, "exchange.key"))
-	if err != nil {
-		return err
-	}
-	log.Info("exchange: provider requests are signed", "key_id", exKeyID,
-		"public_key", base64.StdEncoding.EncodeToString(exKey.Public().(ed25519.PublicKey)))
-	exchanges := exchange.NewStore(exchange.Deps{DB: a.db, Identity: a.identity, Location: cfg.Location,
-		Provider: &exchange.Provider{Key: exKey, KeyID: exKeyID, Timeout: 5 * time.Second}})
 	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Ledger: ledgerLog, Exchange: exchanges, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Notify: a.notify, Processes: a.processes, Hotline: a.hotline, Licenses: a.licenses, Log: log})
 	if err != nil {
 		return err

@@ -48,14 +48,17 @@ var (
 
 // wantExchangeAccess is the data-sharing part of wantAccess.
 var wantExchangeAccess = map[string][]string{
-	"GET /my-data":                                 persons,
-	"GET /staff/exchange":                          staffDesk,
-	"POST /staff/exchange/requests":                sharers,
-	"POST /staff/exchange/requests/{id}/decision":  sharers,
-	"POST /staff/exchange/grants/{id}/revoke":      sharers,
-	"GET /staff/tasks/{id}/lookup":                 queriers,
-	"POST /staff/tasks/{id}/lookup":                queriers,
-	"GET /supervision/data-access":                 overseers,
+	"GET /my-data":                                persons,
+	"GET /staff/exchange":                         staffDesk,
+	"POST /staff/exchange/requests":               sharers,
+	"POST /staff/exchange/requests/{id}/decision": sharers,
+	"POST /staff/exchange/grants/{id}/revoke":     sharers,
+	"GET /staff/tasks/{id}/lookup":                queriers,
+	"POST /staff/tasks/{id}/lookup":               queriers,
+	"GET /supervision/data-access":                overseers,
+	// Fulfilled by data (免提交): the avoided-uploads report.
+	"GET /supervision/avoided-uploads":             overseers,
+	"GET /api/v1/supervision/avoided-uploads":      overseers,
 	"GET /api/v1/exchange/resources":               staffDesk,
 	"GET /api/v1/exchange/resources/{code}":        staffDesk,
 	"PUT /api/v1/exchange/resources/{code}":        sharers,

@@ -132,6 +132,7 @@ func (s *Server) routeTable() []route {
 		{get, "/admin/org/departments/{code}", identity.PermOrgManage, s.adminEditDepartmentPage},
 		{post, "/admin/org/departments/{code}", identity.PermOrgManage, s.adminUpdateDepartment},
 		{get, "/supervision", identity.PermSupervise, s.supervisionPage},
+		{get, "/supervision/avoided-uploads", identity.PermSupervise, s.avoidedUploadsPage},
 
 		// Data sharing (数据共享交换): pages.
 		{get, "/my-data", identity.PermMyData, s.myDataPage},
@@ -215,6 +216,7 @@ func (s *Server) routeTable() []route {
 		{put, "/api/v1/admin/calendar/days/{date}", identity.PermCalendarManage, s.apiAdminPutCalendarDay},
 		{delete, "/api/v1/admin/calendar/days/{date}", identity.PermCalendarManage, s.apiAdminDeleteCalendarDay},
 		{get, "/api/v1/supervision/catalog", identity.PermSupervise, s.apiSupervisionCatalog},
+		{get, "/api/v1/supervision/avoided-uploads", identity.PermSupervise, s.apiAvoidedUploads},
 
 		// JSON API: data sharing (数据共享交换).
 		{get, "/api/v1/exchange/resources", identity.PermStaffDesk, s.apiExchangeResources},

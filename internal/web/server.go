@@ -59,8 +59,13 @@ type Server struct {
 	// Ledger serves the public log and receipts; nil serves none (the
 	// /ledger/ routes answer 404).
 	Ledger *ledger.Log
-	Log    *slog.Logger
-	Now    func() time.Time
+	// LicenseLink makes the public verification page's path of an
+	// electronic license from its ID, linked from the task page of an
+	// application with a material taken from that license; New links the
+	// page the license's QR code opens when it is nil.
+	LicenseLink func(licenseID string) string
+	Log         *slog.Logger
+	Now         func() time.Time
 
 	pages   *pageSet
 	static  *staticFiles
@@ -96,6 +101,20 @@ func New(s Server) (*Server, error) {
 	if srv.Licenses == nil {
 		srv.Licenses = license.NewStore(license.Deps{DB: srv.DB, Identity: srv.Identity, Keys: license.NewKeyring(srv.Config.LicenseKeyDir(), "tongban"),
 			Now: srv.Now, Location: srv.Config.Location})
+	}
+	if srv.LicenseLink == nil {
+		// A material taken from a license links to the page its QR code
+		// opens, which any clerk may see.
+		lic := srv.Licenses
+		srv.LicenseLink = func(id string) string {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			path, err := lic.CheckPath(ctx, id)
+			if err != nil {
+				return ""
+			}
+			return path
+		}
 	}
 	var err error
 	if srv.static, err = loadStatic(); err != nil {
