@@ -72,7 +72,10 @@ type Application struct {
 	ConcludedAt     *time.Time `json:"concluded_at,omitempty"`
 	Revision        int        `json:"revision"`
 
-	Materials   []Material          `json:"materials"`
+	Materials []Material `json:"materials"`
+	// Fulfilments are the materials taken from licenses or verified from
+	// shared data, which the applicant need not upload (免提交).
+	Fulfilments []Fulfilment        `json:"fulfilments"`
 	Tasks       []Task              `json:"tasks"`
 	Supplements []SupplementRequest `json:"supplements"`
 	Events      []Event             `json:"events"`

@@ -119,6 +119,24 @@ type canonicalApp struct {
 	Supplements     []canonicalSupp     `json:"supplements"`
 	Materials       []canonicalMaterial `json:"materials"`
 	Letter          *canonicalLetter    `json:"letter"`
+	// Fulfilments are left out while there are none, so the state of an
+	// application filed before materials could be fulfilled by data
+	// digests as it always did.
+	Fulfilments []canonicalFulfilment `json:"fulfilments,omitempty"`
+}
+
+// canonicalFulfilment is a material fulfilled by data, without personal
+// data: the license number only as a salted digest.
+type canonicalFulfilment struct {
+	Requirement   string `json:"requirement_code"`
+	Source        string `json:"source"`
+	LicenseType   string `json:"license_type,omitempty"`
+	LicenseID     string `json:"license_id,omitempty"`
+	LicenseNumber string `json:"license_number_sha256,omitempty"`
+	ValidUntil    string `json:"valid_until,omitempty"`
+	Resource      string `json:"resource,omitempty"`
+	GrantID       string `json:"grant_id,omitempty"`
+	Department    string `json:"department_code"`
 }
 
 type canonicalTask struct {
@@ -166,9 +184,9 @@ func sum(s string) string {
 // CanonicalState returns the canonical JSON state of an application as the
 // ledger digests it: the application's decision fields, its tasks' states
 // and outcomes, countersignatures, supplement requests, the materials that
-// were sent (not those of a supplement answer still being prepared) and the
-// decision letter's hash. q is the database or the transaction that
-// changed it.
+// were sent (not those of a supplement answer still being prepared), the
+// materials fulfilled by data, and the decision letter's hash. q is the
+// database or the transaction that changed it.
 func CanonicalState(ctx context.Context, q querier, id string) ([]byte, error) {
 	var c canonicalApp
 	var form string
@@ -242,6 +260,25 @@ func CanonicalState(ctx context.Context, q querier, id string) ([]byte, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	// A draft's fulfilments are not filed yet.
+	if c.State != string(Draft) {
+		err = scan(`SELECT requirement_code, source, license_type, license_id, license_number, number_salt, valid_until, resource_code, grant_id, department_code
+			FROM application_fulfilments WHERE application_id = $1 AND lapsed_at IS NULL ORDER BY requirement_code`, func(r *sql.Rows) error {
+			var f canonicalFulfilment
+			var number, salt string
+			err := r.Scan(&f.Requirement, &f.Source, &f.LicenseType, &f.LicenseID, &number, &salt, &f.ValidUntil, &f.Resource, &f.GrantID, &f.Department)
+			if number != "" {
+				// Salted: a resident ID card's number is its holder's ID
+				// number, which a bare digest would let anyone test.
+				f.LicenseNumber = sum(salt + "\n" + number)
+			}
+			c.Fulfilments = append(c.Fulfilments, f)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	var l canonicalLetter
 	err = q.QueryRowContext(ctx, `SELECT letter_number, sha256 FROM application_results WHERE application_id = $1`, id).Scan(&l.Number, &l.SHA256)

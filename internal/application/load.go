@@ -72,6 +72,9 @@ func (s *Store) load(ctx context.Context, q querier, id string) (*Application, e
 	if err := s.loadLetter(ctx, q, a); err != nil {
 		return nil, err
 	}
+	if err := s.loadFulfilments(ctx, q, a); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 

@@ -35,6 +35,9 @@ type Store struct {
 	identity  *identity.Store
 	org       *org.Store
 	notices   Notifier
+	licenses  Issuer
+	held      LicenseSource
+	grants    DataGrants
 	loc       *time.Location
 	now       func() time.Time
 	// yellowDays is how many working days before the deadline a task turns
@@ -62,8 +65,17 @@ type Deps struct {
 	Identity  *identity.Store
 	Org       *org.Store
 	Notices   Notifier
-	Location  *time.Location
-	Now       func() time.Time
+	// Licenses issues the electronic license of a service when one of its
+	// applications concludes approved; nil issues none.
+	Licenses Issuer
+	// Held finds the electronic licenses applicants hold (免提交); nil
+	// takes no material from licenses.
+	Held LicenseSource
+	// Grants tells which shared data a department may use (package
+	// exchange); nil verifies no material from shared data.
+	Grants   DataGrants
+	Location *time.Location
+	Now      func() time.Time
 	// YellowDays defaults to 1 working day.
 	YellowDays int
 	// UploadLimit defaults to 20 MiB.
@@ -75,7 +87,7 @@ type Deps struct {
 // NewStore returns a Store.
 func NewStore(d Deps) *Store {
 	s := &Store{db: d.DB, catalog: d.Catalog, processes: d.Processes, calendar: d.Calendar, blobs: d.Blobs,
-		identity: d.Identity, org: d.Org, notices: d.Notices, loc: d.Location, now: d.Now,
+		identity: d.Identity, org: d.Org, notices: d.Notices, licenses: d.Licenses, held: d.Held, grants: d.Grants, loc: d.Location, now: d.Now,
 		yellowDays: d.YellowDays, uploadLimit: d.UploadLimit, renotify: d.Renotify}
 	if s.loc == nil {
 		s.loc = time.UTC
@@ -112,6 +124,35 @@ type Notice struct {
 	// Link is the path of the page the notice is about. It never carries
 	// personal data.
 	Link string
+}
+
+// Issuer issues the electronic license (电子证照) a service names when one
+// of its applications concludes approved, in the conclusion's
+// transaction: if issuing fails, the conclusion fails with it. Package
+// license implements it.
+type Issuer interface {
+	IssueForApplication(ctx context.Context, tx *db.Tx, c Conclusion) error
+}
+
+// Conclusion is what an Issuer learns of an application concluded
+// approved.
+type Conclusion struct {
+	ApplicationID     string
+	ApplicationNumber string
+	// License is the service's catalog.Service.IssuesLicense.
+	License catalog.LicenseIssue
+	// Form is the application's form as filed.
+	Form json.RawMessage
+	// ApplicantID is the applicant's account; OrganizationID the
+	// organization applied for, if any.
+	ApplicantID    string
+	OrganizationID string
+	// Department and Role are the concluding task's.
+	Department string
+	Role       string
+	// Date is the conclusion's civil date (YYYY-MM-DD), At its time.
+	Date string
+	At   time.Time
 }
 
 // Notifier queues a notice within tx.
@@ -205,11 +246,33 @@ func (s *Store) CreateDraft(ctx context.Context, p *identity.Principal, code str
 	} else if !svc.HasAudience(catalog.Person) {
 		return nil, fielderr.New("organization_id", "service_for_organizations_only")
 	}
+	// What the government already holds: materials taken from licenses
+	// and shared data, and the form prefilled from verified data.
+	h, err := s.holderOf(ctx, p.Account.ID, who.OrganizationID)
+	if err != nil {
+		return nil, err
+	}
+	fulfilled, held, err := s.fulfil(ctx, svc, h)
+	if err != nil {
+		return nil, err
+	}
+	prefill, err := prefillForm(svc.FormSchema, h, held)
+	if err != nil {
+		return nil, fmt.Errorf("application: prefill %s: %w", svc.Code, err)
+	}
+	form, err := json.Marshal(prefill)
+	if err != nil {
+		return nil, err
+	}
 	a := &Application{
 		ID: newID(), ServiceCode: svc.Code, ServiceVersion: svc.Version, ServiceName: svc.Name,
 		DepartmentCode: svc.DepartmentCode, ApplicantID: p.Account.ID, OrganizationID: who.OrganizationID,
-		ApplicantName: name, State: Draft, Form: json.RawMessage("{}"),
+		ApplicantName: name, State: Draft, Form: json.RawMessage(form),
 		StatutoryDays: svc.Guide.StatutoryDays, PromisedDays: svc.Guide.PromisedDays, Revision: 1,
+		Materials: []Material{}, Tasks: []Task{}, Supplements: []SupplementRequest{}, Events: []Event{}, Fulfilments: fulfilled,
+	}
+	if a.Fulfilments == nil {
+		a.Fulfilments = []Fulfilment{}
 	}
 	now := s.now()
 	a.CreatedAt, a.UpdatedAt = now, now
@@ -219,12 +282,23 @@ func (s *Store) CreateDraft(ctx context.Context, p *identity.Principal, code str
 	}
 	err = s.tx(ctx, func(tx *db.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO applications (id, service_code, service_version, service_name, department_code, applicant_id, organization_id, applicant_name, state, form, idempotency_key, statutory_days, promised_days, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'draft', '{}', $9, $10, $11, $12, $12)`,
-			a.ID, a.ServiceCode, a.ServiceVersion, a.ServiceName, a.DepartmentCode, a.ApplicantID, orgID, a.ApplicantName, key, a.StatutoryDays, a.PromisedDays, db.NewTime(now))
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'draft', $13, $9, $10, $11, $12, $12)`,
+			a.ID, a.ServiceCode, a.ServiceVersion, a.ServiceName, a.DepartmentCode, a.ApplicantID, orgID, a.ApplicantName, key, a.StatutoryDays, a.PromisedDays, db.NewTime(now), string(form))
 		if err != nil {
 			return err
 		}
-		return s.event(ctx, tx, a.ID, p, string(applicantRole(a)), "", "created", "", string(Draft), "", "", "", nil)
+		if err := saveFulfilments(ctx, tx, a.ID, nil, a.Fulfilments, now); err != nil {
+			return err
+		}
+		var detail any
+		if len(a.Fulfilments) > 0 {
+			codes := make([]string, len(a.Fulfilments))
+			for i, f := range a.Fulfilments {
+				codes[i] = f.RequirementCode
+			}
+			detail = map[string]any{"fulfilled": codes}
+		}
+		return s.event(ctx, tx, a.ID, p, string(applicantRole(a)), "", "created", "", string(Draft), "", "", "", detail)
 	})
 	if db.IsUniqueViolation(err) && idempotencyKey != "" {
 		// A concurrent retry won the race; answer with its draft.
@@ -233,6 +307,7 @@ func (s *Store) CreateDraft(ctx context.Context, p *identity.Principal, code str
 	if err != nil {
 		return nil, fmt.Errorf("application: create draft: %w", err)
 	}
+	maskFulfilments(a)
 	return a, nil
 }
 
@@ -286,6 +361,22 @@ func (s *Store) SaveDraft(ctx context.Context, p *identity.Principal, id string,
 		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	// A license issued or revoked since the draft began shows now.
+	a, err := s.Get(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := s.catalog.Version(ctx, a.ServiceCode, a.ServiceVersion)
+	if err != nil {
+		return nil, err
+	}
+	h, err := s.holderOf(ctx, a.ApplicantID, a.OrganizationID)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := s.syncFulfilments(ctx, a, svc, h); err != nil && !errors.Is(err, ErrStale) {
 		return nil, err
 	}
 	return s.Get(ctx, p, id)
@@ -533,6 +624,7 @@ func (s *Store) Get(ctx context.Context, p *identity.Principal, id string) (*App
 	if !s.canSee(ctx, p, a) {
 		return nil, fmt.Errorf("application %s: %w", id, db.ErrNotFound)
 	}
+	maskFulfilments(a)
 	for i := range a.Tasks {
 		a.Tasks[i].StepName, a.Tasks[i].StepNameEn = s.stepName(ctx, a, a.Tasks[i].StepID)
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/tongban/tongban/internal/calendar"
@@ -76,9 +78,11 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 	}
 	raw := a.Form
 	if form != nil {
-		if raw, _, err = parseForm(form); err != nil {
-			return nil, err
-		}
+		raw = form
+	}
+	raw, vals, err := parseForm(raw)
+	if err != nil {
+		return nil, err
 	}
 	svc, err := s.catalog.Published(ctx, a.ServiceCode)
 	if errors.Is(err, db.ErrNotFound) {
@@ -86,6 +90,40 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 	}
 	if err != nil {
 		return nil, err
+	}
+	// The verified-identity fields are what the platform knows, whatever
+	// was typed.
+	h, err := s.holderOf(ctx, a.ApplicantID, a.OrganizationID)
+	if err != nil {
+		return nil, err
+	}
+	if changed, err := lockIdentity(svc.FormSchema, vals, h); err != nil {
+		return nil, fmt.Errorf("application: prefill %s: %w", svc.Code, err)
+	} else if changed {
+		if raw, err = json.Marshal(vals); err != nil {
+			return nil, err
+		}
+		form = raw
+	}
+	// Materials taken from licenses and shared data count only while the
+	// license is valid and the grant live; a lapsed one must be uploaded.
+	fulfilled, lapsed, err := s.syncFulfilments(ctx, a, svc, h)
+	if errors.Is(err, ErrStale) {
+		// A concurrent submit of the same draft filed it first.
+		if b, gerr := s.Get(ctx, p, id); gerr == nil && b.Number != "" {
+			return b, nil
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	// What the submitting transaction starts from: those in effect and
+	// those that lapsed at this or an earlier check.
+	synced := append([]Fulfilment(nil), fulfilled...)
+	for _, f := range a.Fulfilments {
+		if slices.Contains(lapsed, f.RequirementCode) {
+			synced = append(synced, f)
+		}
 	}
 	var fe fielderr.Errors
 	if err := validateForm(svc.FormSchema, raw); err != nil {
@@ -97,9 +135,22 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 	for _, m := range a.Materials {
 		have[m.RequirementCode] = true
 	}
+	uploaded := maps.Clone(have)
+	for _, f := range fulfilled {
+		have[f.RequirementCode] = true
+	}
+	for _, m := range svc.Guide.Materials {
+		if m.OnlineForm {
+			have[m.Code] = true // the form filed online is the material
+		}
+	}
 	for _, m := range svc.Guide.Materials {
 		if m.Required && !have[m.Code] {
-			fe.Add("materials."+m.Code, "material_missing")
+			if slices.Contains(lapsed, m.Code) {
+				fe.Add("materials."+m.Code, "material_license_lapsed")
+			} else {
+				fe.Add("materials."+m.Code, "material_missing")
+			}
 		}
 	}
 	if err := fe.Err(); err != nil {
@@ -124,6 +175,28 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 	// Concurrent submissions share one durable commit (group commit); a
 	// failure here rolls back this submission alone.
 	err = s.batch(ctx, func(tx *db.Tx) error {
+		// Check the licenses and grants again as the application is filed:
+		// one revoked a moment ago no longer counts.
+		now2, _, err := s.fulfil(ctx, svc, h)
+		if err != nil {
+			return err
+		}
+		var fe fielderr.Errors
+		for _, code := range lapsedCodes(fulfilled, now2) {
+			if m := requirement(svc, code); m != nil && m.Required && !uploaded[code] {
+				fe.Add("materials."+code, "material_license_lapsed")
+			}
+		}
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		if err := saveFulfilments(ctx, tx, id, synced, now2, s.now()); err != nil {
+			return err
+		}
+		codes := []string{}
+		for _, f := range now2 {
+			codes = append(codes, f.RequirementCode)
+		}
 		number, err := nextNumber(ctx, tx, a.DepartmentCode, today)
 		if err != nil {
 			return err
@@ -141,7 +214,7 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 			return ErrStale
 		}
 		a.Number = number
-		if err := s.event(ctx, tx, id, p, string(applicantRole(a)), "", "submitted", string(Draft), string(Submitted), "", "", "", map[string]any{"service_version": svc.Version, "number": number}); err != nil {
+		if err := s.event(ctx, tx, id, p, string(applicantRole(a)), "", "submitted", string(Draft), string(Submitted), "", "", "", map[string]any{"service_version": svc.Version, "number": number, "fulfilled": codes}); err != nil {
 			return err
 		}
 		if _, err := s.openTask(ctx, tx, a, def, def.First(), cal, today); err != nil {
@@ -160,6 +233,16 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 		return nil, fmt.Errorf("application: submit: %w", err)
 	}
 	return s.Get(ctx, p, id)
+}
+
+// requirement returns the material requirement of svc with code, or nil.
+func requirement(svc *catalog.Service, code string) *catalog.MaterialRequirement {
+	for i := range svc.Guide.Materials {
+		if svc.Guide.Materials[i].Code == code {
+			return &svc.Guide.Materials[i]
+		}
+	}
+	return nil
 }
 
 // nextNumber allocates a tracking number: the department code, the date

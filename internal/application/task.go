@@ -665,6 +665,13 @@ func (s *Store) conclude(ctx context.Context, tx *db.Tx, p *identity.Principal, 
 	if err := s.event(ctx, tx, a.ID, p, t.Role, t.DepartmentCode, "state", string(Accepted), string(Concluded), t.StepID, t.ID, "", map[string]any{"result": result, "letter": letterNo}); err != nil {
 		return err
 	}
+	if result == Approved && svc.IssuesLicense != nil && s.licenses != nil {
+		if err := s.licenses.IssueForApplication(ctx, tx, Conclusion{ApplicationID: a.ID, ApplicationNumber: a.Number, License: *svc.IssuesLicense,
+			Form: a.Form, ApplicantID: a.ApplicantID, OrganizationID: a.OrganizationID, Department: t.DepartmentCode, Role: t.Role,
+			Date: today.String(), At: now.Time}); err != nil {
+			return err
+		}
+	}
 	return s.notices(ctx, tx, Notice{AccountID: a.ApplicantID, Kind: "concluded", Link: "/applications/" + a.ID,
 		Params: map[string]string{"number": a.Number, "service": a.ServiceName, "result": string(result)}})
 }

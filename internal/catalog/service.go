@@ -91,6 +91,19 @@ type Service struct {
 	FormSchema json.RawMessage `json:"form_schema,omitempty"`
 	// Process names the workflow definition the service follows.
 	Process string `json:"process,omitempty"`
+	// IssuesLicense names the electronic license (电子证照) that an
+	// approved conclusion of the service issues, and which form fields
+	// fill which license fields.
+	IssuesLicense *LicenseIssue `json:"issues_license,omitempty"`
+}
+
+// LicenseIssue says which electronic license a service issues.
+type LicenseIssue struct {
+	// Type is the license type's code, such as "food_business_license".
+	Type string `json:"type"`
+	// Fields maps a license field name to the name of the application
+	// form's field whose value it takes.
+	Fields map[string]string `json:"fields,omitempty"`
 }
 
 // Guide is the published guide (办事指南).
@@ -141,6 +154,15 @@ type MaterialRequirement struct {
 	// LicenseType is the electronic-license type that can replace it
 	// (免提交), if any.
 	LicenseType string `json:"license_type,omitempty"`
+	// DataResource is the shared data resource (an exchange resource
+	// code such as GA-HOUSEHOLD) from which the service's department can
+	// verify what the material proves, if any: when the department holds
+	// a live grant on it, the applicant need not provide the material.
+	DataResource string `json:"data_resource,omitempty"`
+	// OnlineForm is true for the application form itself (申请书,
+	// 申请表): the form filled in online is the material, so nothing is
+	// uploaded for it. Only a service with a form schema may say so.
+	OnlineForm bool `json:"online_form,omitempty"`
 }
 
 // Fees states what the service costs (收费).
@@ -172,7 +194,12 @@ type FAQ struct {
 var (
 	serviceCodeRE  = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z-]{3,39}$`)
 	materialCodeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
+	licenseCodeRE  = regexp.MustCompile(`^[a-z][a-z0-9_]{1,39}$`)
 	processCodeRE  = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{0,39}$`)
+	licenseTypeRE  = regexp.MustCompile(`^[a-z][a-z0-9_]{1,59}$`)
+	// resourceCodeRE is the exchange resource code format (package
+	// exchange).
+	resourceCodeRE = regexp.MustCompile(`^[A-Z][A-Z0-9-]{1,39}$`)
 )
 
 // Normalize trims text fields and drops empty list items, so that what is
@@ -184,6 +211,12 @@ func (s *Service) Normalize() {
 	s.DepartmentCode = strings.TrimSpace(s.DepartmentCode)
 	s.Summary = strings.TrimSpace(s.Summary)
 	s.Process = strings.TrimSpace(s.Process)
+	if s.IssuesLicense != nil {
+		s.IssuesLicense.Type = strings.TrimSpace(s.IssuesLicense.Type)
+		if s.IssuesLicense.Type == "" && len(s.IssuesLicense.Fields) == 0 {
+			s.IssuesLicense = nil
+		}
+	}
 	s.Keywords = compact(s.Keywords)
 	g := &s.Guide
 	g.Conditions = strings.TrimSpace(g.Conditions)
@@ -282,6 +315,15 @@ func (s *Service) Validate() error {
 		if !m.Required && strings.TrimSpace(m.Condition) == "" {
 			fe.Add(p+".condition", "material_condition_required")
 		}
+		if m.LicenseType != "" && !licenseTypeRE.MatchString(m.LicenseType) {
+			fe.Add(p+".license_type", "license_type_invalid")
+		}
+		if m.DataResource != "" && !resourceCodeRE.MatchString(m.DataResource) {
+			fe.Add(p+".data_resource", "data_resource_invalid")
+		}
+		if m.OnlineForm && len(s.FormSchema) == 0 {
+			fe.Add(p+".online_form", "material_online_form_without_form")
+		}
 	}
 	if !g.Fees.Free && len(g.Fees.Items) == 0 {
 		fe.Add("guide.fees", "fees_required")
@@ -336,9 +378,38 @@ func (s *Service) Validate() error {
 	if s.FormSchema != nil {
 		if err := CheckFormSchema(s.FormSchema); err != nil {
 			fe.Add("form_schema", "form_schema_invalid")
+		} else if _, err := Prefills(s.FormSchema); err != nil {
+			fe.Add("form_schema", "form_prefill_invalid")
+		}
+	}
+	if li := s.IssuesLicense; li != nil {
+		if !licenseCodeRE.MatchString(li.Type) {
+			fe.Add("issues_license.type", "license_type_code_invalid")
+		}
+		props := formProperties(s.FormSchema)
+		for lf, ff := range li.Fields {
+			if !licenseCodeRE.MatchString(lf) {
+				fe.Add("issues_license.fields."+lf, "license_field_name_invalid")
+			} else if !props[ff] {
+				fe.Add("issues_license.fields."+lf, "license_form_field_unknown")
+			}
 		}
 	}
 	return fe.Err()
+}
+
+// formProperties returns the top-level property names of a form schema.
+func formProperties(raw json.RawMessage) map[string]bool {
+	var s struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	out := map[string]bool{}
+	if json.Unmarshal(raw, &s) == nil {
+		for k := range s.Properties {
+			out[k] = true
+		}
+	}
+	return out
 }
 
 // CheckFormSchema reports whether raw is a valid JSON Schema (draft 2020-12)

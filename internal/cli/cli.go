@@ -35,6 +35,7 @@ import (
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/lease"
 	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/segment"
@@ -50,8 +51,11 @@ Usage:
   tongban export-catalog [flags] [FILE]   write the whole catalog as JSON (stdout if no FILE)
   tongban import-catalog [flags] FILE     read a catalog JSON file (all or nothing)
   tongban create-admin [flags] USERNAME   create a platform admin; password from TONGBAN_ADMIN_PASSWORD(_FILE)
+  tongban report-avoided-uploads [-json] [flags]   count the material uploads licenses and shared data avoid (免提交)
   tongban verify [flags]          check every logged record and the whole ledger against the signed checkpoint; non-zero on any break
   tongban verify-proof (-key KEY | -key-file FILE) FILE   check a .tlog-proof receipt offline
+  tongban verify-license -keys FILE LICENSE.json   check a downloaded signed license offline against the published keys
+  tongban rotate-license-key [flags] DEPARTMENT   retire a department's license keys (they still verify what they signed); new keys at its next signature
   tongban witness -log KEY [flags]   run a witness (c2sp.org/tlog-witness) that cosigns the logs' checkpoints
   tongban loadtest [-c N] [-d DURATION] URL...   GET the URLs concurrently; print req/s and latency percentiles
   tongban workbench [-c N] [-d DURATION] [-n N] URL   file and accept demo applications over the API; print submissions/s and decisions/s
@@ -88,6 +92,13 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		}
 		return 0
 	}
+	if len(args) > 0 && args[0] == "verify-license" {
+		if err := verifyLicense(args[1:], stdout, stderr); err != nil {
+			fmt.Fprintln(stderr, "tongban:", err)
+			return 1
+		}
+		return 0
+	}
 	if len(args) > 0 && args[0] == "witness" {
 		if err := runWitness(ctx, args[1:], getenv, stdout, stderr); err != nil {
 			fmt.Fprintln(stderr, "tongban:", err)
@@ -109,6 +120,10 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	var bench commitBenchFlags
 	if cmd == "commitbench" {
 		bench.register(fs)
+	}
+	var asJSON bool
+	if cmd == "report-avoided-uploads" {
+		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	}
 	cfg, err := config.Load(fs, rest, getenv)
 	if err != nil {
@@ -132,6 +147,10 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		err = importCatalog(ctx, cfg, fs.Args(), stdout)
 	case "commitbench":
 		err = commitBench(ctx, cfg, bench, stdout)
+	case "rotate-license-key":
+		err = rotateLicenseKey(cfg, fs.Args(), stdout)
+	case "report-avoided-uploads":
+		err = reportAvoidedUploads(ctx, cfg, asJSON, stdout)
 	case "create-admin":
 		err = createAdmin(ctx, cfg, fs.Args(), getenv, stdout)
 	default:
@@ -161,6 +180,17 @@ type app struct {
 	hotline *hotline.Store
 	// hotlineDeps built the hotline; the demo files its tickets with them.
 	hotlineDeps hotline.Deps
+	// licenses issues and verifies electronic licenses.
+	licenses *license.Store
+}
+
+// fulfilFrom rebuilds the application store so that it takes materials
+// from the licenses applicants hold and from the shared data the
+// departments hold grants on (免提交, docs/fulfilment.md).
+func (a *app) fulfilFrom(grants application.DataGrants) {
+	a.appDeps.Held = a.licenses.ForApplications()
+	a.appDeps.Grants = grants
+	a.applications = application.NewStore(a.appDeps)
 }
 
 func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error) {
@@ -218,8 +248,13 @@ func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error)
 		d.Close()
 		return nil, err
 	}
+	// Electronic licenses, issued in the transaction that concludes an
+	// application, signed with the departments' keys.
+	a.licenses = license.NewStore(license.Deps{DB: d, Identity: a.identity, Keys: license.NewKeyring(cfg.LicenseKeyDir(), keyPrefix(cfg)),
+		Location: loc, Now: time.Now})
 	a.appDeps = application.Deps{DB: d, Catalog: a.catalog, Processes: a.processes, Calendar: a.calendar,
-		Blobs: blobs, Identity: a.identity, Org: a.org, Location: loc, Now: time.Now, UploadLimit: cfg.UploadMax, Notices: application.Outbox}
+		Blobs: blobs, Identity: a.identity, Org: a.org, Location: loc, Now: time.Now, UploadLimit: cfg.UploadMax, Notices: application.Outbox,
+		Licenses: a.licenses}
 	a.applications = application.NewStore(a.appDeps)
 	// The 12345 hotline.
 	a.hotlineDeps = hotline.Deps{DB: d, Calendar: a.calendar, Blobs: blobs, Location: loc, Now: time.Now, UploadLimit: cfg.UploadMax}
@@ -261,20 +296,6 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	} else if len(years) > 0 {
 		log.Info("calendar: seeded the official holiday notices", "years", years)
 	}
-	var logins []demo.Login
-	if cfg.Demo {
-		if logins, err = demo.Load(ctx, a.db, a.org, a.identity, a.catalog, &a.appDeps); err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-		if err := demo.LoadHotline(ctx, a.hotlineDeps, a.identity, true); err != nil {
-			return fmt.Errorf("demo hotline: %w", err)
-		}
-	}
-	keys, err := ledgerKeys(cfg, log)
-	if err != nil {
-		return err
-	}
-	ledgerLog := &ledger.Log{DB: a.db, Keys: keys}
 	// Requests to departments' provider systems are signed with this
 	// key; providers verify them with its public half (docs/exchange.md).
 	exKey, exKeyID, err := exchange.LoadOrCreateKey(filepath.Join(cfg.DataDir, "exchange.key"))
@@ -285,7 +306,28 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		"public_key", base64.StdEncoding.EncodeToString(exKey.Public().(ed25519.PublicKey)))
 	exchanges := exchange.NewStore(exchange.Deps{DB: a.db, Identity: a.identity, Location: cfg.Location,
 		Provider: &exchange.Provider{Key: exKey, KeyID: exKeyID, Timeout: 5 * time.Second}})
-	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Ledger: ledgerLog, Exchange: exchanges, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Notify: a.notify, Processes: a.processes, Hotline: a.hotline, Log: log})
+	// Materials the department verifies from shared data need no upload
+	// (docs/fulfilment.md).
+	a.fulfilFrom(exchanges)
+	var logins []demo.Login
+	if cfg.Demo {
+		if logins, err = demo.Load(ctx, a.db, a.org, a.identity, a.catalog, &a.appDeps); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		if err := demo.LoadHotline(ctx, a.hotlineDeps, a.identity, true); err != nil {
+			return fmt.Errorf("demo hotline: %w", err)
+		}
+		if err := demo.LoadConsultations(ctx, a.db, a.identity, cfg.Location); err != nil {
+			return fmt.Errorf("demo consultations: %w", err)
+		}
+		logins = append(logins, demo.ConsultationStaff)
+	}
+	keys, err := ledgerKeys(cfg, log)
+	if err != nil {
+		return err
+	}
+	ledgerLog := &ledger.Log{DB: a.db, Keys: keys}
+	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Ledger: ledgerLog, Exchange: exchanges, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Notify: a.notify, Processes: a.processes, Hotline: a.hotline, Licenses: a.licenses, Log: log})
 	if err != nil {
 		return err
 	}

@@ -17,10 +17,12 @@ import (
 	"github.com/tongban/tongban/internal/application"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/config"
+	"github.com/tongban/tongban/internal/consultation"
 	"github.com/tongban/tongban/internal/exchange"
 	"github.com/tongban/tongban/internal/hotline"
 	"github.com/tongban/tongban/internal/lease"
 	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/license"
 )
 
 // ledgerKeys reads the ledger's signing keys from the configuration, or
@@ -116,7 +118,8 @@ func runVerification(ctx context.Context, cfg *config.Config, a *app, keys *ledg
 	l := &ledger.Log{DB: a.db}
 	accesses := exchange.NewStore(exchange.Deps{DB: a.db, Identity: a.identity})
 	states := map[string]ledger.StateFunc{application.LedgerObject: a.applications.LedgerState, catalog.LedgerObject: a.catalog.LedgerState,
-		exchange.LedgerObject: accesses.LedgerState, hotline.LedgerObject: a.hotline.LedgerState, hotline.RevealObject: a.hotline.RevealState}
+		exchange.LedgerObject: accesses.LedgerState, consultation.LedgerObject: consultation.NewStore(a.db, cfg.Location, nil).LedgerState,
+		license.LedgerObject: a.licenses.LedgerState, hotline.LedgerObject: a.hotline.LedgerState, hotline.RevealObject: a.hotline.RevealState}
 	rep, err = l.Verify(ctx, known, last, states)
 	if err != nil {
 		return nil, false, err

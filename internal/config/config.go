@@ -153,6 +153,15 @@ type Config struct {
 	// "off" (or 0) turns it off.
 	LedgerVerifyEvery time.Duration
 
+	// LicenseKeys is the directory of the issuing departments' license
+	// signing keys: one key file <DEPARTMENT>.key each (an Ed25519 and an
+	// SM2 private note key, as the ledger's; see docs/licenses.md),
+	// created with new keys when a department first signs. Put a key
+	// file there to use keys made elsewhere; every node needs the same
+	// files. Flag -license-keys, env TONGBAN_LICENSE_KEYS. Default
+	// <DataDir>/license-keys.
+	LicenseKeys string
+
 	// RateLimits are the token-bucket limits per class (see
 	// ratelimit.Defaults for the classes and their defaults and
 	// docs/operations.md#rate-limits): each "CLASS=N/DURATION" or
@@ -166,6 +175,14 @@ type Config struct {
 	// TONGBAN_TRUSTED_PROXIES (separated by commas or spaces). Default
 	// none: every client is its TCP peer.
 	TrustedProxies ratelimit.Proxies
+}
+
+// LicenseKeyDir is where the license signing keys are kept.
+func (c *Config) LicenseKeyDir() string {
+	if c.LicenseKeys != "" {
+		return c.LicenseKeys
+	}
+	return filepath.Join(c.DataDir, "license-keys")
 }
 
 // LedgerKeyFile is where the ledger keys are kept when LedgerKey is empty.
@@ -268,6 +285,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 	fs.StringVar(&c.LedgerOrigin, "ledger-origin", env("TONGBAN_LEDGER_ORIGIN", ""), "ledger origin for new keys; default <base-url host>/ledger (TONGBAN_LEDGER_ORIGIN)")
 	fs.DurationVar(&c.LedgerEvery, "ledger-every", envDur("TONGBAN_LEDGER_EVERY", time.Second), "how often pending ledger entries are integrated (TONGBAN_LEDGER_EVERY)")
 	c.LedgerKey = env("TONGBAN_LEDGER_KEY", "")
+	fs.StringVar(&c.LicenseKeys, "license-keys", env("TONGBAN_LICENSE_KEYS", ""), "directory of the departments' license signing keys; default <data>/license-keys (TONGBAN_LICENSE_KEYS)")
 	for _, w := range strings.FieldsFunc(env("TONGBAN_LEDGER_WITNESSES", ""), func(r rune) bool { return r == '\n' || r == ';' }) {
 		if w = strings.TrimSpace(w); w != "" {
 			c.LedgerWitnesses = append(c.LedgerWitnesses, w)

@@ -86,8 +86,17 @@ func (f *filer) draft(key, username, code string, forOrg bool, form map[string]a
 	if a.State != application.Draft {
 		return nil, nil
 	}
-	if form != nil && string(a.Form) == "{}" {
-		raw, err := json.Marshal(form)
+	// A draft never saved has only what the platform prefilled; the
+	// scenario's answers go over it.
+	if form != nil && a.Revision == 1 {
+		merged := map[string]any{}
+		if err := json.Unmarshal(a.Form, &merged); err != nil {
+			return nil, err
+		}
+		for k, v := range form {
+			merged[k] = v
+		}
+		raw, err := json.Marshal(merged)
 		if err != nil {
 			return nil, err
 		}

@@ -2,7 +2,9 @@
 // services modelled on real Chinese guides, life-event and business themes,
 // search synonyms, staff for every role, a process (流程) for every
 // service, citizens and a business, shared-data registries with grants
-// between departments (exchange.go), and applications in every state.
+// between departments (exchange.go), license types and the licenses the
+// people and the business already hold (licenses.go), and applications in
+// every state.
 // Loading is idempotent: the catalog is imported once (in one
 // transaction), accounts and processes are created only when missing, and
 // each demo application is filed once, so restarting with -demo keeps
@@ -23,6 +25,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/idcheck"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/workflow"
 )
@@ -186,6 +189,13 @@ func Load(ctx context.Context, d *db.DB, orgs *org.Store, ids *identity.Store, c
 		return nil, err
 	}
 	if apps != nil {
+		// The license types come before the applications whose
+		// conclusions issue licenses of them.
+		if ls, ok := apps.Licenses.(*license.Store); ok {
+			if err := LoadLicenses(ctx, ls, ids); err != nil {
+				return nil, err
+			}
+		}
 		if err := loadApplications(ctx, *apps, ids); err != nil {
 			return nil, err
 		}

@@ -13,6 +13,12 @@ import (
 	"github.com/tongban/tongban/internal/identity"
 )
 
+// The kinds of case a lookup serves.
+const (
+	CaseApplication = "application"
+	CaseTicket      = "ticket"
+)
+
 // Access is one row of the access log as a reader sees it.
 type Access struct {
 	ID       string    `json:"id"`
@@ -34,8 +40,12 @@ type Access struct {
 	Department string `json:"department_code"`
 	Role       string `json:"role"`
 	Case       string `json:"case_number,omitempty"`
-	// Application is the case's application ID, for supervisors.
+	// CaseKind says what the case number names: "application" (办件) or
+	// "ticket" (12345 热线工单).
+	CaseKind string `json:"case_kind,omitempty"`
+	// Application or Ticket is the case's ID, for supervisors.
 	Application string `json:"application_id,omitempty"`
+	Ticket      string `json:"ticket_id,omitempty"`
 	AccountID   string `json:"account_id,omitempty"`
 	AccountName string `json:"account_name,omitempty"`
 	// Subject is masked, for supervisors; the subject's own page says
@@ -45,7 +55,7 @@ type Access struct {
 }
 
 const accessColumns = `l.id, l.at, l.outcome, l.reason, l.resource_code, COALESCE(r.name, l.resource_code), COALESCE(r.name_en, ''), r.fields,
-	l.provider_department, l.fields, l.purpose, l.department_code, l.role, l.case_number, l.application_id, l.account_id, a.name, l.subject`
+	l.provider_department, l.fields, l.purpose, l.department_code, l.role, l.case_number, l.application_id, l.ticket_id, l.account_id, a.name, l.subject`
 
 const accessFrom = ` FROM exchange_access_log l LEFT JOIN exchange_resources r ON r.code = l.resource_code JOIN accounts a ON a.id = l.account_id`
 
@@ -55,10 +65,16 @@ func scanAccess(row interface{ Scan(...any) error }) (*Access, string, error) {
 	var catalogFields *string
 	var fields, subject string
 	if err := row.Scan(&x.ID, &at, &x.Outcome, &x.Reason, &x.Resource, &x.ResourceName, &x.ResourceNameEn, &catalogFields, &x.Provider,
-		&fields, &x.Purpose, &x.Department, &x.Role, &x.Case, &x.Application, &x.AccountID, &x.AccountName, &subject); err != nil {
+		&fields, &x.Purpose, &x.Department, &x.Role, &x.Case, &x.Application, &x.Ticket, &x.AccountID, &x.AccountName, &subject); err != nil {
 		return nil, "", err
 	}
 	x.At = at.Time
+	switch {
+	case x.Ticket != "":
+		x.CaseKind = CaseTicket
+	case x.Case != "":
+		x.CaseKind = CaseApplication
+	}
 	json.Unmarshal([]byte(fields), &x.Fields)
 	var defs []Field
 	if catalogFields != nil {
@@ -140,7 +156,7 @@ func (s *Store) MyData(ctx context.Context, p *identity.Principal) ([]*Access, e
 	}
 	for i, x := range list {
 		x.SubjectName = names[subs[i]]
-		x.AccountID, x.AccountName, x.Application = "", "", ""
+		x.AccountID, x.AccountName, x.Application, x.Ticket = "", "", "", ""
 	}
 	return list, nil
 }

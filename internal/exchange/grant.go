@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tongban/tongban/internal/application"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/identity"
@@ -445,4 +446,30 @@ func (s *Store) Revoke(ctx context.Context, p *identity.Principal, id, reason st
 		return nil, err
 	}
 	return list[0], nil
+}
+
+// LiveGrant returns a grant dept holds on resource that is neither revoked
+// nor expired, as package application uses it to mark a material verified
+// from shared data (免提交); db.ErrNotFound when there is none.
+func (s *Store) LiveGrant(ctx context.Context, dept, resource string) (*application.DataGrant, error) {
+	list, err := s.grantsWhere(ctx, s.db.Read(), `g.consumer_department = $1 AND g.resource_code = $2 AND g.revoked_at IS NULL`, dept, resource)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	for _, g := range list {
+		if !g.Active(now) {
+			continue
+		}
+		res, err := s.Resource(ctx, resource)
+		if err != nil {
+			return nil, err
+		}
+		if res.SharingClass == NotShared {
+			break
+		}
+		return &application.DataGrant{ID: g.ID, Resource: res.Code, ResourceName: res.Name, Provider: res.Department,
+			ByCreditCode: res.SubjectKind == ByCreditCode}, nil
+	}
+	return nil, fmt.Errorf("exchange: live grant of %s on %s: %w", dept, resource, db.ErrNotFound)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/tongban/tongban/internal/application"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/fielderr"
+	"github.com/tongban/tongban/internal/hotline"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
 )
@@ -25,13 +26,16 @@ const LedgerObject = "data_access"
 // The reasons a query is refused. Each is logged with the attempt.
 const (
 	ReasonNegativeList   = "negative_list"    // the resource is not shared at all
-	ReasonNoCase         = "no_case"          // no open task of the department on the named application
-	ReasonNotCaseSubject = "not_case_subject" // the application does not concern the subject
-	ReasonNoGrant        = "no_grant"         // the department holds no grant on the resource
-	ReasonRevoked        = "revoked"          // its grants were revoked
-	ReasonExpired        = "expired"          // its grants have expired
-	ReasonFields         = "fields_not_granted"
-	ReasonRate           = "over_rate" // the grant's hourly rate is used up
+	ReasonNoCase         = "no_case"          // no open task of the department on the named application, or a ticket it is not handling
+	ReasonNotCaseSubject = "not_case_subject" // the application or ticket does not concern the subject
+	// ReasonReporterProtected: the ticket's reporter is anonymous or
+	// name-protected, so the department may not look them up.
+	ReasonReporterProtected = "reporter_protected"
+	ReasonNoGrant           = "no_grant" // the department holds no grant on the resource
+	ReasonRevoked           = "revoked"  // its grants were revoked
+	ReasonExpired           = "expired"  // its grants have expired
+	ReasonFields            = "fields_not_granted"
+	ReasonRate              = "over_rate" // the grant's hourly rate is used up
 )
 
 // Refusal is the error of a refused query. Reason is one of the Reason
@@ -55,8 +59,13 @@ type QueryInput struct {
 	// Fields are the fields wanted; empty asks for every granted field.
 	Fields []string `json:"fields,omitempty"`
 	// Application is the case the lookup serves: an application on which
-	// the staff member's department holds an open task.
-	Application string `json:"application_id"`
+	// the staff member's department holds an open task. Either it or
+	// Ticket names the case, not both.
+	Application string `json:"application_id,omitempty"`
+	// Ticket is a 12345 hotline ticket as the case: one the staff
+	// member's department signed for and has not closed. Only its
+	// reporter can be looked up, and only when not protected.
+	Ticket string `json:"ticket_id,omitempty"`
 }
 
 // Provenance says where an answer came from.
@@ -92,7 +101,10 @@ type plan struct {
 	department string
 	role       identity.Role
 	grant      *Grant
+	// caseID is the application's ID, or ticketID the ticket's; caseNumber
+	// the tracking number of either.
 	caseID     string
+	ticketID   string
 	caseNumber string
 }
 
@@ -118,7 +130,7 @@ func queryRoles(p *identity.Principal) map[string]identity.Role {
 // authorize decides a lookup in q (the database, or the transaction that
 // will log it). It returns the plan, filled in as far as it got, and a
 // Refusal or another error.
-func (s *Store) authorize(ctx context.Context, q querier, p *identity.Principal, res *Resource, subject string, fields []string, appID string, now time.Time) (*plan, error) {
+func (s *Store) authorize(ctx context.Context, q querier, p *identity.Principal, res *Resource, subject string, fields []string, in QueryInput, now time.Time) (*plan, error) {
 	pl := &plan{res: res, subject: subject, fields: fields}
 	roles := queryRoles(p)
 	// Until a case names the department, the attempt is logged against
@@ -130,26 +142,49 @@ func (s *Store) authorize(ctx context.Context, q querier, p *identity.Principal,
 	if res.SharingClass == NotShared {
 		return pl, &Refusal{Reason: ReasonNegativeList}
 	}
-	c, err := application.LoadCase(ctx, q, appID)
-	if errors.Is(err, db.ErrNotFound) {
-		return pl, &Refusal{Reason: ReasonNoCase}
-	}
-	if err != nil {
-		return pl, err
-	}
 	var dept string
-	for _, d := range c.OpenDepartments {
-		if _, ok := roles[d]; ok {
-			dept = d
-			break
+	if in.Ticket != "" {
+		c, err := hotline.LoadCase(ctx, q, in.Ticket)
+		if errors.Is(err, db.ErrNotFound) {
+			return pl, &Refusal{Reason: ReasonNoCase}
 		}
-	}
-	if dept == "" {
-		return pl, &Refusal{Reason: ReasonNoCase}
-	}
-	pl.department, pl.role, pl.caseID, pl.caseNumber = dept, roles[dept], c.ID, c.Number
-	if !c.Concerns(subject) {
-		return pl, &Refusal{Reason: ReasonNotCaseSubject}
+		if err != nil {
+			return pl, err
+		}
+		if _, ok := roles[c.Department]; !ok || !c.Handling(c.Department) {
+			return pl, &Refusal{Reason: ReasonNoCase}
+		}
+		dept = c.Department
+		pl.department, pl.role, pl.ticketID, pl.caseNumber = dept, roles[dept], c.ID, c.Number
+		// A protected reporter is refused whoever the subject is, so the
+		// answer does not tell the department who the reporter is.
+		if c.Protection != hotline.Public {
+			return pl, &Refusal{Reason: ReasonReporterProtected}
+		}
+		if !c.Concerns(subject) {
+			return pl, &Refusal{Reason: ReasonNotCaseSubject}
+		}
+	} else {
+		c, err := application.LoadCase(ctx, q, in.Application)
+		if errors.Is(err, db.ErrNotFound) {
+			return pl, &Refusal{Reason: ReasonNoCase}
+		}
+		if err != nil {
+			return pl, err
+		}
+		for _, d := range c.OpenDepartments {
+			if _, ok := roles[d]; ok {
+				dept = d
+				break
+			}
+		}
+		if dept == "" {
+			return pl, &Refusal{Reason: ReasonNoCase}
+		}
+		pl.department, pl.role, pl.caseID, pl.caseNumber = dept, roles[dept], c.ID, c.Number
+		if !c.Concerns(subject) {
+			return pl, &Refusal{Reason: ReasonNotCaseSubject}
+		}
 	}
 	grants, err := s.grantsWhere(ctx, q, `g.resource_code = $1 AND g.consumer_department = $2`, res.Code, dept)
 	if err != nil {
@@ -223,8 +258,11 @@ func (s *Store) Query(ctx context.Context, p *identity.Principal, in QueryInput)
 	if in.Subject == "" {
 		fe.Add("subject", "required")
 	}
-	if in.Application == "" {
+	switch {
+	case in.Application == "" && in.Ticket == "":
 		fe.Add("application_id", "required")
+	case in.Application != "" && in.Ticket != "":
+		fe.Add("ticket_id", "exchange_one_case")
 	}
 	if len(in.Fields) > maxFields {
 		fe.Add("fields", "too_long")
@@ -252,9 +290,9 @@ func (s *Store) Query(ctx context.Context, p *identity.Principal, in QueryInput)
 		return nil, err
 	}
 	now := s.now()
-	pl, err := s.authorize(ctx, s.db.Read(), p, res, subject, in.Fields, in.Application, now)
+	pl, err := s.authorize(ctx, s.db.Read(), p, res, subject, in.Fields, in, now)
 	if err != nil {
-		return nil, s.refused(ctx, p, pl, in.Application, err)
+		return nil, s.refused(ctx, p, pl, err)
 	}
 	rec, err := s.connector(res).Fetch(ctx, res, subject, pl.fields)
 	if err != nil {
@@ -268,7 +306,7 @@ func (s *Store) Query(ctx context.Context, p *identity.Principal, in QueryInput)
 		if _, err := tx.ExecContext(ctx, `UPDATE exchange_grants SET last_used_at = $2 WHERE id = $1`, pl.grant.ID, db.NewTime(now)); err != nil {
 			return fmt.Errorf("exchange: query: %w", err)
 		}
-		again, err := s.authorize(ctx, tx, p, res, subject, pl.fields, in.Application, now)
+		again, err := s.authorize(ctx, tx, p, res, subject, pl.fields, in, now)
 		if err != nil {
 			pl = again
 			return err
@@ -277,7 +315,7 @@ func (s *Store) Query(ctx context.Context, p *identity.Principal, in QueryInput)
 	})
 	var ref *Refusal
 	if errors.As(err, &ref) {
-		return nil, s.refused(ctx, p, pl, in.Application, err)
+		return nil, s.refused(ctx, p, pl, err)
 	}
 	if err != nil {
 		return nil, err
@@ -296,7 +334,7 @@ func (s *Store) Query(ctx context.Context, p *identity.Principal, in QueryInput)
 
 // refused logs a refused attempt and returns err; errors other than a
 // Refusal are returned as they are.
-func (s *Store) refused(ctx context.Context, p *identity.Principal, pl *plan, appID string, err error) error {
+func (s *Store) refused(ctx context.Context, p *identity.Principal, pl *plan, err error) error {
 	var ref *Refusal
 	if !errors.As(err, &ref) || pl == nil {
 		return err
@@ -329,8 +367,11 @@ type accessState struct {
 	Role        string   `json:"role"`
 	Account     string   `json:"account_id"`
 	Application string   `json:"application_id"`
-	Case        string   `json:"case_number"`
-	Salt        string   `json:"salt"`
+	// Ticket is the hotline ticket of a lookup for a ticket; omitted
+	// otherwise, so rows from before tickets were cases digest as they did.
+	Ticket string `json:"ticket_id,omitempty"`
+	Case   string `json:"case_number"`
+	Salt   string `json:"salt"`
 }
 
 // logAccess writes an access-log row and its ledger entry in tx.
@@ -339,7 +380,7 @@ func (s *Store) logAccess(ctx context.Context, tx *db.Tx, p *identity.Principal,
 	rand.Read(salt[:])
 	st := accessState{ID: id, At: ledger.FormatTime(now), Outcome: outcome, Reason: reason, Resource: pl.res.Code, Provider: pl.res.Department,
 		Subject: pl.subject, Fields: pl.fields, Department: pl.department, Role: string(pl.role), Account: p.Account.ID,
-		Application: pl.caseID, Case: pl.caseNumber, Salt: hex.EncodeToString(salt[:])}
+		Application: pl.caseID, Ticket: pl.ticketID, Case: pl.caseNumber, Salt: hex.EncodeToString(salt[:])}
 	if st.Fields == nil {
 		st.Fields = []string{}
 	}
@@ -348,10 +389,10 @@ func (s *Store) logAccess(ctx context.Context, tx *db.Tx, p *identity.Principal,
 	}
 	fields, _ := json.Marshal(st.Fields)
 	_, err := tx.ExecContext(ctx, `INSERT INTO exchange_access_log (id, at, outcome, reason, resource_code, provider_department, subject, fields,
-		grant_id, purpose, department_code, role, account_id, application_id, case_number, salt)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		grant_id, purpose, department_code, role, account_id, application_id, ticket_id, case_number, salt)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		st.ID, db.NewTime(now), st.Outcome, st.Reason, st.Resource, st.Provider, st.Subject, string(fields), st.Grant, st.Purpose,
-		st.Department, st.Role, st.Account, st.Application, st.Case, st.Salt)
+		st.Department, st.Role, st.Account, st.Application, st.Ticket, st.Case, st.Salt)
 	if err != nil {
 		return fmt.Errorf("exchange: access log: %w", err)
 	}
@@ -376,9 +417,9 @@ func (s *Store) LedgerState(ctx context.Context, id string) ([]byte, error) {
 	var at db.Time
 	var fields string
 	err := s.db.Read().QueryRowContext(ctx, `SELECT id, at, outcome, reason, resource_code, provider_department, subject, fields, grant_id, purpose,
-		department_code, role, account_id, application_id, case_number, salt FROM exchange_access_log WHERE id = $1`, id).Scan(
+		department_code, role, account_id, application_id, ticket_id, case_number, salt FROM exchange_access_log WHERE id = $1`, id).Scan(
 		&st.ID, &at, &st.Outcome, &st.Reason, &st.Resource, &st.Provider, &st.Subject, &fields, &st.Grant, &st.Purpose,
-		&st.Department, &st.Role, &st.Account, &st.Application, &st.Case, &st.Salt)
+		&st.Department, &st.Role, &st.Account, &st.Application, &st.Ticket, &st.Case, &st.Salt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("exchange: access %s: %w", id, db.ErrNotFound)
 	}

@@ -45,7 +45,7 @@ var exchangeMessages = map[string]msg{
 
 	// Pages.
 	"mydata_title":                 {"谁用了我的数据", "Who used my data"},
-	"mydata_lead":                  {"政府部门每一次查询您（或您经办的单位）的数据，都记录在这里：哪个部门、什么岗位、为办理哪个办件、出于什么用途、查了哪些信息。每条记录都已上链存证。", "Every time a government department looks up your data (or your organization's), it is listed here: which department, which role, for which application, for what purpose, and what it saw. Each record is stamped in the ledger."},
+	"mydata_lead":                  {"政府部门每一次查询您（或您经办的单位）的数据，都记录在这里：哪个部门、什么岗位、为办理哪个办件或热线工单、出于什么用途、查了哪些信息。每条记录都已上链存证。", "Every time a government department looks up your data (or your organization's), it is listed here: which department, which role, for which application or hotline ticket, for what purpose, and what it saw. Each record is stamped in the ledger."},
 	"mydata_entry":                 {"%s的%s在办理办件 %s 时，为“%s”查询了%s的%s（%s），数据来自%s。", "%s (%s), handling application %s for “%s”, looked up %s's %s (%s), provided by %s."},
 	"mydata_none":                  {"还没有部门查询过您的数据。", "No department has looked up your data yet."},
 	"mydata_note":                  {"如对某次查询有疑问，可拨打 12345 或向监察部门反映。", "If a lookup seems wrong to you, call 12345 or tell the supervision office."},
@@ -110,7 +110,7 @@ var exchangeMessages = map[string]msg{
 	"lookup_submit":                {"查询", "Look up"},
 	"lookup_no_grants":             {"本部门没有可用的共享授权。", "Your department holds no usable grant."},
 	"lookup_not_found":             {"提供部门没有该对象的记录。", "The providing department holds no record on the subject."},
-	"lookup_provenance":            {"数据来源：%s · %s · 查询时间 %s · 办件 %s · 用途：%s", "Source: %s · %s · read %s · case %s · purpose: %s"},
+	"lookup_provenance":            {"数据来源：%s · %s · 查询时间 %s · %s %s · 用途：%s", "Source: %s · %s · read %s · %s %s · purpose: %s"},
 }
 
 func init() {

@@ -111,22 +111,45 @@ const (
 	// PermMyData: see who used one's own data, or one's organization's
 	// (谁用了我的数据).
 	PermMyData Permission = "mydata"
+
+	// Consultations on draft policies (征求意见). Reading them is public.
+
+	// PermConsultationComment: comment on a draft policy during its
+	// comment period.
+	PermConsultationComment Permission = "consultation.comment"
+	// PermConsultationManage: draft and publish the department's
+	// consultations, moderate their comments against the comment policy
+	// and publish the adoption report (department-scoped).
+	PermConsultationManage Permission = "consultation.manage"
+
+	// Electronic licenses (电子证照).
+
+	// PermLicenseHold: see one's own licenses and one's organization's
+	// (the wallet), download them and share them.
+	PermLicenseHold Permission = "license.hold"
+	// PermLicenseManage: see the licenses the department issued and
+	// revoke, suspend or reinstate them (department-scoped).
+	PermLicenseManage Permission = "license.manage"
+	// PermLicenseTypes: define the department's license types and their
+	// fields (department-scoped).
+	PermLicenseTypes Permission = "license.types"
 )
 
 // grants is the permission table. Nothing not listed is allowed.
 var grants = map[Role][]Permission{
-	Citizen:    {PermAccount, PermOrgRegister, PermApply, PermHotlineFile, PermMyData},
-	OrgAgent:   {PermAccount, PermOrgRegister, PermOrgAct, PermApply, PermHotlineFile, PermMyData},
-	Clerk:      {PermAccount, PermStaffDesk, PermExchangeQuery},
-	Reviewer:   {PermAccount, PermStaffDesk, PermExchangeQuery},
-	Approver:   {PermAccount, PermStaffDesk, PermExchangeQuery},
-	DeptAdmin:  {PermAccount, PermStaffDesk, PermCatalogEdit, PermCatalogPublish, PermStaffManage, PermExchangeQuery, PermExchangeManage},
+	Citizen:  {PermAccount, PermOrgRegister, PermApply, PermHotlineFile, PermMyData, PermConsultationComment, PermLicenseHold},
+	OrgAgent: {PermAccount, PermOrgRegister, PermOrgAct, PermApply, PermHotlineFile, PermMyData, PermConsultationComment, PermLicenseHold},
+	Clerk:    {PermAccount, PermStaffDesk, PermExchangeQuery},
+	Reviewer: {PermAccount, PermStaffDesk, PermExchangeQuery},
+	Approver: {PermAccount, PermStaffDesk, PermExchangeQuery, PermLicenseManage},
+	DeptAdmin: {PermAccount, PermStaffDesk, PermCatalogEdit, PermCatalogPublish, PermStaffManage, PermExchangeQuery, PermExchangeManage,
+		PermConsultationManage, PermLicenseManage, PermLicenseTypes},
 	Supervisor: {PermAccount, PermStaffDesk, PermSupervise, PermHotlineReveal},
 	Dispatcher: {PermAccount, PermHotlineDispatch},
 	// Platform admins do not query shared data: a query needs a case of
 	// one's own department, and they have none.
 	PlatformAdmin: {PermAccount, PermStaffDesk, PermCatalogEdit, PermCatalogPublish, PermCatalogAdmin, PermStaffManage, PermOrgManage, PermSupervise, PermCalendarManage,
-		PermHotlineDispatch, PermHotlineAdmin, PermExchangeManage},
+		PermHotlineDispatch, PermHotlineAdmin, PermExchangeManage, PermLicenseTypes},
 }
 
 // Grants reports whether role r grants p (ignoring department scope).

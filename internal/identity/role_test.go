@@ -18,6 +18,8 @@ var allPerms = []identity.Permission{
 	identity.PermStaffManage, identity.PermOrgManage, identity.PermSupervise, identity.PermCalendarManage,
 	identity.PermHotlineFile, identity.PermHotlineDispatch, identity.PermHotlineAdmin, identity.PermHotlineReveal,
 	identity.PermExchangeQuery, identity.PermExchangeManage, identity.PermMyData,
+	identity.PermConsultationComment, identity.PermConsultationManage,
+	identity.PermLicenseHold, identity.PermLicenseManage, identity.PermLicenseTypes,
 }
 
 // TestRoleGrants pins the whole permission table: for every role, exactly the
@@ -25,19 +27,22 @@ var allPerms = []identity.Permission{
 func TestRoleGrants(t *testing.T) {
 	staffDesk := []identity.Permission{identity.PermAccount, identity.PermStaffDesk, identity.PermExchangeQuery}
 	want := map[identity.Role][]identity.Permission{
-		identity.Citizen:  {identity.PermAccount, identity.PermOrgRegister, identity.PermApply, identity.PermHotlineFile, identity.PermMyData},
-		identity.OrgAgent: {identity.PermAccount, identity.PermOrgRegister, identity.PermOrgAct, identity.PermApply, identity.PermHotlineFile, identity.PermMyData},
+		identity.Citizen: {identity.PermAccount, identity.PermOrgRegister, identity.PermApply, identity.PermHotlineFile, identity.PermMyData,
+			identity.PermConsultationComment, identity.PermLicenseHold},
+		identity.OrgAgent: {identity.PermAccount, identity.PermOrgRegister, identity.PermOrgAct, identity.PermApply, identity.PermHotlineFile,
+			identity.PermMyData, identity.PermConsultationComment, identity.PermLicenseHold},
 		identity.Clerk:    staffDesk,
 		identity.Reviewer: staffDesk,
-		identity.Approver: staffDesk,
+		identity.Approver: append(slices.Clone(staffDesk), identity.PermLicenseManage),
 		identity.DeptAdmin: {identity.PermAccount, identity.PermStaffDesk, identity.PermCatalogEdit,
-			identity.PermCatalogPublish, identity.PermStaffManage, identity.PermExchangeQuery, identity.PermExchangeManage},
+			identity.PermCatalogPublish, identity.PermStaffManage, identity.PermExchangeQuery, identity.PermExchangeManage,
+			identity.PermConsultationManage, identity.PermLicenseManage, identity.PermLicenseTypes},
 		identity.Supervisor: {identity.PermAccount, identity.PermStaffDesk, identity.PermSupervise, identity.PermHotlineReveal},
 		identity.Dispatcher: {identity.PermAccount, identity.PermHotlineDispatch},
 		identity.PlatformAdmin: {identity.PermAccount, identity.PermStaffDesk, identity.PermCatalogEdit,
 			identity.PermCatalogPublish, identity.PermCatalogAdmin, identity.PermStaffManage,
 			identity.PermOrgManage, identity.PermSupervise, identity.PermCalendarManage,
-			identity.PermHotlineDispatch, identity.PermHotlineAdmin, identity.PermExchangeManage},
+			identity.PermHotlineDispatch, identity.PermHotlineAdmin, identity.PermExchangeManage, identity.PermLicenseTypes},
 	}
 	if len(want) != len(identity.Roles) {
 		t.Fatalf("test table has %d roles, identity.Roles has %d", len(want), len(identity.Roles))
@@ -158,6 +163,14 @@ func TestPrincipalCan(t *testing.T) {
 		{"citizen no org act", citizen, identity.PermOrgAct, "", false, false},
 		{"agent org act", agent, identity.PermOrgAct, "", true, true},
 		{"agent no staff desk", agent, identity.PermStaffDesk, "", false, false},
+		{"dept admin manages consultations of own dept", adminA, identity.PermConsultationManage, deptA, true, true},
+		{"dept admin cannot manage another dept's consultations", adminA, identity.PermConsultationManage, deptB, true, false},
+		{"clerk cannot manage consultations", clerkAAdminB, identity.PermConsultationManage, deptA, true, false},
+		{"platform admin cannot manage consultations", platform, identity.PermConsultationManage, deptA, false, false},
+		{"supervisor cannot manage consultations", supervisor, identity.PermConsultationManage, deptA, false, false},
+		{"citizen comments on consultations", citizen, identity.PermConsultationComment, "", true, true},
+		{"agent comments on consultations", agent, identity.PermConsultationComment, "", true, true},
+		{"staff cannot comment on consultations", adminA, identity.PermConsultationComment, deptA, false, false},
 		{"account without grants", noGrants, identity.PermAccount, "", false, false},
 		{"grants without account", grantsNoAccount, identity.PermAccount, "", false, false},
 	}

@@ -589,6 +589,28 @@ func (s *Store) IsAgent(ctx context.Context, orgID, accountID string) (bool, err
 	return n > 0, nil
 }
 
+// SubjectAccounts returns the accounts that speak for a subject: the
+// person with the ID number, or the agents of the organization with the
+// credit code.
+func (s *Store) SubjectAccounts(ctx context.Context, key string) ([]string, error) {
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT id FROM accounts WHERE id_number = $1 AND NOT disabled
+		UNION SELECT a.account_id FROM organization_agents a JOIN organizations o ON o.id = a.organization_id WHERE o.credit_code = $1
+		ORDER BY 1`, key)
+	if err != nil {
+		return nil, fmt.Errorf("identity: subject accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
 // Organizations lists the organizations an account acts for.
 func (s *Store) Organizations(ctx context.Context, accountID string) ([]*Organization, error) {
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT o.id, o.name, o.credit_code, o.legal_representative, o.address

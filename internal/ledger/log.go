@@ -210,11 +210,7 @@ func (l *Log) Integrate(ctx context.Context) (int, error) {
 	// Compute the new hashes outside the transaction: they depend only on
 	// the tree at size N, which the conditional update below pins.
 	r := newHashReader(ctx, l.DB.Write())
-	type stored struct {
-		n int64
-		h tlog.Hash
-	}
-	var add []stored
+	var add []storedHash
 	for i, e := range entries {
 		idx := tree.N + int64(i)
 		hs, err := tlog.StoredHashes(idx, e.body, r)
@@ -224,7 +220,7 @@ func (l *Log) Integrate(ctx context.Context) (int, error) {
 		base := tlog.StoredHashCount(idx)
 		for j, h := range hs {
 			r.cache[base+int64(j)] = h
-			add = append(add, stored{base + int64(j), h})
+			add = append(add, storedHash{base + int64(j), h})
 		}
 	}
 	size := tree.N + int64(len(entries))
@@ -246,52 +242,11 @@ func (l *Log) Integrate(ctx context.Context) (int, error) {
 		if n, _ := res.RowsAffected(); n != 1 {
 			return ErrRaced
 		}
-		// Many rows per statement: a batch of 4096 entries stores
-		// about 8192 hashes.
-		for len(add) > 0 {
-			chunk := add[:min(len(add), 400)]
-			add = add[len(chunk):]
-			var sb strings.Builder
-			args := make([]any, 0, 2*len(chunk))
-			for i, s := range chunk {
-				if i > 0 {
-					sb.WriteString(", ")
-				}
-				fmt.Fprintf(&sb, "($%d, $%d)", 2*i+1, 2*i+2)
-				args = append(args, s.n, hex.EncodeToString(s.h[:]))
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_hashes (n, hash) VALUES `+sb.String(), args...); err != nil {
-				return err
-			}
+		if err := insertHashes(ctx, tx, add); err != nil {
+			return err
 		}
-		// On PostgreSQL indexes are set 200 entries to a statement: one
-		// round trip per entry made integration several times slower. On
-		// SQLite, in-process, one statement per entry is faster than the
-		// long CASE (measured with cmd/ledgerbench).
-		chunk := 200
-		if l.DB.Dialect == db.SQLite {
-			chunk = 1
-		}
-		for lo := 0; lo < len(entries); lo += chunk {
-			hi := min(lo+chunk, len(entries))
-			var cases, in strings.Builder
-			args := make([]any, 0, 2*(hi-lo))
-			for i := lo; i < hi; i++ {
-				args = append(args, entries[i].id, tree.N+int64(i))
-				id, idx := len(args)-1, len(args)
-				fmt.Fprintf(&cases, " WHEN $%d THEN CAST($%d AS BIGINT)", id, idx)
-				if i > lo {
-					in.WriteString(", ")
-				}
-				fmt.Fprintf(&in, "$%d", id)
-			}
-			res, err := tx.ExecContext(ctx, `UPDATE ledger_entries SET idx = CASE id`+cases.String()+` END WHERE idx IS NULL AND id IN (`+in.String()+`)`, args...)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n != int64(hi-lo) {
-				return ErrRaced
-			}
+		if err := l.setIndexes(ctx, tx, entries, tree.N); err != nil {
+			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO ledger_checkpoints (size, note, created_at) VALUES ($1, $2, $3)`, size, string(signed), now)
 		return err
@@ -303,6 +258,112 @@ func (l *Log) Integrate(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("ledger: integrate: %w", err)
 	}
 	return len(entries), nil
+}
+
+// storedHash is one hash of the tree's storage layout (tlog.StoredHashIndex).
+type storedHash struct {
+	n int64
+	h tlog.Hash
+}
+
+// hashesPerInsert is how many hashes one INSERT statement stores: a batch
+// of 4096 entries stores about 8192 hashes.
+const hashesPerInsert = 400
+
+// insertHashes stores hashes many rows to a statement, preparing the full
+// statement once so the database parses it once per batch, not per chunk.
+func insertHashes(ctx context.Context, tx *db.Tx, add []storedHash) error {
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	args := make([]any, 0, 2*hashesPerInsert)
+	for len(add) > 0 {
+		chunk := add[:min(len(add), hashesPerInsert)]
+		add = add[len(chunk):]
+		args = args[:0]
+		for _, s := range chunk {
+			args = append(args, s.n, hex.EncodeToString(s.h[:]))
+		}
+		if len(chunk) < hashesPerInsert {
+			if _, err := tx.ExecContext(ctx, insertHashesSQL(len(chunk)), args...); err != nil {
+				return err
+			}
+			continue
+		}
+		if full == nil {
+			var err error
+			if full, err = tx.PrepareContext(ctx, insertHashesSQL(hashesPerInsert)); err != nil {
+				return err
+			}
+		}
+		if _, err := full.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func insertHashesSQL(rows int) string {
+	var sb strings.Builder
+	sb.WriteString(`INSERT INTO ledger_hashes (n, hash) VALUES `)
+	for i := range rows {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		fmt.Fprintf(&sb, "($%d, $%d)", 2*i+1, 2*i+2)
+	}
+	return sb.String()
+}
+
+// setIndexes gives each integrated entry its index. On SQLite, in-process,
+// one prepared single-row UPDATE per entry is fastest; on PostgreSQL each
+// statement is a round trip, so indexes are set 200 entries to a
+// statement (measured with cmd/ledgerbench). Any row already indexed means
+// another sequencer won: ErrRaced.
+func (l *Log) setIndexes(ctx context.Context, tx *db.Tx, entries []pending, from int64) error {
+	if l.DB.Dialect == db.SQLite {
+		st, err := tx.PrepareContext(ctx, `UPDATE ledger_entries SET idx = $1 WHERE id = $2 AND idx IS NULL`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for i, e := range entries {
+			res, err := st.ExecContext(ctx, from+int64(i), e.id)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return ErrRaced
+			}
+		}
+		return nil
+	}
+	const chunk = 200
+	for lo := 0; lo < len(entries); lo += chunk {
+		hi := min(lo+chunk, len(entries))
+		var cases, in strings.Builder
+		args := make([]any, 0, 2*(hi-lo))
+		for i := lo; i < hi; i++ {
+			args = append(args, entries[i].id, from+int64(i))
+			id, idx := len(args)-1, len(args)
+			fmt.Fprintf(&cases, " WHEN $%d THEN CAST($%d AS BIGINT)", id, idx)
+			if i > lo {
+				in.WriteString(", ")
+			}
+			fmt.Fprintf(&in, "$%d", id)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE ledger_entries SET idx = CASE id`+cases.String()+` END WHERE idx IS NULL AND id IN (`+in.String()+`)`, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != int64(hi-lo) {
+			return ErrRaced
+		}
+	}
+	return nil
 }
 
 // ensureCheckpoint signs a checkpoint for tree when there is none yet.

@@ -269,7 +269,8 @@ func (s *Server) serviceFromForm(req *request) (catalog.Service, string, error) 
 			Code: strings.TrimSpace(f.Get(p + "code")), Name: strings.TrimSpace(f.Get(p + "name")),
 			Form: catalog.MaterialForm(f.Get(p + "form")), Required: f.Get(p+"required") == "on",
 			Condition: strings.TrimSpace(f.Get(p + "condition")), Notes: strings.TrimSpace(f.Get(p + "notes")),
-			LicenseType: strings.TrimSpace(f.Get(p + "license_type")),
+			LicenseType:  strings.TrimSpace(f.Get(p + "license_type")),
+			DataResource: strings.TrimSpace(f.Get(p + "data_resource")),
 		}
 		if m.Code == "" && m.Name == "" {
 			continue

@@ -14,6 +14,7 @@ import (
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/license"
 )
 
 // appError maps the application package's state errors to responses that
@@ -41,9 +42,14 @@ type applicationView struct {
 	StepNames  map[string]string
 	Supplement *application.SupplementRequest
 	Upload     int64
+	// Verified are the draft form's verified-identity fields and values.
+	Verified map[string]string
 	// Stamps are the application's ledger entries (上链盖戳), each with
 	// a receipt once integrated.
 	Stamps []ledger.Stamp
+	// License is the electronic license the conclusion issued, when the
+	// viewer may see it.
+	License *license.License
 }
 
 // materialRow pairs a requirement with the files uploaded for it.
@@ -51,6 +57,43 @@ type materialRow struct {
 	Req       catalog.MaterialRequirement
 	Files     []application.Material
 	Requested string // the supplement request's reason, when it asks for this
+	// Fulfilled is set when a license or shared data provides the
+	// material (免提交); Lapsed when one did until its license or grant
+	// lapsed, so it must be uploaded after all.
+	Fulfilled, Lapsed *application.Fulfilment
+}
+
+// FulfilledCount is how many materials need no upload.
+func (v *applicationView) FulfilledCount() int {
+	n := 0
+	for _, m := range v.Materials {
+		if m.Fulfilled != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// markPrefilled flags the form fields the schema prefills: the verified
+// identity fields are locked and show the verified value; fields taken
+// from a license are marked as such.
+func markPrefilled(fields []formField, schema json.RawMessage, verified map[string]string) []formField {
+	pre, err := catalog.Prefills(schema)
+	if err != nil {
+		return fields
+	}
+	for i := range fields {
+		p, ok := pre[fields[i].Name]
+		if !ok {
+			continue
+		}
+		if v, ok := verified[fields[i].Name]; ok {
+			fields[i].Locked, fields[i].Value = true, v
+		} else if !p.Identity {
+			fields[i].FromLicense = fields[i].Value != ""
+		}
+	}
+	return fields
 }
 
 // ItemName names what a supplement item asks for as the applicant knows
@@ -75,9 +118,19 @@ func (s *Server) viewApplication(req *request, a *application.Application) (*app
 		return nil, err
 	}
 	v := &applicationView{App: a, Service: svc, Upload: s.Applications.UploadLimit() >> 20, Supplement: a.OpenSupplement()}
-	v.Fields = fillFields(schemaFields(svc.FormSchema), a.Form)
+	if a.State == application.Draft {
+		if v.Verified, err = s.Applications.VerifiedFields(req.ctx(), a, svc.FormSchema); err != nil {
+			return nil, err
+		}
+	}
+	v.Fields = markPrefilled(fillFields(schemaFields(svc.FormSchema), a.Form), svc.FormSchema, v.Verified)
 	for _, m := range svc.Guide.Materials {
 		row := materialRow{Req: m}
+		if f := a.Fulfilment(m.Code); f != nil && f.Active() {
+			row.Fulfilled = f
+		} else if f != nil {
+			row.Lapsed = f
+		}
 		for _, f := range a.Materials {
 			if f.RequirementCode == m.Code {
 				row.Files = append(row.Files, f)
@@ -96,6 +149,11 @@ func (s *Server) viewApplication(req *request, a *application.Application) (*app
 		return nil, err
 	}
 	v.StepNames = s.Applications.StepNames(req.ctx(), a, req.lang == "en")
+	if a.State == application.Concluded && svc.IssuesLicense != nil {
+		if v.License, err = s.Licenses.IssuedFor(req.ctx(), req.p, a.ID); err != nil {
+			return nil, err
+		}
+	}
 	if s.Ledger != nil {
 		if v.Stamps, err = s.Ledger.Stamps(req.ctx(), application.LedgerObject, a.ID); err != nil {
 			return nil, err
@@ -147,7 +205,7 @@ func (s *Server) renderApplication(req *request, status int, a *application.Appl
 	}
 	pg := &page{Title: a.ServiceName, Data: v}
 	if form != nil {
-		v.Fields = fillFields(schemaFields(v.Service.FormSchema), form)
+		v.Fields = markPrefilled(fillFields(schemaFields(v.Service.FormSchema), form), v.Service.FormSchema, v.Verified)
 	}
 	if err != nil {
 		msgs, ok := formErrors(req.lang, err)

@@ -22,9 +22,11 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/exchange"
 	"github.com/tongban/tongban/internal/hotline"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/segment"
@@ -62,6 +64,22 @@ func newEnv(t testing.TB, d *db.DB) *env { return newEnvWith(t, d, false) }
 // set.
 func newEnvWith(t testing.TB, d *db.DB, withApps bool) *env {
 	t.Helper()
+	return newEnvOpts(t, d, envOptions{apps: withApps})
+}
+
+// envOptions vary the test server.
+type envOptions struct {
+	// apps files the demo applications.
+	apps bool
+	// fulfil makes applications take materials from licenses and shared
+	// data: licenses from this source, data under the exchange's grants.
+	fulfil   bool
+	licenses application.LicenseSource
+}
+
+func newEnvOpts(t testing.TB, d *db.DB, o envOptions) *env {
+	t.Helper()
+	withApps := o.apps
 	ctx := context.Background()
 	cfg := &config.Config{Listen: "127.0.0.1:8080", DataDir: t.TempDir(), Lang: "zh-CN", TimeZone: "Asia/Shanghai", SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour}
 	if err := cfg.Validate(); err != nil {
@@ -79,8 +97,14 @@ func newEnvWith(t testing.TB, d *db.DB, withApps bool) *env {
 		t.Fatal(err)
 	}
 	loc, _ := time.LoadLocation(cfg.TimeZone)
+	licenses := license.NewStore(license.Deps{DB: d, Identity: ids, Keys: license.NewKeyring(cfg.LicenseKeyDir(), "127.0.0.1:8080"), Location: loc, Now: time.Now})
 	deps := application.Deps{DB: d, Catalog: cat, Processes: workflow.NewStore(d, ids, cat, time.Now), Calendar: cals,
-		Blobs: blobs, Identity: ids, Org: orgs, Location: loc, Now: time.Now, UploadLimit: 1 << 20}
+		Blobs: blobs, Identity: ids, Org: orgs, Location: loc, Now: time.Now, UploadLimit: 1 << 20, Licenses: licenses}
+	var exchanges *exchange.Store
+	if o.fulfil {
+		exchanges = exchange.NewStore(exchange.Deps{DB: d, Identity: ids, Location: loc})
+		deps.Held, deps.Grants = o.licenses, exchanges
+	}
 	var demoApps *application.Deps
 	if withApps {
 		demoApps = &deps
@@ -88,9 +112,15 @@ func newEnvWith(t testing.TB, d *db.DB, withApps bool) *env {
 	if _, err := demo.Load(ctx, d, orgs, ids, cat, demoApps); err != nil {
 		t.Fatal(err)
 	}
+	if err := demo.LoadLicenses(ctx, licenses, ids); err != nil {
+		t.Fatal(err)
+	}
 	apps := application.NewStore(deps)
 	hdeps := hotline.Deps{DB: d, Calendar: cals, Blobs: blobs, Location: loc, Now: time.Now, UploadLimit: 1 << 20}
 	if err := demo.LoadHotline(ctx, hdeps, ids, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.LoadConsultations(ctx, d, ids, cfg.Location); err != nil {
 		t.Fatal(err)
 	}
 	keys, _, err := ledger.LoadOrCreateKeys(cfg.LedgerKeyFile(), cfg.LedgerOrigin)
@@ -98,7 +128,7 @@ func newEnvWith(t testing.TB, d *db.DB, withApps bool) *env {
 		t.Fatal(err)
 	}
 	logBuf := &bytes.Buffer{}
-	srv, err := New(Server{Config: cfg, DB: d, Ledger: &ledger.Log{DB: d, Keys: keys}, Catalog: cat, Identity: ids, Org: orgs, Applications: apps, Calendar: cals, Notify: notify.NewStore(d, time.Now), Hotline: hotline.NewStore(hdeps), Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logBuf}, nil))})
+	srv, err := New(Server{Config: cfg, DB: d, Exchange: exchanges, Ledger: &ledger.Log{DB: d, Keys: keys}, Catalog: cat, Identity: ids, Org: orgs, Applications: apps, Calendar: cals, Notify: notify.NewStore(d, time.Now), Hotline: hotline.NewStore(hdeps), Licenses: licenses, Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logBuf}, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tongban/tongban/internal/application"
 	"github.com/tongban/tongban/internal/exchange"
+	"github.com/tongban/tongban/internal/hotline"
 	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/idcheck"
 	"github.com/tongban/tongban/internal/identity"
@@ -248,7 +249,11 @@ func (s *Server) accessViews(req *request, list []*exchange.Access) []accessView
 			fields = strings.Join(x.FieldLabelsEn, ", ")
 		}
 		role := req.t("role_" + x.Role)
-		text := req.t("mydata_entry", names[x.Department], role, x.Case, x.Purpose, x.SubjectName, resource, fields, names[x.Provider])
+		entry := "mydata_entry"
+		if x.CaseKind == exchange.CaseTicket {
+			entry = "mydata_entry_ticket"
+		}
+		text := req.t(entry, names[x.Department], role, x.Case, x.Purpose, x.SubjectName, resource, fields, names[x.Provider])
 		out = append(out, accessView{Access: x, When: x.At.In(s.Config.Location).Format("2006-01-02 15:04"), Text: text})
 	}
 	return out
@@ -391,99 +396,168 @@ func (s *Server) staffExchangeRevoke(req *request) error {
 	return s.redirect(req, "/staff/exchange")
 }
 
-// lookupView is the lookup page of a task: the grants the task's
-// department may use, the case's subjects (masked), and an answer.
+// lookupView is the lookup page of a case (a task's application or a
+// hotline ticket): the grants the case's department may use, the case's
+// subjects (masked), and an answer.
 type lookupView struct {
-	Task      *application.Task
-	App       *application.Application
+	// Back links to the case; CaseTitle names it; Action is where the
+	// form posts.
+	Back, CaseTitle, Action, Lead string
+	// CaseLabel names the kind of case: 办件 or 工单.
+	CaseLabel string
 	Grants    []*exchange.Grant
 	Resources map[string]*exchange.Resource
 	// Subjects are masked; the form sends their index, so no ID number
 	// travels in the page or the form.
 	Subjects []string
-	Answer   *exchange.Answer
-	Resource *exchange.Resource
-	Names    map[string]string
-	Refusal  string
+	// NoSubject says why there is nobody to look up (a protected or
+	// anonymous reporter, a caller without an account).
+	NoSubject string
+	Answer    *exchange.Answer
+	// FetchedAt is when the answer was read, in the platform's time zone.
+	FetchedAt string
+	Resource  *exchange.Resource
+	Names     map[string]string
+	Refusal   string
 }
 
-func (s *Server) lookupView(req *request) (*lookupView, []string, error) {
-	t, a, err := s.Applications.Task(req.ctx(), req.p, req.r.PathValue("id"))
-	if err != nil {
-		return nil, nil, err
-	}
-	if !req.p.CanIn(identity.PermExchangeQuery, t.DepartmentCode) {
-		return nil, nil, notFound()
-	}
-	c, err := application.LoadCase(req.ctx(), s.DB.Read(), a.ID)
-	if err != nil {
-		return nil, nil, err
-	}
-	v := &lookupView{Task: t, App: a, Resources: map[string]*exchange.Resource{}, Names: s.departmentNames(req)}
-	for _, sub := range c.Subjects {
-		if idcheck.IDNumber(sub) == nil {
-			v.Subjects = append(v.Subjects, req.t("lookup_subject_person", idcheck.MaskIDNumber(sub)))
-		} else {
-			v.Subjects = append(v.Subjects, req.t("lookup_subject_org", sub))
-		}
-	}
+// caseGrants fills in the live grants of the case's department.
+func (s *Server) caseGrants(req *request, v *lookupView, dept string) error {
 	grants, err := s.Exchange.Grants(req.ctx(), req.p)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	now := s.Now()
 	for _, g := range grants {
-		if g.Department == t.DepartmentCode && g.Active(now) {
+		if g.Department == dept && g.Active(now) {
 			v.Grants = append(v.Grants, g)
 			if _, ok := v.Resources[g.Resource]; !ok {
 				if v.Resources[g.Resource], err = s.Exchange.Resource(req.ctx(), g.Resource); err != nil {
-					return nil, nil, err
+					return err
 				}
 			}
 		}
 	}
-	return v, c.Subjects, nil
+	return nil
 }
 
-func (s *Server) taskLookupPage(req *request) error {
-	v, _, err := s.lookupView(req)
-	if err != nil {
-		return err
+// lookupSubjects masks a case's subjects for the page.
+func lookupSubjects(req *request, subjects []string, person string) []string {
+	var out []string
+	for _, sub := range subjects {
+		if idcheck.IDNumber(sub) == nil {
+			out = append(out, req.t(person, idcheck.MaskIDNumber(sub)))
+		} else {
+			out = append(out, req.t("lookup_subject_org", sub))
+		}
 	}
-	return s.render(req, http.StatusOK, "task_lookup", req.t("lookup_title"), v)
+	return out
 }
 
-func (s *Server) taskLookupSubmit(req *request) error {
-	v, subjects, err := s.lookupView(req)
+// taskLookup is the lookup page's view for a task, with the case to query
+// for and its subjects.
+func (s *Server) taskLookup(req *request) (*lookupView, exchange.QueryInput, []string, error) {
+	var in exchange.QueryInput
+	t, a, err := s.Applications.Task(req.ctx(), req.p, req.r.PathValue("id"))
 	if err != nil {
-		return err
+		return nil, in, nil, err
 	}
-	if err := s.parseForm(req); err != nil {
-		return err
+	if !req.p.CanIn(identity.PermExchangeQuery, t.DepartmentCode) {
+		return nil, in, nil, notFound()
 	}
-	i, err := strconv.Atoi(req.r.PostFormValue("subject"))
-	if err != nil || i < 0 || i >= len(subjects) {
-		return badRequest(errors.New("subject"))
+	c, err := application.LoadCase(req.ctx(), s.DB.Read(), a.ID)
+	if err != nil {
+		return nil, in, nil, err
 	}
-	code := req.r.PostFormValue("resource")
-	ans, err := s.Exchange.Query(req.ctx(), req.p, exchange.QueryInput{Resource: code, Subject: subjects[i], Application: v.App.ID, Fields: req.r.PostForm["fields"]})
-	status := http.StatusOK
-	var ref *exchange.Refusal
+	v := &lookupView{Back: "/staff/tasks/" + t.ID, CaseTitle: a.Number + " · " + a.ServiceName, Action: "/staff/tasks/" + t.ID + "/lookup", Lead: req.t("lookup_lead"), CaseLabel: req.t("lookup_case_application"),
+		Resources: map[string]*exchange.Resource{}, Names: s.departmentNames(req), Subjects: lookupSubjects(req, c.Subjects, "lookup_subject_person")}
+	if err := s.caseGrants(req, v, t.DepartmentCode); err != nil {
+		return nil, in, nil, err
+	}
+	in.Application = a.ID
+	return v, in, c.Subjects, nil
+}
+
+// ticketLookup is the lookup page's view for a hotline ticket: only for
+// staff of the department handling it, and only its reporter, unless the
+// reporter is protected.
+func (s *Server) ticketLookup(req *request) (*lookupView, exchange.QueryInput, []string, error) {
+	var in exchange.QueryInput
+	t, err := s.Hotline.Get(req.ctx(), req.p, req.r.PathValue("id"))
+	if err != nil {
+		return nil, in, nil, err
+	}
+	c, err := hotline.LoadCase(req.ctx(), s.DB.Read(), t.ID)
+	if err != nil {
+		return nil, in, nil, err
+	}
+	if !c.Handling(t.DepartmentCode) || !req.p.CanIn(identity.PermExchangeQuery, t.DepartmentCode) {
+		return nil, in, nil, notFound()
+	}
+	v := &lookupView{Back: "/hotline/tickets/" + t.ID, CaseTitle: req.t("hotline_ticket_title", t.Number) + " · " + t.CategoryName,
+		Action: "/hotline/tickets/" + t.ID + "/lookup", Lead: req.t("lookup_lead_ticket"), CaseLabel: req.t("lookup_case_ticket"), Resources: map[string]*exchange.Resource{}, Names: s.departmentNames(req)}
+	subjects := c.Subjects
 	switch {
-	case errors.As(err, &ref):
-		status = http.StatusForbidden
-		if ref.Reason == exchange.ReasonRate {
-			status = http.StatusTooManyRequests
-		}
-		v.Refusal = req.t("exchange_refused_" + ref.Reason)
-	case err != nil:
-		if errs, ok := formErrors(req.lang, err); ok {
-			return s.renderPage(req, http.StatusUnprocessableEntity, "task_lookup", &page{Title: req.t("lookup_title"), Data: v, Errors: errs})
-		}
-		return exchangeError(err)
-	default:
-		v.Answer = ans
-		v.Resource, _ = s.Exchange.Resource(req.ctx(), code)
+	case c.Protection != hotline.Public:
+		v.NoSubject, subjects = req.t("lookup_reporter_protected"), nil
+	case len(subjects) == 0:
+		v.NoSubject = req.t("lookup_reporter_no_account")
 	}
-	return s.render(req, status, "task_lookup", req.t("lookup_title"), v)
+	v.Subjects = lookupSubjects(req, subjects, "lookup_subject_reporter")
+	if err := s.caseGrants(req, v, t.DepartmentCode); err != nil {
+		return nil, in, nil, err
+	}
+	in.Ticket = t.ID
+	return v, in, subjects, nil
+}
+
+type lookupCase func(req *request) (*lookupView, exchange.QueryInput, []string, error)
+
+func (s *Server) lookupPage(load lookupCase) func(*request) error {
+	return func(req *request) error {
+		v, _, _, err := load(req)
+		if err != nil {
+			return err
+		}
+		return s.render(req, http.StatusOK, "task_lookup", req.t("lookup_title"), v)
+	}
+}
+
+func (s *Server) lookupSubmit(load lookupCase) func(*request) error {
+	return func(req *request) error {
+		v, in, subjects, err := load(req)
+		if err != nil {
+			return err
+		}
+		if err := s.parseForm(req); err != nil {
+			return err
+		}
+		i, err := strconv.Atoi(req.r.PostFormValue("subject"))
+		if err != nil || i < 0 || i >= len(subjects) {
+			return badRequest(errors.New("subject"))
+		}
+		code := req.r.PostFormValue("resource")
+		in.Resource, in.Subject, in.Fields = code, subjects[i], req.r.PostForm["fields"]
+		ans, err := s.Exchange.Query(req.ctx(), req.p, in)
+		status := http.StatusOK
+		var ref *exchange.Refusal
+		switch {
+		case errors.As(err, &ref):
+			status = http.StatusForbidden
+			if ref.Reason == exchange.ReasonRate {
+				status = http.StatusTooManyRequests
+			}
+			v.Refusal = req.t("exchange_refused_" + ref.Reason)
+		case err != nil:
+			if errs, ok := formErrors(req.lang, err); ok {
+				return s.renderPage(req, http.StatusUnprocessableEntity, "task_lookup", &page{Title: req.t("lookup_title"), Data: v, Errors: errs})
+			}
+			return exchangeError(err)
+		default:
+			v.Answer = ans
+			v.FetchedAt = ans.Provenance.FetchedAt.In(s.Config.Location).Format("2006-01-02 15:04")
+			v.Resource, _ = s.Exchange.Resource(req.ctx(), code)
+		}
+		return s.render(req, status, "task_lookup", req.t("lookup_title"), v)
+	}
 }

@@ -36,6 +36,12 @@ type formField struct {
 	Value  string
 	Values []string
 	Rows   []map[string]string
+	// Locked is set for a verified-identity field (x-prefill applicant.*,
+	// person.*, organization.*) that holds its verified value: shown read
+	// only, and set again by the server at submission. FromLicense is set
+	// for a field prefilled from a license, which stays editable.
+	Locked      bool
+	FromLicense bool
 }
 
 // Input names: "f.<property>", and "f.<property>.<row>.<column>" for rows.

@@ -36,6 +36,8 @@ type fileView struct {
 	Category   *hotline.Category
 	Kinds      []hotline.Kind
 	Divisions  []org.Division
+	// Call is set on the dispatcher's telephone intake form.
+	Call bool
 }
 
 func (s *Server) fileView(req *request, code string) (*fileView, error) {
@@ -91,7 +93,8 @@ func ticketInputFromForm(f map[string][]string) (hotline.Input, error) {
 	}
 	var e fielderr.Errors
 	in := hotline.Input{Kind: hotline.Kind(get("kind")), Category: get("category_code"), Text: get("text"), Address: get("address"),
-		Division: get("division_code"), Protection: hotline.Protection(get("protection")), Attributes: map[string]string{}}
+		Division: get("division_code"), Protection: hotline.Protection(get("protection")), Attributes: map[string]string{},
+		ReporterName: get("reporter_name"), ReporterPhone: get("reporter_phone")}
 	in.Lat = parseCoordinate(get("lat"), "lat", &e)
 	in.Lon = parseCoordinate(get("lon"), "lon", &e)
 	for k, v := range f {
@@ -227,6 +230,9 @@ type ticketView struct {
 	Stamps []ledger.Stamp
 
 	CanCallback, CanDispatch, CanMerge, CanSign, CanReply, CanUrge, CanReveal bool
+	// CanLookup: the viewer's department handles the ticket and the
+	// viewer may look its reporter up in shared data.
+	CanLookup bool
 }
 
 func (s *Server) ticketView(req *request, id string) (*ticketView, error) {
@@ -252,6 +258,7 @@ func (s *Server) ticketView(req *request, id string) (*ticketView, error) {
 	handler := t.DepartmentCode != "" && p.CanIn(identity.PermStaffDesk, t.DepartmentCode)
 	v.CanSign = handler && t.State == hotline.Dispatched
 	v.CanReply = handler && t.State == hotline.Handling
+	v.CanLookup = (t.State == hotline.Handling || t.State == hotline.Replied) && p.CanIn(identity.PermExchangeQuery, t.DepartmentCode)
 	v.CanUrge = p.Can(identity.PermSupervise) && (t.State == hotline.Dispatched || t.State == hotline.Handling)
 	v.CanReveal = p.Can(identity.PermHotlineReveal) && t.Protection != hotline.Public
 	if v.CanMerge {

@@ -12,9 +12,11 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/i18n"
+	"github.com/tongban/tongban/internal/idcheck"
 	"github.com/tongban/tongban/internal/identity"
 )
 
@@ -107,6 +109,16 @@ func loadPages(s *Server) (*pageSet, error) {
 		"progressDict": func(p *page, v *applicationView) map[string]any {
 			return map[string]any{"page": p, "view": v}
 		},
+		// maskLicense shows a license number, masked when it is an ID
+		// number (a resident ID card's number is its holder's).
+		"maskLicense": func(n string) string {
+			if idcheck.IDNumber(n) == nil {
+				return idcheck.MaskIDNumber(n)
+			}
+			return n
+		},
+		// localTime shows an instant in the platform's time zone.
+		"localTime": func(t time.Time) string { return t.In(s.Config.Location).Format("2006-01-02 15:04") },
 		// list makes a list of strings, for ranging over choices.
 		"list": func(v ...string) []string { return v },
 		"contains": func(list []string, v string) bool {

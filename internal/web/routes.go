@@ -132,6 +132,7 @@ func (s *Server) routeTable() []route {
 		{get, "/admin/org/departments/{code}", identity.PermOrgManage, s.adminEditDepartmentPage},
 		{post, "/admin/org/departments/{code}", identity.PermOrgManage, s.adminUpdateDepartment},
 		{get, "/supervision", identity.PermSupervise, s.supervisionPage},
+		{get, "/supervision/avoided-uploads", identity.PermSupervise, s.avoidedUploadsPage},
 
 		// Data sharing (数据共享交换): pages.
 		{get, "/my-data", identity.PermMyData, s.myDataPage},
@@ -139,8 +140,10 @@ func (s *Server) routeTable() []route {
 		{post, "/staff/exchange/requests", identity.PermExchangeManage, s.staffExchangeRequest},
 		{post, "/staff/exchange/requests/{id}/decision", identity.PermExchangeManage, s.staffExchangeDecide},
 		{post, "/staff/exchange/grants/{id}/revoke", identity.PermExchangeManage, s.staffExchangeRevoke},
-		{get, "/staff/tasks/{id}/lookup", identity.PermExchangeQuery, s.taskLookupPage},
-		{post, "/staff/tasks/{id}/lookup", identity.PermExchangeQuery, s.taskLookupSubmit},
+		{get, "/staff/tasks/{id}/lookup", identity.PermExchangeQuery, s.lookupPage(s.taskLookup)},
+		{post, "/staff/tasks/{id}/lookup", identity.PermExchangeQuery, s.lookupSubmit(s.taskLookup)},
+		{get, "/hotline/tickets/{id}/lookup", identity.PermExchangeQuery, s.lookupPage(s.ticketLookup)},
+		{post, "/hotline/tickets/{id}/lookup", identity.PermExchangeQuery, s.lookupSubmit(s.ticketLookup)},
 		{get, "/supervision/data-access", identity.PermSupervise, s.supervisionDataPage},
 
 		// JSON API: public catalog.
@@ -213,6 +216,7 @@ func (s *Server) routeTable() []route {
 		{put, "/api/v1/admin/calendar/days/{date}", identity.PermCalendarManage, s.apiAdminPutCalendarDay},
 		{delete, "/api/v1/admin/calendar/days/{date}", identity.PermCalendarManage, s.apiAdminDeleteCalendarDay},
 		{get, "/api/v1/supervision/catalog", identity.PermSupervise, s.apiSupervisionCatalog},
+		{get, "/api/v1/supervision/avoided-uploads", identity.PermSupervise, s.apiAvoidedUploads},
 
 		// JSON API: data sharing (数据共享交换).
 		{get, "/api/v1/exchange/resources", identity.PermStaffDesk, s.apiExchangeResources},
@@ -227,7 +231,62 @@ func (s *Server) routeTable() []route {
 		{get, "/api/v1/exchange/access-log", identity.PermSupervise, s.apiExchangeLog},
 		{get, "/api/v1/exchange/patterns", identity.PermSupervise, s.apiExchangePatterns},
 		{get, "/api/v1/me/data-access", identity.PermMyData, s.apiMyData},
-	}, s.hotlineRoutes()...)
+	}, append(append(s.licenseRoutes(), s.hotlineRoutes()...), s.consultationRoutes()...)...)
+}
+
+// licenseRoutes are the routes of electronic licenses (电子证照): the
+// holder's wallet and share links, public verification, the issuing
+// departments' pages, and the same through the JSON API. The wallet's
+// license, PDF and signed file need only a signed-in account: the domain
+// shows them to their holder and to the issuing department's managers.
+func (s *Server) licenseRoutes() []route {
+	const (
+		get  = "GET"
+		post = "POST"
+		put  = "PUT"
+	)
+	return []route{
+		// Public verification: the QR code, share links, an uploaded
+		// signed license, the departments' public keys.
+		{get, "/licenses/check/{id}/{code}", Public, s.licenseCheckPage},
+		{get, "/licenses/shared", Public, s.licenseSharedPage},
+		{get, "/licenses/verify", Public, s.licenseVerifyForm},
+		{post, "/licenses/verify", Public, s.licenseVerifyUpload},
+		{get, "/licenses/keys", Public, s.licenseKeys},
+
+		// The holder's wallet.
+		{get, "/licenses", identity.PermLicenseHold, s.walletPage},
+		{get, "/licenses/{id}", identity.PermAccount, s.licensePage},
+		{get, "/licenses/{id}/pdf", identity.PermAccount, s.licensePDF},
+		{get, "/licenses/{id}/signed.json", identity.PermAccount, s.licenseSigned},
+		{post, "/licenses/{id}/shares", identity.PermLicenseHold, s.shareCreate},
+		{post, "/licenses/{id}/shares/{sid}/revoke", identity.PermLicenseHold, s.shareRevoke},
+
+		// The issuing department.
+		{get, "/staff/licenses", identity.PermLicenseManage, s.staffLicensesPage},
+		{post, "/staff/licenses/{id}/state", identity.PermLicenseManage, s.staffLicenseState},
+		{get, "/admin/license-types", identity.PermLicenseTypes, s.licenseTypesPage},
+		{post, "/admin/license-types", identity.PermLicenseTypes, s.licenseTypeSave},
+		{get, "/admin/license-types/{code}", identity.PermLicenseTypes, s.licenseTypePage},
+
+		// JSON API.
+		{get, "/api/v1/licenses", identity.PermLicenseHold, s.apiWallet},
+		{get, "/api/v1/licenses/{id}", identity.PermAccount, s.apiLicense},
+		{get, "/api/v1/licenses/{id}/pdf", identity.PermAccount, s.licensePDF},
+		{get, "/api/v1/licenses/{id}/signed", identity.PermAccount, s.licenseSigned},
+		{get, "/api/v1/licenses/{id}/shares", identity.PermLicenseHold, s.apiShares},
+		{post, "/api/v1/licenses/{id}/shares", identity.PermLicenseHold, s.apiCreateShare},
+		{post, "/api/v1/licenses/{id}/shares/{sid}/revoke", identity.PermLicenseHold, s.apiRevokeShare},
+		{get, "/api/v1/licenses/keys", Public, s.licenseKeys},
+		{get, "/api/v1/licenses/check/{id}/{code}", Public, s.apiLicenseCheck},
+		{get, "/api/v1/licenses/shared", Public, s.apiLicenseShared},
+		{post, "/api/v1/licenses/verify", Public, s.apiLicenseVerify},
+		{get, "/api/v1/staff/licenses", identity.PermLicenseManage, s.apiIssuedLicenses},
+		{post, "/api/v1/staff/licenses/{id}/state", identity.PermLicenseManage, s.apiLicenseState},
+		{get, "/api/v1/admin/license-types", identity.PermLicenseTypes, s.apiLicenseTypes},
+		{get, "/api/v1/admin/license-types/{code}", identity.PermLicenseTypes, s.apiLicenseType},
+		{put, "/api/v1/admin/license-types/{code}", identity.PermLicenseTypes, s.apiPutLicenseType},
+	}
 }
 
 // hotlineRoutes are the routes of the 12345 hotline: its pages, its JSON
@@ -235,8 +294,10 @@ func (s *Server) routeTable() []route {
 // requests checks the app's api_key itself.
 func (s *Server) hotlineRoutes() []route {
 	const (
-		get  = "GET"
-		post = "POST"
+		get    = "GET"
+		post   = "POST"
+		put    = "PUT"
+		delete = "DELETE"
 	)
 	return []route{
 		// Open311 GeoReport v2.
@@ -266,6 +327,8 @@ func (s *Server) hotlineRoutes() []route {
 		{get, "/staff/hotline/dispatch", identity.PermHotlineDispatch, s.hotlineDispatchPage},
 		{post, "/hotline/tickets/{id}/dispatch", identity.PermHotlineDispatch, s.hotlineDispatchSubmit},
 		{post, "/hotline/tickets/{id}/merge", identity.PermHotlineDispatch, s.hotlineMergeSubmit},
+		{get, "/staff/hotline/call", identity.PermHotlineDispatch, s.hotlineCallPage},
+		{post, "/staff/hotline/call", identity.PermHotlineDispatch, s.hotlineCallSubmit},
 		{get, "/staff/hotline", identity.PermStaffDesk, s.hotlineQueuePage},
 		{post, "/hotline/tickets/{id}/sign", identity.PermStaffDesk, s.hotlineSignSubmit},
 		{post, "/hotline/tickets/{id}/return", identity.PermStaffDesk, s.hotlineReturnSubmit},
@@ -273,6 +336,18 @@ func (s *Server) hotlineRoutes() []route {
 		{post, "/hotline/tickets/{id}/urge", identity.PermSupervise, s.hotlineUrgeSubmit},
 		{post, "/hotline/tickets/{id}/reveal", identity.PermHotlineReveal, s.hotlineRevealSubmit},
 		{get, "/supervision/hotline", identity.PermSupervise, s.supervisionHotlinePage},
+
+		// Hotline settings: platform admins.
+		{get, "/admin/hotline", identity.PermHotlineAdmin, s.hotlineAdminPage},
+		{get, "/admin/hotline/categories/new", identity.PermHotlineAdmin, s.hotlineCategoryNewPage},
+		{post, "/admin/hotline/categories", identity.PermHotlineAdmin, s.hotlineCategoryCreate},
+		{get, "/admin/hotline/categories/{code}", identity.PermHotlineAdmin, s.hotlineCategoryPage},
+		{post, "/admin/hotline/categories/{code}", identity.PermHotlineAdmin, s.hotlineCategoryUpdate},
+		{post, "/admin/hotline/rules", identity.PermHotlineAdmin, s.hotlineRuleCreate},
+		{post, "/admin/hotline/rules/{id}/delete", identity.PermHotlineAdmin, s.hotlineRuleDelete},
+		{post, "/admin/hotline/deadlines/{kind}", identity.PermHotlineAdmin, s.hotlineDeadlineSave},
+		{post, "/admin/hotline/keys", identity.PermHotlineAdmin, s.hotlineKeyIssue},
+		{post, "/admin/hotline/keys/{id}/revoke", identity.PermHotlineAdmin, s.hotlineKeyRevoke},
 
 		// The same through the JSON API.
 		{get, "/api/v1/hotline/categories", Public, s.apiHotlineCategories},
@@ -291,5 +366,65 @@ func (s *Server) hotlineRoutes() []route {
 		{post, "/api/v1/hotline/tickets/{id}/urge", identity.PermSupervise, s.apiTicketUrge},
 		{post, "/api/v1/hotline/tickets/{id}/reveal", identity.PermHotlineReveal, s.apiTicketReveal},
 		{get, "/api/v1/supervision/hotline", identity.PermSupervise, s.apiSupervisionHotline},
+		{post, "/api/v1/hotline/calls", identity.PermHotlineDispatch, s.apiFileCall},
+		{get, "/api/v1/admin/hotline/categories", identity.PermHotlineAdmin, s.apiAdminHotlineCategories},
+		{put, "/api/v1/admin/hotline/categories/{code}", identity.PermHotlineAdmin, s.apiAdminPutHotlineCategory},
+		{get, "/api/v1/admin/hotline/rules", identity.PermHotlineAdmin, s.apiAdminHotlineRules},
+		{post, "/api/v1/admin/hotline/rules", identity.PermHotlineAdmin, s.apiAdminPutHotlineRule},
+		{delete, "/api/v1/admin/hotline/rules/{id}", identity.PermHotlineAdmin, s.apiAdminDeleteHotlineRule},
+		{get, "/api/v1/admin/hotline/deadlines", identity.PermHotlineAdmin, s.apiAdminHotlineDeadlines},
+		{put, "/api/v1/admin/hotline/deadlines/{kind}", identity.PermHotlineAdmin, s.apiAdminPutHotlineDeadline},
+		{get, "/api/v1/admin/hotline/keys", identity.PermHotlineAdmin, s.apiAdminHotlineKeys},
+		{post, "/api/v1/admin/hotline/keys", identity.PermHotlineAdmin, s.apiAdminIssueHotlineKey},
+		{post, "/api/v1/admin/hotline/keys/{id}/revoke", identity.PermHotlineAdmin, s.apiAdminRevokeHotlineKey},
+	}
+}
+
+// consultationRoutes are the routes of consultations on draft policies
+// (征求意见): reading them, their statistics and the export are public;
+// citizens and organization agents comment; department admins draft,
+// publish, moderate and report (the store checks the department).
+func (s *Server) consultationRoutes() []route {
+	const (
+		get  = "GET"
+		post = "POST"
+		put  = "PUT"
+	)
+	comment, manage := identity.PermConsultationComment, identity.PermConsultationManage
+	return []route{
+		{get, "/consultations", Public, s.consultationsPage},
+		{get, "/consultations/policy", Public, s.consultationPolicyPage},
+		{get, "/consultations/{id}", Public, s.consultationPage},
+		{post, "/consultations/{id}/comments", comment, s.consultationCommentSubmit},
+		{get, "/staff/consultations", manage, s.staffConsultationsPage},
+		{get, "/staff/consultations/new", manage, s.staffConsultationNewPage},
+		{post, "/staff/consultations", manage, s.staffConsultationCreate},
+		{get, "/staff/consultations/{id}", manage, s.staffConsultationPage},
+		{post, "/staff/consultations/{id}", manage, s.staffConsultationUpdate},
+		{post, "/staff/consultations/{id}/publish", manage, s.staffConsultationPublish},
+		{post, "/staff/consultations/{id}/comments/{cid}/hide", manage, s.staffCommentHide},
+		{post, "/staff/consultations/{id}/comments/{cid}/unhide", manage, s.staffCommentUnhide},
+		{post, "/staff/consultations/{id}/groups", manage, s.staffConsultationGroup},
+		{post, "/staff/consultations/{id}/answers", manage, s.staffConsultationAnswer},
+		{post, "/staff/consultations/{id}/report", manage, s.staffConsultationReport},
+
+		// The same through the JSON API.
+		{get, "/api/v1/consultations", Public, s.apiConsultations},
+		{get, "/api/v1/consultations/policy", Public, s.apiConsultationPolicy},
+		{get, "/api/v1/consultations/{id}", Public, s.apiConsultation},
+		{get, "/api/v1/consultations/{id}/comments", Public, s.apiConsultationComments},
+		{get, "/api/v1/consultations/{id}/comments.csv", Public, s.consultationCSV},
+		{get, "/api/v1/consultations/{id}/stats", Public, s.apiConsultationStats},
+		{post, "/api/v1/consultations/{id}/comments", comment, s.apiConsultationComment},
+		{get, "/api/v1/staff/consultations", manage, s.apiStaffConsultations},
+		{post, "/api/v1/consultations", manage, s.apiCreateConsultation},
+		{put, "/api/v1/consultations/{id}", manage, s.apiUpdateConsultation},
+		{post, "/api/v1/consultations/{id}/publish", manage, s.apiPublishConsultation},
+		{get, "/api/v1/consultations/{id}/moderations", manage, s.apiConsultationModerations},
+		{post, "/api/v1/consultations/{id}/comments/{cid}/hide", manage, s.apiHideComment},
+		{post, "/api/v1/consultations/{id}/comments/{cid}/unhide", manage, s.apiUnhideComment},
+		{post, "/api/v1/consultations/{id}/groups", manage, s.apiGroupComments},
+		{post, "/api/v1/consultations/{id}/answers", manage, s.apiAnswerComment},
+		{post, "/api/v1/consultations/{id}/report", manage, s.apiPublishReport},
 	}
 }

@@ -18,12 +18,14 @@ import (
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/config"
+	"github.com/tongban/tongban/internal/consultation"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/exchange"
 	"github.com/tongban/tongban/internal/hotline"
 	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/ratelimit"
@@ -49,9 +51,20 @@ type Server struct {
 	// Exchange runs data sharing between departments; New makes one over
 	// DB (without provider systems) when it is nil.
 	Exchange *exchange.Store
+	// Consultations runs consultations on draft policies; New makes one
+	// over DB in the configured time zone when it is nil.
+	Consultations *consultation.Store
+	// Licenses issues, lists and verifies electronic licenses; New makes
+	// one over DB (keys under <DataDir>/license-keys) when it is nil.
+	Licenses *license.Store
 	// Ledger serves the public log and receipts; nil serves none (the
 	// /ledger/ routes answer 404).
 	Ledger *ledger.Log
+	// LicenseLink makes the public verification page's path of an
+	// electronic license from its ID, linked from the task page of an
+	// application with a material taken from that license; New links the
+	// page the license's QR code opens when it is nil.
+	LicenseLink func(licenseID string) string
 	// Limiter keeps this node's rate-limit buckets; New makes one on
 	// Now when it is nil.
 	Limiter *ratelimit.Limiter
@@ -88,6 +101,27 @@ func New(s Server) (*Server, error) {
 	}
 	if srv.Limiter == nil {
 		srv.Limiter = ratelimit.New(srv.Now)
+	}
+	if srv.Consultations == nil {
+		srv.Consultations = consultation.NewStore(srv.DB, srv.Config.Location, srv.Now)
+	}
+	if srv.Licenses == nil {
+		srv.Licenses = license.NewStore(license.Deps{DB: srv.DB, Identity: srv.Identity, Keys: license.NewKeyring(srv.Config.LicenseKeyDir(), "tongban"),
+			Now: srv.Now, Location: srv.Config.Location})
+	}
+	if srv.LicenseLink == nil {
+		// A material taken from a license links to the page its QR code
+		// opens, which any clerk may see.
+		lic := srv.Licenses
+		srv.LicenseLink = func(id string) string {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			path, err := lic.CheckPath(ctx, id)
+			if err != nil {
+				return ""
+			}
+			return path
+		}
 	}
 	var err error
 	if srv.static, err = loadStatic(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tongban/tongban/internal/application"
+	"github.com/tongban/tongban/internal/exchange"
 	"github.com/tongban/tongban/internal/identity"
 )
 
@@ -51,6 +52,21 @@ type taskView struct {
 	Colleagues []*identity.Account
 	Earlier    []string
 	Documents  []application.Document
+	// Lookups maps a material verified from shared data to the index of
+	// the case subject to look up (see lookupView), when the viewer may
+	// look it up for this task.
+	Lookups map[string]string
+	// verifyLink makes a license's public verification link.
+	verifyLink func(licenseID string) string
+}
+
+// VerifyLink is the public verification page of a license, or "" when the
+// platform has none configured.
+func (v *taskView) VerifyLink(licenseID string) string {
+	if v.verifyLink == nil || licenseID == "" {
+		return ""
+	}
+	return v.verifyLink(licenseID)
 }
 
 func (s *Server) taskView(req *request) (*taskView, error) {
@@ -62,9 +78,28 @@ func (s *Server) taskView(req *request) (*taskView, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &taskView{Task: t, App: av}
+	v := &taskView{Task: t, App: av, verifyLink: s.LicenseLink, Lookups: map[string]string{}}
 	if v.Documents, err = s.Applications.Documents(req.ctx(), req.p, a.ID); err != nil {
 		return nil, err
+	}
+	// A material verified from shared data is one click from its lookup,
+	// made through the audited exchange query like any other.
+	if t.State == application.TaskOpen && req.p.CanIn(identity.PermExchangeQuery, t.DepartmentCode) {
+		for _, f := range a.Fulfilments {
+			if f.Source != application.FromData {
+				continue
+			}
+			res, err := s.Exchange.Resource(req.ctx(), f.Resource)
+			if err != nil {
+				continue // the resource is gone: nothing to look up
+			}
+			switch {
+			case res.SubjectKind == exchange.ByIDNumber:
+				v.Lookups[f.RequirementCode] = "0"
+			case a.OrganizationID != "":
+				v.Lookups[f.RequirementCode] = "1"
+			}
+		}
 	}
 	v.CanAct = t.State == application.TaskOpen && holds(req.p, t.Role, t.DepartmentCode) &&
 		(t.AssigneeID == "" || t.AssigneeID == req.p.Account.ID || t.Signers > 1)

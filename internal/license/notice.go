@@ -1,0 +1,37 @@
+package license
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/notify"
+)
+
+// The notices a holder gets (messages notice_KIND_subject and _body; the
+// arguments are the license type's name and the license number).
+const (
+	noticeIssued     notify.Kind = "license_issued"
+	noticeRevoked    notify.Kind = "license_revoked"
+	noticeSuspended  notify.Kind = "license_suspended"
+	noticeReinstated notify.Kind = "license_reinstated"
+)
+
+// notifyHolder tells every account that speaks for the holder (the person,
+// or the organization's agents), in tx.
+func (s *Store) notifyHolder(ctx context.Context, tx *db.Tx, kind notify.Kind, holderKey, typeName, number, id string, at time.Time) error {
+	if s.identity == nil {
+		return nil
+	}
+	accounts, err := s.identity.SubjectAccounts(ctx, holderKey)
+	if err != nil {
+		return err
+	}
+	for _, a := range accounts {
+		if err := notify.Enqueue(ctx, tx, notify.Notice{AccountID: a, Kind: kind, Args: []string{typeName, number}, Link: "/licenses/" + id, CreatedAt: at}); err != nil {
+			return fmt.Errorf("license: notice: %w", err)
+		}
+	}
+	return nil
+}
