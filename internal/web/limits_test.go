@@ -203,3 +203,42 @@ func TestRateLimits(t *testing.T) {
 		}
 	})
 }
+
+// TestHotlineKeyRate sets an Open311 app's own rate limit from the admin
+// page and the API, with field-level answers to a bad rate.
+func TestHotlineKeyRate(t *testing.T) {
+	e := sqliteEnv(t)
+	admin := e.session("admin")
+	k, err := e.srv.Hotline.CheckKey(t.Context(), demo.Open311Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := e.get("/admin/hotline", admin).Body.String()
+	if !strings.Contains(page, `action="/admin/hotline/keys/`+k.ID+`/rate"`) || !strings.Contains(page, "600/1m") {
+		t.Fatal("the admin page has no rate form per key, or does not name the default")
+	}
+	rec := e.postForm("/admin/hotline/keys/"+k.ID+"/rate", admin, url.Values{"key_id": {k.ID}, "rate_limit": {"lots"}})
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "请按“次数/时长”填写") || !strings.Contains(rec.Body.String(), `value="lots"`) {
+		t.Errorf("bad rate on the page = %d, want 422 with the message and the value kept", rec.Code)
+	}
+	if rec := e.postForm("/admin/hotline/keys/"+k.ID+"/rate", admin, url.Values{"key_id": {k.ID}, "rate_limit": {"1200/m"}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("rate on the page = %d %s", rec.Code, rec.Body)
+	}
+	if k, _ := e.srv.Hotline.CheckKey(t.Context(), demo.Open311Key); k.RateLimit != "1200/1m" {
+		t.Errorf("stored rate = %q, want 1200/1m", k.RateLimit)
+	}
+	rec = e.do("PUT", "/api/v1/admin/hotline/keys/"+k.ID+"/rate-limit", admin, "application/json", strings.NewReader(`{"rate_limit":"5/0s"}`), "Accept-Language", "en")
+	var apiErr apiError
+	if rec.Code != http.StatusUnprocessableEntity || json.Unmarshal(rec.Body.Bytes(), &apiErr) != nil || len(apiErr.Fields) != 1 || apiErr.Fields[0].Field != "rate_limit" {
+		t.Errorf("bad rate through the API = %d %s", rec.Code, rec.Body)
+	}
+	if rec := e.sendJSON("PUT", "/api/v1/admin/hotline/keys/"+k.ID+"/rate-limit", admin, `{"rate_limit":""}`); rec.Code != http.StatusNoContent {
+		t.Errorf("back to the default = %d %s", rec.Code, rec.Body)
+	}
+	if k, _ := e.srv.Hotline.CheckKey(t.Context(), demo.Open311Key); k.RateLimit != "" {
+		t.Errorf("stored rate = %q, want the default again", k.RateLimit)
+	}
+	if rec := e.sendJSON("PUT", "/api/v1/admin/hotline/keys/nope/rate-limit", admin, `{"rate_limit":"5/1m"}`); rec.Code != http.StatusNotFound {
+		t.Errorf("unknown key = %d, want 404", rec.Code)
+	}
+}

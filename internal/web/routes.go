@@ -348,6 +348,7 @@ func (s *Server) hotlineRoutes() []route {
 		{post, "/admin/hotline/deadlines/{kind}", identity.PermHotlineAdmin, s.hotlineDeadlineSave},
 		{post, "/admin/hotline/keys", identity.PermHotlineAdmin, s.hotlineKeyIssue},
 		{post, "/admin/hotline/keys/{id}/revoke", identity.PermHotlineAdmin, s.hotlineKeyRevoke},
+		{post, "/admin/hotline/keys/{id}/rate", identity.PermHotlineAdmin, s.hotlineKeyRate},
 
 		// The same through the JSON API.
 		{get, "/api/v1/hotline/categories", Public, s.apiHotlineCategories},
@@ -377,6 +378,7 @@ func (s *Server) hotlineRoutes() []route {
 		{get, "/api/v1/admin/hotline/keys", identity.PermHotlineAdmin, s.apiAdminHotlineKeys},
 		{post, "/api/v1/admin/hotline/keys", identity.PermHotlineAdmin, s.apiAdminIssueHotlineKey},
 		{post, "/api/v1/admin/hotline/keys/{id}/revoke", identity.PermHotlineAdmin, s.apiAdminRevokeHotlineKey},
+		{put, "/api/v1/admin/hotline/keys/{id}/rate-limit", identity.PermHotlineAdmin, s.apiAdminSetHotlineKeyRate},
 	}
 }
 
@@ -395,7 +397,7 @@ func (s *Server) consultationRoutes() []route {
 		{get, "/consultations", Public, s.consultationsPage},
 		{get, "/consultations/policy", Public, s.consultationPolicyPage},
 		{get, "/consultations/{id}", Public, s.consultationPage},
-		{post, "/consultations/{id}/comments", comment, s.consultationCommentSubmit},
+		{post, "/consultations/{id}/comments", comment, s.limit("write", s.consultationCommentSubmit)},
 		{get, "/staff/consultations", manage, s.staffConsultationsPage},
 		{get, "/staff/consultations/new", manage, s.staffConsultationNewPage},
 		{post, "/staff/consultations", manage, s.staffConsultationCreate},
@@ -415,7 +417,7 @@ func (s *Server) consultationRoutes() []route {
 		{get, "/api/v1/consultations/{id}/comments", Public, s.apiConsultationComments},
 		{get, "/api/v1/consultations/{id}/comments.csv", Public, s.consultationCSV},
 		{get, "/api/v1/consultations/{id}/stats", Public, s.apiConsultationStats},
-		{post, "/api/v1/consultations/{id}/comments", comment, s.apiConsultationComment},
+		{post, "/api/v1/consultations/{id}/comments", comment, s.limit("write", s.apiConsultationComment)},
 		{get, "/api/v1/staff/consultations", manage, s.apiStaffConsultations},
 		{post, "/api/v1/consultations", manage, s.apiCreateConsultation},
 		{put, "/api/v1/consultations/{id}", manage, s.apiUpdateConsultation},
