@@ -18,6 +18,7 @@ import (
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/consultation"
+	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/exchange"
 	"github.com/tongban/tongban/internal/lease"
 	"github.com/tongban/tongban/internal/ledger"
@@ -134,6 +135,12 @@ func runVerification(ctx context.Context, cfg *config.Config, a *app, keys *ledg
 // verifyPeriodically is serve's verification job: a break is logged at
 // ERROR and recorded for the dashboard; it does not stop the server.
 func verifyPeriodically(ctx context.Context, cfg *config.Config, a *app, keys *ledger.Keys, log *slog.Logger) error {
+	// Right after the first start the sequencer may not have signed the
+	// first checkpoint yet: nothing to verify against, and no failure.
+	if _, err := (&ledger.Log{DB: a.db}).Checkpoint(ctx); errors.Is(err, db.ErrNotFound) {
+		log.Info("ledger: no checkpoint signed yet; verification waits for the first")
+		return nil
+	}
 	rep, _, err := runVerification(ctx, cfg, a, keys, "serve")
 	if err != nil {
 		return err
