@@ -1,0 +1,63 @@
+-- +goose Up
+-- Service ratings (好差评) on concluded applications and closed hotline
+-- tickets, and the rectification (整改) a bad rating opens for the
+-- responsible department, with its answer and the callback (回访) to the
+-- citizen. Civil dates are 'YYYY-MM-DD' text; instants are db.Time text.
+
+-- One rating per rated object: the UNIQUE constraint, not a check in
+-- code, is what refuses a second rating, even from two requests at once.
+CREATE TABLE ratings (
+    id              TEXT PRIMARY KEY,
+    object_type     TEXT NOT NULL CHECK (object_type IN ('application', 'ticket')),
+    object_id       TEXT NOT NULL,
+    object_number   TEXT NOT NULL DEFAULT '',
+    rater_id        TEXT NOT NULL REFERENCES accounts (id),
+    department_code TEXT NOT NULL REFERENCES departments (code),
+    -- The rated service (applications); '' for tickets.
+    service_code    TEXT NOT NULL DEFAULT '',
+    service_name    TEXT NOT NULL DEFAULT '',
+    level           TEXT NOT NULL CHECK (level IN ('very_satisfied', 'satisfied', 'basic', 'unsatisfied', 'very_unsatisfied')),
+    tags            TEXT NOT NULL DEFAULT '[]',
+    text            TEXT NOT NULL DEFAULT '',
+    channel         TEXT NOT NULL CHECK (channel IN ('web', 'api')),
+    amend_count     INTEGER NOT NULL DEFAULT 0,
+    amend_until     TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    UNIQUE (object_type, object_id)
+);
+CREATE INDEX ratings_rater ON ratings (rater_id, created_at);
+-- Covering indexes for the public figures' GROUP BY.
+CREATE INDEX ratings_department_level ON ratings (department_code, level);
+CREATE INDEX ratings_service_level ON ratings (service_code, level);
+
+CREATE TABLE rectifications (
+    id                 TEXT PRIMARY KEY,
+    rating_id          TEXT NOT NULL UNIQUE REFERENCES ratings (id),
+    department_code    TEXT NOT NULL REFERENCES departments (code),
+    state              TEXT NOT NULL CHECK (state IN ('open', 'answered', 'closed')),
+    opened_date        TEXT NOT NULL,
+    due_date           TEXT NOT NULL,
+    yellow_date        TEXT NOT NULL,
+    warning            TEXT NOT NULL DEFAULT '' CHECK (warning IN ('', 'yellow', 'red')),
+    cause              TEXT NOT NULL DEFAULT '',
+    action             TEXT NOT NULL DEFAULT '',
+    answered_by        TEXT REFERENCES accounts (id),
+    answered_at        TEXT,
+    on_time            BOOLEAN,
+    callback_satisfied BOOLEAN,
+    callback_comment   TEXT NOT NULL DEFAULT '',
+    callback_channel   TEXT NOT NULL DEFAULT '' CHECK (callback_channel IN ('', 'web', 'api', 'phone')),
+    callback_by        TEXT REFERENCES accounts (id),
+    callback_at        TEXT,
+    created_at         TEXT NOT NULL,
+    updated_at         TEXT NOT NULL,
+    revision           INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX rectifications_department ON rectifications (department_code, state, on_time);
+CREATE INDEX rectifications_open_due ON rectifications (due_date) WHERE state = 'open';
+CREATE INDEX rectifications_warning ON rectifications (warning, due_date);
+
+-- +goose Down
+DROP TABLE rectifications;
+DROP TABLE ratings;
