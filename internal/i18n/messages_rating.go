@@ -47,6 +47,8 @@ var ratingMessages = map[string]msg{
 	"rating_title":         {"服务评价（好差评）", "Rate this service"},
 	"rating_lead":          {"请对本次服务评价。差评将转交责任部门整改，并在整改后回访您。", "Tell us how it went. A bad rating goes to the department in charge, which must put it right; afterwards we ask you whether it did."},
 	"rating_level":         {"评价等级", "Your rating"},
+	"rating_tags_good":      {"做得好的（可多选，满意时选）", "What went well (choose any, when satisfied)"},
+	"rating_tags_improve":   {"需要改进的（可多选，基本满意及以下时选）", "What should improve (choose any, when fairly satisfied or less)"},
 	"rating_tags":          {"评价标签（可多选）", "Tags (choose any)"},
 	"rating_text":          {"评价内容（选填，最多 500 字）", "Comments (optional, up to 500 characters)"},
 	"rating_submit":        {"提交评价", "Send the rating"},

@@ -22,7 +22,7 @@ type Counts struct {
 }
 
 // Of returns the count of level l.
-func (c *Counts) Of(l Level) int {
+func (c Counts) Of(l Level) int {
 	switch l {
 	case VerySatisfied:
 		return c.VerySatisfied

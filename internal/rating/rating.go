@@ -53,16 +53,22 @@ func (l Level) Bad() bool { return l == Unsatisfied || l == VeryUnsatisfied }
 // 非常满意, 满意 or 基本满意.
 func (l Level) Good() bool { return l == VerySatisfied || l == Satisfied || l == Basic }
 
-// Tags are the fixed tags a rater may pick, per level: what went well for
-// the good levels, what went wrong for the bad ones. Their text is the
-// i18n message "rating_tag_CODE".
+// Tags are the fixed tags a rater may pick, per level: what went well
+// for the two best levels, what should improve for the other three. Their
+// text is the i18n message "rating_tag_CODE".
 var Tags = map[Level][]string{
-	VerySatisfied:   {"efficient", "courteous", "one_visit", "simple_process", "few_materials", "clear_guidance"},
-	Satisfied:       {"efficient", "courteous", "one_visit", "simple_process", "few_materials", "clear_guidance"},
-	Basic:           {"a_bit_slow", "guidance_unclear", "many_materials", "system_trouble"},
-	Unsatisfied:     {"repeated_visits", "inefficient", "rude", "repeated_materials", "overdue", "buck_passing", "guidance_unclear", "system_trouble"},
-	VeryUnsatisfied: {"repeated_visits", "inefficient", "rude", "repeated_materials", "overdue", "buck_passing", "guidance_unclear", "system_trouble"},
+	VerySatisfied:   GoodTags,
+	Satisfied:       GoodTags,
+	Basic:           ImproveTags,
+	Unsatisfied:     ImproveTags,
+	VeryUnsatisfied: ImproveTags,
 }
+
+// GoodTags are what went well (非常满意, 满意).
+var GoodTags = []string{"efficient", "courteous", "one_visit", "simple_process", "few_materials", "clear_guidance"}
+
+// ImproveTags are what should improve (基本满意 and below).
+var ImproveTags = []string{"repeated_visits", "inefficient", "rude", "repeated_materials", "overdue", "buck_passing", "guidance_unclear", "many_materials", "a_bit_slow", "system_trouble"}
 
 // validTag reports whether tag may go with level l.
 func validTag(l Level, tag string) bool {

@@ -14,6 +14,7 @@ import (
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/rating"
 )
 
 // appError maps the application package's state errors to responses that
@@ -44,6 +45,8 @@ type applicationView struct {
 	// Stamps are the application's ledger entries (上链盖戳), each with
 	// a receipt once integrated.
 	Stamps []ledger.Stamp
+	// Rating is the rating section (好差评), nil when there is none.
+	Rating *ratingBlock
 }
 
 // materialRow pairs a requirement with the files uploaded for it.
@@ -96,6 +99,9 @@ func (s *Server) viewApplication(req *request, a *application.Application) (*app
 		return nil, err
 	}
 	v.StepNames = s.Applications.StepNames(req.ctx(), a, req.lang == "en")
+	if v.Rating, err = s.ratingBlock(req, rating.ApplicationObject, a.ID, "/applications/"+a.ID); err != nil {
+		return nil, err
+	}
 	if s.Ledger != nil {
 		if v.Stamps, err = s.Ledger.Stamps(req.ctx(), application.LedgerObject, a.ID); err != nil {
 			return nil, err

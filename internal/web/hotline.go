@@ -11,6 +11,7 @@ import (
 	"github.com/tongban/tongban/internal/hotline"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/org"
+	"github.com/tongban/tongban/internal/rating"
 )
 
 // The 12345 hotline's pages and JSON API: citizens file tickets and answer
@@ -223,6 +224,8 @@ type ticketView struct {
 	Solved string
 
 	CanCallback, CanDispatch, CanMerge, CanSign, CanReply, CanUrge, CanReveal bool
+	// Rating is the rating section (好差评), nil when there is none.
+	Rating *ratingBlock
 }
 
 func (s *Server) ticketView(req *request, id string) (*ticketView, error) {
@@ -250,6 +253,9 @@ func (s *Server) ticketView(req *request, id string) (*ticketView, error) {
 	v.CanReply = handler && t.State == hotline.Handling
 	v.CanUrge = p.Can(identity.PermSupervise) && (t.State == hotline.Dispatched || t.State == hotline.Handling)
 	v.CanReveal = p.Can(identity.PermHotlineReveal) && t.Protection != hotline.Public
+	if v.Rating, err = s.ratingBlock(req, rating.TicketObject, t.ID, "/hotline/tickets/"+t.ID); err != nil {
+		return nil, err
+	}
 	if v.CanMerge {
 		if v.Similar, err = s.Hotline.Similar(req.ctx(), p, t.ID); err != nil {
 			return nil, err

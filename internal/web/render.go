@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"reflect"
 	"strings"
 
 	"github.com/tongban/tongban/internal/fielderr"
@@ -106,6 +107,18 @@ func loadPages(s *Server) (*pageSet, error) {
 		},
 		"progressDict": func(p *page, v *applicationView) map[string]any {
 			return map[string]any{"page": p, "view": v}
+		},
+		// deref follows a pointer (such as an optional rate or
+		// verdict); nil stays nil.
+		"deref": func(v any) any {
+			rv := reflect.ValueOf(v)
+			if rv.Kind() != reflect.Pointer {
+				return v
+			}
+			if rv.IsNil() {
+				return nil
+			}
+			return rv.Elem().Interface()
 		},
 		// list makes a list of strings, for ranging over choices.
 		"list": func(v ...string) []string { return v },

@@ -26,6 +26,7 @@ import (
 	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
+	"github.com/tongban/tongban/internal/rating"
 	"github.com/tongban/tongban/internal/workflow"
 )
 
@@ -42,6 +43,10 @@ type Server struct {
 	Notify       *notify.Store
 	// Hotline runs the 12345 hotline and its Open311 API.
 	Hotline *hotline.Store
+	// Ratings keeps service ratings (好差评), their rectifications and
+	// the public figures; New makes one over DB and Calendar when it is
+	// nil.
+	Ratings *rating.Store
 	// Processes keeps process definitions; New makes one over DB (with
 	// Identity and Catalog answering validation) when it is nil.
 	Processes *workflow.Store
@@ -81,6 +86,9 @@ func New(s Server) (*Server, error) {
 	}
 	if srv.Exchange == nil {
 		srv.Exchange = exchange.NewStore(exchange.Deps{DB: srv.DB, Identity: srv.Identity, Now: srv.Now, Location: srv.Config.Location})
+	}
+	if srv.Ratings == nil {
+		srv.Ratings = rating.NewStore(rating.Deps{DB: srv.DB, Calendar: srv.Calendar, Location: srv.Config.Location, Now: srv.Now})
 	}
 	var err error
 	if srv.static, err = loadStatic(); err != nil {
