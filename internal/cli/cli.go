@@ -37,6 +37,7 @@ import (
 	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
+	"github.com/tongban/tongban/internal/rating"
 	"github.com/tongban/tongban/internal/segment"
 	"github.com/tongban/tongban/internal/web"
 	"github.com/tongban/tongban/internal/workflow"
@@ -157,6 +158,9 @@ type app struct {
 	hotline *hotline.Store
 	// hotlineDeps built the hotline; the demo files its tickets with them.
 	hotlineDeps hotline.Deps
+	ratings     *rating.Store
+	// ratingDeps built the ratings; the demo rates with them.
+	ratingDeps rating.Deps
 }
 
 func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error) {
@@ -220,6 +224,11 @@ func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error)
 	// The 12345 hotline.
 	a.hotlineDeps = hotline.Deps{DB: d, Calendar: a.calendar, Blobs: blobs, Location: loc, Now: time.Now, UploadLimit: cfg.UploadMax}
 	a.hotline = hotline.NewStore(a.hotlineDeps)
+	// Service ratings (好差评). The public figures are aggregated at most
+	// every figuresTTL per node.
+	a.ratingDeps = rating.Deps{DB: d, Calendar: a.calendar, Location: loc, Now: time.Now,
+		AmendWindow: cfg.RatingAmendWindow, RectifyDays: cfg.RectifyDays, FiguresTTL: figuresTTL}
+	a.ratings = rating.NewStore(a.ratingDeps)
 	return a, nil
 }
 
@@ -240,6 +249,19 @@ func scanTicketWarnings(ctx context.Context, h *hotline.Store, log *slog.Logger)
 	st, err := h.ScanWarnings(ctx)
 	if st.Yellow+st.Red > 0 {
 		log.Info("hotline warning scan", "yellow", st.Yellow, "red", st.Red)
+	}
+	return err
+}
+
+// figuresTTL is how long a node serves the public figures from memory.
+const figuresTTL = 30 * time.Second
+
+// scanRectificationWarnings marks rectifications of bad ratings near or
+// past their deadline yellow and red once.
+func scanRectificationWarnings(ctx context.Context, r *rating.Store, log *slog.Logger) error {
+	st, err := r.ScanWarnings(ctx)
+	if st.Yellow+st.Red > 0 {
+		log.Info("rectification warning scan", "yellow", st.Yellow, "red", st.Red)
 	}
 	return err
 }
@@ -265,6 +287,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		if err := demo.LoadHotline(ctx, a.hotlineDeps, a.identity, true); err != nil {
 			return fmt.Errorf("demo hotline: %w", err)
 		}
+		if err := demo.LoadRatings(ctx, a.hotlineDeps, a.ratingDeps, a.identity); err != nil {
+			return fmt.Errorf("demo ratings: %w", err)
+		}
 	}
 	keys, err := ledgerKeys(cfg, log)
 	if err != nil {
@@ -281,7 +306,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		"public_key", base64.StdEncoding.EncodeToString(exKey.Public().(ed25519.PublicKey)))
 	exchanges := exchange.NewStore(exchange.Deps{DB: a.db, Identity: a.identity, Location: cfg.Location,
 		Provider: &exchange.Provider{Key: exKey, KeyID: exKeyID, Timeout: 5 * time.Second}})
-	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Ledger: ledgerLog, Exchange: exchanges, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Notify: a.notify, Processes: a.processes, Hotline: a.hotline, Log: log})
+	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Ledger: ledgerLog, Exchange: exchanges, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Notify: a.notify, Processes: a.processes, Hotline: a.hotline, Ratings: a.ratings, Log: log})
 	if err != nil {
 		return err
 	}
@@ -314,6 +339,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	ticketScanner := &lease.Runner{DB: a.db, Name: "hotline-warnings", TTL: 30 * time.Second, Every: cfg.WarningScanEvery, Log: log,
 		Job: func(ctx context.Context) error { return scanTicketWarnings(ctx, a.hotline, log) }}
 	background.Go(func() { ticketScanner.Run(bg) })
+	// Rectifications of bad ratings, the third warning scan.
+	rectScanner := &lease.Runner{DB: a.db, Name: "rectification-warnings", TTL: 30 * time.Second, Every: cfg.WarningScanEvery, Log: log,
+		Job: func(ctx context.Context) error { return scanRectificationWarnings(ctx, a.ratings, log) }}
+	background.Go(func() { rectScanner.Run(bg) })
 	// Each new checkpoint goes to the configured witnesses, by one node at
 	// a time; a slow witness does not hold up the sequencer.
 	witnesses, err := witnessClients(cfg)

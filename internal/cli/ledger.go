@@ -19,6 +19,7 @@ import (
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/exchange"
 	"github.com/tongban/tongban/internal/lease"
+	"github.com/tongban/tongban/internal/rating"
 	"github.com/tongban/tongban/internal/ledger"
 )
 
@@ -115,7 +116,8 @@ func runVerification(ctx context.Context, cfg *config.Config, a *app, keys *ledg
 	l := &ledger.Log{DB: a.db}
 	accesses := exchange.NewStore(exchange.Deps{DB: a.db, Identity: a.identity})
 	states := map[string]ledger.StateFunc{application.LedgerObject: a.applications.LedgerState, catalog.LedgerObject: a.catalog.LedgerState,
-		exchange.LedgerObject: accesses.LedgerState}
+		exchange.LedgerObject: accesses.LedgerState, rating.LedgerRating: a.ratings.LedgerRatingState,
+		rating.LedgerRectification: a.ratings.LedgerRectificationState}
 	rep, err = l.Verify(ctx, known, last, states)
 	if err != nil {
 		return nil, false, err
