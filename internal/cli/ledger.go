@@ -19,8 +19,8 @@ import (
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/exchange"
 	"github.com/tongban/tongban/internal/lease"
-	"github.com/tongban/tongban/internal/rating"
 	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/rating"
 )
 
 // ledgerKeys reads the ledger's signing keys from the configuration, or
