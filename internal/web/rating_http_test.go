@@ -165,3 +165,78 @@ func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// TestRatingDemo checks the demo's ratings: bad ones under rectification
+// that are overdue (red), due soon (yellow), and answered and called back;
+// every rectification's page renders for a supervisor and its department
+// in both languages, and the figures page shows them.
+func TestRatingDemo(t *testing.T) {
+	d := dbtest.SQLite(t)
+	e := newEnvWith(t, d, true)
+	ctx := t.Context()
+	if err := demo.LoadHotline(ctx, e.hotline, e.srv.Identity, true); err != nil {
+		t.Fatal(err)
+	}
+	loc := e.srv.Config.Location
+	rdeps := rating.Deps{DB: d, Calendar: e.srv.Calendar, Location: loc}
+	if err := demo.LoadRatings(ctx, e.hotline, rdeps, e.srv.Identity); err != nil {
+		t.Fatal(err)
+	}
+	// Loading again adds nothing.
+	if err := demo.LoadRatings(ctx, e.hotline, rdeps, e.srv.Identity); err != nil {
+		t.Fatal(err)
+	}
+	sup := e.session("jiancha")
+	p, err := e.srv.Identity.AccountByUsername(ctx, "jiancha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, _ := e.srv.Identity.Principal(ctx, p.ID)
+	all, err := e.srv.Ratings.Rectifications(ctx, pr, rating.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var red, yellow, closed, open int
+	for _, x := range all {
+		switch {
+		case x.Warning == rating.Red:
+			red++
+		case x.Warning == rating.Yellow:
+			yellow++
+		}
+		switch x.State {
+		case rating.Closed:
+			closed++
+		case rating.Open:
+			open++
+		}
+		for _, lang := range []string{"zh-CN", "en"} {
+			if rec := e.do("GET", "/rectifications/"+x.ID, sup, "", nil, "Accept-Language", lang); rec.Code != 200 {
+				t.Errorf("GET rectification %s (%s) as supervisor = %d", x.ID, lang, rec.Code)
+			}
+		}
+	}
+	if len(all) != 4 || red != 1 || yellow != 1 || closed != 1 || open != 3 {
+		t.Errorf("demo rectifications: %d, red %d, yellow %d, closed %d, open %d", len(all), red, yellow, closed, open)
+	}
+	if all[0].Warning != rating.Red {
+		t.Errorf("the supervisor's list does not start with the red one: %+v", all[0])
+	}
+	var n int
+	d.Read().QueryRow(`SELECT COUNT(*) FROM ratings`).Scan(&n)
+	if n != 6 {
+		t.Errorf("demo ratings = %d, want 6", n)
+	}
+	for _, tc := range []struct{ user, path string }{
+		{"jiancha", "/staff/rectifications"}, {"jiancha", "/staff/rectifications?warning=red"}, {"zj-clerk", "/staff/rectifications"},
+		{"", "/figures"}, {"zhangsan", "/applications/" + demoAppID(t, d, "sole-trader-approved")},
+	} {
+		rec := e.get(tc.path, e.session(tc.user))
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), "<main") {
+			t.Errorf("GET %s as %q = %d", tc.path, tc.user, rec.Code)
+		}
+	}
+	if page := e.get("/applications/"+demoAppID(t, d, "sole-trader-approved"), e.session("zhangsan")).Body.String(); !strings.Contains(page, `action="/applications/`) || !strings.Contains(page, "提交评价") {
+		t.Error("zhangsan's approved registration is not left to rate")
+	}
+}
