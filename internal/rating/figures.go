@@ -258,8 +258,7 @@ func (s *Store) computeFigures(ctx context.Context) (*Figures, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if err := each(ctx, q, `SELECT r.service_code, `+rectCounts+` FROM rectifications x JOIN ratings r ON r.id = x.rating_id
-		WHERE r.service_code <> '' GROUP BY r.service_code`, func(scan func(...any) error) error {
+	if err := each(ctx, q, `SELECT x.service_code, `+rectCounts+` FROM rectifications x WHERE x.service_code <> '' GROUP BY x.service_code`, func(scan func(...any) error) error {
 		var code string
 		var c RectificationCounts
 		if err := scan(&code, &c.Opened, &c.Done, &c.DoneOnTime, &c.Overdue, &c.CalledBack, &c.Satisfied); err != nil {
@@ -273,9 +272,12 @@ func (s *Store) computeFigures(ctx context.Context) (*Figures, error) {
 		return nil, err
 	}
 	// Hotline tickets answered, and answered by their due date.
-	if err := each(ctx, q, `SELECT department_code, COUNT(*), SUM(CASE WHEN replied_at < due_date || $1 THEN 1 ELSE 0 END)
-		FROM tickets WHERE state IN ('replied', 'closed') AND department_code IS NOT NULL AND replied_at IS NOT NULL
-		GROUP BY department_code`, func(scan func(...any) error) error {
+	// One pass over the covering index tickets_figures, in department
+	// order: the state test is inside the sums so the planner does not
+	// pick the state index and sort.
+	if err := each(ctx, q, `SELECT department_code, SUM(CASE WHEN state IN ('replied', 'closed') AND replied_at IS NOT NULL THEN 1 ELSE 0 END),
+		SUM(CASE WHEN state IN ('replied', 'closed') AND replied_at < due_date || $1 THEN 1 ELSE 0 END)
+		FROM tickets WHERE department_code IS NOT NULL GROUP BY department_code`, func(scan func(...any) error) error {
 		var code string
 		var c TicketCounts
 		if err := scan(&code, &c.Handled, &c.OnTime); err != nil {

@@ -331,8 +331,8 @@ func (s *Store) open(ctx context.Context, tx *db.Tx, ratingID string, sub *subje
 		yellow = yellow.AddDays(-1)
 	}
 	id := newID()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO rectifications (id, rating_id, department_code, state, opened_date, due_date, yellow_date, created_at, updated_at)
-		VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $7)`, id, ratingID, sub.department, start.String(), due.String(), yellow.String(), db.NewTime(now)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO rectifications (id, rating_id, department_code, service_code, state, opened_date, due_date, yellow_date, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $8)`, id, ratingID, sub.department, sub.serviceCode, start.String(), due.String(), yellow.String(), db.NewTime(now)); err != nil {
 		return fmt.Errorf("rating: open rectification: %w", err)
 	}
 	if err := s.stampRectification(ctx, tx, id, "opened", sub.department, "", now); err != nil {

@@ -27,14 +27,18 @@ CREATE TABLE ratings (
     UNIQUE (object_type, object_id)
 );
 CREATE INDEX ratings_rater ON ratings (rater_id, created_at);
--- Covering indexes for the public figures' GROUP BY.
+-- Covering indexes for the public figures' GROUP BY: the figures read
+-- only these indexes, never the rows.
 CREATE INDEX ratings_department_level ON ratings (department_code, level);
-CREATE INDEX ratings_service_level ON ratings (service_code, level);
+CREATE INDEX ratings_service_level ON ratings (service_code, level, department_code, service_name);
 
 CREATE TABLE rectifications (
     id                 TEXT PRIMARY KEY,
     rating_id          TEXT NOT NULL UNIQUE REFERENCES ratings (id),
     department_code    TEXT NOT NULL REFERENCES departments (code),
+    -- The rated service, copied from the rating for the figures; '' for
+    -- tickets.
+    service_code       TEXT NOT NULL DEFAULT '',
     state              TEXT NOT NULL CHECK (state IN ('open', 'answered', 'closed')),
     opened_date        TEXT NOT NULL,
     due_date           TEXT NOT NULL,
@@ -54,10 +58,16 @@ CREATE TABLE rectifications (
     updated_at         TEXT NOT NULL,
     revision           INTEGER NOT NULL DEFAULT 1
 );
-CREATE INDEX rectifications_department ON rectifications (department_code, state, on_time);
+CREATE INDEX rectifications_department ON rectifications (department_code, state, warning, on_time, callback_satisfied);
+CREATE INDEX rectifications_service ON rectifications (service_code, state, warning, on_time, callback_satisfied);
 CREATE INDEX rectifications_open_due ON rectifications (due_date) WHERE state = 'open';
 CREATE INDEX rectifications_warning ON rectifications (warning, due_date);
 
+-- The hotline's part of the figures (tickets answered, and answered by
+-- their due date, per department) reads this index only.
+CREATE INDEX tickets_figures ON tickets (department_code, state, due_date, replied_at);
+
 -- +goose Down
+DROP INDEX tickets_figures;
 DROP TABLE rectifications;
 DROP TABLE ratings;
