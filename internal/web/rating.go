@@ -80,8 +80,11 @@ func ratingForm(req *request, typ rating.ObjectType, id string) rating.Input {
 // rating given prefilled when the form was not posted.
 func ratingFormValues(req *request, b *ratingBlock) map[string]string {
 	if req.r.Method == http.MethodPost {
-		for _, t := range req.r.PostForm["tags"] {
-			b.Checked[t] = true
+		if b != nil {
+			b.Checked = map[string]bool{}
+			for _, t := range req.r.PostForm["tags"] {
+				b.Checked[t] = true
+			}
 		}
 		return formMap(req, "level", "text")
 	}

@@ -82,6 +82,10 @@ func TestRatingHTTP(t *testing.T) {
 		if strings.Contains(page, "<script>alert") || !strings.Contains(page, "&lt;script&gt;") || !strings.Contains(page, "修改评价") {
 			t.Error("the application page does not show the rating escaped with the amend form")
 		}
+		// The amend form starts from the rating given.
+		if !strings.Contains(page, `value="unsatisfied" checked`) || !strings.Contains(page, `value="overdue" checked`) {
+			t.Error("the amend form does not start from the rating given")
+		}
 
 		// The rectification: the department answers, nobody else.
 		x := "/api/v1/rectifications/" + r.RectificationID
