@@ -306,16 +306,32 @@ func (s *Server) rectificationsPage(req *request) error {
 
 // --- Public figures ---
 
+// publicFigures is the public figures document, page and JSON alike: the
+// ratings' figures, and beside them any further section a domain adds
+// (a field here, filled in figures, and a section of figures.html).
+type publicFigures struct {
+	*rating.Figures
+}
+
+// figures gathers the public figures.
+func (s *Server) figures(req *request) (*publicFigures, error) {
+	f, err := s.Ratings.Figures(req.ctx())
+	if err != nil {
+		return nil, err
+	}
+	return &publicFigures{Figures: f}, nil
+}
+
 // figuresView is the public figures page.
 type figuresView struct {
-	F         *rating.Figures
+	F         *publicFigures
 	DeptNames map[string]string
 	Levels    []rating.Level
 	Computed  string
 }
 
 func (s *Server) figuresPage(req *request) error {
-	f, err := s.Ratings.Figures(req.ctx())
+	f, err := s.figures(req)
 	if err != nil {
 		return err
 	}
@@ -331,7 +347,7 @@ func (s *Server) figuresPage(req *request) error {
 // --- JSON API ---
 
 func (s *Server) apiFigures(req *request) error {
-	f, err := s.Ratings.Figures(req.ctx())
+	f, err := s.figures(req)
 	if err != nil {
 		return err
 	}
