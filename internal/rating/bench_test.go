@@ -105,7 +105,17 @@ func generate(b *testing.B, d *db.DB, n int) {
 				return err
 			}
 		}
-		return flush(true)
+		if err := flush(true); err != nil {
+			return err
+		}
+		// The running tallies, as the store would have kept them.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO rating_tallies (department_code, service_code, level, service_name, n)
+			SELECT department_code, service_code, level, MAX(service_name), COUNT(*) FROM ratings GROUP BY department_code, service_code, level`); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO rectification_tallies (department_code, service_code, opened, done, done_on_time, overdue, called_back, satisfied)
+			SELECT department_code, service_code, `+recount+` FROM rectifications GROUP BY department_code, service_code`)
+		return err
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -142,8 +142,9 @@ type Figures struct {
 	ComputedAt time.Time `json:"computed_at"`
 }
 
-// Figures returns the public figures. They are aggregate queries over
-// covering indexes, served from memory for FiguresTTL.
+// Figures returns the public figures: ratings and rectifications from
+// the running tallies, hotline tickets aggregated over a covering index;
+// served from memory for FiguresTTL.
 func (s *Store) Figures(ctx context.Context) (*Figures, error) {
 	if s.figuresTTL > 0 {
 		s.figMu.Lock()
@@ -207,71 +208,45 @@ func (s *Store) computeFigures(ctx context.Context) (*Figures, error) {
 		return d
 	}
 
-	// Ratings by department and level.
-	if err := each(ctx, q, `SELECT department_code, level, COUNT(*) FROM ratings GROUP BY department_code, level`, func(scan func(...any) error) error {
-		var code, level string
+	// Ratings by department, service and level, from the running
+	// tallies: a few rows per department, however many ratings.
+	svcs := map[string]*ServiceFigures{}
+	if err := each(ctx, q, `SELECT department_code, service_code, service_name, level, n FROM rating_tallies WHERE n <> 0`, func(scan func(...any) error) error {
+		var code, svc, name, level string
 		var n int
-		if err := scan(&code, &level, &n); err != nil {
+		if err := scan(&code, &svc, &name, &level, &n); err != nil {
 			return err
 		}
 		dept(code).Ratings.add(Level(level), n)
 		f.Summary.Ratings.add(Level(level), n)
+		if svc != "" {
+			sf := svcs[svc]
+			if sf == nil {
+				sf = &ServiceFigures{Code: svc, Name: name, DepartmentCode: code}
+				svcs[svc] = sf
+			}
+			sf.Ratings.add(Level(level), n)
+		}
 		return nil
 	}); err != nil {
 		return nil, err
 	}
-	// Ratings by service and level.
-	svcs := map[string]*ServiceFigures{}
-	svc := func(code, name, d string) *ServiceFigures {
-		sf := svcs[code]
-		if sf == nil {
-			sf = &ServiceFigures{Code: code, Name: name, DepartmentCode: d}
-			svcs[code] = sf
-		}
-		return sf
-	}
-	if err := each(ctx, q, `SELECT service_code, MAX(service_name), MAX(department_code), level, COUNT(*) FROM ratings WHERE service_code <> ''
-		GROUP BY service_code, level`, func(scan func(...any) error) error {
-		var code, name, d, level string
-		var n int
-		if err := scan(&code, &name, &d, &level, &n); err != nil {
-			return err
-		}
-		svc(code, name, d).Ratings.add(Level(level), n)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	// Rectifications by department and by service.
-	const rectCounts = `COUNT(*), SUM(CASE WHEN x.state <> 'open' THEN 1 ELSE 0 END), SUM(CASE WHEN x.on_time THEN 1 ELSE 0 END),
-		SUM(CASE WHEN x.state = 'open' AND x.warning = 'red' THEN 1 ELSE 0 END), SUM(CASE WHEN x.state = 'closed' THEN 1 ELSE 0 END),
-		SUM(CASE WHEN x.callback_satisfied THEN 1 ELSE 0 END)`
-	if err := each(ctx, q, `SELECT x.department_code, `+rectCounts+` FROM rectifications x GROUP BY x.department_code`, func(scan func(...any) error) error {
-		var code string
+	// Rectifications by department and service, likewise.
+	if err := each(ctx, q, `SELECT department_code, service_code, opened, done, done_on_time, overdue, called_back, satisfied FROM rectification_tallies`, func(scan func(...any) error) error {
+		var code, svc string
 		var c RectificationCounts
-		if err := scan(&code, &c.Opened, &c.Done, &c.DoneOnTime, &c.Overdue, &c.CalledBack, &c.Satisfied); err != nil {
+		if err := scan(&code, &svc, &c.Opened, &c.Done, &c.DoneOnTime, &c.Overdue, &c.CalledBack, &c.Satisfied); err != nil {
 			return err
 		}
 		dept(code).Rectifications.add(c)
 		f.Summary.Rectifications.add(c)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if err := each(ctx, q, `SELECT x.service_code, `+rectCounts+` FROM rectifications x WHERE x.service_code <> '' GROUP BY x.service_code`, func(scan func(...any) error) error {
-		var code string
-		var c RectificationCounts
-		if err := scan(&code, &c.Opened, &c.Done, &c.DoneOnTime, &c.Overdue, &c.CalledBack, &c.Satisfied); err != nil {
-			return err
-		}
-		if sf := svcs[code]; sf != nil {
+		if sf := svcs[svc]; sf != nil {
 			sf.Rectifications.add(c)
 		}
 		return nil
 	}); err != nil {
 		return nil, err
 	}
-	// Hotline tickets answered, and answered by their due date.
 	// One pass over the covering index tickets_figures, in department
 	// order: the state test is inside the sums so the planner does not
 	// pick the state index and sort.

@@ -3,6 +3,7 @@ package rating_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -281,6 +282,16 @@ func TestConcurrentRatingsOneWins(t *testing.T) {
 		if ok != 1 || n != 1 {
 			t.Errorf("%d ratings accepted, %d stored; want 1", ok, n)
 		}
+		// Amendments at once each replace the level the one before left.
+		for _, l := range []rating.Level{rating.Satisfied, rating.Unsatisfied, rating.VerySatisfied, rating.VeryUnsatisfied} {
+			wg.Go(func() {
+				if _, err := f.store.Amend(ctx, f.p["zhang"], in("app", l)); err != nil {
+					t.Errorf("amend to %s: %v", l, err)
+				}
+			})
+		}
+		wg.Wait()
+		checkTallies(t, d)
 	})
 }
 
@@ -321,6 +332,7 @@ func TestAmendWithinWindow(t *testing.T) {
 		if got := ledgerEvents(t, d, rating.LedgerRating, r.ID); strings.Join(got, ",") != "rated,amended,amended" {
 			t.Errorf("ledger events %v", got)
 		}
+		checkTallies(t, d)
 	})
 }
 
@@ -416,6 +428,7 @@ func TestRectificationLoop(t *testing.T) {
 		if strings.Contains(body, zhang.Account.ID) || strings.Contains(body, "推来推去") {
 			t.Errorf("personal data in the ledger: %s", body)
 		}
+		checkTallies(t, d)
 	})
 }
 
@@ -489,6 +502,7 @@ func TestWarningsAndSupervisorList(t *testing.T) {
 		if err != nil || x.OnTime == nil || *x.OnTime || x.Warning != "" {
 			t.Errorf("late answer: %v %+v", err, x)
 		}
+		checkTallies(t, d)
 		_ = r2
 	})
 }
@@ -546,5 +560,51 @@ func TestFigures(t *testing.T) {
 		if r := fig.Summary.Rectifications; r.Done != 1 || r.DoneOnTime != 1 || r.CalledBack != 1 || r.Satisfied != 1 {
 			t.Errorf("after the loop %+v", r)
 		}
+		checkTallies(t, d)
 	})
+}
+
+// recount is the rectification tallies' columns counted from the rows.
+const recount = `COUNT(*), SUM(CASE WHEN state <> 'open' THEN 1 ELSE 0 END), SUM(CASE WHEN on_time THEN 1 ELSE 0 END),
+	SUM(CASE WHEN state = 'open' AND warning = 'red' THEN 1 ELSE 0 END), SUM(CASE WHEN state = 'closed' THEN 1 ELSE 0 END),
+	SUM(CASE WHEN callback_satisfied THEN 1 ELSE 0 END)`
+
+// checkTallies compares the figures' running tallies with a full recount
+// of the ratings and rectifications.
+func checkTallies(t *testing.T, d *db.DB) {
+	t.Helper()
+	read := func(q string) map[string]string {
+		rows, err := d.Read().Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		cols, _ := rows.Columns()
+		out := map[string]string{}
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			key := fmt.Sprint(vals[0], "/", vals[1])
+			out[key] = fmt.Sprint(vals[2:]...)
+		}
+		return out
+	}
+	pairs := [][2]string{
+		{`SELECT department_code, service_code || ':' || level, n FROM rating_tallies WHERE n <> 0`,
+			`SELECT department_code, service_code || ':' || level, COUNT(*) FROM ratings GROUP BY department_code, service_code, level`},
+		{`SELECT department_code, service_code, opened, done, done_on_time, overdue, called_back, satisfied FROM rectification_tallies WHERE opened <> 0`,
+			`SELECT department_code, service_code, ` + recount + ` FROM rectifications GROUP BY department_code, service_code`},
+	}
+	for _, p := range pairs {
+		got, want := read(p[0]), read(p[1])
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("tallies %v, recount %v", got, want)
+		}
+	}
 }

@@ -209,6 +209,9 @@ func (s *Store) Answer(ctx context.Context, p *identity.Principal, id, cause, ac
 		if err := s.stampRectification(ctx, tx, id, "answered", x.DepartmentCode, "staff", now); err != nil {
 			return err
 		}
+		if err := tallyRectification(ctx, tx, x.DepartmentCode, x.Rating.ServiceCode, rectTally{done: 1, doneOnTime: b2i(onTime), overdue: -b2i(x.Warning == Red)}); err != nil {
+			return err
+		}
 		return s.tell(ctx, tx, []string{x.Rating.raterID}, "rectification_answered", "/rectifications/"+id, now, x.Rating.ObjectNumber, x.Rating.ServiceName)
 	})
 }
@@ -241,6 +244,9 @@ func (s *Store) Callback(ctx context.Context, p *identity.Principal, id string, 
 		role := "applicant"
 		if ch == Phone {
 			role = string(identity.Supervisor)
+		}
+		if err := tallyRectification(ctx, tx, x.DepartmentCode, x.Rating.ServiceCode, rectTally{calledBack: 1, satisfied: b2i(satisfied)}); err != nil {
+			return err
 		}
 		return s.stampRectification(ctx, tx, id, "callback", "", role, now)
 	})

@@ -88,6 +88,11 @@ func (s *Store) mark(ctx context.Context, tx *db.Tx, id string, w Warning) (bool
 	if err != nil {
 		return false, err
 	}
+	if w == Red {
+		if err := tallyRectification(ctx, tx, x.DepartmentCode, x.Rating.ServiceCode, rectTally{overdue: 1}); err != nil {
+			return false, err
+		}
+	}
 	to, err := holders(ctx, tx, x.DepartmentCode, identity.StaffRoles...)
 	if err != nil {
 		return false, err

@@ -236,6 +236,9 @@ func (s *Store) Rate(ctx context.Context, p *identity.Principal, ch Channel, in 
 		if err := s.stampRating(ctx, tx, id, "rated", now); err != nil {
 			return err
 		}
+		if err := tallyRating(ctx, tx, sub.department, sub.serviceCode, sub.serviceName, in.Level, 1); err != nil {
+			return err
+		}
 		if in.Level.Bad() {
 			return s.open(ctx, tx, id, sub, now)
 		}
@@ -260,9 +263,7 @@ func (s *Store) Amend(ctx context.Context, p *identity.Principal, in Input) (*Ra
 	}
 	var id string
 	err := s.db.Tx(ctx, func(tx *db.Tx) error {
-		var rater, amendUntil string
-		err := tx.QueryRowContext(ctx, `SELECT id, rater_id, amend_until FROM ratings WHERE object_type = $1 AND object_id = $2`,
-			string(in.ObjectType), in.ObjectID).Scan(&id, &rater, &amendUntil)
+		err := tx.QueryRowContext(ctx, `SELECT id FROM ratings WHERE object_type = $1 AND object_id = $2`, string(in.ObjectType), in.ObjectID).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			if _, err := loadSubject(ctx, tx, in.ObjectType, in.ObjectID); err != nil {
 				return err
@@ -270,6 +271,17 @@ func (s *Store) Amend(ctx context.Context, p *identity.Principal, in Input) (*Ra
 			return fielderr.New("rating", "rating_not_rated")
 		}
 		if err != nil {
+			return err
+		}
+		// Lock the row before reading what is amended, so two
+		// amendments at once count the level they replace correctly.
+		if _, err := tx.ExecContext(ctx, `UPDATE ratings SET amend_count = amend_count WHERE id = $1`, id); err != nil {
+			return err
+		}
+		var rater, amendUntil, dept, service, serviceName string
+		var old Level
+		if err := tx.QueryRowContext(ctx, `SELECT rater_id, amend_until, level, department_code, service_code, service_name FROM ratings WHERE id = $1`, id).Scan(
+			&rater, &amendUntil, &old, &dept, &service, &serviceName); err != nil {
 			return err
 		}
 		if rater != p.Account.ID {
@@ -291,6 +303,14 @@ func (s *Store) Amend(ctx context.Context, p *identity.Principal, in Input) (*Ra
 		}
 		if err := s.stampRating(ctx, tx, id, "amended", now); err != nil {
 			return err
+		}
+		if old != in.Level {
+			if err := tallyRating(ctx, tx, dept, service, serviceName, old, -1); err != nil {
+				return err
+			}
+			if err := tallyRating(ctx, tx, dept, service, serviceName, in.Level, 1); err != nil {
+				return err
+			}
 		}
 		if !in.Level.Bad() {
 			return nil
@@ -336,6 +356,9 @@ func (s *Store) open(ctx context.Context, tx *db.Tx, ratingID string, sub *subje
 		return fmt.Errorf("rating: open rectification: %w", err)
 	}
 	if err := s.stampRectification(ctx, tx, id, "opened", sub.department, "", now); err != nil {
+		return err
+	}
+	if err := tallyRectification(ctx, tx, sub.department, sub.serviceCode, rectTally{opened: 1}); err != nil {
 		return err
 	}
 	staff, err := holders(ctx, tx, sub.department, identity.StaffRoles...)

@@ -27,10 +27,6 @@ CREATE TABLE ratings (
     UNIQUE (object_type, object_id)
 );
 CREATE INDEX ratings_rater ON ratings (rater_id, created_at);
--- Covering indexes for the public figures' GROUP BY: the figures read
--- only these indexes, never the rows.
-CREATE INDEX ratings_department_level ON ratings (department_code, level);
-CREATE INDEX ratings_service_level ON ratings (service_code, level, department_code, service_name);
 
 CREATE TABLE rectifications (
     id                 TEXT PRIMARY KEY,
@@ -58,10 +54,33 @@ CREATE TABLE rectifications (
     updated_at         TEXT NOT NULL,
     revision           INTEGER NOT NULL DEFAULT 1
 );
-CREATE INDEX rectifications_department ON rectifications (department_code, state, warning, on_time, callback_satisfied);
-CREATE INDEX rectifications_service ON rectifications (service_code, state, warning, on_time, callback_satisfied);
+CREATE INDEX rectifications_department ON rectifications (department_code, state, due_date);
 CREATE INDEX rectifications_open_due ON rectifications (due_date) WHERE state = 'open';
 CREATE INDEX rectifications_warning ON rectifications (warning, due_date);
+
+-- Running tallies for the public figures, kept in the transaction of
+-- every rating, amendment, opening, red mark, answer and callback, so the
+-- figures read a few rows per department instead of every rating.
+CREATE TABLE rating_tallies (
+    department_code TEXT NOT NULL REFERENCES departments (code),
+    service_code    TEXT NOT NULL,
+    level           TEXT NOT NULL,
+    service_name    TEXT NOT NULL DEFAULT '',
+    n               INTEGER NOT NULL,
+    PRIMARY KEY (department_code, service_code, level)
+);
+
+CREATE TABLE rectification_tallies (
+    department_code TEXT NOT NULL REFERENCES departments (code),
+    service_code    TEXT NOT NULL,
+    opened          INTEGER NOT NULL DEFAULT 0,
+    done            INTEGER NOT NULL DEFAULT 0,
+    done_on_time    INTEGER NOT NULL DEFAULT 0,
+    overdue         INTEGER NOT NULL DEFAULT 0,
+    called_back     INTEGER NOT NULL DEFAULT 0,
+    satisfied       INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (department_code, service_code)
+);
 
 -- The hotline's part of the figures (tickets answered, and answered by
 -- their due date, per department) reads this index only.
@@ -69,5 +88,7 @@ CREATE INDEX tickets_figures ON tickets (department_code, state, due_date, repli
 
 -- +goose Down
 DROP INDEX tickets_figures;
+DROP TABLE rectification_tallies;
+DROP TABLE rating_tallies;
 DROP TABLE rectifications;
 DROP TABLE ratings;
