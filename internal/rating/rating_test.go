@@ -608,3 +608,45 @@ func checkTallies(t *testing.T, d *db.DB) {
 		}
 	}
 }
+
+// TestVerifyChecksRatings runs the ledger's verification over ratings and
+// rectifications: clean after the loop, and a rating changed behind the
+// platform's back is reported.
+func TestVerifyChecksRatings(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		f.application(t, "app", "zhang", "concluded")
+		r, err := f.store.Rate(ctx, f.p["zhang"], rating.Web, in("app", rating.Unsatisfied))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.store.Answer(ctx, f.p["scjg"], r.RectificationID, "原因", "措施"); err != nil {
+			t.Fatal(err)
+		}
+		keys, _, err := ledger.LoadOrCreateKeys(t.TempDir()+"/ledger.key", "test.example/ledger")
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := &ledger.Log{DB: d, Keys: keys}
+		if _, err := l.Integrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		known, err := keys.Verifiers()
+		if err != nil {
+			t.Fatal(err)
+		}
+		states := map[string]ledger.StateFunc{rating.LedgerRating: f.store.LedgerRatingState, rating.LedgerRectification: f.store.LedgerRectificationState}
+		rep, err := l.Verify(ctx, known, nil, states)
+		if err != nil || len(rep.Breaks) != 0 || rep.Objects != 2 {
+			t.Fatalf("verify: %v, %d objects, breaks %v", err, rep.Objects, rep.Breaks)
+		}
+		if _, err := d.Write().Exec(`UPDATE ratings SET level = 'very_satisfied' WHERE id = $1`, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		rep, err = l.Verify(ctx, known, nil, states)
+		if err != nil || len(rep.Breaks) != 1 || rep.Breaks[0].ObjectType != rating.LedgerRating || rep.Breaks[0].ObjectID != r.ID {
+			t.Errorf("verify after tampering: %v, breaks %v", err, rep.Breaks)
+		}
+	})
+}
