@@ -23,6 +23,7 @@ import (
 	"github.com/tongban/tongban/internal/lease"
 	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/license"
+	"github.com/tongban/tongban/internal/rating"
 )
 
 // ledgerKeys reads the ledger's signing keys from the configuration, or
@@ -119,7 +120,8 @@ func runVerification(ctx context.Context, cfg *config.Config, a *app, keys *ledg
 	accesses := exchange.NewStore(exchange.Deps{DB: a.db, Identity: a.identity})
 	states := map[string]ledger.StateFunc{application.LedgerObject: a.applications.LedgerState, catalog.LedgerObject: a.catalog.LedgerState,
 		exchange.LedgerObject: accesses.LedgerState, consultation.LedgerObject: consultation.NewStore(a.db, cfg.Location, nil).LedgerState,
-		license.LedgerObject: a.licenses.LedgerState}
+		license.LedgerObject: a.licenses.LedgerState, rating.LedgerRating: a.ratings.LedgerRatingState,
+		rating.LedgerRectification: a.ratings.LedgerRectificationState}
 	rep, err = l.Verify(ctx, known, last, states)
 	if err != nil {
 		return nil, false, err
