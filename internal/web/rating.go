@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"time"
 
@@ -311,6 +312,25 @@ func (s *Server) rectificationsPage(req *request) error {
 // (a field here, filled in figures, and a section of figures.html).
 type publicFigures struct {
 	*rating.Figures
+	// Consultations are the consultations on draft policies of each
+	// department that published one (征求意见).
+	Consultations []consultationFigures `json:"consultations"`
+}
+
+// consultationFigures are a department's consultations: how many it
+// published and how many have closed, the comments they received, and the
+// answers of its published adoption reports, comment by comment.
+type consultationFigures struct {
+	Department    string `json:"department"`
+	Consultations int    `json:"consultations"`
+	Closed        int    `json:"closed"`
+	Comments      int    `json:"comments"`
+	Adopted       int    `json:"adopted"`
+	PartlyAdopted int    `json:"partly_adopted"`
+	NotAdopted    int    `json:"not_adopted"`
+	// AdoptionRate is the percentage of the answered comments adopted in
+	// whole or in part, to one decimal; nil before any answer.
+	AdoptionRate *float64 `json:"adoption_rate"`
 }
 
 // figures gathers the public figures.
@@ -319,7 +339,21 @@ func (s *Server) figures(req *request) (*publicFigures, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &publicFigures{Figures: f}, nil
+	cs, err := s.Consultations.Figures(req.ctx())
+	if err != nil {
+		return nil, err
+	}
+	out := &publicFigures{Figures: f, Consultations: []consultationFigures{}}
+	for _, c := range cs {
+		cf := consultationFigures{Department: c.Department, Consultations: c.Consultations, Closed: c.Closed, Comments: c.Comments,
+			Adopted: c.Adopted, PartlyAdopted: c.PartlyAdopted, NotAdopted: c.NotAdopted}
+		if answered := c.Adopted + c.PartlyAdopted + c.NotAdopted; answered > 0 {
+			r := math.Round(float64(c.Adopted+c.PartlyAdopted)*1000/float64(answered)) / 10
+			cf.AdoptionRate = &r
+		}
+		out.Consultations = append(out.Consultations, cf)
+	}
+	return out, nil
 }
 
 // figuresView is the public figures page.

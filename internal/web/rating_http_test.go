@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -242,5 +243,52 @@ func TestRatingDemo(t *testing.T) {
 	}
 	if page := e.get("/applications/"+demoAppID(t, d, "sole-trader-approved"), e.session("zhangsan")).Body.String(); !strings.Contains(page, `action="/applications/`) || !strings.Contains(page, "提交评价") {
 		t.Error("zhangsan's approved registration is not left to rate")
+	}
+}
+
+// TestFiguresConsultations: the public figures carry each department's
+// consultations beside its ratings, with the adoption rate of its
+// published reports, in the JSON and on the page.
+func TestFiguresConsultations(t *testing.T) {
+	e := sqliteEnv(t)
+	want, err := e.srv.Consultations.Figures(t.Context())
+	if err != nil || len(want) == 0 {
+		t.Fatalf("the demo's consultation figures = %v, %v", want, err)
+	}
+	rec := e.get("/api/v1/figures", "")
+	wantStatus(t, "figures", rec, http.StatusOK)
+	matchesOpenAPI(t, rec, "Figures")
+	var got struct {
+		Consultations []consultationFigures `json:"consultations"`
+	}
+	decodeResponse(t, rec, &got)
+	if len(got.Consultations) != len(want) {
+		t.Fatalf("figures list %d departments' consultations, want %d", len(got.Consultations), len(want))
+	}
+	answered := false
+	for i, w := range want {
+		g := got.Consultations[i]
+		if g.Department != w.Department || g.Consultations != w.Consultations || g.Comments != w.Comments || g.Adopted != w.Adopted ||
+			g.PartlyAdopted != w.PartlyAdopted || g.NotAdopted != w.NotAdopted || g.Closed != w.Closed {
+			t.Errorf("figures for %s = %+v, want %+v", w.Department, g, w)
+		}
+		n := w.Adopted + w.PartlyAdopted + w.NotAdopted
+		if n == 0 {
+			if g.AdoptionRate != nil {
+				t.Errorf("%s: adoption rate %v before any answer", w.Department, *g.AdoptionRate)
+			}
+			continue
+		}
+		answered = true
+		if rate := math.Round(float64(w.Adopted+w.PartlyAdopted)*1000/float64(n)) / 10; g.AdoptionRate == nil || *g.AdoptionRate != rate {
+			t.Errorf("%s: adoption rate %v, want %v", w.Department, g.AdoptionRate, rate)
+		}
+	}
+	if !answered {
+		t.Error("no demo consultation has a published adoption report")
+	}
+	page := e.get("/figures", "").Body.String()
+	if !strings.Contains(page, `id="consultations"`) || !strings.Contains(page, "采纳率") {
+		t.Error("the figures page has no consultations section")
 	}
 }
