@@ -55,30 +55,10 @@ func (s *Store) ScanWarnings(ctx context.Context) (ScanStats, error) {
 // scan runs fn on the tasks the query finds, a batch per transaction,
 // until a batch changes nothing.
 func (s *Store) scan(ctx context.Context, q string, arg any, fn func(*db.Tx, *Task) (bool, error)) (int, error) {
-	total := 0
-	for {
-		rows, err := s.db.Read().QueryContext(ctx, q, arg)
-		if err != nil {
-			return total, fmt.Errorf("application: scan: %w", err)
-		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return total, err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return total, err
-		}
-		if len(ids) == 0 {
-			return total, nil
-		}
+	n, err := s.db.Sweep(ctx, q, arg, scanBatch, func(ids []string) (int, error) {
 		changed := 0
-		err = s.tx(ctx, func(tx *db.Tx) error {
+		err := s.tx(ctx, func(tx *db.Tx) error {
+			changed = 0 // a retried transaction counts afresh
 			for _, id := range ids {
 				t, err := s.loadTask(ctx, tx, id)
 				if err != nil {
@@ -95,13 +75,14 @@ func (s *Store) scan(ctx context.Context, q string, arg any, fn func(*db.Tx, *Ta
 			return nil
 		})
 		if err != nil {
-			return total, err
+			return 0, err
 		}
-		total += changed
-		if changed == 0 || len(ids) < scanBatch {
-			return total, nil
-		}
+		return changed, nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("application: scan: %w", err)
 	}
+	return n, nil
 }
 
 func (s *Store) mark(ctx context.Context, tx *db.Tx, t *Task, w Warning, now time.Time) (bool, error) {

@@ -38,6 +38,7 @@ import (
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
+	"github.com/tongban/tongban/internal/rating"
 	"github.com/tongban/tongban/internal/segment"
 	"github.com/tongban/tongban/internal/web"
 	"github.com/tongban/tongban/internal/workflow"
@@ -182,6 +183,9 @@ type app struct {
 	hotlineDeps hotline.Deps
 	// licenses issues and verifies electronic licenses.
 	licenses *license.Store
+	ratings  *rating.Store
+	// ratingDeps built the ratings; the demo rates with them.
+	ratingDeps rating.Deps
 }
 
 // fulfilFrom rebuilds the application store so that it takes materials
@@ -259,6 +263,11 @@ func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error)
 	// The 12345 hotline.
 	a.hotlineDeps = hotline.Deps{DB: d, Calendar: a.calendar, Blobs: blobs, Location: loc, Now: time.Now, UploadLimit: cfg.UploadMax}
 	a.hotline = hotline.NewStore(a.hotlineDeps)
+	// Service ratings (好差评). The public figures are aggregated at most
+	// every figuresTTL per node.
+	a.ratingDeps = rating.Deps{DB: d, Calendar: a.calendar, Location: loc, Now: time.Now,
+		AmendWindow: cfg.RatingAmendWindow, RectifyDays: cfg.RectifyDays, FiguresTTL: figuresTTL}
+	a.ratings = rating.NewStore(a.ratingDeps)
 	return a, nil
 }
 
@@ -279,6 +288,19 @@ func scanTicketWarnings(ctx context.Context, h *hotline.Store, log *slog.Logger)
 	st, err := h.ScanWarnings(ctx)
 	if st.Yellow+st.Red > 0 {
 		log.Info("hotline warning scan", "yellow", st.Yellow, "red", st.Red)
+	}
+	return err
+}
+
+// figuresTTL is how long a node serves the public figures from memory.
+const figuresTTL = 30 * time.Second
+
+// scanRectificationWarnings marks rectifications of bad ratings near or
+// past their deadline yellow and red once.
+func scanRectificationWarnings(ctx context.Context, r *rating.Store, log *slog.Logger) error {
+	st, err := r.ScanWarnings(ctx)
+	if st.Yellow+st.Red > 0 {
+		log.Info("rectification warning scan", "yellow", st.Yellow, "red", st.Red)
 	}
 	return err
 }
@@ -321,13 +343,16 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 			return fmt.Errorf("demo consultations: %w", err)
 		}
 		logins = append(logins, demo.ConsultationStaff)
+		if err := demo.LoadRatings(ctx, a.hotlineDeps, a.ratingDeps, a.identity); err != nil {
+			return fmt.Errorf("demo ratings: %w", err)
+		}
 	}
 	keys, err := ledgerKeys(cfg, log)
 	if err != nil {
 		return err
 	}
 	ledgerLog := &ledger.Log{DB: a.db, Keys: keys}
-	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Ledger: ledgerLog, Exchange: exchanges, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Notify: a.notify, Processes: a.processes, Hotline: a.hotline, Licenses: a.licenses, Log: log})
+	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Ledger: ledgerLog, Exchange: exchanges, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Notify: a.notify, Processes: a.processes, Hotline: a.hotline, Licenses: a.licenses, Ratings: a.ratings, Log: log})
 	if err != nil {
 		return err
 	}
@@ -360,6 +385,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	ticketScanner := &lease.Runner{DB: a.db, Name: "hotline-warnings", TTL: 30 * time.Second, Every: cfg.WarningScanEvery, Log: log,
 		Job: func(ctx context.Context) error { return scanTicketWarnings(ctx, a.hotline, log) }}
 	background.Go(func() { ticketScanner.Run(bg) })
+	// Rectifications of bad ratings, the third warning scan.
+	rectScanner := &lease.Runner{DB: a.db, Name: "rectification-warnings", TTL: 30 * time.Second, Every: cfg.WarningScanEvery, Log: log,
+		Job: func(ctx context.Context) error { return scanRectificationWarnings(ctx, a.ratings, log) }}
+	background.Go(func() { rectScanner.Run(bg) })
 	// Each new checkpoint goes to the configured witnesses, by one node at
 	// a time; a slow witness does not hold up the sequencer.
 	witnesses, err := witnessClients(cfg)

@@ -18,11 +18,13 @@ import (
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/consultation"
+	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/exchange"
 	"github.com/tongban/tongban/internal/hotline"
 	"github.com/tongban/tongban/internal/lease"
 	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/license"
+	"github.com/tongban/tongban/internal/rating"
 )
 
 // ledgerKeys reads the ledger's signing keys from the configuration, or
@@ -119,7 +121,8 @@ func runVerification(ctx context.Context, cfg *config.Config, a *app, keys *ledg
 	accesses := exchange.NewStore(exchange.Deps{DB: a.db, Identity: a.identity})
 	states := map[string]ledger.StateFunc{application.LedgerObject: a.applications.LedgerState, catalog.LedgerObject: a.catalog.LedgerState,
 		exchange.LedgerObject: accesses.LedgerState, consultation.LedgerObject: consultation.NewStore(a.db, cfg.Location, nil).LedgerState,
-		license.LedgerObject: a.licenses.LedgerState, hotline.LedgerObject: a.hotline.LedgerState, hotline.RevealObject: a.hotline.RevealState}
+		license.LedgerObject: a.licenses.LedgerState, rating.LedgerRating: a.ratings.LedgerRatingState,
+		rating.LedgerRectification: a.ratings.LedgerRectificationState, hotline.LedgerObject: a.hotline.LedgerState, hotline.RevealObject: a.hotline.RevealState}
 	rep, err = l.Verify(ctx, known, last, states)
 	if err != nil {
 		return nil, false, err
@@ -135,6 +138,12 @@ func runVerification(ctx context.Context, cfg *config.Config, a *app, keys *ledg
 // verifyPeriodically is serve's verification job: a break is logged at
 // ERROR and recorded for the dashboard; it does not stop the server.
 func verifyPeriodically(ctx context.Context, cfg *config.Config, a *app, keys *ledger.Keys, log *slog.Logger) error {
+	// Right after the first start the sequencer may not have signed the
+	// first checkpoint yet: nothing to verify against, and no failure.
+	if _, err := (&ledger.Log{DB: a.db}).Checkpoint(ctx); errors.Is(err, db.ErrNotFound) {
+		log.Info("ledger: no checkpoint signed yet; verification waits for the first")
+		return nil
+	}
 	rep, _, err := runVerification(ctx, cfg, a, keys, "serve")
 	if err != nil {
 		return err

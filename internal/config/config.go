@@ -69,6 +69,16 @@ type Config struct {
 	// TONGBAN_WARNING_SCAN_EVERY. Default 1m (also when 0 in a Config built
 	// in code).
 	WarningScanEvery time.Duration
+	// RatingAmendWindow is how long after rating a citizen may amend the
+	// rating (好差评), between 1h and 30 days. Flag -rating-amend-window,
+	// env TONGBAN_RATING_AMEND_WINDOW. Default 168h (7 days; also when 0
+	// in a Config built in code).
+	RatingAmendWindow time.Duration
+	// RectifyDays is the deadline of the rectification a bad rating
+	// opens, in working days of the official calendar, between 1 and 60.
+	// Flag -rectify-days, env TONGBAN_RECTIFY_DAYS. Default 15 (also when
+	// 0 in a Config built in code).
+	RectifyDays int
 	// SecureCookies marks cookies Secure. Default: true when BaseURL is
 	// https. Env TONGBAN_SECURE_COOKIES overrides.
 	SecureCookies bool
@@ -254,6 +264,14 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 		commitBatch = n
 	}
 	smtpPort := 587
+	rectifyDays := 15
+	if v := getenv("TONGBAN_RECTIFY_DAYS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, fmt.Errorf("config: TONGBAN_RECTIFY_DAYS %q is not a number", v)
+		}
+		rectifyDays = n
+	}
 	if v := getenv("TONGBAN_SMTP_PORT"); v != "" {
 		p, err := strconv.Atoi(v)
 		if err != nil {
@@ -272,6 +290,8 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 	fs.DurationVar(&c.SessionIdle, "session-idle", envDur("TONGBAN_SESSION_IDLE", 30*time.Minute), "idle session expiry (TONGBAN_SESSION_IDLE)")
 	fs.DurationVar(&c.SessionMax, "session-max", envDur("TONGBAN_SESSION_MAX", 12*time.Hour), "absolute session expiry (TONGBAN_SESSION_MAX)")
 	fs.DurationVar(&c.WarningScanEvery, "warning-scan-every", envDur("TONGBAN_WARNING_SCAN_EVERY", time.Minute), "time between two scans for late tasks (TONGBAN_WARNING_SCAN_EVERY)")
+	fs.DurationVar(&c.RatingAmendWindow, "rating-amend-window", envDur("TONGBAN_RATING_AMEND_WINDOW", 7*24*time.Hour), "how long a service rating may be amended (TONGBAN_RATING_AMEND_WINDOW)")
+	fs.IntVar(&c.RectifyDays, "rectify-days", rectifyDays, "working days a department has to answer a bad rating (TONGBAN_RECTIFY_DAYS)")
 	fs.StringVar(&c.BlobStore, "blob-store", env("TONGBAN_BLOB_STORE", ""), "uploaded files: file:DIR or s3://BUCKET/PREFIX?endpoint=HOST:PORT; default file:<data>/blobs (TONGBAN_BLOB_STORE; keys in TONGBAN_BLOB_ACCESS_KEY, TONGBAN_BLOB_SECRET_KEY)")
 	fs.IntVar(&c.CommitBatch, "commit-batch", commitBatch, "most concurrent submissions or decisions sharing one commit; 1: group commit off; 0: 64 on SQLite, 1 on PostgreSQL (TONGBAN_COMMIT_BATCH)")
 	fs.Var((*byteSize)(&c.UploadMax), "upload-max", "largest upload `size`, e.g. 20MiB (TONGBAN_UPLOAD_MAX)")
@@ -382,6 +402,18 @@ func (c *Config) Validate() error {
 	}
 	if c.WarningScanEvery < time.Second || c.WarningScanEvery > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("warning scan interval %s: want between 1s and 24h", c.WarningScanEvery))
+	}
+	if c.RatingAmendWindow == 0 {
+		c.RatingAmendWindow = 7 * 24 * time.Hour
+	}
+	if c.RatingAmendWindow < time.Hour || c.RatingAmendWindow > 30*24*time.Hour {
+		errs = append(errs, fmt.Errorf("rating amendment window %s: want between 1h and 720h", c.RatingAmendWindow))
+	}
+	if c.RectifyDays == 0 {
+		c.RectifyDays = 15
+	}
+	if c.RectifyDays < 1 || c.RectifyDays > 60 {
+		errs = append(errs, fmt.Errorf("rectification deadline %d working days: want between 1 and 60", c.RectifyDays))
 	}
 	if c.BlobStore == "" {
 		c.BlobStore = "file:" + filepath.Join(c.DataDir, "blobs")

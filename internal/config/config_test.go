@@ -347,3 +347,25 @@ func TestRateLimits(t *testing.T) {
 		t.Error("-rate-limit write-account=lots: no error")
 	}
 }
+
+func TestRatingSettings(t *testing.T) {
+	c, err := load(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RatingAmendWindow != 7*24*time.Hour || c.RectifyDays != 15 {
+		t.Errorf("defaults: amend window %s, rectify days %d; want 168h and 15", c.RatingAmendWindow, c.RectifyDays)
+	}
+	c, err = load(t, []string{"-rectify-days", "10"}, map[string]string{"TONGBAN_RATING_AMEND_WINDOW": "72h", "TONGBAN_RECTIFY_DAYS": "20"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RatingAmendWindow != 72*time.Hour || c.RectifyDays != 10 {
+		t.Errorf("amend window %s, rectify days %d; want 72h and the flag's 10", c.RatingAmendWindow, c.RectifyDays)
+	}
+	for _, args := range [][]string{{"-rectify-days", "61"}, {"-rating-amend-window", "30m"}, {"-rating-amend-window", "721h"}} {
+		if _, err := load(t, args, nil); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}

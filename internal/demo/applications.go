@@ -104,9 +104,16 @@ func (f *filer) draft(key, username, code string, forOrg bool, form map[string]a
 			return nil, fmt.Errorf("demo application %s: save: %w", key, err)
 		}
 	}
+	// What the platform took from the applicant's licenses or the
+	// online form is not uploaded again (免提交).
 	have := map[string]bool{}
 	for _, m := range a.Materials {
 		have[m.RequirementCode] = true
+	}
+	for _, m := range a.Fulfilments {
+		if m.Active() {
+			have[m.RequirementCode] = true
+		}
 	}
 	for i, code := range materials {
 		if have[code] {

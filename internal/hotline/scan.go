@@ -36,40 +36,23 @@ func (s *Store) ScanWarnings(ctx context.Context) (ScanStats, error) {
 }
 
 func (s *Store) scan(ctx context.Context, q, today string, w Warning) (int, error) {
-	total := 0
-	for {
-		rows, err := s.db.Read().QueryContext(ctx, q, today)
-		if err != nil {
-			return total, fmt.Errorf("hotline: scan: %w", err)
-		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return total, err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return total, err
-		}
+	n, err := s.db.Sweep(ctx, q, today, scanBatch, func(ids []string) (int, error) {
 		changed := 0
 		for _, id := range ids {
 			ok, err := s.mark(ctx, id, w)
 			if err != nil {
-				return total + changed, err
+				return changed, err
 			}
 			if ok {
 				changed++
 			}
 		}
-		total += changed
-		if changed == 0 || len(ids) < scanBatch {
-			return total, nil
-		}
+		return changed, nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("hotline: scan: %w", err)
 	}
+	return n, nil
 }
 
 func (s *Store) mark(ctx context.Context, id string, w Warning) (bool, error) {

@@ -15,6 +15,7 @@ import (
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/license"
+	"github.com/tongban/tongban/internal/rating"
 )
 
 // appError maps the application package's state errors to responses that
@@ -50,6 +51,8 @@ type applicationView struct {
 	// License is the electronic license the conclusion issued, when the
 	// viewer may see it.
 	License *license.License
+	// Rating is the rating section (好差评), nil when there is none.
+	Rating *ratingBlock
 }
 
 // materialRow pairs a requirement with the files uploaded for it.
@@ -153,6 +156,9 @@ func (s *Server) viewApplication(req *request, a *application.Application) (*app
 		if v.License, err = s.Licenses.IssuedFor(req.ctx(), req.p, a.ID); err != nil {
 			return nil, err
 		}
+	}
+	if v.Rating, err = s.ratingBlock(req, rating.ApplicationObject, a.ID, "/applications/"+a.ID); err != nil {
+		return nil, err
 	}
 	if s.Ledger != nil {
 		if v.Stamps, err = s.Ledger.Stamps(req.ctx(), application.LedgerObject, a.ID); err != nil {

@@ -189,6 +189,37 @@ var (
 	}
 )
 
+// wantRatingAccess is the service-rating (好差评) part of wantAccess:
+// persons rate (the store lets only the one who applied or filed);
+// department staff and supervisors list rectifications; anyone signed in
+// may open one and post a callback (the store answers 404 unless they are
+// the rater, the department's staff or a supervisor, and lets only the
+// rater or a supervisor recording a telephone callback post it); the
+// department's staff answer (supervisors and admins pass the gate and get
+// 403 from the store); the figures are public.
+var wantRatingAccess = map[string][]string{
+	"GET /figures":                              everyone,
+	"POST /applications/{id}/rating":            persons,
+	"POST /applications/{id}/rating/amend":      persons,
+	"POST /hotline/tickets/{id}/rating":         persons,
+	"POST /hotline/tickets/{id}/rating/amend":   persons,
+	"GET /staff/rectifications":                 staffDesk,
+	"GET /rectifications/{id}":                  signedIn,
+	"POST /rectifications/{id}/answer":          staffDesk,
+	"POST /rectifications/{id}/callback":        signedIn,
+	"GET /api/v1/figures":                       everyone,
+	"GET /api/v1/rating-levels":                 everyone,
+	"GET /api/v1/ratings":                       persons,
+	"POST /api/v1/applications/{id}/rating":     persons,
+	"PUT /api/v1/applications/{id}/rating":      persons,
+	"POST /api/v1/hotline/tickets/{id}/rating":  persons,
+	"PUT /api/v1/hotline/tickets/{id}/rating":   persons,
+	"GET /api/v1/rectifications":                staffDesk,
+	"GET /api/v1/rectifications/{id}":           signedIn,
+	"POST /api/v1/rectifications/{id}/answer":   staffDesk,
+	"POST /api/v1/rectifications/{id}/callback": signedIn,
+}
+
 func init() {
 	for k, v := range wantExchangeAccess {
 		wantAccess[k] = v
@@ -200,6 +231,9 @@ func init() {
 		wantAccess[k] = v
 	}
 	for k, v := range wantLicenseAccess {
+		wantAccess[k] = v
+	}
+	for k, v := range wantRatingAccess {
 		wantAccess[k] = v
 	}
 }

@@ -72,7 +72,8 @@ type envOptions struct {
 	// apps files the demo applications.
 	apps bool
 	// fulfil makes applications take materials from licenses and shared
-	// data: licenses from this source, data under the exchange's grants.
+	// data: licenses from this source (nil: the license library the demo
+	// licenses are in), data under the exchange's grants.
 	fulfil   bool
 	licenses application.LicenseSource
 }
@@ -104,6 +105,9 @@ func newEnvOpts(t testing.TB, d *db.DB, o envOptions) *env {
 	if o.fulfil {
 		exchanges = exchange.NewStore(exchange.Deps{DB: d, Identity: ids, Location: loc})
 		deps.Held, deps.Grants = o.licenses, exchanges
+		if o.licenses == nil {
+			deps.Held = licenses.ForApplications()
+		}
 	}
 	var demoApps *application.Deps
 	if withApps {

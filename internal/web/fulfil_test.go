@@ -511,3 +511,54 @@ func TestFulfilRevokedDuringSubmission(t *testing.T) {
 		wantStatus(t, "submit with m2 uploaded", rec, http.StatusOK)
 	})
 }
+
+// TestFulfilFromLicenseLibrary runs the restaurant scenario against the
+// license library itself, with the licenses the demo issued: the
+// restaurant's business license and wangwu's ID card replace m2, m3 and
+// m6, and the clerk's link opens the page the license's QR code opens,
+// which says it is genuine and valid.
+func TestFulfilFromLicenseLibrary(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnvOpts(t, d, envOptions{fulfil: true})
+		ctx := t.Context()
+		acc, err := e.srv.Identity.AccountByUsername(ctx, "wangwu")
+		if err != nil {
+			t.Fatal(err)
+		}
+		orgs, err := e.srv.Identity.Organizations(ctx, acc.ID)
+		if err != nil || len(orgs) != 1 {
+			t.Fatalf("wangwu's organizations = %v, %v", orgs, err)
+		}
+		wangwu := e.session("wangwu")
+		rec := e.sendJSON("POST", "/api/v1/applications", wangwu, `{"service_code":"SCJG-001","organization_id":"`+orgs[0].ID+`"}`)
+		wantStatus(t, "create SCJG-001 draft", rec, http.StatusCreated)
+		var a application.Application
+		decodeResponse(t, rec, &a)
+		got := fulfilled(a)
+		for code, typ := range map[string]string{"m2": "business_license", "m3": "resident_id_card", "m6": "resident_id_card"} {
+			if f, ok := got[code]; !ok || f.Source != application.FromLicense || f.LicenseType != typ {
+				t.Errorf("material %s fulfilled by %+v, want the held %s", code, f, typ)
+			}
+		}
+		if f := got["m2"]; f.Department != "SCJG" || f.LicenseID == "" {
+			t.Errorf("m2 provenance = %+v, want the business license SCJG issued", f)
+		}
+		var form map[string]any
+		json.Unmarshal(a.Form, &form)
+		if form["经营者名称"] != orgs[0].Name || form["统一社会信用代码"] != orgs[0].CreditCode {
+			t.Errorf("prefilled form = %v", form)
+		}
+		link := e.srv.LicenseLink(got["m2"].LicenseID)
+		if !strings.HasPrefix(link, "/licenses/check/"+got["m2"].LicenseID+"/") {
+			t.Fatalf("license link = %q", link)
+		}
+		rec = e.get(link, "")
+		wantStatus(t, "license check page", rec, http.StatusOK)
+		if !strings.Contains(rec.Body.String(), `data-outcome="valid"`) || !strings.Contains(rec.Body.String(), orgs[0].Name) {
+			t.Error("the check page does not say the holder's license is valid")
+		}
+		if e.srv.LicenseLink("no-such-license") != "" {
+			t.Error("a link for a license that does not exist")
+		}
+	})
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/org"
+	"github.com/tongban/tongban/internal/rating"
 )
 
 // The 12345 hotline's pages and JSON API: citizens file tickets and answer
@@ -233,6 +234,8 @@ type ticketView struct {
 	// CanLookup: the viewer's department handles the ticket and the
 	// viewer may look its reporter up in shared data.
 	CanLookup bool
+	// Rating is the rating section (好差评), nil when there is none.
+	Rating *ratingBlock
 }
 
 func (s *Server) ticketView(req *request, id string) (*ticketView, error) {
@@ -261,6 +264,9 @@ func (s *Server) ticketView(req *request, id string) (*ticketView, error) {
 	v.CanLookup = (t.State == hotline.Handling || t.State == hotline.Replied) && p.CanIn(identity.PermExchangeQuery, t.DepartmentCode)
 	v.CanUrge = p.Can(identity.PermSupervise) && (t.State == hotline.Dispatched || t.State == hotline.Handling)
 	v.CanReveal = p.Can(identity.PermHotlineReveal) && t.Protection != hotline.Public
+	if v.Rating, err = s.ratingBlock(req, rating.TicketObject, t.ID, "/hotline/tickets/"+t.ID); err != nil {
+		return nil, err
+	}
 	if v.CanMerge {
 		if v.Similar, err = s.Hotline.Similar(req.ctx(), p, t.ID); err != nil {
 			return nil, err

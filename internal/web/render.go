@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"reflect"
 	"strings"
 	"time"
 
@@ -119,6 +120,18 @@ func loadPages(s *Server) (*pageSet, error) {
 		},
 		// localTime shows an instant in the platform's time zone.
 		"localTime": func(t time.Time) string { return t.In(s.Config.Location).Format("2006-01-02 15:04") },
+		// deref follows a pointer (such as an optional rate or
+		// verdict); nil stays nil.
+		"deref": func(v any) any {
+			rv := reflect.ValueOf(v)
+			if rv.Kind() != reflect.Pointer {
+				return v
+			}
+			if rv.IsNil() {
+				return nil
+			}
+			return rv.Elem().Interface()
+		},
 		// list makes a list of strings, for ranging over choices.
 		"list": func(v ...string) []string { return v },
 		"contains": func(list []string, v string) bool {

@@ -231,7 +231,7 @@ func (s *Server) routeTable() []route {
 		{get, "/api/v1/exchange/access-log", identity.PermSupervise, s.apiExchangeLog},
 		{get, "/api/v1/exchange/patterns", identity.PermSupervise, s.apiExchangePatterns},
 		{get, "/api/v1/me/data-access", identity.PermMyData, s.apiMyData},
-	}, append(append(s.licenseRoutes(), s.hotlineRoutes()...), s.consultationRoutes()...)...)
+	}, append(append(append(s.licenseRoutes(), s.hotlineRoutes()...), s.consultationRoutes()...), s.ratingRoutes()...)...)
 }
 
 // licenseRoutes are the routes of electronic licenses (电子证照): the
@@ -286,6 +286,43 @@ func (s *Server) licenseRoutes() []route {
 		{get, "/api/v1/admin/license-types", identity.PermLicenseTypes, s.apiLicenseTypes},
 		{get, "/api/v1/admin/license-types/{code}", identity.PermLicenseTypes, s.apiLicenseType},
 		{put, "/api/v1/admin/license-types/{code}", identity.PermLicenseTypes, s.apiPutLicenseType},
+	}
+}
+
+// ratingRoutes are the routes of the service rating (好差评): rating
+// from the application and ticket pages (the store lets only the person
+// who applied or filed rate), rectifications for departments, citizens
+// and supervisors (the store checks the department and the rater), and
+// the public figures.
+func (s *Server) ratingRoutes() []route {
+	const (
+		get  = "GET"
+		post = "POST"
+		put  = "PUT"
+	)
+	return []route{
+		{get, "/figures", Public, s.figuresPage},
+		{post, "/applications/{id}/rating", identity.PermApply, s.applicationRateSubmit},
+		{post, "/applications/{id}/rating/amend", identity.PermApply, s.applicationAmendSubmit},
+		{post, "/hotline/tickets/{id}/rating", identity.PermHotlineFile, s.ticketRateSubmit},
+		{post, "/hotline/tickets/{id}/rating/amend", identity.PermHotlineFile, s.ticketAmendSubmit},
+		{get, "/staff/rectifications", identity.PermStaffDesk, s.rectificationsPage},
+		{get, "/rectifications/{id}", identity.PermAccount, s.rectificationPage},
+		{post, "/rectifications/{id}/answer", identity.PermStaffDesk, s.rectificationAnswerSubmit},
+		{post, "/rectifications/{id}/callback", identity.PermAccount, s.rectificationCallbackSubmit},
+
+		// The same through the JSON API.
+		{get, "/api/v1/figures", Public, s.apiFigures},
+		{get, "/api/v1/rating-levels", Public, s.apiRatingLevels},
+		{get, "/api/v1/ratings", identity.PermApply, s.apiMyRatings},
+		{post, "/api/v1/applications/{id}/rating", identity.PermApply, s.apiRateApplication},
+		{put, "/api/v1/applications/{id}/rating", identity.PermApply, s.apiAmendApplicationRating},
+		{post, "/api/v1/hotline/tickets/{id}/rating", identity.PermHotlineFile, s.apiRateTicket},
+		{put, "/api/v1/hotline/tickets/{id}/rating", identity.PermHotlineFile, s.apiAmendTicketRating},
+		{get, "/api/v1/rectifications", identity.PermStaffDesk, s.apiRectifications},
+		{get, "/api/v1/rectifications/{id}", identity.PermAccount, s.apiRectification},
+		{post, "/api/v1/rectifications/{id}/answer", identity.PermStaffDesk, s.apiRectificationAnswer},
+		{post, "/api/v1/rectifications/{id}/callback", identity.PermAccount, s.apiRectificationCallback},
 	}
 }
 

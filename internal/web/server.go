@@ -29,6 +29,7 @@ import (
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/ratelimit"
+	"github.com/tongban/tongban/internal/rating"
 	"github.com/tongban/tongban/internal/workflow"
 )
 
@@ -45,6 +46,10 @@ type Server struct {
 	Notify       *notify.Store
 	// Hotline runs the 12345 hotline and its Open311 API.
 	Hotline *hotline.Store
+	// Ratings keeps service ratings (好差评), their rectifications and
+	// the public figures; New makes one over DB and Calendar when it is
+	// nil.
+	Ratings *rating.Store
 	// Processes keeps process definitions; New makes one over DB (with
 	// Identity and Catalog answering validation) when it is nil.
 	Processes *workflow.Store
@@ -122,6 +127,9 @@ func New(s Server) (*Server, error) {
 			}
 			return path
 		}
+	}
+	if srv.Ratings == nil {
+		srv.Ratings = rating.NewStore(rating.Deps{DB: srv.DB, Calendar: srv.Calendar, Location: srv.Config.Location, Now: srv.Now})
 	}
 	var err error
 	if srv.static, err = loadStatic(); err != nil {
