@@ -72,10 +72,12 @@ type envOptions struct {
 	// apps files the demo applications.
 	apps bool
 	// fulfil makes applications take materials from licenses and shared
-	// data: licenses from this source (nil: the license library the demo
-	// licenses are in), data under the exchange's grants.
-	fulfil   bool
-	licenses application.LicenseSource
+	// data: licenses from this source (or, with libraryLicenses, from
+	// the license library the demo licenses are in), data under the
+	// exchange's grants.
+	fulfil          bool
+	licenses        application.LicenseSource
+	libraryLicenses bool
 }
 
 func newEnvOpts(t testing.TB, d *db.DB, o envOptions) *env {
@@ -105,7 +107,7 @@ func newEnvOpts(t testing.TB, d *db.DB, o envOptions) *env {
 	if o.fulfil {
 		exchanges = exchange.NewStore(exchange.Deps{DB: d, Identity: ids, Location: loc})
 		deps.Held, deps.Grants = o.licenses, exchanges
-		if o.licenses == nil {
+		if o.libraryLicenses {
 			deps.Held = licenses.ForApplications()
 		}
 	}

@@ -519,7 +519,7 @@ func TestFulfilRevokedDuringSubmission(t *testing.T) {
 // which says it is genuine and valid.
 func TestFulfilFromLicenseLibrary(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		e := newEnvOpts(t, d, envOptions{fulfil: true})
+		e := newEnvOpts(t, d, envOptions{fulfil: true, libraryLicenses: true})
 		ctx := t.Context()
 		acc, err := e.srv.Identity.AccountByUsername(ctx, "wangwu")
 		if err != nil {
