@@ -68,4 +68,38 @@ func TestBrowserSupervisionHotline(t *testing.T) {
 	if !strings.Contains(stamps, "派单") || !strings.Contains(stamps, "受理") {
 		t.Errorf("the ticket's stamps read %q", stamps)
 	}
+
+	// A platform admin gives the demo app's key its own rate limit.
+	must(chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/login"]`)),
+	))
+	t.Log("signed out")
+	must(chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`#username`)),
+		chromedp.SendKeys(chromedp.CSS(`#username`), "admin"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), "demo2026"),
+		chromedp.Submit(chromedp.CSS(`#password`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
+	))
+	t.Log("signed in as admin")
+	must(chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL+"/admin/hotline#keys"),
+		chromedp.WaitVisible(chromedp.CSS(`#keys`)),
+	))
+	must(chromedp.Do(ctx,
+		chromedp.WaitReady(chromedp.CSS(`input[name="rate_limit"]`)),
+		chromedp.SetValue(chromedp.CSS(`input[name="rate_limit"]`), "1200/1m"),
+		chromedp.Submit(chromedp.CSS(`input[name="rate_limit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#keys`)),
+	))
+	keys, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(`#keys`)))
+	must(err)
+	must(os.WriteFile(filepath.Join(dir, "admin-hotline-key-rate-mobile.png"), keys, 0o644))
+	rate, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`input[name="rate_limit"]`)))
+	must(err)
+	if rate != "1200/1m" {
+		t.Errorf("the key's rate reads %q after saving, want 1200/1m", rate)
+	}
 }
