@@ -184,13 +184,20 @@ func workBench(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	names := strings.Split(*citizens, ",")
 	reqs := strings.Split(*materials, ",")
 	transport := &http.Transport{MaxIdleConnsPerHost: 2 * *conc}
+	// One session per account, shared by its clients: sign-in is rate
+	// limited per account name.
+	signedIn := map[string]*apiClient{}
 	signIn := func(user string) (*apiClient, error) {
+		if c := signedIn[user]; c != nil {
+			return c, nil
+		}
 		jar, _ := cookiejar.New(nil)
 		c := &apiClient{base: base, http: &http.Client{Timeout: 60 * time.Second, Jar: jar, Transport: transport}}
 		_, err := c.do(ctx, "POST", "/api/v1/session", map[string]string{"username": user, "password": *password}, nil)
 		if err != nil {
 			return nil, fmt.Errorf("sign in %s: %w", user, err)
 		}
+		signedIn[user] = c
 		return c, nil
 	}
 	citizenClients := make([]*apiClient, *conc)

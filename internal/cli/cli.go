@@ -60,6 +60,7 @@ Usage:
   tongban witness -log KEY [flags]   run a witness (c2sp.org/tlog-witness) that cosigns the logs' checkpoints
   tongban loadtest [-c N] [-d DURATION] URL...   GET the URLs concurrently; print req/s and latency percentiles
   tongban workbench [-c N] [-d DURATION] [-n N] URL   file and accept demo applications over the API; print submissions/s and decisions/s
+  tongban hotlinebench [-c N] [-d DURATION] [-via open311,web] URL   file 12345 tickets through Open311 and the web form; print tickets/s and latency percentiles
   tongban commitbench [flags] [-c N] [-d DURATION] [-batch]   measure durable single-row commits/s of the configured database
   tongban help
 
@@ -71,10 +72,13 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// loadtest is a client: it takes none of the server's configuration.
-	if len(args) > 0 && (args[0] == "loadtest" || args[0] == "workbench") {
+	if len(args) > 0 && (args[0] == "loadtest" || args[0] == "workbench" || args[0] == "hotlinebench") {
 		run := loadTest
-		if args[0] == "workbench" {
+		switch args[0] {
+		case "workbench":
 			run = workBench
+		case "hotlinebench":
+			run = hotlineBench
 		}
 		if err := run(ctx, args[1:], stdout, stderr); err != nil {
 			fmt.Fprintln(stderr, "tongban:", err)

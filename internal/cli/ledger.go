@@ -20,6 +20,7 @@ import (
 	"github.com/tongban/tongban/internal/consultation"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/exchange"
+	"github.com/tongban/tongban/internal/hotline"
 	"github.com/tongban/tongban/internal/lease"
 	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/license"
@@ -121,7 +122,7 @@ func runVerification(ctx context.Context, cfg *config.Config, a *app, keys *ledg
 	states := map[string]ledger.StateFunc{application.LedgerObject: a.applications.LedgerState, catalog.LedgerObject: a.catalog.LedgerState,
 		exchange.LedgerObject: accesses.LedgerState, consultation.LedgerObject: consultation.NewStore(a.db, cfg.Location, nil).LedgerState,
 		license.LedgerObject: a.licenses.LedgerState, rating.LedgerRating: a.ratings.LedgerRatingState,
-		rating.LedgerRectification: a.ratings.LedgerRectificationState}
+		rating.LedgerRectification: a.ratings.LedgerRectificationState, hotline.LedgerObject: a.hotline.LedgerState, hotline.RevealObject: a.hotline.RevealState}
 	rep, err = l.Verify(ctx, known, last, states)
 	if err != nil {
 		return nil, false, err

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/internal/blob"
+	"github.com/tongban/tongban/internal/ratelimit"
 )
 
 // Config is the configuration of one tongban process. Each field names its
@@ -170,6 +171,20 @@ type Config struct {
 	// files. Flag -license-keys, env TONGBAN_LICENSE_KEYS. Default
 	// <DataDir>/license-keys.
 	LicenseKeys string
+
+	// RateLimits are the token-bucket limits per class (see
+	// ratelimit.Defaults for the classes and their defaults and
+	// docs/operations.md#rate-limits): each "CLASS=N/DURATION" or
+	// "CLASS=off". Flag -rate-limit (repeatable), env TONGBAN_RATE_LIMITS
+	// (entries separated by ";", "," or newlines). Classes not named keep
+	// their defaults. Limits are kept per node.
+	RateLimits ratelimit.Policy
+	// TrustedProxies are the reverse proxies (addresses or CIDR prefixes)
+	// whose X-Forwarded-For names the client; from any other peer the
+	// header is ignored. Flag -trusted-proxies, env
+	// TONGBAN_TRUSTED_PROXIES (separated by commas or spaces). Default
+	// none: every client is its TCP peer.
+	TrustedProxies ratelimit.Proxies
 }
 
 // LicenseKeyDir is where the license signing keys are kept.
@@ -310,6 +325,25 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 		}
 		c.LedgerWitnesses = append(c.LedgerWitnesses, strings.TrimSpace(s))
 		return nil
+	})
+	c.RateLimits = ratelimit.Policy{}
+	for _, r := range strings.FieldsFunc(env("TONGBAN_RATE_LIMITS", ""), func(r rune) bool { return r == '\n' || r == ';' || r == ',' }) {
+		if r = strings.TrimSpace(r); r != "" {
+			if err := c.RateLimits.Set(r); err != nil {
+				return nil, fmt.Errorf("config: TONGBAN_RATE_LIMITS: %w", err)
+			}
+		}
+	}
+	fs.Var(c.RateLimits, "rate-limit", "a rate limit, CLASS=N/DURATION or CLASS=off; repeatable; classes: "+strings.Join(ratelimit.Classes(), ", ")+" (TONGBAN_RATE_LIMITS, separated by ;)")
+	proxies, err := ratelimit.ParseProxies(env("TONGBAN_TRUSTED_PROXIES", ""))
+	if err != nil {
+		return nil, fmt.Errorf("config: TONGBAN_TRUSTED_PROXIES: %w", err)
+	}
+	c.TrustedProxies = proxies
+	fs.Func("trusted-proxies", "reverse proxies whose X-Forwarded-For is believed: addresses or CIDR prefixes, comma-separated; default none (TONGBAN_TRUSTED_PROXIES)", func(s string) error {
+		p, err := ratelimit.ParseProxies(s)
+		c.TrustedProxies = p
+		return err
 	})
 	c.SMTPPassword = env("TONGBAN_SMTP_PASSWORD", "")
 	c.SMSToken = env("TONGBAN_SMS_TOKEN", "")

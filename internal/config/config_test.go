@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tongban/tongban/internal/ratelimit"
 )
 
 func load(t *testing.T, args []string, env map[string]string) (*Config, error) {
@@ -308,6 +310,41 @@ func TestLedgerVerifyEvery(t *testing.T) {
 	}
 	if _, err := load(t, []string{"-ledger-verify-every", "5s"}, nil); err == nil {
 		t.Error("-ledger-verify-every 5s accepted; verification reads the whole store")
+	}
+}
+
+func TestRateLimits(t *testing.T) {
+	c, err := load(t, []string{"-rate-limit", "login-account=3/1m", "-trusted-proxies", "10.0.0.0/8"},
+		map[string]string{"TONGBAN_RATE_LIMITS": "login-account=5/1m; write-account=off", "TONGBAN_TRUSTED_PROXIES": "192.0.2.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.RateLimits.Rate(ratelimit.LoginAccount); got != (ratelimit.Rate{N: 3, Per: time.Minute}) {
+		t.Errorf("login-account = %v, want the flag's 3/1m", got)
+	}
+	if !c.RateLimits.Rate(ratelimit.WriteAccount).Off() {
+		t.Errorf("write-account = %v, want off from the environment", c.RateLimits.Rate(ratelimit.WriteAccount))
+	}
+	if got := c.RateLimits.Rate(ratelimit.Open311Key); got != ratelimit.Defaults[ratelimit.Open311Key] {
+		t.Errorf("open311-key = %v, want the default", got)
+	}
+	if len(c.TrustedProxies) != 1 || c.TrustedProxies[0].String() != "10.0.0.0/8" {
+		t.Errorf("trusted proxies = %v, want the flag's 10.0.0.0/8", c.TrustedProxies)
+	}
+	d, err := load(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.TrustedProxies) != 0 {
+		t.Errorf("trusted proxies by default = %v, want none", d.TrustedProxies)
+	}
+	for _, bad := range []map[string]string{{"TONGBAN_RATE_LIMITS": "login=5/1m"}, {"TONGBAN_RATE_LIMITS": "login-account=5"}, {"TONGBAN_TRUSTED_PROXIES": "proxy.example"}} {
+		if _, err := load(t, nil, bad); err == nil {
+			t.Errorf("Load with %v: no error", bad)
+		}
+	}
+	if _, err := load(t, []string{"-rate-limit", "write-account=lots"}, nil); err == nil {
+		t.Error("-rate-limit write-account=lots: no error")
 	}
 }
 

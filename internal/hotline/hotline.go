@@ -271,6 +271,9 @@ type APIKey struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"created_at"`
+	// RateLimit is the app's own rate limit, "N/DURATION" as
+	// ratelimit.ParseRate reads it; empty for the platform's default.
+	RateLimit string `json:"rate_limit,omitempty"`
 }
 
 func jsonText(v any) string {

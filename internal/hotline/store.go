@@ -20,6 +20,7 @@ import (
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/ratelimit"
 )
 
 // Store runs the hotline.
@@ -425,7 +426,7 @@ func (s *Store) Keys(ctx context.Context, p *identity.Principal) ([]APIKey, erro
 	if !p.Can(identity.PermHotlineAdmin) {
 		return nil, identity.ErrForbidden
 	}
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT id, name, created_at FROM open311_keys WHERE revoked_at IS NULL ORDER BY created_at`)
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT id, name, created_at, rate_limit FROM open311_keys WHERE revoked_at IS NULL ORDER BY created_at`)
 	if err != nil {
 		return nil, err
 	}
@@ -434,7 +435,7 @@ func (s *Store) Keys(ctx context.Context, p *identity.Principal) ([]APIKey, erro
 	for rows.Next() {
 		var k APIKey
 		var at db.Time
-		if err := rows.Scan(&k.ID, &k.Name, &at); err != nil {
+		if err := rows.Scan(&k.ID, &k.Name, &at, &k.RateLimit); err != nil {
 			return nil, err
 		}
 		k.CreatedAt = at.Time
@@ -458,6 +459,30 @@ func (s *Store) RevokeKey(ctx context.Context, p *identity.Principal, id string)
 	return nil
 }
 
+// SetKeyRate gives an app's key its own rate limit ("N/DURATION", such as
+// "1200/1m"), or the platform's default again with "".
+func (s *Store) SetKeyRate(ctx context.Context, p *identity.Principal, id, rate string) error {
+	if !p.Can(identity.PermHotlineAdmin) {
+		return identity.ErrForbidden
+	}
+	rate = strings.TrimSpace(rate)
+	if rate != "" {
+		r, err := ratelimit.ParseRate(rate)
+		if err != nil || r.Off() {
+			return fielderr.New("rate_limit", "hotline_rate_limit_invalid")
+		}
+		rate = r.String()
+	}
+	res, err := s.db.Write().ExecContext(ctx, `UPDATE open311_keys SET rate_limit = $1 WHERE id = $2 AND revoked_at IS NULL`, rate, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("hotline: key %s: %w", id, db.ErrNotFound)
+	}
+	return nil
+}
+
 // CheckKey returns the app a key was issued to, or ErrBadKey.
 func (s *Store) CheckKey(ctx context.Context, key string) (*APIKey, error) {
 	if key == "" || len(key) > 200 {
@@ -465,7 +490,7 @@ func (s *Store) CheckKey(ctx context.Context, key string) (*APIKey, error) {
 	}
 	var k APIKey
 	var at db.Time
-	err := s.db.Read().QueryRowContext(ctx, `SELECT id, name, created_at FROM open311_keys WHERE key_sha256 = $1 AND revoked_at IS NULL`, keyHash(key)).Scan(&k.ID, &k.Name, &at)
+	err := s.db.Read().QueryRowContext(ctx, `SELECT id, name, created_at, rate_limit FROM open311_keys WHERE key_sha256 = $1 AND revoked_at IS NULL`, keyHash(key)).Scan(&k.ID, &k.Name, &at, &k.RateLimit)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrBadKey
 	}

@@ -251,17 +251,27 @@ func (s *Store) file(ctx context.Context, p *identity.Principal, ch Channel, key
 		// Nobody to call back and nothing to reveal: keep no contact.
 		in.ReporterName, in.ReporterPhone, in.ReporterEmail = "", "", ""
 	}
+	if s.db.Dialect == db.Postgres {
+		// The day's counter is one row every filing of the day updates:
+		// taken inside the filing's transaction, its lock would be held
+		// until that commits and filings would run one at a time. On
+		// PostgreSQL it is taken in a transaction of its own first, so
+		// filings commit side by side; a filing that then fails leaves
+		// its number unused. (SQLite writes one at a time anyway, and an
+		// extra commit would only cost a flush.)
+		if t.Number, err = s.nextNumber(ctx, s.db.Write(), now); err != nil {
+			return nil, err
+		}
+	}
 	err = s.db.Tx(ctx, func(tx *db.Tx) error {
 		if t.SuggestedDepartment, err = suggest(ctx, tx, in.Category, in.Division); err != nil {
 			return err
 		}
-		day := calendarDay(now, s.loc)
-		var n int
-		if err := tx.QueryRowContext(ctx, `INSERT INTO ticket_sequences (day, last) VALUES ($1, 1)
-			ON CONFLICT (day) DO UPDATE SET last = ticket_sequences.last + 1 RETURNING last`, day).Scan(&n); err != nil {
-			return fmt.Errorf("hotline: number: %w", err)
+		if t.Number == "" {
+			if t.Number, err = s.nextNumber(ctx, tx, now); err != nil {
+				return err
+			}
 		}
-		t.Number = fmt.Sprintf("RX%s%05d", day, n)
 		_, err := tx.ExecContext(ctx, `INSERT INTO tickets (id, number, kind, category_code, text, address, division_code, lat, lon, channel,
 			reporter_id, reporter_name, reporter_phone, reporter_email, protection, filed_by, app_key_id, attributes, media_url,
 			state, suggested_department, days, created_at, updated_at)
@@ -294,6 +304,18 @@ func (s *Store) file(ctx context.Context, p *identity.Principal, ch Channel, key
 }
 
 func calendarDay(t time.Time, loc *time.Location) string { return t.In(loc).Format("20060102") }
+
+// nextNumber takes the next ticket number of the day of now: RX, the date
+// and the day's sequence in five digits.
+func (s *Store) nextNumber(ctx context.Context, q querier, now time.Time) (string, error) {
+	day := calendarDay(now, s.loc)
+	var n int
+	if err := q.QueryRowContext(ctx, `INSERT INTO ticket_sequences (day, last) VALUES ($1, 1)
+		ON CONFLICT (day) DO UPDATE SET last = ticket_sequences.last + 1 RETURNING last`, day).Scan(&n); err != nil {
+		return "", fmt.Errorf("hotline: number: %w", err)
+	}
+	return fmt.Sprintf("RX%s%05d", day, n), nil
+}
 
 func floatOrNil(f *float64) any {
 	if f == nil {
@@ -627,13 +649,17 @@ func (s *Store) event(ctx context.Context, tx *db.Tx, id string, p *identity.Pri
 	if p != nil && !p.Anonymous() {
 		actor = sql.NullString{String: p.Account.ID, Valid: true}
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO ticket_events (ticket_id, seq, at, actor_id, department_code, action, from_state, to_state, note)
-		VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_events WHERE ticket_id = $1), $2, $3, $4, $5, $6, $7, $8)`,
-		id, db.NewTime(s.now()), actor, dept, action, string(from), string(to), note)
+	now := s.now()
+	var seq int
+	err := tx.QueryRowContext(ctx, `INSERT INTO ticket_events (ticket_id, seq, at, actor_id, department_code, action, from_state, to_state, note)
+		VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_events WHERE ticket_id = $1), $2, $3, $4, $5, $6, $7, $8) RETURNING seq`,
+		id, db.NewTime(now), actor, dept, action, string(from), string(to), note).Scan(&seq)
 	if err != nil {
 		return fmt.Errorf("hotline: log %s: %w", action, err)
 	}
-	return nil
+	// Every action is logged after the change it records, so the stamp
+	// digests the ticket as the change left it.
+	return s.stamp(ctx, tx, id, seq, p, dept, action, note, now)
 }
 
 // holders returns the enabled accounts holding role r in department dept

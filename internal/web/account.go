@@ -65,6 +65,9 @@ func (s *Server) loginSubmit(req *request) error {
 		}
 		return s.renderPage(req, http.StatusUnprocessableEntity, "login", &page{Title: req.t("login_title"), Data: loginData{Next: next}, Form: map[string]string{"username": username}, Errors: errs})
 	}
+	if err := s.allow(req, s.loginChecks(req, username)...); err != nil {
+		return s.renderPage(req, http.StatusTooManyRequests, "login", &page{Title: req.t("login_title"), Data: loginData{Next: next, Error: req.t("login_rate_limited")}, Form: map[string]string{"username": username}})
+	}
 	acct, err := s.Identity.Authenticate(req.ctx(), username, password)
 	if err != nil {
 		// A wrong password is a problem with what was entered: the form

@@ -166,7 +166,11 @@ func (s *Server) apiLogin(req *request) error {
 	if err := fe.Err(); err != nil {
 		return err
 	}
-	acct, err := s.Identity.Authenticate(req.ctx(), strings.ToLower(strings.TrimSpace(in.Username)), in.Password)
+	username := strings.ToLower(strings.TrimSpace(in.Username))
+	if err := s.allow(req, s.loginChecks(req, username)...); err != nil {
+		return err
+	}
+	acct, err := s.Identity.Authenticate(req.ctx(), username, in.Password)
 	switch {
 	case errors.Is(err, identity.ErrLocked):
 		return &httpError{Code: http.StatusTooManyRequests, Key: "login_locked"}

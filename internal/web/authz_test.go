@@ -238,6 +238,22 @@ func init() {
 	}
 }
 
+// wantHotlineOversightAccess is the part of wantAccess for the hotline's
+// receipts and the supervisors' ticket list.
+var wantHotlineOversightAccess = map[string][]string{
+	"GET /hotline/tickets/{id}/receipts/{file}":      signedIn,
+	"GET /supervision/hotline":                       overseers,
+	"GET /api/v1/supervision/hotline":                overseers,
+	"POST /admin/hotline/keys/{id}/rate":             hotlineAdmins,
+	"PUT /api/v1/admin/hotline/keys/{id}/rate-limit": hotlineAdmins,
+}
+
+func init() {
+	for k, v := range wantHotlineOversightAccess {
+		wantAccess[k] = v
+	}
+}
+
 var wantAccess = map[string][]string{
 	"GET /healthz":                                   everyone,
 	"GET /readyz":                                    everyone,

@@ -10,6 +10,7 @@ import (
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/hotline"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/rating"
 )
@@ -225,6 +226,9 @@ type ticketView struct {
 	Revealed  *hotline.Identity
 	// Solved is the callback's answer: yes, no or "".
 	Solved string
+	// Stamps are the ticket's ledger entries, with receipts once
+	// integrated.
+	Stamps []ledger.Stamp
 
 	CanCallback, CanDispatch, CanMerge, CanSign, CanReply, CanUrge, CanReveal bool
 	// CanLookup: the viewer's department handles the ticket and the
@@ -265,6 +269,11 @@ func (s *Server) ticketView(req *request, id string) (*ticketView, error) {
 	}
 	if v.CanMerge {
 		if v.Similar, err = s.Hotline.Similar(req.ctx(), p, t.ID); err != nil {
+			return nil, err
+		}
+	}
+	if s.Ledger != nil {
+		if v.Stamps, err = s.Ledger.Stamps(req.ctx(), hotline.LedgerObject, t.ID); err != nil {
 			return nil, err
 		}
 	}

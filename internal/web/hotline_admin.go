@@ -12,6 +12,7 @@ import (
 	"github.com/tongban/tongban/internal/hotline"
 	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/org"
+	"github.com/tongban/tongban/internal/ratelimit"
 )
 
 // The dispatcher's telephone intake (电话登记) and the platform admin's
@@ -107,9 +108,11 @@ type hotlineAdminView struct {
 	Deadlines  map[hotline.Kind]int
 	Keys       []hotline.APIKey
 	// KeyIssued is when each key was issued, in the platform's time zone.
-	KeyIssued  map[string]string
-	NewKey     string
-	NewKeyName string
+	KeyIssued map[string]string
+	// DefaultKeyRate is the rate of keys without their own.
+	DefaultKeyRate string
+	NewKey         string
+	NewKeyName     string
 }
 
 func (s *Server) hotlineAdminView(req *request) (*hotlineAdminView, error) {
@@ -143,6 +146,7 @@ func (s *Server) hotlineAdminView(req *request) (*hotlineAdminView, error) {
 	if v.Keys, err = s.Hotline.Keys(ctx, req.p); err != nil {
 		return nil, err
 	}
+	v.DefaultKeyRate = s.Config.RateLimits.Rate(ratelimit.Open311Key).String()
 	v.KeyIssued = map[string]string{}
 	for _, k := range v.Keys {
 		v.KeyIssued[k.ID] = k.CreatedAt.In(s.Config.Location).Format("2006-01-02 15:04")
@@ -513,6 +517,36 @@ func (s *Server) apiAdminIssueHotlineKey(req *request) error {
 
 func (s *Server) apiAdminRevokeHotlineKey(req *request) error {
 	if err := s.Hotline.RevokeKey(req.ctx(), req.p, req.r.PathValue("id")); err != nil {
+		return err
+	}
+	req.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// hotlineKeyRate gives an Open311 app's key its own rate limit, or the
+// platform's default again when the field is left empty.
+func (s *Server) hotlineKeyRate(req *request) error {
+	if err := s.parseForm(req); err != nil {
+		return err
+	}
+	if err := s.Hotline.SetKeyRate(req.ctx(), req.p, req.r.PathValue("id"), req.r.PostFormValue("rate_limit")); err != nil {
+		return s.hotlineAdminFailed(req, err, "rate_limit", "key_id")
+	}
+	s.setFlash(req, "hotline_key_rate_saved")
+	return s.redirect(req, "/admin/hotline#keys")
+}
+
+// keyRateInput is the body of PUT …/keys/{id}/rate-limit.
+type keyRateInput struct {
+	RateLimit string `json:"rate_limit"`
+}
+
+func (s *Server) apiAdminSetHotlineKeyRate(req *request) error {
+	var in keyRateInput
+	if err := decodeJSON(req, &in); err != nil {
+		return err
+	}
+	if err := s.Hotline.SetKeyRate(req.ctx(), req.p, req.r.PathValue("id"), in.RateLimit); err != nil {
 		return err
 	}
 	req.w.WriteHeader(http.StatusNoContent)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tongban/tongban/internal/application"
 	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/hotline"
 	"github.com/tongban/tongban/internal/ledger"
 )
 
@@ -100,11 +101,27 @@ func (s *Server) receiptDownload(req *request) error {
 	if _, err := s.Applications.Get(req.ctx(), req.p, id); err != nil {
 		return err
 	}
+	return s.serveReceipt(req, application.LedgerObject, id)
+}
+
+// ticketReceiptDownload serves a .tlog-proof receipt for one of a hotline
+// ticket's ledger entries, to those allowed to see the ticket.
+func (s *Server) ticketReceiptDownload(req *request) error {
+	id := req.r.PathValue("id")
+	if _, err := s.Hotline.Get(req.ctx(), req.p, id); err != nil {
+		return err
+	}
+	return s.serveReceipt(req, hotline.LedgerObject, id)
+}
+
+// serveReceipt answers with the receipt named by the path's {file}, an
+// entry of the object's; the caller has checked who may see the object.
+func (s *Server) serveReceipt(req *request, objectType, id string) error {
 	entry, ok := strings.CutSuffix(req.r.PathValue("file"), ".tlog-proof")
 	if !ok || s.Ledger == nil {
 		return notFound()
 	}
-	stamps, err := s.Ledger.Stamps(req.ctx(), application.LedgerObject, id)
+	stamps, err := s.Ledger.Stamps(req.ctx(), objectType, id)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/hotline"
 	"github.com/tongban/tongban/internal/i18n"
+	"github.com/tongban/tongban/internal/ratelimit"
 )
 
 // The Open311 GeoReport v2 API (wiki.open311.org/GeoReport_v2) under
@@ -91,9 +92,16 @@ func (s *Server) o311(h func(req *request, format, last string) error) func(*req
 		req.w.Header().Set("Access-Control-Allow-Origin", "*")
 		last, format, ok := o311Format(path.Base(req.r.URL.Path))
 		var err error
-		if !ok {
+		switch {
+		case !ok:
 			format, err = "xml", o311Fail(http.StatusNotFound, req.t("open311_format"))
-		} else {
+		case req.r.Method == http.MethodGet:
+			// Reads need no key: they are limited per address. Posts
+			// are limited per key (open311Post).
+			if err = s.allow(req, s.check(ratelimit.Open311Address, s.clientAddress(req))); err == nil {
+				err = h(req, format, last)
+			}
+		default:
 			err = h(req, format, last)
 		}
 		if err == nil {
@@ -101,8 +109,11 @@ func (s *Server) o311(h func(req *request, format, last string) error) func(*req
 		}
 		var f *o311Failure
 		var inv *fielderr.Invalid
+		var he *httpError
 		switch {
 		case errors.As(err, &f):
+		case errors.As(err, &he) && he.Code == http.StatusTooManyRequests:
+			f = &o311Failure{status: he.Code, errs: []o311Error{{Code: he.Code, Description: req.t(he.Key)}}}
 		case errors.As(err, &inv):
 			f = &o311Failure{status: http.StatusBadRequest}
 			for _, fe := range inv.Fields {
@@ -329,9 +340,16 @@ func (s *Server) open311Post(req *request, format, _ string) error {
 	f := req.r.Form
 	key, err := s.Hotline.CheckKey(req.ctx(), f.Get("api_key"))
 	if errors.Is(err, hotline.ErrBadKey) {
+		// Guessing keys costs the address's tokens.
+		if err := s.allow(req, s.check(ratelimit.Open311Address, s.clientAddress(req))); err != nil {
+			return err
+		}
 		return o311Fail(http.StatusForbidden, req.t("open311_api_key"))
 	}
 	if err != nil {
+		return err
+	}
+	if err := s.allow(req, s.keyCheck(key)); err != nil {
 		return err
 	}
 	if strings.TrimSpace(f.Get("service_code")) == "" {

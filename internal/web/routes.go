@@ -68,7 +68,7 @@ func (s *Server) routeTable() []route {
 		{post, "/login", Public, s.loginSubmit},
 		{post, "/logout", identity.PermAccount, s.logoutSubmit},
 		{get, "/register", Public, s.registerPage},
-		{post, "/register", Public, s.registerSubmit},
+		{post, "/register", Public, s.limit("register", s.registerSubmit)},
 		{get, "/account", identity.PermAccount, s.accountPage},
 		{post, "/account/organizations", identity.PermOrgRegister, s.organizationSubmit},
 		{get, "/notices", identity.PermAccount, s.noticesPage},
@@ -165,7 +165,7 @@ func (s *Server) routeTable() []route {
 		// JSON API: identity.
 		{post, "/api/v1/session", Public, s.apiLogin},
 		{delete, "/api/v1/session", identity.PermAccount, s.apiLogout},
-		{post, "/api/v1/accounts", Public, s.apiRegister},
+		{post, "/api/v1/accounts", Public, s.limit("register", s.apiRegister)},
 		{get, "/api/v1/me", identity.PermAccount, s.apiMe},
 		{post, "/api/v1/organizations", identity.PermOrgRegister, s.apiRegisterOrganization},
 		{get, "/api/v1/notices", identity.PermAccount, s.apiNotices},
@@ -355,10 +355,11 @@ func (s *Server) hotlineRoutes() []route {
 		// suggested department and merges duplicates; the department
 		// signs, returns and replies; supervisors urge and reveal.
 		{get, "/hotline/new", identity.PermHotlineFile, s.hotlineNewPage},
-		{post, "/hotline/tickets", identity.PermHotlineFile, s.hotlineFileSubmit},
+		{post, "/hotline/tickets", identity.PermHotlineFile, s.limit("write", s.hotlineFileSubmit)},
 		{get, "/hotline/tickets", identity.PermHotlineFile, s.hotlineMinePage},
 		{get, "/hotline/tickets/{id}", identity.PermAccount, s.hotlineTicketPage},
 		{get, "/hotline/tickets/{id}/attachments/{aid}", identity.PermAccount, s.hotlineAttachment},
+		{get, "/hotline/tickets/{id}/receipts/{file}", identity.PermAccount, s.ticketReceiptDownload},
 		{post, "/hotline/tickets/{id}/callback", identity.PermAccount, s.hotlineCallbackSubmit},
 		{get, "/staff/hotline/dispatch", identity.PermHotlineDispatch, s.hotlineDispatchPage},
 		{post, "/hotline/tickets/{id}/dispatch", identity.PermHotlineDispatch, s.hotlineDispatchSubmit},
@@ -371,6 +372,7 @@ func (s *Server) hotlineRoutes() []route {
 		{post, "/hotline/tickets/{id}/reply", identity.PermStaffDesk, s.hotlineReplySubmit},
 		{post, "/hotline/tickets/{id}/urge", identity.PermSupervise, s.hotlineUrgeSubmit},
 		{post, "/hotline/tickets/{id}/reveal", identity.PermHotlineReveal, s.hotlineRevealSubmit},
+		{get, "/supervision/hotline", identity.PermSupervise, s.supervisionHotlinePage},
 
 		// Hotline settings: platform admins.
 		{get, "/admin/hotline", identity.PermHotlineAdmin, s.hotlineAdminPage},
@@ -383,10 +385,11 @@ func (s *Server) hotlineRoutes() []route {
 		{post, "/admin/hotline/deadlines/{kind}", identity.PermHotlineAdmin, s.hotlineDeadlineSave},
 		{post, "/admin/hotline/keys", identity.PermHotlineAdmin, s.hotlineKeyIssue},
 		{post, "/admin/hotline/keys/{id}/revoke", identity.PermHotlineAdmin, s.hotlineKeyRevoke},
+		{post, "/admin/hotline/keys/{id}/rate", identity.PermHotlineAdmin, s.hotlineKeyRate},
 
 		// The same through the JSON API.
 		{get, "/api/v1/hotline/categories", Public, s.apiHotlineCategories},
-		{post, "/api/v1/hotline/tickets", identity.PermHotlineFile, s.apiFileTicket},
+		{post, "/api/v1/hotline/tickets", identity.PermHotlineFile, s.limit("write", s.apiFileTicket)},
 		{get, "/api/v1/hotline/tickets", identity.PermHotlineFile, s.apiMyTickets},
 		{get, "/api/v1/hotline/tickets/{id}", identity.PermAccount, s.apiTicket},
 		{post, "/api/v1/hotline/tickets/{id}/callback", identity.PermAccount, s.apiTicketCallback},
@@ -400,6 +403,7 @@ func (s *Server) hotlineRoutes() []route {
 		{post, "/api/v1/hotline/tickets/{id}/reply", identity.PermStaffDesk, s.apiTicketReply},
 		{post, "/api/v1/hotline/tickets/{id}/urge", identity.PermSupervise, s.apiTicketUrge},
 		{post, "/api/v1/hotline/tickets/{id}/reveal", identity.PermHotlineReveal, s.apiTicketReveal},
+		{get, "/api/v1/supervision/hotline", identity.PermSupervise, s.apiSupervisionHotline},
 		{post, "/api/v1/hotline/calls", identity.PermHotlineDispatch, s.apiFileCall},
 		{get, "/api/v1/admin/hotline/categories", identity.PermHotlineAdmin, s.apiAdminHotlineCategories},
 		{put, "/api/v1/admin/hotline/categories/{code}", identity.PermHotlineAdmin, s.apiAdminPutHotlineCategory},
@@ -411,6 +415,7 @@ func (s *Server) hotlineRoutes() []route {
 		{get, "/api/v1/admin/hotline/keys", identity.PermHotlineAdmin, s.apiAdminHotlineKeys},
 		{post, "/api/v1/admin/hotline/keys", identity.PermHotlineAdmin, s.apiAdminIssueHotlineKey},
 		{post, "/api/v1/admin/hotline/keys/{id}/revoke", identity.PermHotlineAdmin, s.apiAdminRevokeHotlineKey},
+		{put, "/api/v1/admin/hotline/keys/{id}/rate-limit", identity.PermHotlineAdmin, s.apiAdminSetHotlineKeyRate},
 	}
 }
 
@@ -429,7 +434,7 @@ func (s *Server) consultationRoutes() []route {
 		{get, "/consultations", Public, s.consultationsPage},
 		{get, "/consultations/policy", Public, s.consultationPolicyPage},
 		{get, "/consultations/{id}", Public, s.consultationPage},
-		{post, "/consultations/{id}/comments", comment, s.consultationCommentSubmit},
+		{post, "/consultations/{id}/comments", comment, s.limit("write", s.consultationCommentSubmit)},
 		{get, "/staff/consultations", manage, s.staffConsultationsPage},
 		{get, "/staff/consultations/new", manage, s.staffConsultationNewPage},
 		{post, "/staff/consultations", manage, s.staffConsultationCreate},
@@ -449,7 +454,7 @@ func (s *Server) consultationRoutes() []route {
 		{get, "/api/v1/consultations/{id}/comments", Public, s.apiConsultationComments},
 		{get, "/api/v1/consultations/{id}/comments.csv", Public, s.consultationCSV},
 		{get, "/api/v1/consultations/{id}/stats", Public, s.apiConsultationStats},
-		{post, "/api/v1/consultations/{id}/comments", comment, s.apiConsultationComment},
+		{post, "/api/v1/consultations/{id}/comments", comment, s.limit("write", s.apiConsultationComment)},
 		{get, "/api/v1/staff/consultations", manage, s.apiStaffConsultations},
 		{post, "/api/v1/consultations", manage, s.apiCreateConsultation},
 		{put, "/api/v1/consultations/{id}", manage, s.apiUpdateConsultation},

@@ -28,6 +28,7 @@ import (
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
+	"github.com/tongban/tongban/internal/ratelimit"
 	"github.com/tongban/tongban/internal/rating"
 	"github.com/tongban/tongban/internal/workflow"
 )
@@ -69,8 +70,11 @@ type Server struct {
 	// application with a material taken from that license; New links the
 	// page the license's QR code opens when it is nil.
 	LicenseLink func(licenseID string) string
-	Log         *slog.Logger
-	Now         func() time.Time
+	// Limiter keeps this node's rate-limit buckets; New makes one on
+	// Now when it is nil.
+	Limiter *ratelimit.Limiter
+	Log     *slog.Logger
+	Now     func() time.Time
 
 	pages   *pageSet
 	static  *staticFiles
@@ -99,6 +103,9 @@ func New(s Server) (*Server, error) {
 	}
 	if srv.Exchange == nil {
 		srv.Exchange = exchange.NewStore(exchange.Deps{DB: srv.DB, Identity: srv.Identity, Now: srv.Now, Location: srv.Config.Location})
+	}
+	if srv.Limiter == nil {
+		srv.Limiter = ratelimit.New(srv.Now)
 	}
 	if srv.Consultations == nil {
 		srv.Consultations = consultation.NewStore(srv.DB, srv.Config.Location, srv.Now)
