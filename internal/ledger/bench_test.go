@@ -84,11 +84,20 @@ func BenchmarkIntegrate(b *testing.B) {
 // bytes (appended 10,000 to a transaction, integrated in batches of 4096)
 // and times one full verification: every entry rehashed, the tree rebuilt
 // and checked against the signed root, and each object's chain followed.
-// SQLite only: it takes minutes to build. Run with -benchtime=1x.
+// It takes minutes to build on each database. Run with -benchtime=1x.
 func BenchmarkVerifyMillion(b *testing.B) {
+	for _, engine := range []struct {
+		name string
+		open func(testing.TB) *db.DB
+	}{{"sqlite", dbtest.SQLite}, {"postgres", dbtest.Postgres}} {
+		b.Run(engine.name, func(b *testing.B) { verifyMillion(b, engine.open) })
+	}
+}
+
+func verifyMillion(b *testing.B, open func(testing.TB) *db.DB) {
 	const n, perTx = 1_000_000, 10_000
 	for range b.N {
-		d := dbtest.SQLite(b)
+		d := open(b)
 		ctx := context.Background()
 		keys, _, err := ledger.GenerateKeys("bench.example/ledger")
 		if err != nil {
