@@ -230,11 +230,19 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 		v := strings.ToLower(getenv(name))
 		return v == "1" || v == "true" || v == "yes"
 	}
+	// A duration in the environment that does not parse is an error, as
+	// it is on the command line, not a silent default.
+	var durErr error
 	envDur := func(name string, def time.Duration) time.Duration {
 		if v := getenv(name); v != "" {
-			if d, err := time.ParseDuration(v); err == nil {
-				return d
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				if durErr == nil {
+					durErr = fmt.Errorf("config: %s %q is not a duration such as 90s, 30m or 12h", name, v)
+				}
+				return def
 			}
+			return d
 		}
 		return def
 	}
@@ -347,6 +355,9 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 	})
 	c.SMTPPassword = env("TONGBAN_SMTP_PASSWORD", "")
 	c.SMSToken = env("TONGBAN_SMS_TOKEN", "")
+	if durErr != nil {
+		return nil, durErr
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

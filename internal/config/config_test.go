@@ -198,6 +198,8 @@ func TestInvalidBlob(t *testing.T) {
 		{"upload max not a size", []string{"-upload-max", "lots"}, nil, `size "lots"`},
 		{"upload max negative", []string{"-upload-max", "-5MiB"}, nil, "size"},
 		{"upload max env not a size", nil, map[string]string{"TONGBAN_UPLOAD_MAX": "20 megs"}, "TONGBAN_UPLOAD_MAX"},
+		{"session env not a duration", nil, map[string]string{"TONGBAN_SESSION_IDLE": "30 minutes"}, `TONGBAN_SESSION_IDLE "30 minutes" is not a duration`},
+		{"ledger env not a duration", nil, map[string]string{"TONGBAN_LEDGER_EVERY": "1"}, "TONGBAN_LEDGER_EVERY"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := flag.NewFlagSet("test", flag.ContinueOnError)
