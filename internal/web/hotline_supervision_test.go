@@ -121,3 +121,23 @@ func TestTicketReceipts(t *testing.T) {
 		t.Errorf("unknown entry = %d, want 404", rec.Code)
 	}
 }
+
+// TestTicketPageLocalTimes: the ticket page gives its times in the
+// platform's time zone, as every other page does, and names the channel a
+// ticket came in by in words, not by its code.
+func TestTicketPageLocalTimes(t *testing.T) {
+	e := sqliteEnv(t)
+	zhang := e.session("zhangsan")
+	rec := e.sendJSON("POST", "/api/v1/hotline/tickets", zhang, `{"category_code":"POTHOLE","kind":"complaint","text":"路口有坑","address":"江南大道 1 号","attributes":{"size":"large"}}`)
+	tk := ticketFromAPI(t, rec.Code, rec.Body.String(), http.StatusCreated)
+	page := e.get("/hotline/tickets/"+tk.ID, zhang).Body.String()
+	local := tk.CreatedAt.In(e.srv.Config.Location).Format("2006-01-02 15:04")
+	utc := tk.CreatedAt.UTC().Format("2006-01-02 15:04")
+	if !strings.Contains(page, local) || strings.Contains(page, utc) {
+		t.Errorf("the ticket page does not show the filing time %s (platform time) alone; UTC would be %s", local, utc)
+	}
+	// Filed through the API: the history's filing line says so in words.
+	if !strings.Contains(page, " · 接口</li>") || strings.Contains(page, `<span class="pre">api</span>`) {
+		t.Error("the ticket's history does not name the channel in words")
+	}
+}

@@ -119,7 +119,21 @@ func loadPages(s *Server) (*pageSet, error) {
 			return n
 		},
 		// localTime shows an instant in the platform's time zone.
-		"localTime": func(t time.Time) string { return t.In(s.Config.Location).Format("2006-01-02 15:04") },
+		"localTime": func(v any) string {
+			var t time.Time
+			switch v := v.(type) {
+			case time.Time:
+				t = v
+			case *time.Time:
+				if v == nil {
+					return ""
+				}
+				t = *v
+			default:
+				return fmt.Sprint(v)
+			}
+			return t.In(s.Config.Location).Format("2006-01-02 15:04")
+		},
 		// deref follows a pointer (such as an optional rate or
 		// verdict); nil stays nil.
 		"deref": func(v any) any {
