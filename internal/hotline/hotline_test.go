@@ -615,3 +615,45 @@ func TestCategoriesAndKeys(t *testing.T) {
 		}
 	})
 }
+
+// TestCreateCategoryNeverReplaces: two admins creating a category of the
+// same code at the same moment get one category and one
+// hotline_code_taken, never the second overwriting the first.
+func TestCreateCategoryNeverReplaces(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		names := []string{"井盖缺失", "井盖破损"}
+		errs := make([]error, len(names))
+		var wg sync.WaitGroup
+		for i, name := range names {
+			wg.Go(func() {
+				_, errs[i] = f.store.CreateCategory(ctx, f.p["admin"], hotline.Category{Code: "MANHOLE", Name: name, Active: true})
+			})
+		}
+		wg.Wait()
+		won := -1
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				won = i
+			case fieldKeys(t, err)["code"] != "hotline_code_taken":
+				t.Errorf("creation %d: %v", i, err)
+			}
+		}
+		if won < 0 || errs[1-won] == nil {
+			t.Fatalf("creations = %v, want exactly one to succeed", errs)
+		}
+		c, err := f.store.Category(ctx, "MANHOLE")
+		if err != nil || c.Name != names[won] {
+			t.Errorf("category = %+v, %v; want the one created, %q", c, err, names[won])
+		}
+		// Editing an existing category is still an update.
+		if _, err := f.store.PutCategory(ctx, f.p["admin"], hotline.Category{Code: "MANHOLE", Name: "井盖问题", Active: true}); err != nil {
+			t.Fatal(err)
+		}
+		if c, _ := f.store.Category(ctx, "MANHOLE"); c.Name != "井盖问题" {
+			t.Errorf("after editing, name = %q", c.Name)
+		}
+	})
+}

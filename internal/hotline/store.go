@@ -206,6 +206,17 @@ func (c *Category) validate() error {
 
 // PutCategory creates or changes a category (platform admins).
 func (s *Store) PutCategory(ctx context.Context, p *identity.Principal, c Category) (*Category, error) {
+	return s.putCategory(ctx, p, c, false)
+}
+
+// CreateCategory adds a category and never replaces one: a code already
+// taken, also by a creation that commits at the same moment, is the field
+// error hotline_code_taken.
+func (s *Store) CreateCategory(ctx context.Context, p *identity.Principal, c Category) (*Category, error) {
+	return s.putCategory(ctx, p, c, true)
+}
+
+func (s *Store) putCategory(ctx context.Context, p *identity.Principal, c Category, create bool) (*Category, error) {
 	if !p.Can(identity.PermHotlineAdmin) {
 		return nil, identity.ErrForbidden
 	}
@@ -234,16 +245,21 @@ func (s *Store) PutCategory(ctx context.Context, p *identity.Principal, c Catego
 			parent = c.ParentCode
 		}
 		attrs := jsonText(c.Attributes)
-		res, err := tx.ExecContext(ctx, `UPDATE hotline_categories SET parent_code = $2, name = $3, name_en = $4, description = $5, position = $6, active = $7, attributes = $8 WHERE code = $1`,
-			c.Code, parent, c.Name, c.NameEn, c.Description, c.Position, c.Active, attrs)
-		if err != nil {
-			return err
+		if !create {
+			res, err := tx.ExecContext(ctx, `UPDATE hotline_categories SET parent_code = $2, name = $3, name_en = $4, description = $5, position = $6, active = $7, attributes = $8 WHERE code = $1`,
+				c.Code, parent, c.Name, c.NameEn, c.Description, c.Position, c.Active, attrs)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				return nil
+			}
 		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO hotline_categories (code, parent_code, name, name_en, description, position, active, attributes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO hotline_categories (code, parent_code, name, name_en, description, position, active, attributes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			c.Code, parent, c.Name, c.NameEn, c.Description, c.Position, c.Active, attrs)
+		if create && db.IsUniqueViolation(err) {
+			return fielderr.New("code", "hotline_code_taken")
+		}
 		return err
 	})
 	if err != nil {

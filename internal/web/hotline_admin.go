@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/hotline"
 	"github.com/tongban/tongban/internal/i18n"
@@ -262,15 +261,12 @@ func (s *Server) hotlineCategorySave(req *request, code string, isNew bool) erro
 		return err
 	}
 	c, err := categoryFromForm(req, code)
-	if err == nil && isNew {
-		// Creating must not overwrite a category of the same code.
-		if _, gerr := s.Hotline.Category(req.ctx(), c.Code); gerr == nil {
-			err = fielderr.New("code", "hotline_code_taken")
-		} else if !errors.Is(gerr, db.ErrNotFound) {
-			return gerr
-		}
-	}
-	if err == nil {
+	switch {
+	case err != nil:
+	case isNew:
+		// Creating never overwrites a category of the same code.
+		_, err = s.Hotline.CreateCategory(req.ctx(), req.p, c)
+	default:
 		_, err = s.Hotline.PutCategory(req.ctx(), req.p, c)
 	}
 	if err != nil {
