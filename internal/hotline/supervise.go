@@ -107,8 +107,24 @@ func (s *Store) Supervise(ctx context.Context, p *identity.Principal, f Supervis
 			where = append(where, eq("t.kind")+" = "+arg(string(f.Kind)))
 		}
 	}
+	// A category covers its sub-categories, as it does for dispatch rules.
+	switch {
+	case f.Category == "":
+	case len(f.Category) > 64:
+		e.Add("category_code", "text_too_long", 64)
+	default:
+		codes, err := s.categoryAndBelow(ctx, f.Category)
+		if err != nil {
+			return nil, err
+		}
+		in := make([]string, len(codes))
+		for i, c := range codes {
+			in[i] = arg(c)
+		}
+		where = append(where, eq("t.category_code")+" IN ("+strings.Join(in, ", ")+")")
+	}
 	for _, c := range []struct{ field, col, v string }{
-		{"category_code", "t.category_code", f.Category}, {"department_code", "t.department_code", f.Department}, {"division_code", "t.division_code", f.Division},
+		{"department_code", "t.department_code", f.Department}, {"division_code", "t.division_code", f.Division},
 	} {
 		if c.v == "" {
 			continue
@@ -221,4 +237,27 @@ func (s *Store) Supervise(ctx context.Context, p *identity.Principal, f Supervis
 
 func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// categoryAndBelow returns code and the codes of all its sub-categories
+// (code alone when there is no such category).
+func (s *Store) categoryAndBelow(ctx context.Context, code string) ([]string, error) {
+	cats, err := s.Categories(ctx)
+	if err != nil {
+		return nil, err
+	}
+	children := map[string][]string{}
+	for _, c := range cats {
+		children[c.ParentCode] = append(children[c.ParentCode], c.Code)
+	}
+	out, seen := []string{code}, map[string]bool{code: true}
+	for i := 0; i < len(out); i++ {
+		for _, c := range children[out[i]] {
+			if !seen[c] { // the tree has no loops, but a hand-edited table might
+				seen[c] = true
+				out = append(out, c)
+			}
+		}
+	}
+	return out, nil
 }

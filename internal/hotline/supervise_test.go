@@ -76,6 +76,7 @@ func TestSupervise(t *testing.T) {
 			{"state", hotline.SuperviseFilter{State: hotline.Dispatched}, nums(3, 0)},
 			{"kind", hotline.SuperviseFilter{Kind: hotline.Report}, nums(9, 6, 3, 0)},
 			{"category", hotline.SuperviseFilter{Category: "POTHOLE", To: "2026-09-21"}, nums(2, 1)},
+			{"a category covers its sub-categories", hotline.SuperviseFilter{Category: "ROAD", To: "2026-09-21"}, nums(2, 1)},
 			{"department", hotline.SuperviseFilter{Department: "GA"}, nums(3, 0)},
 			{"division", hotline.SuperviseFilter{Division: "339901", From: "2026-09-22"}, nums(9, 6)},
 			{"red", hotline.SuperviseFilter{Warning: "red"}, nums(3)},
