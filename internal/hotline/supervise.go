@@ -117,6 +117,11 @@ func (s *Store) Supervise(ctx context.Context, p *identity.Principal, f Supervis
 		if err != nil {
 			return nil, err
 		}
+		if len(codes) == 1 {
+			// A leaf: the category's index serves the list order.
+			where = append(where, eq("t.category_code")+" = "+arg(codes[0]))
+			break
+		}
 		in := make([]string, len(codes))
 		for i, c := range codes {
 			in[i] = arg(c)
