@@ -430,11 +430,14 @@ func (s *Server) o311Requests(req *request, ts []*hotline.Ticket) ([]o311Request
 	for i := range cats {
 		names[cats[i].Code] = categoryName(req.lang, &cats[i])
 	}
+	// Times carry the platform's zone offset (e.g. +08:00), as the
+	// GeoReport examples do, and a due date ends at midnight there.
+	loc := s.location()
 	out := make([]o311Request, 0, len(ts))
 	for _, t := range ts {
 		r := o311Request{ServiceRequestID: t.Number, Status: "open", StatusNotes: t.Reply, ServiceName: names[t.CategoryCode], ServiceCode: t.CategoryCode,
-			Description: t.Text, AgencyResponsible: depts[t.DepartmentCode], RequestedDatetime: t.CreatedAt.Format(time.RFC3339),
-			UpdatedDatetime: t.UpdatedAt.Format(time.RFC3339), Address: t.Address, Lat: t.Lat, Long: t.Lon}
+			Description: t.Text, AgencyResponsible: depts[t.DepartmentCode], RequestedDatetime: t.CreatedAt.In(loc).Format(time.RFC3339),
+			UpdatedDatetime: t.UpdatedAt.In(loc).Format(time.RFC3339), Address: t.Address, Lat: t.Lat, Long: t.Lon}
 		if !t.State.Open() {
 			r.Status = "closed"
 		}
@@ -442,7 +445,7 @@ func (s *Server) o311Requests(req *request, ts []*hotline.Ticket) ([]o311Request
 			r.StatusNotes = req.t("open311_merged")
 		}
 		if t.DueDate != "" && t.State.Open() {
-			if d, err := time.ParseInLocation("2006-01-02", t.DueDate, t.CreatedAt.Location()); err == nil {
+			if d, err := time.ParseInLocation("2006-01-02", t.DueDate, loc); err == nil {
 				r.ExpectedDatetime = d.Add(24*time.Hour - time.Second).Format(time.RFC3339)
 			}
 		}

@@ -288,3 +288,39 @@ func countTickets(t *testing.T, d *db.DB) int {
 	}
 	return n
 }
+
+// TestOpen311LocalTimes: request times carry the platform's zone offset,
+// and a request's expected time is the end of its due day there, not in
+// UTC (which would promise an answer eight hours later than the hotline
+// owes it).
+func TestOpen311LocalTimes(t *testing.T) {
+	e := newEnvWith(t, dbtest.SQLite(t), false)
+	if err := demo.LoadHotline(t.Context(), e.hotline, e.srv.Identity, true); err != nil {
+		t.Fatal(err)
+	}
+	rec := e.get("/open311/v2/requests.json?status=open", "")
+	var list []struct {
+		ID        string `json:"service_request_id"`
+		Requested string `json:"requested_datetime"`
+		Updated   string `json:"updated_datetime"`
+		Expected  string `json:"expected_datetime"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &list); err != nil || len(list) == 0 {
+		t.Fatalf("requests.json = %d %s", rec.Code, rec.Body)
+	}
+	expected := 0
+	for _, r := range list {
+		if !strings.HasSuffix(r.Requested, "+08:00") || !strings.HasSuffix(r.Updated, "+08:00") {
+			t.Errorf("%s: requested %q, updated %q; want times in +08:00", r.ID, r.Requested, r.Updated)
+		}
+		if r.Expected != "" {
+			expected++
+			if !strings.HasSuffix(r.Expected, "T23:59:59+08:00") {
+				t.Errorf("%s: expected %q, want the end of the due day in +08:00", r.ID, r.Expected)
+			}
+		}
+	}
+	if expected == 0 {
+		t.Error("no open demo request has an expected time")
+	}
+}
