@@ -13,10 +13,7 @@ import (
 )
 
 // querier is what both *sql.DB and *sql.Tx offer.
-type querier interface {
-	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
-}
+type querier = db.Querier
 
 const appColumns = `id, COALESCE(number, ''), service_code, service_version, service_name, process_code, process_version,
 	department_code, applicant_id, COALESCE(organization_id, ''), applicant_name, state, result, form,

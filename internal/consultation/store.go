@@ -263,10 +263,7 @@ func (s *Store) Publish(ctx context.Context, p *identity.Principal, id string) (
 	return s.Get(ctx, p, id)
 }
 
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
+type querier = db.Querier
 
 const consultationCols = `id, department_code, title, summary, opens_on, closes_on, state, policy_version, created_at, updated_at, published_at, report_summary, report_published_at, revision`
 

@@ -202,3 +202,11 @@ func IsForeignKeyViolation(err error) bool {
 
 // Tx is a database transaction.
 type Tx = sql.Tx
+
+// Querier is what both the database's pools and a transaction offer for
+// reading, so a domain's loaders run alike inside and outside a
+// transaction.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}

@@ -65,10 +65,7 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
-type querier interface {
-	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
-}
+type querier = db.Querier
 
 const resourceColumns = `code, department_code, name, name_en, description, subject_kind, sharing_class, update_frequency, source, provider_url, fields, created_at, updated_at`
 

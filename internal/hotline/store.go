@@ -517,10 +517,7 @@ func (s *Store) CheckKey(ctx context.Context, key string) (*APIKey, error) {
 	return &k, nil
 }
 
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
+type querier = db.Querier
 
 func exists(ctx context.Context, q querier, query string, args ...any) (bool, error) {
 	var one int

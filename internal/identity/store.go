@@ -325,9 +325,7 @@ func (s *Store) Staff(ctx context.Context, dept string) ([]*Principal, error) {
 	return out, nil
 }
 
-type querier interface {
-	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
-}
+type querier = db.Querier
 
 func (s *Store) grants(ctx context.Context, q querier, accountID string) ([]RoleGrant, error) {
 	rows, err := q.QueryContext(ctx, `SELECT role, department_code FROM account_roles WHERE account_id = $1`, accountID)

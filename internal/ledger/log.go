@@ -55,10 +55,7 @@ func (l *Log) CurrentTree(ctx context.Context) (Tree, error) {
 	return readTree(ctx, l.DB.Read())
 }
 
-type querier interface {
-	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
-}
+type querier = db.Querier
 
 func readTree(ctx context.Context, q querier) (Tree, error) {
 	var t Tree

@@ -110,10 +110,7 @@ func newID() string {
 
 func (s *Store) today() calendar.Date { return calendar.DateIn(s.now(), s.loc) }
 
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
+type querier = db.Querier
 
 // subject is what a rating is about, read from the application's or the
 // ticket's own table.
