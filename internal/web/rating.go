@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/tongban/tongban/internal/db"
@@ -333,11 +334,27 @@ type consultationFigures struct {
 	AdoptionRate *float64 `json:"adoption_rate"`
 }
 
+// figuresCache is the last public figures document, kept while the
+// ratings' figures it was built on are the ones the rating store serves
+// from memory.
+type figuresCache struct {
+	sync.Mutex
+	last *publicFigures
+}
+
 // figures gathers the public figures.
 func (s *Server) figures(req *request) (*publicFigures, error) {
 	f, err := s.Ratings.Figures(req.ctx())
 	if err != nil {
 		return nil, err
+	}
+	// While the rating store serves its figures from memory, so does the
+	// rest of the document: a busy public page costs one aggregation per
+	// node per period, not one consultation count per request.
+	s.figCache.Lock()
+	defer s.figCache.Unlock()
+	if last := s.figCache.last; last != nil && last.Figures == f {
+		return last, nil
 	}
 	cs, err := s.Consultations.Figures(req.ctx())
 	if err != nil {
@@ -353,6 +370,7 @@ func (s *Server) figures(req *request) (*publicFigures, error) {
 		}
 		out.Consultations = append(out.Consultations, cf)
 	}
+	s.figCache.last = out
 	return out, nil
 }
 

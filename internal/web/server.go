@@ -80,6 +80,9 @@ type Server struct {
 	static  *staticFiles
 	handler http.Handler
 	routes  []route
+
+	// figCache keeps the last public figures document.
+	figCache *figuresCache
 }
 
 // Session cookie and language cookie names.
@@ -131,6 +134,7 @@ func New(s Server) (*Server, error) {
 	if srv.Ratings == nil {
 		srv.Ratings = rating.NewStore(rating.Deps{DB: srv.DB, Calendar: srv.Calendar, Location: srv.Config.Location, Now: srv.Now})
 	}
+	srv.figCache = &figuresCache{}
 	var err error
 	if srv.static, err = loadStatic(); err != nil {
 		return nil, err
