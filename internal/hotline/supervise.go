@@ -245,24 +245,25 @@ func likeEscape(s string) string {
 }
 
 // categoryAndBelow returns code and the codes of all its sub-categories
-// (code alone when there is no such category).
+// (code alone when there is no such category). Categories lists each
+// category followed by its subtree, deeper than itself.
 func (s *Store) categoryAndBelow(ctx context.Context, code string) ([]string, error) {
 	cats, err := s.Categories(ctx)
 	if err != nil {
 		return nil, err
 	}
-	children := map[string][]string{}
-	for _, c := range cats {
-		children[c.ParentCode] = append(children[c.ParentCode], c.Code)
-	}
-	out, seen := []string{code}, map[string]bool{code: true}
-	for i := 0; i < len(out); i++ {
-		for _, c := range children[out[i]] {
-			if !seen[c] { // the tree has no loops, but a hand-edited table might
-				seen[c] = true
-				out = append(out, c)
-			}
+	out := []string{code}
+	for i, c := range cats {
+		if c.Code != code {
+			continue
 		}
+		for _, d := range cats[i+1:] {
+			if d.Depth <= c.Depth {
+				break
+			}
+			out = append(out, d.Code)
+		}
+		break
 	}
 	return out, nil
 }
