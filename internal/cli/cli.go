@@ -48,7 +48,7 @@ const usage = `tongban: one-stop government services platform
 
 Usage:
   tongban serve [flags]           run the web server (with -demo: demo city, migrations applied)
-  tongban migrate [flags]         apply pending database migrations
+  tongban migrate [-to VERSION] [flags]   apply pending database migrations (all, or up to VERSION)
   tongban export-catalog [flags] [FILE]   write the whole catalog as JSON (stdout if no FILE)
   tongban import-catalog [flags] FILE     read a catalog JSON file (all or nothing)
   tongban create-admin [flags] USERNAME   create a platform admin; password from TONGBAN_ADMIN_PASSWORD(_FILE)
@@ -122,6 +122,10 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	if cmd == "commitbench" {
 		bench.register(fs)
 	}
+	var migrateTo int64
+	if cmd == "migrate" {
+		fs.Int64Var(&migrateTo, "to", 0, "apply migrations only up to this version (default: all)")
+	}
 	var asJSON bool
 	if cmd == "report-avoided-uploads" {
 		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
@@ -139,7 +143,7 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	case "serve":
 		err = serve(ctx, cfg, log, stdout)
 	case "migrate":
-		err = migrate(ctx, cfg, stdout)
+		err = migrate(ctx, cfg, migrateTo, stdout)
 	case "verify":
 		err = verify(ctx, cfg, stdout)
 	case "export-catalog":
@@ -465,7 +469,7 @@ func purgeSessions(ctx context.Context, s *identity.Store, log *slog.Logger) {
 	}
 }
 
-func migrate(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
+func migrate(ctx context.Context, cfg *config.Config, to int64, stdout io.Writer) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return err
 	}
@@ -474,7 +478,12 @@ func migrate(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
 		return err
 	}
 	defer d.Close()
-	applied, err := d.Migrate(ctx)
+	var applied []int64
+	if to > 0 {
+		applied, err = d.MigrateTo(ctx, to)
+	} else {
+		applied, err = d.Migrate(ctx)
+	}
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,7 @@ func (d *DB) provider() (*goose.Provider, error) {
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 	}
+	opts = append(opts, goose.WithGoMigrations(ledgerTilesMigration(d.Dialect)))
 	return goose.NewProvider(dialect, d.write, sub, opts...)
 }
 
@@ -46,6 +47,26 @@ func (d *DB) Migrate(ctx context.Context) ([]int64, error) {
 		return nil, fmt.Errorf("db: migrations: %w", err)
 	}
 	res, err := p.Up(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("db: migrate: %w", err)
+	}
+	var applied []int64
+	for _, r := range res {
+		applied = append(applied, r.Source.Version)
+	}
+	return applied, nil
+}
+
+// MigrateTo applies the pending migrations up to and including version,
+// each in its own transaction, and returns the versions applied. It lets
+// an upgrade be taken in steps and tests build a store as an older
+// release left it.
+func (d *DB) MigrateTo(ctx context.Context, version int64) ([]int64, error) {
+	p, err := d.provider()
+	if err != nil {
+		return nil, fmt.Errorf("db: migrations: %w", err)
+	}
+	res, err := p.UpTo(ctx, version)
 	if err != nil {
 		return nil, fmt.Errorf("db: migrate: %w", err)
 	}

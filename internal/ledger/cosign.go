@@ -15,7 +15,7 @@ import (
 // ConsistencyProof proves that the tree of size old is a prefix of the
 // tree of size n (RFC 6962, section 2.1.2), from the stored hashes.
 func (l *Log) ConsistencyProof(ctx context.Context, old, n int64) (tlog.TreeProof, error) {
-	p, err := tlog.ProveTree(n, old, newHashReader(ctx, l.DB.Read()))
+	p, err := tlog.ProveTree(n, old, hashReader(ctx, l.DB.Read()))
 	if err != nil {
 		return nil, fmt.Errorf("ledger: consistency proof %d→%d: %w", old, n, err)
 	}

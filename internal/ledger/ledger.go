@@ -125,8 +125,8 @@ func Append(ctx context.Context, tx *db.Tx, e Entry) (*Entry, error) {
 	e.SHA256, e.SM3 = Digests(e.State)
 	var prev string
 	var prevIdx sql.NullInt64
-	err := tx.QueryRowContext(ctx, `SELECT id, idx FROM ledger_entries WHERE object_type = $1 AND object_id = $2
-		ORDER BY created_at DESC, id DESC LIMIT 1`, e.ObjectType, e.ObjectID).Scan(&prev, &prevIdx)
+	err := tx.QueryRowContext(ctx, `SELECT e.id, `+indexSQL("e.ord")+` FROM ledger_entries e WHERE e.object_type = $1 AND e.object_id = $2
+		ORDER BY e.created_at DESC, e.id DESC LIMIT 1`, e.ObjectType, e.ObjectID).Scan(&prev, &prevIdx)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
@@ -145,9 +145,10 @@ func Append(ctx context.Context, tx *db.Tx, e Entry) (*Entry, error) {
 	if len(body) > MaxEntrySize {
 		return nil, fmt.Errorf("ledger: append: entry of %d bytes is over %d", len(body), MaxEntrySize)
 	}
-	// created_at orders an object's entries and the pending queue; the
-	// sequence within one transaction is kept by the clock's monotonic
-	// reading, and ties fall back to the ID.
+	// created_at orders an object's entries for the previous-entry lookup
+	// above; the sequence within one transaction is kept by the clock's
+	// monotonic reading, and ties fall back to the ID. The log's own order
+	// is the ord column the database fills in (see store.go).
 	_, err = tx.ExecContext(ctx, `INSERT INTO ledger_entries (id, object_type, object_id, event, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		e.ID, e.ObjectType, e.ObjectID, e.Event, string(body), db.NewTime(nextStamp()))
 	if err != nil {

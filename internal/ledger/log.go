@@ -81,89 +81,13 @@ func parseHex(s string) (tlog.Hash, error) {
 	return h, nil
 }
 
-// hashReader reads stored hashes from the database, keeping what it read
-// (and what the sequencer adds) in memory.
-type hashReader struct {
-	ctx   context.Context
-	q     querier
-	cache map[int64]tlog.Hash
-}
-
-func newHashReader(ctx context.Context, q querier) *hashReader {
-	return &hashReader{ctx: ctx, q: q, cache: map[int64]tlog.Hash{}}
-}
-
-// ReadHashes implements tlog.HashReader.
-func (r *hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	var need []int64
-	lo, hi := int64(-1), int64(-1)
-	for _, n := range indexes {
-		if _, ok := r.cache[n]; ok {
-			continue
-		}
-		need = append(need, n)
-		if lo < 0 || n < lo {
-			lo = n
-		}
-		if n > hi {
-			hi = n
-		}
-	}
-	if len(need) > 0 {
-		var rows *sql.Rows
-		var err error
-		if hi-lo < int64(4*len(need)+64) {
-			// A tile: a dense range is one index scan.
-			rows, err = r.q.QueryContext(r.ctx, `SELECT n, hash FROM ledger_hashes WHERE n >= $1 AND n <= $2`, lo, hi)
-		} else {
-			ph := make([]string, len(need))
-			args := make([]any, len(need))
-			for i, n := range need {
-				ph[i] = "$" + strconv.Itoa(i+1)
-				args[i] = n
-			}
-			rows, err = r.q.QueryContext(r.ctx, `SELECT n, hash FROM ledger_hashes WHERE n IN (`+strings.Join(ph, ", ")+`)`, args...)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("ledger: read hashes: %w", err)
-		}
-		for rows.Next() {
-			var n int64
-			var s string
-			if err := rows.Scan(&n, &s); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			h, err := parseHex(s)
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			r.cache[n] = h
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	out := make([]tlog.Hash, len(indexes))
-	for i, n := range indexes {
-		h, ok := r.cache[n]
-		if !ok {
-			return nil, fmt.Errorf("ledger: stored hash %d missing", n)
-		}
-		out[i] = h
-	}
-	return out, nil
-}
-
 type pending struct {
-	id   string
+	ord  int64
 	body []byte
 }
 
-// Integrate takes up to Batch pending entries, in the order they were
-// committed, appends them to the tree and signs a checkpoint for the new
+// Integrate takes up to Batch pending entries, in the log's order (see
+// store.go), appends them to the tree and signs a checkpoint for the new
 // size, all in one transaction that moves the tree state from the size it
 // started from (UPDATE ... WHERE size = N): if another sequencer got there
 // first it returns ErrRaced and writes nothing. With no pending entries it
@@ -177,11 +101,27 @@ func (l *Log) Integrate(ctx context.Context) (int, error) {
 	if batch <= 0 {
 		batch = 4096
 	}
-	tree, err := readTree(ctx, l.DB.Write())
+	// The tree and the last integrated key, from one snapshot.
+	var tree Tree
+	var root string
+	var last, rangeEnd sql.NullInt64
+	err := l.DB.Write().QueryRowContext(ctx, `SELECT t.size, t.root, r.hi, r.first_idx + r.size
+		FROM ledger_tree t LEFT JOIN (SELECT * FROM ledger_ranges ORDER BY first_idx DESC LIMIT 1) r ON 1 = 1
+		WHERE t.id = 1`).Scan(&tree.N, &root, &last, &rangeEnd)
 	if err != nil {
+		return 0, fmt.Errorf("ledger: tree: %w", err)
+	}
+	if tree.Hash, err = parseHex(root); err != nil {
 		return 0, err
 	}
-	rows, err := l.DB.Write().QueryContext(ctx, `SELECT id, body FROM ledger_entries WHERE idx IS NULL ORDER BY created_at, id LIMIT $1`, batch)
+	if rangeEnd.Int64 != tree.N {
+		return 0, fmt.Errorf("ledger: the integrated ranges end at %d but the tree has %d entries", rangeEnd.Int64, tree.N)
+	}
+	if !last.Valid {
+		last.Int64 = beforeAll
+	}
+	rows, err := l.DB.Write().QueryContext(ctx, `SELECT ord, body FROM ledger_entries
+		WHERE ord > $1`+fence(l.DB)+` ORDER BY ord LIMIT $2`, last.Int64, batch)
 	if err != nil {
 		return 0, fmt.Errorf("ledger: pending: %w", err)
 	}
@@ -189,7 +129,7 @@ func (l *Log) Integrate(ctx context.Context) (int, error) {
 	for rows.Next() {
 		var p pending
 		var body string
-		if err := rows.Scan(&p.id, &body); err != nil {
+		if err := rows.Scan(&p.ord, &body); err != nil {
 			rows.Close()
 			return 0, err
 		}
@@ -204,45 +144,54 @@ func (l *Log) Integrate(ctx context.Context) (int, error) {
 		return 0, l.ensureCheckpoint(ctx, tree)
 	}
 
-	// Compute the new hashes outside the transaction: they depend only on
-	// the tree at size N, which the conditional update below pins.
-	r := newHashReader(ctx, l.DB.Write())
-	var add []storedHash
+	// Compute the new hashes and tiles outside the transaction: they
+	// depend only on the tree at size N, which the conditional update
+	// below pins.
+	mem := &memHashes{m: make(map[int64]tlog.Hash, 2*len(entries)+64)}
+	if tree.N > 0 {
+		mem.next = newTileStore(ctx, l.DB.Write())
+	}
 	for i, e := range entries {
 		idx := tree.N + int64(i)
-		hs, err := tlog.StoredHashes(idx, e.body, r)
+		hs, err := tlog.StoredHashes(idx, e.body, mem)
 		if err != nil {
 			return 0, fmt.Errorf("ledger: hash entry %d: %w", idx, err)
 		}
 		base := tlog.StoredHashCount(idx)
 		for j, h := range hs {
-			r.cache[base+int64(j)] = h
-			add = append(add, storedHash{base + int64(j), h})
+			mem.m[base+int64(j)] = h
 		}
 	}
 	size := tree.N + int64(len(entries))
-	root, err := tlog.TreeHash(size, r)
+	newRoot, err := tlog.TreeHash(size, mem)
 	if err != nil {
 		return 0, fmt.Errorf("ledger: tree hash: %w", err)
 	}
-	signed, err := l.sign(Tree{N: size, Hash: root})
+	tiles := tlog.NewTiles(TileHeight, tree.N, size)
+	tileData := make([][]byte, len(tiles))
+	for i, t := range tiles {
+		if tileData[i], err = tlog.ReadTileData(t, mem); err != nil {
+			return 0, fmt.Errorf("ledger: tile %s: %w", TilePath(t), err)
+		}
+	}
+	signed, err := l.sign(Tree{N: size, Hash: newRoot})
 	if err != nil {
 		return 0, err
 	}
 	now := db.NewTime(l.now())
 	err = l.DB.Tx(ctx, func(tx *db.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE ledger_tree SET size = $1, root = $2, updated_at = $3 WHERE id = 1 AND size = $4`,
-			size, hex.EncodeToString(root[:]), now, tree.N)
+			size, hex.EncodeToString(newRoot[:]), now, tree.N)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return ErrRaced
 		}
-		if err := insertHashes(ctx, tx, add); err != nil {
+		if err := writeTiles(ctx, tx, tiles, tileData); err != nil {
 			return err
 		}
-		if err := l.setIndexes(ctx, tx, entries, tree.N); err != nil {
+		if err := writeRanges(ctx, tx, tree.N, last.Int64, entries); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO ledger_checkpoints (size, note, created_at) VALUES ($1, $2, $3)`, size, string(signed), now)
@@ -257,110 +206,44 @@ func (l *Log) Integrate(ctx context.Context) (int, error) {
 	return len(entries), nil
 }
 
-// storedHash is one hash of the tree's storage layout (tlog.StoredHashIndex).
-type storedHash struct {
-	n int64
-	h tlog.Hash
-}
-
-// hashesPerInsert is how many hashes one INSERT statement stores: a batch
-// of 4096 entries stores about 8192 hashes.
-const hashesPerInsert = 400
-
-// insertHashes stores hashes many rows to a statement, preparing the full
-// statement once so the database parses it once per batch, not per chunk.
-func insertHashes(ctx context.Context, tx *db.Tx, add []storedHash) error {
-	var full *sql.Stmt
-	defer func() {
-		if full != nil {
-			full.Close()
-		}
-	}()
-	args := make([]any, 0, 2*hashesPerInsert)
-	for len(add) > 0 {
-		chunk := add[:min(len(add), hashesPerInsert)]
-		add = add[len(chunk):]
-		args = args[:0]
-		for _, s := range chunk {
-			args = append(args, s.n, hex.EncodeToString(s.h[:]))
-		}
-		if len(chunk) < hashesPerInsert {
-			if _, err := tx.ExecContext(ctx, insertHashesSQL(len(chunk)), args...); err != nil {
-				return err
-			}
-			continue
-		}
-		if full == nil {
-			var err error
-			if full, err = tx.PrepareContext(ctx, insertHashesSQL(hashesPerInsert)); err != nil {
-				return err
-			}
-		}
-		if _, err := full.ExecContext(ctx, args...); err != nil {
+// writeTiles stores each tile, replacing a narrower version of it.
+func writeTiles(ctx context.Context, tx *db.Tx, tiles []tlog.Tile, data [][]byte) error {
+	st, err := tx.PrepareContext(ctx, `INSERT INTO ledger_tiles (level, n, width, data) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (level, n) DO UPDATE SET width = excluded.width, data = excluded.data WHERE ledger_tiles.width < excluded.width`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for i, t := range tiles {
+		if _, err := st.ExecContext(ctx, t.L, t.N, t.W, data[i]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func insertHashesSQL(rows int) string {
+// writeRanges records the key ranges of the entries integrated from index
+// from on, split at entry bundle boundaries. last is the key of the entry
+// before them.
+func writeRanges(ctx context.Context, tx *db.Tx, from, last int64, entries []pending) error {
 	var sb strings.Builder
-	sb.WriteString(`INSERT INTO ledger_hashes (n, hash) VALUES `)
-	for i := range rows {
-		if i > 0 {
+	sb.WriteString(`INSERT INTO ledger_ranges (first_idx, size, lo, hi) VALUES `)
+	var args []any
+	lo := last
+	for i := 0; i < len(entries); {
+		first := from + int64(i)
+		end := min(len(entries), i+int(256-first%256))
+		hi := entries[end-1].ord
+		if len(args) > 0 {
 			sb.WriteString(", ")
 		}
-		fmt.Fprintf(&sb, "($%d, $%d)", 2*i+1, 2*i+2)
+		p := len(args)
+		fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d)", p+1, p+2, p+3, p+4)
+		args = append(args, first, end-i, lo, hi)
+		lo, i = hi, end
 	}
-	return sb.String()
-}
-
-// setIndexes gives each integrated entry its index. On SQLite, in-process,
-// one prepared single-row UPDATE per entry is fastest; on PostgreSQL each
-// statement is a round trip, so indexes are set 200 entries to a
-// statement (measured with cmd/ledgerbench). Any row already indexed means
-// another sequencer won: ErrRaced.
-func (l *Log) setIndexes(ctx context.Context, tx *db.Tx, entries []pending, from int64) error {
-	if l.DB.Dialect == db.SQLite {
-		st, err := tx.PrepareContext(ctx, `UPDATE ledger_entries SET idx = $1 WHERE id = $2 AND idx IS NULL`)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for i, e := range entries {
-			res, err := st.ExecContext(ctx, from+int64(i), e.id)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n != 1 {
-				return ErrRaced
-			}
-		}
-		return nil
-	}
-	const chunk = 200
-	for lo := 0; lo < len(entries); lo += chunk {
-		hi := min(lo+chunk, len(entries))
-		var cases, in strings.Builder
-		args := make([]any, 0, 2*(hi-lo))
-		for i := lo; i < hi; i++ {
-			args = append(args, entries[i].id, from+int64(i))
-			id, idx := len(args)-1, len(args)
-			fmt.Fprintf(&cases, " WHEN $%d THEN CAST($%d AS BIGINT)", id, idx)
-			if i > lo {
-				in.WriteString(", ")
-			}
-			fmt.Fprintf(&in, "$%d", id)
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE ledger_entries SET idx = CASE id`+cases.String()+` END WHERE idx IS NULL AND id IN (`+in.String()+`)`, args...)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != int64(hi-lo) {
-			return ErrRaced
-		}
-	}
-	return nil
+	_, err := tx.ExecContext(ctx, sb.String(), args...)
+	return err
 }
 
 // ensureCheckpoint signs a checkpoint for tree when there is none yet.

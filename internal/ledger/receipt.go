@@ -29,7 +29,7 @@ type Stamp struct {
 
 // Stamps returns an object's entries, oldest first.
 func (l *Log) Stamps(ctx context.Context, objectType, objectID string) ([]Stamp, error) {
-	rows, err := l.DB.Read().QueryContext(ctx, `SELECT idx, body FROM ledger_entries WHERE object_type = $1 AND object_id = $2 ORDER BY created_at, id`, objectType, objectID)
+	rows, err := l.DB.Read().QueryContext(ctx, `SELECT `+indexSQL("e.ord")+`, e.body FROM ledger_entries e WHERE e.object_type = $1 AND e.object_id = $2 ORDER BY e.created_at, e.id`, objectType, objectID)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: stamps: %w", err)
 	}
@@ -65,7 +65,7 @@ const ProofHeader = "c2sp.org/tlog-proof@v1"
 func (l *Log) Receipt(ctx context.Context, entryID string) ([]byte, error) {
 	var idx sql.NullInt64
 	var body string
-	err := l.DB.Read().QueryRowContext(ctx, `SELECT idx, body FROM ledger_entries WHERE id = $1`, entryID).Scan(&idx, &body)
+	err := l.DB.Read().QueryRowContext(ctx, `SELECT `+indexSQL("e.ord")+`, e.body FROM ledger_entries e WHERE e.id = $1`, entryID).Scan(&idx, &body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("ledger: entry %s: %w", entryID, db.ErrNotFound)
 	}
@@ -93,7 +93,7 @@ func (l *Log) Receipt(ctx context.Context, entryID string) ([]byte, error) {
 	if idx.Int64 >= tree.N {
 		return nil, ErrPending
 	}
-	proof, err := tlog.ProveRecord(tree.N, idx.Int64, newHashReader(ctx, l.DB.Read()))
+	proof, err := tlog.ProveRecord(tree.N, idx.Int64, hashReader(ctx, l.DB.Read()))
 	if err != nil {
 		return nil, fmt.Errorf("ledger: receipt: %w", err)
 	}

@@ -80,34 +80,37 @@ func (l *Log) ReadTile(ctx context.Context, t tlog.Tile) ([]byte, error) {
 		return nil, fmt.Errorf("ledger: tile %s: %w", TilePath(t), db.ErrNotFound)
 	}
 	if t.L >= 0 {
-		return tlog.ReadTileData(t, newHashReader(ctx, l.DB.Read()))
+		data, err := newTileStore(ctx, l.DB.Read()).ReadTiles([]tlog.Tile{t})
+		if err != nil {
+			return nil, err
+		}
+		return data[0], nil
 	}
+	// The bundle's entries follow the key that ends the range before the
+	// bundle's first entry; ranges never cross a bundle boundary.
 	start := t.N << TileHeight
-	rows, err := l.DB.Read().QueryContext(ctx, `SELECT idx, body FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx`, start, start+int64(t.W))
+	rows, err := l.DB.Read().QueryContext(ctx, `SELECT e.body FROM ledger_ranges r JOIN ledger_entries e ON e.ord > r.lo
+		WHERE r.first_idx = $1 ORDER BY e.ord LIMIT $2`, start, t.W)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: entries: %w", err)
 	}
 	defer rows.Close()
 	var out []byte
-	next := start
+	k := 0
 	for rows.Next() {
-		var idx int64
 		var body string
-		if err := rows.Scan(&idx, &body); err != nil {
+		if err := rows.Scan(&body); err != nil {
 			return nil, err
 		}
-		if idx != next {
-			return nil, fmt.Errorf("ledger: entry %d missing", next)
-		}
-		next++
+		k++
 		out = binary.BigEndian.AppendUint16(out, uint16(len(body)))
 		out = append(out, body...)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if next != start+int64(t.W) {
-		return nil, fmt.Errorf("ledger: entry %d missing", next)
+	if k != t.W {
+		return nil, fmt.Errorf("ledger: entry bundle %d holds %d entries, want %d", t.N, k, t.W)
 	}
 	return out, nil
 }
