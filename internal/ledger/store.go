@@ -2,11 +2,10 @@ package ledger
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -85,23 +84,51 @@ func newTileStore(ctx context.Context, q db.Querier) *tileStore {
 func (s *tileStore) Height() int { return TileHeight }
 
 // ReadTiles implements tlog.TileReader: a tile of width W is the first W
-// hashes of the widest stored version of it.
+// hashes of the widest stored version of it. The tiles not read before
+// are read in one query.
 func (s *tileStore) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
-	out := make([][]byte, len(tiles))
-	for i, t := range tiles {
+	var where strings.Builder
+	var args []any
+	asked := map[[2]int64]bool{}
+	for _, t := range tiles {
 		if t.L < 0 || t.H != TileHeight {
 			return nil, fmt.Errorf("ledger: not a hash tile: %+v", t)
 		}
+		k := [2]int64{int64(t.L), t.N}
+		if data, ok := s.cache[k]; asked[k] || ok && len(data) >= t.W*tlog.HashSize {
+			continue
+		}
+		asked[k] = true
+		if len(args) > 0 {
+			where.WriteString(" OR ")
+		}
+		fmt.Fprintf(&where, "(level = $%d AND n = $%d)", len(args)+1, len(args)+2)
+		args = append(args, t.L, t.N)
+	}
+	if len(args) > 0 {
+		rows, err := s.q.QueryContext(s.ctx, `SELECT level, n, data FROM ledger_tiles WHERE `+where.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: tiles: %w", err)
+		}
+		for rows.Next() {
+			var level, n int64
+			var data []byte
+			if err := rows.Scan(&level, &n, &data); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			s.cache[[2]int64{level, n}] = data
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("ledger: tiles: %w", err)
+		}
+	}
+	out := make([][]byte, len(tiles))
+	for i, t := range tiles {
 		data, ok := s.cache[[2]int64{int64(t.L), t.N}]
-		if !ok || len(data) < t.W*tlog.HashSize {
-			err := s.q.QueryRowContext(s.ctx, `SELECT data FROM ledger_tiles WHERE level = $1 AND n = $2`, t.L, t.N).Scan(&data)
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil, fmt.Errorf("ledger: tile %s: %w", TilePath(t), db.ErrNotFound)
-			}
-			if err != nil {
-				return nil, fmt.Errorf("ledger: tile %s: %w", TilePath(t), err)
-			}
-			s.cache[[2]int64{int64(t.L), t.N}] = data
+		if !ok {
+			return nil, fmt.Errorf("ledger: tile %s: %w", TilePath(t), db.ErrNotFound)
 		}
 		if len(data) < t.W*tlog.HashSize {
 			return nil, fmt.Errorf("ledger: tile %s: stored only %d hashes wide", TilePath(t), len(data)/tlog.HashSize)
@@ -158,14 +185,17 @@ func (r *memHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 // are not authenticated here; readers of proofs check them against a
 // signed root, and Verify rehashes every entry.
 func (s *tileStore) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	tiles := make([]tlog.Tile, len(indexes))
+	for i, n := range indexes {
+		tiles[i] = tlog.TileForIndex(TileHeight, n)
+	}
+	data, err := s.ReadTiles(tiles)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]tlog.Hash, len(indexes))
 	for i, n := range indexes {
-		t := tlog.TileForIndex(TileHeight, n)
-		data, err := s.ReadTiles([]tlog.Tile{t})
-		if err != nil {
-			return nil, err
-		}
-		if out[i], err = tlog.HashFromTile(t, data[0], n); err != nil {
+		if out[i], err = tlog.HashFromTile(tiles[i], data[i], n); err != nil {
 			return nil, fmt.Errorf("ledger: hash %d: %w", n, err)
 		}
 	}
