@@ -63,16 +63,18 @@ func DefaultProcess(svc *catalog.Service) *workflow.Definition {
 // uploaded. Submitting an application that is already submitted returns it
 // unchanged, so a double click or a retried request files it once.
 func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, form json.RawMessage) (*Application, error) {
-	a, err := s.Get(ctx, p, id)
+	a, err := s.loadForSubmit(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if !s.isApplicant(ctx, p, a) {
-		return nil, db.ErrNotFound
+	// Who Get shows it to (a draft only to whoever started it) and who may
+	// act as its applicant.
+	if !s.isApplicant(ctx, p, a) || (a.State == Draft && a.ApplicantID != p.Account.ID) {
+		return nil, fmt.Errorf("application %s: %w", id, db.ErrNotFound)
 	}
 	if a.State != Draft {
 		if a.Number != "" {
-			return a, nil // already filed: the retry gets the same answer
+			return s.Get(ctx, p, id) // already filed: the retry gets the same answer
 		}
 		return nil, ErrState
 	}
@@ -197,30 +199,41 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 		for _, f := range now2 {
 			codes = append(codes, f.RequirementCode)
 		}
-		number, err := nextNumber(ctx, tx, a.DepartmentCode, today)
-		if err != nil {
-			return err
-		}
 		now := db.NewTime(s.now())
-		res, err := tx.ExecContext(ctx, `UPDATE applications SET state = 'submitted', number = $1, service_version = $2, service_name = $3,
-			process_code = $4, process_version = $5, form = $6, statutory_days = $7, promised_days = $8,
-			submitted_at = $9, updated_at = $9, revision = revision + 1
-			WHERE id = $10 AND state = 'draft'`,
-			number, svc.Version, svc.Name, def.Code, def.Version, string(raw), svc.Guide.StatutoryDays, svc.Guide.PromisedDays, now, id)
+		res, err := tx.ExecContext(ctx, `UPDATE applications SET state = 'submitted', service_version = $1, service_name = $2,
+			process_code = $3, process_version = $4, form = $5, statutory_days = $6, promised_days = $7,
+			submitted_at = $8, updated_at = $8, revision = revision + 1
+			WHERE id = $9 AND state = 'draft'`,
+			svc.Version, svc.Name, def.Code, def.Version, string(raw), svc.Guide.StatutoryDays, svc.Guide.PromisedDays, now, id)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrStale
 		}
+		st := def.First()
+		t, err := s.insertTask(ctx, tx, a, st, cal, today)
+		if err != nil {
+			return err
+		}
+		holders, err := roleHolders(ctx, tx, t.DepartmentCode, t.Role)
+		if err != nil {
+			return err
+		}
+		// The tracking number comes last, with only what carries it left
+		// to write: its daily sequence stays locked until the commit
+		// (PostgreSQL), which is what keeps the numbers gap-free, so every
+		// other submission of the department that day waits for this
+		// rest of the transaction.
+		number, err := s.numberApplication(ctx, tx, id, a.DepartmentCode, today)
+		if err != nil {
+			return err
+		}
 		a.Number = number
 		if err := s.event(ctx, tx, id, p, string(applicantRole(a)), "", "submitted", string(Draft), string(Submitted), "", "", "", map[string]any{"service_version": svc.Version, "number": number, "fulfilled": codes}); err != nil {
 			return err
 		}
-		if _, err := s.openTask(ctx, tx, a, def, def.First(), cal, today); err != nil {
-			return err
-		}
-		return s.notices(ctx, tx, Notice{AccountID: a.ApplicantID, Kind: "application_submitted", Link: "/applications/" + id,
+		return s.announceTask(ctx, tx, a, st, t, holders, Notice{AccountID: a.ApplicantID, Kind: "application_submitted", Link: "/applications/" + id,
 			Params: map[string]string{"number": number, "service": svc.Name}})
 	})
 	if errors.Is(err, ErrStale) {
@@ -245,15 +258,32 @@ func requirement(svc *catalog.Service, code string) *catalog.MaterialRequirement
 	return nil
 }
 
-// nextNumber allocates a tracking number: the department code, the date
-// and a five-digit daily sequence, e.g. SCJG2026112900042.
-func nextNumber(ctx context.Context, tx *db.Tx, dept string, today calendar.Date) (string, error) {
+// numberApplication gives the application id its tracking number: the
+// department code, the date and a five-digit daily sequence, e.g.
+// SCJG2026112900042. The sequence's row stays locked until tx ends.
+func (s *Store) numberApplication(ctx context.Context, tx *db.Tx, id, dept string, today calendar.Date) (string, error) {
 	prefix := dept + strings.ReplaceAll(today.String(), "-", "")
+	if s.db.Dialect == db.Postgres {
+		// One round trip fewer while the sequence is locked.
+		var number string
+		err := tx.QueryRowContext(ctx, `WITH seq AS (INSERT INTO number_sequences (prefix, last) VALUES ($1, 1)
+			ON CONFLICT (prefix) DO UPDATE SET last = number_sequences.last + 1 RETURNING last)
+			UPDATE applications SET number = $1 || CASE WHEN seq.last < 100000 THEN lpad(seq.last::text, 5, '0') ELSE seq.last::text END
+			FROM seq WHERE applications.id = $2 RETURNING applications.number`, prefix, id).Scan(&number)
+		if err != nil {
+			return "", fmt.Errorf("application: number: %w", err)
+		}
+		return number, nil
+	}
 	n, err := nextSequence(ctx, tx, prefix)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s%05d", prefix, n), nil
+	number := fmt.Sprintf("%s%05d", prefix, n)
+	if _, err := tx.ExecContext(ctx, `UPDATE applications SET number = $1 WHERE id = $2`, number, id); err != nil {
+		return "", fmt.Errorf("application: number: %w", err)
+	}
+	return number, nil
 }
 
 func nextSequence(ctx context.Context, tx *db.Tx, prefix string) (int, error) {
@@ -269,6 +299,22 @@ func nextSequence(ctx context.Context, tx *db.Tx, prefix string) (int, error) {
 // openTask opens the task of a step, with its deadline, and tells the
 // people who can take it.
 func (s *Store) openTask(ctx context.Context, tx *db.Tx, a *Application, def *workflow.Definition, st workflow.Step, cal *calendar.Calendar, today calendar.Date) (*Task, error) {
+	t, err := s.insertTask(ctx, tx, a, st, cal, today)
+	if err != nil {
+		return nil, err
+	}
+	holders, err := roleHolders(ctx, tx, t.DepartmentCode, t.Role)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.announceTask(ctx, tx, a, st, t, holders); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// insertTask writes the open task of a step, with its deadline.
+func (s *Store) insertTask(ctx context.Context, tx *db.Tx, a *Application, st workflow.Step, cal *calendar.Calendar, today calendar.Date) (*Task, error) {
 	t := &Task{ID: newID(), ApplicationID: a.ID, StepID: st.ID, StepName: st.Name, Kind: st.Kind, DepartmentCode: st.DepartmentCode,
 		Role: string(st.Role), State: TaskOpen, Signers: max(st.Signers, 1), Days: st.Days, OpenedAt: s.now(), OpenedDate: today.String()}
 	var due, yellow any
@@ -288,20 +334,26 @@ func (s *Store) openTask(ctx context.Context, tx *db.Tx, a *Application, def *wo
 	if err != nil {
 		return nil, fmt.Errorf("application: open task: %w", err)
 	}
-	if err := s.event(ctx, tx, a.ID, nil, "", t.DepartmentCode, "step_opened", "", "", t.StepID, t.ID, "", map[string]any{"due_date": t.DueDate, "days": t.Days}); err != nil {
-		return nil, err
-	}
-	ids, err := roleHolders(ctx, tx, t.DepartmentCode, t.Role)
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range ids {
-		if err := s.notices(ctx, tx, Notice{AccountID: id, Kind: "task_assigned", Link: "/staff/tasks/" + t.ID,
-			Params: map[string]string{"number": a.Number, "service": a.ServiceName, "step": st.Name, "due": t.DueDate}}); err != nil {
-			return nil, err
-		}
-	}
 	return t, nil
+}
+
+// announceTask logs that task t of step st opened and tells holders, the
+// accounts that can take it, and then whoever else the notices more
+// name, all with one Notifier call.
+func (s *Store) announceTask(ctx context.Context, tx *db.Tx, a *Application, st workflow.Step, t *Task, holders []string, more ...Notice) error {
+	if err := s.event(ctx, tx, a.ID, nil, "", t.DepartmentCode, "step_opened", "", "", t.StepID, t.ID, "", map[string]any{"due_date": t.DueDate, "days": t.Days}); err != nil {
+		return err
+	}
+	ns := make([]Notice, 0, len(holders)+len(more))
+	for _, id := range holders {
+		ns = append(ns, Notice{AccountID: id, Kind: "task_assigned", Link: "/staff/tasks/" + t.ID,
+			Params: map[string]string{"number": a.Number, "service": a.ServiceName, "step": st.Name, "due": t.DueDate}})
+	}
+	ns = append(ns, more...)
+	if len(ns) == 0 {
+		return nil
+	}
+	return s.notices(ctx, tx, ns...)
 }
 
 // roleHolders lists the active accounts holding role in dept.
