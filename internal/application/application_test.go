@@ -741,6 +741,15 @@ func TestConcurrentSubmissionsAndDecisions(t *testing.T) {
 	})
 }
 
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // A submission is numbered last in its transaction; the number it gets is
 // the one its log, its notices and the ledger's state carry, also past
 // the fifth digit of the daily sequence, and numbers stay consecutive.
@@ -755,6 +764,13 @@ func TestSubmissionNumberPastFiveDigits(t *testing.T) {
 			a := f.filed(t, "SCJG-FOOD", 100)
 			if a.Number != want || a.State != application.Submitted {
 				t.Fatalf("filed %s in state %s, want %s submitted", a.Number, a.State, want)
+			}
+			// The answer is put together from what was written; reading
+			// the application back gives the same.
+			if got, err := f.store.Get(ctx, f.p["zhang"], a.ID); err != nil {
+				t.Fatal(err)
+			} else if x, y := mustJSON(t, a), mustJSON(t, got); x != y {
+				t.Errorf("Submit answered\n%s\nGet reads\n%s", x, y)
 			}
 			var logged struct {
 				Number string `json:"number"`

@@ -2,12 +2,14 @@ package application
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
@@ -174,6 +176,13 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 		return nil, err
 	}
 	today := s.today()
+	st := def.First()
+	// What the transaction writes, for the answer.
+	var (
+		filedAt  time.Time
+		revision int
+		task     *Task
+	)
 	// Concurrent submissions share one durable commit (group commit); a
 	// failure here rolls back this submission alone.
 	err = s.batch(ctx, func(tx *db.Tx) error {
@@ -199,23 +208,23 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 		for _, f := range now2 {
 			codes = append(codes, f.RequirementCode)
 		}
-		now := db.NewTime(s.now())
-		res, err := tx.ExecContext(ctx, `UPDATE applications SET state = 'submitted', service_version = $1, service_name = $2,
+		filedAt = s.now()
+		err = tx.QueryRowContext(ctx, `UPDATE applications SET state = 'submitted', service_version = $1, service_name = $2,
 			process_code = $3, process_version = $4, form = $5, statutory_days = $6, promised_days = $7,
 			submitted_at = $8, updated_at = $8, revision = revision + 1
-			WHERE id = $9 AND state = 'draft'`,
-			svc.Version, svc.Name, def.Code, def.Version, string(raw), svc.Guide.StatutoryDays, svc.Guide.PromisedDays, now, id)
+			WHERE id = $9 AND state = 'draft' RETURNING revision`,
+			svc.Version, svc.Name, def.Code, def.Version, string(raw), svc.Guide.StatutoryDays, svc.Guide.PromisedDays, db.NewTime(filedAt), id).Scan(&revision)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrStale
+		}
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrStale
-		}
-		st := def.First()
 		t, err := s.insertTask(ctx, tx, a, st, cal, today)
 		if err != nil {
 			return err
 		}
+		task = t
 		holders, err := roleHolders(ctx, tx, t.DepartmentCode, t.Role)
 		if err != nil {
 			return err
@@ -245,8 +254,33 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 	if err != nil {
 		return nil, fmt.Errorf("application: submit: %w", err)
 	}
-	return s.Get(ctx, p, id)
+	// The answer is what Get would read back now, put together from the
+	// draft and what the transaction wrote: a filed application has the
+	// one task just opened and no supplements or letter yet. Only the log
+	// and the fulfilments, as the database numbers and orders them, are
+	// read again.
+	at := stored(filedAt)
+	a.State, a.ServiceVersion, a.ServiceName = Submitted, svc.Version, svc.Name
+	a.ProcessCode, a.ProcessVersion, a.Form = def.Code, def.Version, raw
+	a.StatutoryDays, a.PromisedDays = svc.Guide.StatutoryDays, svc.Guide.PromisedDays
+	a.SubmittedAt, a.UpdatedAt, a.Revision = &at, at, revision
+	task.OpenedAt, task.Revision = stored(task.OpenedAt), 1
+	task.StepName, task.StepNameEn = st.Name, st.NameEn
+	a.Tasks, a.Supplements, a.Letter = []Task{*task}, []SupplementRequest{}, nil
+	q := s.db.Read()
+	if err := s.loadEvents(ctx, q, a); err != nil {
+		return nil, err
+	}
+	if err := s.loadFulfilments(ctx, q, a); err != nil {
+		return nil, err
+	}
+	maskFulfilments(a)
+	return a, nil
 }
+
+// stored returns t as the database gives it back: UTC, to the
+// microsecond (db.Time).
+func stored(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 // requirement returns the material requirement of svc with code, or nil.
 func requirement(svc *catalog.Service, code string) *catalog.MaterialRequirement {
