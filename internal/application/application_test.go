@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -173,9 +174,9 @@ func setup(t *testing.T, d *db.DB) *fixture {
 	}
 	f.store = application.NewStore(application.Deps{DB: d, Catalog: cat, Processes: procs, Calendar: cals, Blobs: blobs, Identity: ids, Org: orgs,
 		Location: shanghai, Now: f.clock.now, YellowDays: 1, UploadLimit: 1 << 20,
-		Notices: func(ctx context.Context, tx *db.Tx, n application.Notice) error {
-			f.notices.Add(1)
-			return application.Outbox(ctx, tx, n) // the real outbox: every kind must be a valid notice
+		Notices: func(ctx context.Context, tx *db.Tx, ns ...application.Notice) error {
+			f.notices.Add(int64(len(ns)))
+			return application.Outbox(ctx, tx, ns...) // the real outbox: every kind must be a valid notice
 		}})
 	return f
 }
@@ -735,6 +736,76 @@ func TestConcurrentSubmissionsAndDecisions(t *testing.T) {
 			}
 			if a.State != application.Accepted {
 				t.Errorf("application %s: state %s after acceptance", id, a.State)
+			}
+		}
+	})
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// A submission is numbered last in its transaction; the number it gets is
+// the one its log, its notices and the ledger's state carry, also past
+// the fifth digit of the daily sequence, and numbers stay consecutive.
+func TestSubmissionNumberPastFiveDigits(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		if _, err := d.Write().ExecContext(ctx, `INSERT INTO number_sequences (prefix, last) VALUES ('SCJG20260928', 99998)`); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"SCJG2026092899999", "SCJG20260928100000"} {
+			a := f.filed(t, "SCJG-FOOD", 100)
+			if a.Number != want || a.State != application.Submitted {
+				t.Fatalf("filed %s in state %s, want %s submitted", a.Number, a.State, want)
+			}
+			// The answer is put together from what was written; reading
+			// the application back gives the same.
+			if got, err := f.store.Get(ctx, f.p["zhang"], a.ID); err != nil {
+				t.Fatal(err)
+			} else if x, y := mustJSON(t, a), mustJSON(t, got); x != y {
+				t.Errorf("Submit answered\n%s\nGet reads\n%s", x, y)
+			}
+			var logged struct {
+				Number string `json:"number"`
+			}
+			var actions []string
+			for _, e := range a.Events {
+				actions = append(actions, e.Action)
+				if e.Action == "submitted" {
+					if err := json.Unmarshal(e.Detail, &logged); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if logged.Number != want {
+				t.Errorf("the submitted entry of the log carries %q, want %q", logged.Number, want)
+			}
+			if i, j := slices.Index(actions, "submitted"), slices.Index(actions, "step_opened"); i < 0 || j < i {
+				t.Errorf("log %v: want submitted, then step_opened", actions)
+			}
+			var told int
+			if err := d.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM notices WHERE link IN ($1, $2) AND args LIKE $3`,
+				"/applications/"+a.ID, "/staff/tasks/"+a.Tasks[0].ID, "%"+want+"%").Scan(&told); err != nil {
+				t.Fatal(err)
+			}
+			if told < 2 {
+				t.Errorf("%d notices carry %s, want the applicant's and the clerks'", told, want)
+			}
+			state, err := application.CanonicalState(ctx, d.Read(), a.ID)
+			if err != nil || !strings.Contains(string(state), want) {
+				t.Errorf("canonical state %s (%v) lacks the number %s", state, err, want)
+			}
+			// Submitting again answers as Get does, with the same number.
+			again, err := f.store.Submit(ctx, f.p["zhang"], a.ID, nil)
+			if err != nil || again.Number != want || len(again.Tasks) != 1 || len(again.Events) != len(a.Events) {
+				t.Errorf("submitted again: %+v, %v", again, err)
 			}
 		}
 	})

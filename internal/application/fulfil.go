@@ -466,6 +466,11 @@ func (s *Store) syncFulfilments(ctx context.Context, a *Application, svc *catalo
 			lapsed = append(lapsed, o.RequirementCode)
 		}
 	}
+	if unchanged(a.Fulfilments, fresh) {
+		// Nothing to record for the applicant: the submission, if it goes
+		// ahead, writes them again as checked then.
+		return fresh, lapsed, nil
+	}
 	err = s.tx(ctx, func(tx *db.Tx) error {
 		var state string
 		if err := tx.QueryRowContext(ctx, `SELECT state FROM applications WHERE id = $1`, a.ID).Scan(&state); err != nil {
@@ -483,6 +488,26 @@ func (s *Store) syncFulfilments(ctx context.Context, a *Application, svc *catalo
 		return nil, nil, err
 	}
 	return fresh, lapsed, nil
+}
+
+// unchanged reports whether fresh rests on the same licenses and grants,
+// for the same materials, as old, all of them still in effect.
+func unchanged(old, fresh []Fulfilment) bool {
+	if len(old) != len(fresh) {
+		return false
+	}
+	for _, o := range old {
+		found := false
+		for _, f := range fresh {
+			if o.Active() && o.same(f) {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 // lapsedCodes lists the requirements old fulfils and fresh no longer does.

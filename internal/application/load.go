@@ -47,12 +47,9 @@ func scanApp(row interface{ Scan(...any) error }) (*Application, error) {
 // load reads an application and everything attached to it, without any
 // permission check.
 func (s *Store) load(ctx context.Context, q querier, id string) (*Application, error) {
-	a, err := scanApp(q.QueryRowContext(ctx, `SELECT `+appColumns+` FROM applications WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("application %s: %w", id, db.ErrNotFound)
-	}
+	a, err := loadRow(ctx, q, id)
 	if err != nil {
-		return nil, fmt.Errorf("application: load: %w", err)
+		return nil, err
 	}
 	if err := s.loadMaterials(ctx, q, a); err != nil {
 		return nil, err
@@ -71,6 +68,37 @@ func (s *Store) load(ctx context.Context, q querier, id string) (*Application, e
 	}
 	if err := s.loadFulfilments(ctx, q, a); err != nil {
 		return nil, err
+	}
+	return a, nil
+}
+
+// loadForSubmit reads what Submit checks a draft against: its row, its
+// materials and its fulfilments (masked as Get shows them). A draft has
+// no tasks, supplements or letter, and submitting needs not its log.
+func (s *Store) loadForSubmit(ctx context.Context, id string) (*Application, error) {
+	q := s.db.Read()
+	a, err := loadRow(ctx, q, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.loadMaterials(ctx, q, a); err != nil {
+		return nil, err
+	}
+	if err := s.loadFulfilments(ctx, q, a); err != nil {
+		return nil, err
+	}
+	maskFulfilments(a)
+	return a, nil
+}
+
+// loadRow reads an application's own row, nothing attached to it.
+func loadRow(ctx context.Context, q querier, id string) (*Application, error) {
+	a, err := scanApp(q.QueryRowContext(ctx, `SELECT `+appColumns+` FROM applications WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("application %s: %w", id, db.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("application: load: %w", err)
 	}
 	return a, nil
 }

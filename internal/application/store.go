@@ -105,7 +105,7 @@ func NewStore(d Deps) *Store {
 		s.renotify = 24 * time.Hour
 	}
 	if s.notices == nil {
-		s.notices = func(context.Context, *db.Tx, Notice) error { return nil }
+		s.notices = func(context.Context, *db.Tx, ...Notice) error { return nil }
 	}
 	return s
 }
@@ -155,18 +155,22 @@ type Conclusion struct {
 	At   time.Time
 }
 
-// Notifier queues a notice within tx.
-type Notifier func(ctx context.Context, tx *db.Tx, n Notice) error
+// Notifier queues notices within tx.
+type Notifier func(ctx context.Context, tx *db.Tx, ns ...Notice) error
 
-// Outbox is the Notifier of a running platform: it queues each notice in
+// Outbox is the Notifier of a running platform: it queues the notices in
 // the platform's outbox (package notify), whose in-app inbox, email and
 // SMS deliveries follow from it.
-func Outbox(ctx context.Context, tx *db.Tx, n Notice) error {
-	args := []string{n.Params["number"], n.Params["service"]}
-	if n.Kind == "task_yellow" || n.Kind == "task_red" {
-		args = append(args, n.Params["due"])
+func Outbox(ctx context.Context, tx *db.Tx, ns ...Notice) error {
+	out := make([]notify.Notice, 0, len(ns))
+	for _, n := range ns {
+		args := []string{n.Params["number"], n.Params["service"]}
+		if n.Kind == "task_yellow" || n.Kind == "task_red" {
+			args = append(args, n.Params["due"])
+		}
+		out = append(out, notify.Notice{AccountID: n.AccountID, Kind: notify.Kind(n.Kind), Args: args, Link: n.Link})
 	}
-	return notify.Enqueue(ctx, tx, notify.Notice{AccountID: n.AccountID, Kind: notify.Kind(n.Kind), Args: args, Link: n.Link})
+	return notify.EnqueueAll(ctx, tx, out...)
 }
 
 // ErrStale is returned when an action loses a race: someone else acted on

@@ -2,12 +2,14 @@ package application
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
@@ -63,16 +65,18 @@ func DefaultProcess(svc *catalog.Service) *workflow.Definition {
 // uploaded. Submitting an application that is already submitted returns it
 // unchanged, so a double click or a retried request files it once.
 func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, form json.RawMessage) (*Application, error) {
-	a, err := s.Get(ctx, p, id)
+	a, err := s.loadForSubmit(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if !s.isApplicant(ctx, p, a) {
-		return nil, db.ErrNotFound
+	// Who Get shows it to (a draft only to whoever started it) and who may
+	// act as its applicant.
+	if !s.isApplicant(ctx, p, a) || (a.State == Draft && a.ApplicantID != p.Account.ID) {
+		return nil, fmt.Errorf("application %s: %w", id, db.ErrNotFound)
 	}
 	if a.State != Draft {
 		if a.Number != "" {
-			return a, nil // already filed: the retry gets the same answer
+			return s.Get(ctx, p, id) // already filed: the retry gets the same answer
 		}
 		return nil, ErrState
 	}
@@ -172,6 +176,13 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 		return nil, err
 	}
 	today := s.today()
+	st := def.First()
+	// What the transaction writes, for the answer.
+	var (
+		filedAt  time.Time
+		revision int
+		task     *Task
+	)
 	// Concurrent submissions share one durable commit (group commit); a
 	// failure here rolls back this submission alone.
 	err = s.batch(ctx, func(tx *db.Tx) error {
@@ -197,30 +208,41 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 		for _, f := range now2 {
 			codes = append(codes, f.RequirementCode)
 		}
-		number, err := nextNumber(ctx, tx, a.DepartmentCode, today)
-		if err != nil {
-			return err
-		}
-		now := db.NewTime(s.now())
-		res, err := tx.ExecContext(ctx, `UPDATE applications SET state = 'submitted', number = $1, service_version = $2, service_name = $3,
-			process_code = $4, process_version = $5, form = $6, statutory_days = $7, promised_days = $8,
-			submitted_at = $9, updated_at = $9, revision = revision + 1
-			WHERE id = $10 AND state = 'draft'`,
-			number, svc.Version, svc.Name, def.Code, def.Version, string(raw), svc.Guide.StatutoryDays, svc.Guide.PromisedDays, now, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		filedAt = s.now()
+		err = tx.QueryRowContext(ctx, `UPDATE applications SET state = 'submitted', service_version = $1, service_name = $2,
+			process_code = $3, process_version = $4, form = $5, statutory_days = $6, promised_days = $7,
+			submitted_at = $8, updated_at = $8, revision = revision + 1
+			WHERE id = $9 AND state = 'draft' RETURNING revision`,
+			svc.Version, svc.Name, def.Code, def.Version, string(raw), svc.Guide.StatutoryDays, svc.Guide.PromisedDays, db.NewTime(filedAt), id).Scan(&revision)
+		if errors.Is(err, sql.ErrNoRows) {
 			return ErrStale
+		}
+		if err != nil {
+			return err
+		}
+		t, err := s.insertTask(ctx, tx, a, st, cal, today)
+		if err != nil {
+			return err
+		}
+		task = t
+		holders, err := roleHolders(ctx, tx, t.DepartmentCode, t.Role)
+		if err != nil {
+			return err
+		}
+		// The tracking number comes last, with only what carries it left
+		// to write: its daily sequence stays locked until the commit
+		// (PostgreSQL), which is what keeps the numbers gap-free, so every
+		// other submission of the department that day waits for this
+		// rest of the transaction.
+		number, err := s.numberApplication(ctx, tx, id, a.DepartmentCode, today)
+		if err != nil {
+			return err
 		}
 		a.Number = number
 		if err := s.event(ctx, tx, id, p, string(applicantRole(a)), "", "submitted", string(Draft), string(Submitted), "", "", "", map[string]any{"service_version": svc.Version, "number": number, "fulfilled": codes}); err != nil {
 			return err
 		}
-		if _, err := s.openTask(ctx, tx, a, def, def.First(), cal, today); err != nil {
-			return err
-		}
-		return s.notices(ctx, tx, Notice{AccountID: a.ApplicantID, Kind: "application_submitted", Link: "/applications/" + id,
+		return s.announceTask(ctx, tx, a, st, t, holders, Notice{AccountID: a.ApplicantID, Kind: "application_submitted", Link: "/applications/" + id,
 			Params: map[string]string{"number": number, "service": svc.Name}})
 	})
 	if errors.Is(err, ErrStale) {
@@ -232,8 +254,33 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 	if err != nil {
 		return nil, fmt.Errorf("application: submit: %w", err)
 	}
-	return s.Get(ctx, p, id)
+	// The answer is what Get would read back now, put together from the
+	// draft and what the transaction wrote: a filed application has the
+	// one task just opened and no supplements or letter yet. Only the log
+	// and the fulfilments, as the database numbers and orders them, are
+	// read again.
+	at := stored(filedAt)
+	a.State, a.ServiceVersion, a.ServiceName = Submitted, svc.Version, svc.Name
+	a.ProcessCode, a.ProcessVersion, a.Form = def.Code, def.Version, raw
+	a.StatutoryDays, a.PromisedDays = svc.Guide.StatutoryDays, svc.Guide.PromisedDays
+	a.SubmittedAt, a.UpdatedAt, a.Revision = &at, at, revision
+	task.OpenedAt, task.Revision = stored(task.OpenedAt), 1
+	task.StepName, task.StepNameEn = st.Name, st.NameEn
+	a.Tasks, a.Supplements, a.Letter = []Task{*task}, []SupplementRequest{}, nil
+	q := s.db.Read()
+	if err := s.loadEvents(ctx, q, a); err != nil {
+		return nil, err
+	}
+	if err := s.loadFulfilments(ctx, q, a); err != nil {
+		return nil, err
+	}
+	maskFulfilments(a)
+	return a, nil
 }
+
+// stored returns t as the database gives it back: UTC, to the
+// microsecond (db.Time).
+func stored(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 // requirement returns the material requirement of svc with code, or nil.
 func requirement(svc *catalog.Service, code string) *catalog.MaterialRequirement {
@@ -245,15 +292,32 @@ func requirement(svc *catalog.Service, code string) *catalog.MaterialRequirement
 	return nil
 }
 
-// nextNumber allocates a tracking number: the department code, the date
-// and a five-digit daily sequence, e.g. SCJG2026112900042.
-func nextNumber(ctx context.Context, tx *db.Tx, dept string, today calendar.Date) (string, error) {
+// numberApplication gives the application id its tracking number: the
+// department code, the date and a five-digit daily sequence, e.g.
+// SCJG2026112900042. The sequence's row stays locked until tx ends.
+func (s *Store) numberApplication(ctx context.Context, tx *db.Tx, id, dept string, today calendar.Date) (string, error) {
 	prefix := dept + strings.ReplaceAll(today.String(), "-", "")
+	if s.db.Dialect == db.Postgres {
+		// One round trip fewer while the sequence is locked.
+		var number string
+		err := tx.QueryRowContext(ctx, `WITH seq AS (INSERT INTO number_sequences (prefix, last) VALUES ($1, 1)
+			ON CONFLICT (prefix) DO UPDATE SET last = number_sequences.last + 1 RETURNING last)
+			UPDATE applications SET number = $1 || CASE WHEN seq.last < 100000 THEN lpad(seq.last::text, 5, '0') ELSE seq.last::text END
+			FROM seq WHERE applications.id = $2 RETURNING applications.number`, prefix, id).Scan(&number)
+		if err != nil {
+			return "", fmt.Errorf("application: number: %w", err)
+		}
+		return number, nil
+	}
 	n, err := nextSequence(ctx, tx, prefix)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s%05d", prefix, n), nil
+	number := fmt.Sprintf("%s%05d", prefix, n)
+	if _, err := tx.ExecContext(ctx, `UPDATE applications SET number = $1 WHERE id = $2`, number, id); err != nil {
+		return "", fmt.Errorf("application: number: %w", err)
+	}
+	return number, nil
 }
 
 func nextSequence(ctx context.Context, tx *db.Tx, prefix string) (int, error) {
@@ -269,6 +333,22 @@ func nextSequence(ctx context.Context, tx *db.Tx, prefix string) (int, error) {
 // openTask opens the task of a step, with its deadline, and tells the
 // people who can take it.
 func (s *Store) openTask(ctx context.Context, tx *db.Tx, a *Application, def *workflow.Definition, st workflow.Step, cal *calendar.Calendar, today calendar.Date) (*Task, error) {
+	t, err := s.insertTask(ctx, tx, a, st, cal, today)
+	if err != nil {
+		return nil, err
+	}
+	holders, err := roleHolders(ctx, tx, t.DepartmentCode, t.Role)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.announceTask(ctx, tx, a, st, t, holders); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// insertTask writes the open task of a step, with its deadline.
+func (s *Store) insertTask(ctx context.Context, tx *db.Tx, a *Application, st workflow.Step, cal *calendar.Calendar, today calendar.Date) (*Task, error) {
 	t := &Task{ID: newID(), ApplicationID: a.ID, StepID: st.ID, StepName: st.Name, Kind: st.Kind, DepartmentCode: st.DepartmentCode,
 		Role: string(st.Role), State: TaskOpen, Signers: max(st.Signers, 1), Days: st.Days, OpenedAt: s.now(), OpenedDate: today.String()}
 	var due, yellow any
@@ -288,20 +368,26 @@ func (s *Store) openTask(ctx context.Context, tx *db.Tx, a *Application, def *wo
 	if err != nil {
 		return nil, fmt.Errorf("application: open task: %w", err)
 	}
-	if err := s.event(ctx, tx, a.ID, nil, "", t.DepartmentCode, "step_opened", "", "", t.StepID, t.ID, "", map[string]any{"due_date": t.DueDate, "days": t.Days}); err != nil {
-		return nil, err
-	}
-	ids, err := roleHolders(ctx, tx, t.DepartmentCode, t.Role)
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range ids {
-		if err := s.notices(ctx, tx, Notice{AccountID: id, Kind: "task_assigned", Link: "/staff/tasks/" + t.ID,
-			Params: map[string]string{"number": a.Number, "service": a.ServiceName, "step": st.Name, "due": t.DueDate}}); err != nil {
-			return nil, err
-		}
-	}
 	return t, nil
+}
+
+// announceTask logs that task t of step st opened and tells holders, the
+// accounts that can take it, and then whoever else the notices more
+// name, all with one Notifier call.
+func (s *Store) announceTask(ctx context.Context, tx *db.Tx, a *Application, st workflow.Step, t *Task, holders []string, more ...Notice) error {
+	if err := s.event(ctx, tx, a.ID, nil, "", t.DepartmentCode, "step_opened", "", "", t.StepID, t.ID, "", map[string]any{"due_date": t.DueDate, "days": t.Days}); err != nil {
+		return err
+	}
+	ns := make([]Notice, 0, len(holders)+len(more))
+	for _, id := range holders {
+		ns = append(ns, Notice{AccountID: id, Kind: "task_assigned", Link: "/staff/tasks/" + t.ID,
+			Params: map[string]string{"number": a.Number, "service": a.ServiceName, "step": st.Name, "due": t.DueDate}})
+	}
+	ns = append(ns, more...)
+	if len(ns) == 0 {
+		return nil
+	}
+	return s.notices(ctx, tx, ns...)
 }
 
 // roleHolders lists the active accounts holding role in dept.

@@ -28,7 +28,6 @@ package notify
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -172,44 +171,116 @@ func newID() string {
 // if tx commits. A recipient that does not exist is an error wrapping
 // db.ErrNotFound.
 func Enqueue(ctx context.Context, tx *db.Tx, n Notice) error {
-	if err := n.validate(); err != nil {
-		return err
+	return EnqueueAll(ctx, tx, n)
+}
+
+// EnqueueAll writes the notices ns in tx as Enqueue writes each, with one
+// statement for their recipients, one for the notices and one for their
+// deliveries, whatever their number: a state change that tells several
+// people holds its transaction no longer for each of them.
+func EnqueueAll(ctx context.Context, tx *db.Tx, ns ...Notice) error {
+	// Well under either database's limit on a statement's parameters.
+	const chunk = 500
+	for len(ns) > chunk {
+		if err := EnqueueAll(ctx, tx, ns[:chunk]...); err != nil {
+			return err
+		}
+		ns = ns[chunk:]
 	}
-	if n.CreatedAt.IsZero() {
-		n.CreatedAt = time.Now()
+	if len(ns) == 0 {
+		return nil
 	}
-	if n.Args == nil {
-		n.Args = []string{}
+	type contact struct{ email, phone string }
+	contacts := map[string]*contact{}
+	var ids []any
+	for i := range ns {
+		if err := ns[i].validate(); err != nil {
+			return err
+		}
+		if _, ok := contacts[ns[i].AccountID]; !ok {
+			contacts[ns[i].AccountID] = nil
+			ids = append(ids, ns[i].AccountID)
+		}
 	}
-	args, err := json.Marshal(n.Args)
+	rows, err := tx.QueryContext(ctx, `SELECT id, email, phone FROM accounts WHERE id IN (`+placeholders(1, len(ids))+`)`, ids...)
 	if err != nil {
-		return fmt.Errorf("notify: %w", err)
+		return fmt.Errorf("notify: recipients: %w", err)
 	}
-	var email, phone string
-	err = tx.QueryRowContext(ctx, `SELECT email, phone FROM accounts WHERE id = $1`, n.AccountID).Scan(&email, &phone)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("notify: recipient %s: %w", n.AccountID, db.ErrNotFound)
+	for rows.Next() {
+		var id string
+		var c contact
+		if err := rows.Scan(&id, &c.email, &c.phone); err != nil {
+			rows.Close()
+			return fmt.Errorf("notify: recipients: %w", err)
+		}
+		contacts[id] = &c
 	}
-	if err != nil {
-		return fmt.Errorf("notify: recipient %s: %w", n.AccountID, err)
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("notify: recipients: %w", err)
 	}
-	id := newID()
-	created := db.NewTime(n.CreatedAt)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO notices (id, account_id, kind, args, link, lang, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		id, n.AccountID, string(n.Kind), string(args), n.Link, string(n.Lang), created); err != nil {
+	var notices, deliveries []any
+	for _, n := range ns {
+		c := contacts[n.AccountID]
+		if c == nil {
+			return fmt.Errorf("notify: recipient %s: %w", n.AccountID, db.ErrNotFound)
+		}
+		if n.CreatedAt.IsZero() {
+			n.CreatedAt = time.Now()
+		}
+		if n.Args == nil {
+			n.Args = []string{}
+		}
+		args, err := json.Marshal(n.Args)
+		if err != nil {
+			return fmt.Errorf("notify: %w", err)
+		}
+		id := newID()
+		created := db.NewTime(n.CreatedAt)
+		notices = append(notices, id, n.AccountID, string(n.Kind), string(args), n.Link, string(n.Lang), created)
+		for _, ch := range []struct {
+			channel Channel
+			address string
+		}{{Email, c.email}, {SMS, c.phone}} {
+			if ch.address != "" {
+				deliveries = append(deliveries, newID(), id, string(ch.channel), "pending", created, created)
+			}
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO notices (id, account_id, kind, args, link, lang, created_at) VALUES `+rowsOf(7, len(notices)/7),
+		notices...); err != nil {
 		return fmt.Errorf("notify: enqueue: %w", err)
 	}
-	for _, ch := range []struct {
-		channel Channel
-		address string
-	}{{Email, email}, {SMS, phone}} {
-		if ch.address == "" {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO notice_deliveries (id, notice_id, channel, status, due_at, created_at) VALUES ($1, $2, $3, 'pending', $4, $4)`,
-			newID(), id, string(ch.channel), created); err != nil {
-			return fmt.Errorf("notify: enqueue %s delivery: %w", ch.channel, err)
+	if len(deliveries) > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notice_deliveries (id, notice_id, channel, status, due_at, created_at) VALUES `+rowsOf(6, len(deliveries)/6),
+			deliveries...); err != nil {
+			return fmt.Errorf("notify: enqueue deliveries: %w", err)
 		}
 	}
 	return nil
+}
+
+// placeholders returns "$from, $from+1, …", n of them.
+func placeholders(from, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", from+i)
+	}
+	return b.String()
+}
+
+// rowsOf returns the VALUES rows of a multi-row INSERT: n rows of cols
+// placeholders each, numbered on from $1.
+func rowsOf(cols, n int) string {
+	var b strings.Builder
+	for r := range n {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(" + placeholders(1+r*cols, cols) + ")")
+	}
+	return b.String()
 }

@@ -590,3 +590,58 @@ func TestDeliverShutdownMidBatch(t *testing.T) {
 		}
 	})
 }
+
+// EnqueueAll writes each notice as Enqueue would, in three statements,
+// and an unknown recipient among them writes none.
+func TestEnqueueAll(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := t.Context()
+		addAccount(t, d, "u1", testEmail, testPhone)
+		addAccount(t, d, "u2", "", testPhone)
+		addAccount(t, d, "u3", "", "")
+		s := NewStore(d, func() time.Time { return t0 })
+		two := []string{"SCJG2026112900042", "设立登记"}
+		err := d.Tx(ctx, func(tx *db.Tx) error {
+			return EnqueueAll(ctx, tx,
+				Notice{AccountID: "u1", Kind: Decided, Args: two, Link: "/applications/a1"},
+				Notice{AccountID: "nobody", Kind: Decided, Args: two})
+		})
+		if !errors.Is(err, db.ErrNotFound) {
+			t.Fatalf("EnqueueAll with an unknown recipient = %v, want ErrNotFound", err)
+		}
+		if c := count(t, d, `SELECT COUNT(*) FROM notices`); c != 0 {
+			t.Fatalf("%d notices written by a failed EnqueueAll", c)
+		}
+		var ns []Notice
+		for _, id := range []string{"u1", "u2", "u3", "u1"} {
+			ns = append(ns, Notice{AccountID: id, Kind: Decided, Args: two, Link: "/applications/a1"})
+		}
+		if err := d.Tx(ctx, func(tx *db.Tx) error { return EnqueueAll(ctx, tx, ns...) }); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string][]Channel{"u1": {Email, SMS}, "u2": {SMS}, "u3": nil}
+		for id, channels := range want {
+			list, err := s.List(ctx, id, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := map[string]int{"u1": 2}[id]; len(list) != max(n, 1) {
+				t.Fatalf("%s has %d notices, want %d", id, len(list), max(n, 1))
+			}
+			for _, n := range list {
+				if n.Kind != Decided || n.Link != "/applications/a1" || !strings.Contains(n.Body(i18n.ZH), two[0]) {
+					t.Errorf("%s got %+v", id, n)
+				}
+				ds, err := s.Deliveries(ctx, n.ID)
+				if err != nil || len(ds) != len(channels) {
+					t.Fatalf("%s: deliveries %+v, %v; want %v", id, ds, err, channels)
+				}
+				for i, d := range ds {
+					if d.Channel != channels[i] || d.Status != Pending {
+						t.Errorf("%s: delivery %+v, want pending %s", id, d, channels[i])
+					}
+				}
+			}
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -193,6 +194,7 @@ func TestFulfilRestaurant(t *testing.T) {
 		typed := strings.Replace(restaurantForm, `{`, `{"经营者名称":"别的公司","统一社会信用代码":"91339900MA2H7K3P1X",`, 1)
 		rec = e.sendJSON("POST", "/api/v1/applications/"+a.ID+"/submit", r.wangwu, `{"form":`+typed+`}`)
 		wantStatus(t, "submit", rec, http.StatusOK)
+		answersAsGet(t, e, r.wangwu, a.ID, rec)
 		matchesOpenAPI(t, rec, "Application")
 		decodeResponse(t, rec, &a)
 		json.Unmarshal(a.Form, &form)
@@ -359,6 +361,7 @@ func TestFulfilSharedData(t *testing.T) {
 		lisiForm := strings.Replace(restaurantForm, `{`, `{"经营者名称":"临江市滨江区李四小吃店",`, 1)
 		rec = e.sendJSON("POST", "/api/v1/applications/"+a.ID+"/submit", lisi, `{"form":`+lisiForm+`}`)
 		wantStatus(t, "submit", rec, http.StatusOK)
+		answersAsGet(t, e, lisi, a.ID, rec)
 		decodeResponse(t, rec, &a)
 
 		var taskID string
@@ -509,7 +512,20 @@ func TestFulfilRevokedDuringSubmission(t *testing.T) {
 		wantStatus(t, "upload m2", uploadMaterialAPI(e, wangwu, a.ID, "m2", "营业执照.pdf", []byte(tinyPDF)), http.StatusCreated)
 		rec = e.sendJSON("POST", "/api/v1/applications/"+a.ID+"/submit", wangwu, `{"form":`+restaurantForm+`}`)
 		wantStatus(t, "submit with m2 uploaded", rec, http.StatusOK)
+		answersAsGet(t, e, wangwu, a.ID, rec)
 	})
+}
+
+// answersAsGet checks that a submission's answer, which is put together
+// from what the submission wrote, is what reading the application back
+// gives.
+func answersAsGet(t *testing.T, e *env, token, id string, submitted *httptest.ResponseRecorder) {
+	t.Helper()
+	rec := e.do("GET", "/api/v1/applications/"+id, token, "", nil)
+	wantStatus(t, "get after submit", rec, http.StatusOK)
+	if got, want := submitted.Body.String(), rec.Body.String(); got != want {
+		t.Errorf("submit answered\n%s\nGET reads\n%s", got, want)
+	}
 }
 
 // TestFulfilFromLicenseLibrary runs the restaurant scenario against the
