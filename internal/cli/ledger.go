@@ -43,17 +43,42 @@ func ledgerKeys(cfg *config.Config, log *slog.Logger) (*ledger.Keys, error) {
 	return k, nil
 }
 
+// heldBackRetries and heldBackWait bound how often one run of the
+// sequencer comes back for entries held back behind an older transaction
+// that was still running (PostgreSQL; see docs/ledger.md#storage): each
+// retry that finds them signs one more checkpoint.
+const (
+	heldBackRetries = 2
+	heldBackWait    = 200 * time.Millisecond
+)
+
 // integrate runs the sequencer until no entry is pending. Losing a race
 // to another node is not an error: its checkpoint covers the entries.
 func integrate(ctx context.Context, l *ledger.Log, log *slog.Logger) error {
+	retries := 0
 	for ctx.Err() == nil {
 		n, err := l.Integrate(ctx)
 		if errors.Is(err, ledger.ErrRaced) {
 			log.Info("ledger: another node integrated first")
 			return nil
 		}
-		if err != nil || n == 0 {
+		if err != nil {
 			return err
+		}
+		if n > 0 {
+			continue
+		}
+		if retries == heldBackRetries {
+			return nil
+		}
+		waiting, err := l.Waiting(ctx)
+		if err != nil || !waiting {
+			return err
+		}
+		retries++
+		select {
+		case <-ctx.Done():
+		case <-time.After(heldBackWait):
 		}
 	}
 	return nil

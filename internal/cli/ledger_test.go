@@ -3,11 +3,14 @@ package cli
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/ledger"
 )
 
@@ -65,5 +68,41 @@ func TestVerifyExitsNonZeroOnTampering(t *testing.T) {
 	v, err := ledger.LastVerification(ctx, d)
 	if err != nil || v.Source != "command" || v.BreakCount == 0 || !strings.Contains(strings.Join(v.Breaks, "\n"), "service S1") {
 		t.Fatalf("recorded verification = %+v, %v; want the breaks of the last run", v, err)
+	}
+}
+
+// TestIntegrateComesBackForHeldBackEntries: on PostgreSQL an entry whose
+// transaction ended while an older one still ran waits behind it; one run
+// of the sequencer comes back for it shortly rather than leaving it to the
+// next period.
+func TestIntegrateComesBackForHeldBackEntries(t *testing.T) {
+	d := dbtest.Postgres(t)
+	ctx := t.Context()
+	keys, _, err := ledger.LoadOrCreateKeys(filepath.Join(t.TempDir(), "ledger.key"), "test.example/ledger")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &ledger.Log{DB: d, Keys: keys}
+	older, err := d.Write().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer older.Rollback()
+	if _, err := older.ExecContext(ctx, `SELECT pg_current_xact_id()`); err != nil {
+		t.Fatal(err)
+	}
+	err = d.Tx(ctx, func(tx *db.Tx) error {
+		_, err := ledger.Append(ctx, tx, ledger.Entry{Event: "published", ObjectType: "service", ObjectID: "S1", State: []byte("v1")})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(heldBackWait/2, func() { older.Commit() })
+	if err := integrate(ctx, l, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	if tree, err := l.CurrentTree(ctx); err != nil || tree.N != 1 {
+		t.Fatalf("tree after one run = %d, %v; want the held-back entry integrated", tree.N, err)
 	}
 }

@@ -206,6 +206,19 @@ func (l *Log) Integrate(ctx context.Context) (int, error) {
 	return len(entries), nil
 }
 
+// Waiting reports whether committed entries wait for integration: on
+// PostgreSQL, after a run, those of transactions that ended while an older
+// one was still running (see store.go).
+func (l *Log) Waiting(ctx context.Context) (bool, error) {
+	var waiting bool
+	err := l.DB.Read().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM ledger_entries
+		WHERE ord > COALESCE((SELECT MAX(hi) FROM ledger_ranges), $1))`, int64(beforeAll)).Scan(&waiting)
+	if err != nil {
+		return false, fmt.Errorf("ledger: waiting: %w", err)
+	}
+	return waiting, nil
+}
+
 // writeTiles stores each tile, replacing a narrower version of it.
 func writeTiles(ctx context.Context, tx *db.Tx, tiles []tlog.Tile, data [][]byte) error {
 	st, err := tx.PrepareContext(ctx, `INSERT INTO ledger_tiles (level, n, width, data) VALUES ($1, $2, $3, $4)
