@@ -857,3 +857,40 @@ func TestStaffDocuments(t *testing.T) {
 		}
 	})
 }
+
+// After a return, the steps after the one returned to are decided again:
+// their earlier outcomes are superseded and count for nothing when the
+// process asks what comes next.
+func TestReturnedStepsAreDecidedAgain(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		a := f.filed(t, "SCJG-FOOD", 100)
+		a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "accept"})
+		a = f.decide(t, "reviewer", a, "review", application.Decision{Action: "pass", Opinion: "符合"})
+		a, err := f.store.Return(ctx, f.p["approver"], f.task(t, a, "decide").ID, "accept", "受理材料需重新核对")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "accept"})
+		var open []string
+		for _, tk := range a.Tasks {
+			if tk.State == application.TaskOpen {
+				open = append(open, tk.StepID)
+			}
+		}
+		if !slices.Equal(open, []string{"review"}) {
+			t.Fatalf("open after accepting again: %v, want the review alone; tasks: %+v", open, a.Tasks)
+		}
+		a = f.decide(t, "reviewer", a, "review", application.Decision{Action: "pass", Opinion: "复核符合"})
+		a = f.decide(t, "approver", a, "decide", application.Decision{Action: "approve", Opinion: "同意"})
+		a = f.decide(t, "clerk", a, "conclude", application.Decision{Action: "conclude"})
+		if a.State != application.Concluded || a.Result != application.Approved {
+			t.Fatalf("concluded: %s %s", a.State, a.Result)
+		}
+		// The letter gives the approval's opinion as its reason.
+		if a.Letter == nil || !slices.Equal(a.Letter.Body.Reasons, []string{"同意"}) {
+			t.Fatalf("letter: %+v", a.Letter)
+		}
+	})
+}

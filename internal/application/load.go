@@ -91,6 +91,57 @@ func (s *Store) loadForSubmit(ctx context.Context, id string) (*Application, err
 	return a, nil
 }
 
+// loadForDecide reads, in the transaction of a decision, what the
+// decision itself uses of an application: its row and its supplement
+// requests (which stop the clocks that set deadlines), and its log only
+// for a conclusion, whose letter gives the deciding opinions as reasons.
+// Its tasks are read by advance once the decision closed its own; its
+// materials, letter and fulfilments no decision reads.
+func (s *Store) loadForDecide(ctx context.Context, q querier, id string, events bool) (*Application, error) {
+	a, err := loadRow(ctx, q, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.loadSupplements(ctx, q, a); err != nil {
+		return nil, err
+	}
+	if events {
+		if err := s.loadEvents(ctx, q, a); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// taskStates returns what the process advances on: the outcome of each
+// step whose current task is done and the steps with an open task. Tasks
+// superseded by a return count for nothing; of two tasks of one step the
+// later opened wins, as in loadTasks' order.
+func taskStates(ctx context.Context, q querier, appID string) (map[string]workflow.Outcome, []string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT step_id, state, outcome FROM tasks
+		WHERE application_id = $1 AND NOT superseded ORDER BY opened_at, id`, appID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("application: tasks: %w", err)
+	}
+	defer rows.Close()
+	done := map[string]workflow.Outcome{}
+	var active []string
+	for rows.Next() {
+		var step, outcome string
+		var state TaskState
+		if err := rows.Scan(&step, &state, &outcome); err != nil {
+			return nil, nil, err
+		}
+		switch state {
+		case TaskDone:
+			done[step] = workflow.Outcome(outcome)
+		case TaskOpen:
+			active = append(active, step)
+		}
+	}
+	return done, active, rows.Err()
+}
+
 // loadRow reads an application's own row, nothing attached to it.
 func loadRow(ctx context.Context, q querier, id string) (*Application, error) {
 	a, err := scanApp(q.QueryRowContext(ctx, `SELECT `+appColumns+` FROM applications WHERE id = $1`, id))

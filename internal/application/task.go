@@ -338,7 +338,8 @@ func (s *Store) Decide(ctx context.Context, p *identity.Principal, taskID string
 	if !holdsRole(p, t0.Role, t0.DepartmentCode) {
 		return nil, s.notYours(p, t0)
 	}
-	a0, err := s.load(ctx, s.db.Read(), t0.ApplicationID)
+	// Validation and the process need only the application's own row.
+	a0, err := loadRow(ctx, s.db.Read(), t0.ApplicationID)
 	if err != nil {
 		return nil, err
 	}
@@ -358,9 +359,12 @@ func (s *Store) Decide(ctx context.Context, p *identity.Principal, taskID string
 		return nil, err
 	}
 	today := s.today()
+	// Only a conclusion's letter names the department.
 	var dept string
-	if dp, err := s.org.Department(ctx, a0.DepartmentCode); err == nil {
-		dept = dp.Name
+	if d.Action == ActConclude {
+		if dp, err := s.org.Department(ctx, a0.DepartmentCode); err == nil {
+			dept = dp.Name
+		}
 	}
 	// Decisions made at the same moment share one durable commit, each in
 	// its own savepoint, as submissions do.
@@ -381,7 +385,7 @@ func (s *Store) Decide(ctx context.Context, p *identity.Principal, taskID string
 		if t.Signers <= 1 && t.AssigneeID != "" && t.AssigneeID != p.Account.ID {
 			return ErrNotAssignee
 		}
-		a, err := s.load(ctx, tx, t.ApplicationID)
+		a, err := s.loadForDecide(ctx, tx, t.ApplicationID, d.Action == ActConclude)
 		if err != nil {
 			return err
 		}
@@ -424,7 +428,7 @@ func (s *Store) Decide(ctx context.Context, p *identity.Principal, taskID string
 				return err
 			}
 		}
-		return s.advance(ctx, tx, a.ID, def, cal, today)
+		return s.advance(ctx, tx, a, def, cal, today)
 	})
 	if err != nil {
 		return nil, err
@@ -558,22 +562,13 @@ func (s *Store) requestSupplement(ctx context.Context, tx *db.Tx, p *identity.Pr
 
 // advance asks the process what comes next and does it: skip steps whose
 // condition does not hold, cancel what an early denial ends, open what is
-// ready, and settle the result.
-func (s *Store) advance(ctx context.Context, tx *db.Tx, appID string, def *workflow.Definition, cal *calendar.Calendar, today calendar.Date) error {
-	a, err := s.load(ctx, tx, appID)
+// ready, and settle the result. a is the application as loadForDecide
+// read it in tx, with what the decision changed since; its tasks are read
+// here, after the decision closed one.
+func (s *Store) advance(ctx context.Context, tx *db.Tx, a *Application, def *workflow.Definition, cal *calendar.Calendar, today calendar.Date) error {
+	done, active, err := taskStates(ctx, tx, a.ID)
 	if err != nil {
 		return err
-	}
-	done := map[string]workflow.Outcome{}
-	var active []string
-	for _, t := range a.Tasks {
-		switch {
-		case t.Superseded:
-		case t.State == TaskDone:
-			done[t.StepID] = workflow.Outcome(t.Outcome)
-		case t.State == TaskOpen:
-			active = append(active, t.StepID)
-		}
 	}
 	pr := def.Advance(done, active, formValues(a.Form))
 	now := db.NewTime(s.now())
@@ -688,7 +683,8 @@ func (s *Store) Return(ctx context.Context, p *identity.Principal, taskID, toSte
 	if !holdsRole(p, t0.Role, t0.DepartmentCode) {
 		return nil, s.notYours(p, t0)
 	}
-	a0, err := s.load(ctx, s.db.Read(), t0.ApplicationID)
+	// Validation and the process need only the application's own row.
+	a0, err := loadRow(ctx, s.db.Read(), t0.ApplicationID)
 	if err != nil {
 		return nil, err
 	}
