@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 
 	"github.com/pressly/goose/v3"
 	"golang.org/x/mod/sumdb/tlog"
@@ -174,13 +173,11 @@ type storedHashReader struct {
 }
 
 func (r storedHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	ph := make([]string, len(indexes))
 	args := make([]any, len(indexes))
 	for i, n := range indexes {
-		ph[i] = "$" + strconv.Itoa(i+1)
 		args[i] = n
 	}
-	rows, err := r.tx.QueryContext(r.ctx, `SELECT n, hash FROM ledger_hashes WHERE n IN (`+strings.Join(ph, ", ")+`)`, args...)
+	rows, err := r.tx.QueryContext(r.ctx, `SELECT n, hash FROM ledger_hashes WHERE n IN (`+Placeholders(1, len(args))+`)`, args...)
 	if err != nil {
 		return nil, err
 	}

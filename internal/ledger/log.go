@@ -239,23 +239,16 @@ func writeTiles(ctx context.Context, tx *db.Tx, tiles []tlog.Tile, data [][]byte
 // from on, split at entry bundle boundaries. last is the key of the entry
 // before them.
 func writeRanges(ctx context.Context, tx *db.Tx, from, last int64, entries []pending) error {
-	var sb strings.Builder
-	sb.WriteString(`INSERT INTO ledger_ranges (first_idx, size, lo, hi) VALUES `)
 	var args []any
 	lo := last
 	for i := 0; i < len(entries); {
 		first := from + int64(i)
 		end := min(len(entries), i+int(256-first%256))
 		hi := entries[end-1].ord
-		if len(args) > 0 {
-			sb.WriteString(", ")
-		}
-		p := len(args)
-		fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d)", p+1, p+2, p+3, p+4)
 		args = append(args, first, end-i, lo, hi)
 		lo, i = hi, end
 	}
-	_, err := tx.ExecContext(ctx, sb.String(), args...)
+	_, err := tx.ExecContext(ctx, `INSERT INTO ledger_ranges (first_idx, size, lo, hi) VALUES `+db.Rows(4, len(args)/4), args...)
 	return err
 }
 

@@ -202,7 +202,7 @@ func EnqueueAll(ctx context.Context, tx *db.Tx, ns ...Notice) error {
 			ids = append(ids, ns[i].AccountID)
 		}
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, email, phone FROM accounts WHERE id IN (`+placeholders(1, len(ids))+`)`, ids...)
+	rows, err := tx.QueryContext(ctx, `SELECT id, email, phone FROM accounts WHERE id IN (`+db.Placeholders(1, len(ids))+`)`, ids...)
 	if err != nil {
 		return fmt.Errorf("notify: recipients: %w", err)
 	}
@@ -247,40 +247,15 @@ func EnqueueAll(ctx context.Context, tx *db.Tx, ns ...Notice) error {
 			}
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO notices (id, account_id, kind, args, link, lang, created_at) VALUES `+rowsOf(7, len(notices)/7),
+	if _, err := tx.ExecContext(ctx, `INSERT INTO notices (id, account_id, kind, args, link, lang, created_at) VALUES `+db.Rows(7, len(notices)/7),
 		notices...); err != nil {
 		return fmt.Errorf("notify: enqueue: %w", err)
 	}
 	if len(deliveries) > 0 {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO notice_deliveries (id, notice_id, channel, status, due_at, created_at) VALUES `+rowsOf(6, len(deliveries)/6),
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notice_deliveries (id, notice_id, channel, status, due_at, created_at) VALUES `+db.Rows(6, len(deliveries)/6),
 			deliveries...); err != nil {
 			return fmt.Errorf("notify: enqueue deliveries: %w", err)
 		}
 	}
 	return nil
-}
-
-// placeholders returns "$from, $from+1, …", n of them.
-func placeholders(from, n int) string {
-	var b strings.Builder
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "$%d", from+i)
-	}
-	return b.String()
-}
-
-// rowsOf returns the VALUES rows of a multi-row INSERT: n rows of cols
-// placeholders each, numbered on from $1.
-func rowsOf(cols, n int) string {
-	var b strings.Builder
-	for r := range n {
-		if r > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("(" + placeholders(1+r*cols, cols) + ")")
-	}
-	return b.String()
 }

@@ -1,0 +1,32 @@
+package db
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Placeholders returns "$from, $from+1, …", n of them: an IN list or one
+// row of a multi-row INSERT.
+func Placeholders(from, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", from+i)
+	}
+	return b.String()
+}
+
+// Rows returns the VALUES rows of a multi-row INSERT: n rows of cols
+// placeholders each, numbered on from $1.
+func Rows(cols, n int) string {
+	var b strings.Builder
+	for r := range n {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(" + Placeholders(1+r*cols, cols) + ")")
+	}
+	return b.String()
+}
