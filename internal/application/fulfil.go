@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tongban/tongban/internal/catalog"
@@ -497,13 +498,7 @@ func unchanged(old, fresh []Fulfilment) bool {
 		return false
 	}
 	for _, o := range old {
-		found := false
-		for _, f := range fresh {
-			if o.Active() && o.same(f) {
-				found = true
-			}
-		}
-		if !found {
+		if !o.Active() || !slices.ContainsFunc(fresh, o.same) {
 			return false
 		}
 	}

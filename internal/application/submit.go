@@ -297,18 +297,6 @@ func requirement(svc *catalog.Service, code string) *catalog.MaterialRequirement
 // SCJG2026112900042. The sequence's row stays locked until tx ends.
 func (s *Store) numberApplication(ctx context.Context, tx *db.Tx, id, dept string, today calendar.Date) (string, error) {
 	prefix := dept + strings.ReplaceAll(today.String(), "-", "")
-	if s.db.Dialect == db.Postgres {
-		// One round trip fewer while the sequence is locked.
-		var number string
-		err := tx.QueryRowContext(ctx, `WITH seq AS (INSERT INTO number_sequences (prefix, last) VALUES ($1, 1)
-			ON CONFLICT (prefix) DO UPDATE SET last = number_sequences.last + 1 RETURNING last)
-			UPDATE applications SET number = $1 || CASE WHEN seq.last < 100000 THEN lpad(seq.last::text, 5, '0') ELSE seq.last::text END
-			FROM seq WHERE applications.id = $2 RETURNING applications.number`, prefix, id).Scan(&number)
-		if err != nil {
-			return "", fmt.Errorf("application: number: %w", err)
-		}
-		return number, nil
-	}
 	n, err := nextSequence(ctx, tx, prefix)
 	if err != nil {
 		return "", err

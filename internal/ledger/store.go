@@ -204,5 +204,5 @@ func (s *tileStore) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 
 // hashReader reads the stored tree's hashes.
 func hashReader(ctx context.Context, q db.Querier) tlog.HashReader {
-	return &memHashes{m: map[int64]tlog.Hash{}, next: newTileStore(ctx, q)}
+	return newTileStore(ctx, q)
 }
