@@ -56,14 +56,14 @@ func (s *Store) batch(ctx context.Context, fn func(tx *db.Tx) error) error {
 // stamped runs fn in tx and then appends the ledger entries of the
 // actions it logged, each with the application's state as fn left it.
 func (s *Store) stamped(ctx context.Context, tx *db.Tx, fn func(tx *db.Tx) error) error {
-	var stamps []stamp
-	s.stamps.Store(tx, &stamps)
+	p := &pending{states: map[string][]byte{}}
+	s.stamps.Store(tx, p)
 	defer s.stamps.Delete(tx)
 	if err := fn(tx); err != nil {
 		return err
 	}
-	states := map[string][]byte{}
-	for _, st := range stamps {
+	states := p.states
+	for _, st := range p.stamps {
 		state, ok := states[st.appID]
 		if !ok {
 			var err error
@@ -80,14 +80,39 @@ func (s *Store) stamped(ctx context.Context, tx *db.Tx, fn func(tx *db.Tx) error
 	return nil
 }
 
+// pending is what a transaction run through Store.tx or Store.batch
+// holds for the ledger until fn returns.
+type pending struct {
+	stamps []stamp
+	// states are canonical states fn already knows to be final, by
+	// application ID; the others are read after fn.
+	states map[string][]byte
+}
+
 // stampLater queues the ledger entry for an action logged in tx.
 func (s *Store) stampLater(tx *db.Tx, st stamp) error {
 	v, ok := s.stamps.Load(tx)
 	if !ok {
 		return fmt.Errorf("application: %s logged outside Store.tx, so it would miss its ledger entry", st.event)
 	}
-	list := v.(*[]stamp)
-	*list = append(*list, st)
+	p := v.(*pending)
+	p.stamps = append(p.stamps, st)
+	return nil
+}
+
+// finalState records the canonical state application id has at the end
+// of tx, so the ledger entries need not read it back. The caller
+// guarantees nothing fn writes after the call changes it.
+func (s *Store) finalState(tx *db.Tx, id string, c *canonicalApp) error {
+	v, ok := s.stamps.Load(tx)
+	if !ok {
+		return fmt.Errorf("application: %s: canonical state outside Store.tx", id)
+	}
+	state, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	v.(*pending).states[id] = state
 	return nil
 }
 
@@ -188,6 +213,15 @@ func sum(s string) string {
 // materials fulfilled by data, and the decision letter's hash. q is the
 // database or the transaction that changed it.
 func CanonicalState(ctx context.Context, q querier, id string) ([]byte, error) {
+	c, err := readCanonical(ctx, q, id)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(c)
+}
+
+// readCanonical reads what CanonicalState encodes.
+func readCanonical(ctx context.Context, q querier, id string) (*canonicalApp, error) {
 	var c canonicalApp
 	var form string
 	err := q.QueryRowContext(ctx, `SELECT id, COALESCE(number, ''), service_code, service_version, process_code, process_version, department_code,
@@ -289,7 +323,7 @@ func CanonicalState(ctx context.Context, q querier, id string) ([]byte, error) {
 	default:
 		c.Letter = &l
 	}
-	return json.Marshal(c)
+	return &c, nil
 }
 
 // LedgerState returns an application's current canonical state, for

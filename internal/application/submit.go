@@ -229,6 +229,12 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 		if err != nil {
 			return err
 		}
+		// The ledger's canonical state is read before the number is
+		// taken: the number is all that changes it from here on.
+		c, err := readCanonical(ctx, tx, id)
+		if err != nil {
+			return err
+		}
 		// The tracking number comes last, with only what carries it left
 		// to write: its daily sequence stays locked until the commit
 		// (PostgreSQL), which is what keeps the numbers gap-free, so every
@@ -239,6 +245,10 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 			return err
 		}
 		a.Number = number
+		c.Number = number
+		if err := s.finalState(tx, id, c); err != nil {
+			return err
+		}
 		if err := s.event(ctx, tx, id, p, string(applicantRole(a)), "", "submitted", string(Draft), string(Submitted), "", "", "", map[string]any{"service_version": svc.Version, "number": number, "fulfilled": codes}); err != nil {
 			return err
 		}
