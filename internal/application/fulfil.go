@@ -261,14 +261,36 @@ func (f Fulfilment) same(g Fulfilment) bool {
 	return f.RequirementCode == g.RequirementCode && f.Source == g.Source && f.LicenseID == g.LicenseID && f.GrantID == g.GrantID
 }
 
-// saveFulfilments replaces the application's fulfilments with fresh within
-// tx, keeping the time each still-identical one was first taken. Those of
-// old that fresh no longer has stay, marked lapsed at now, so the
-// applicant is told why the material is needed after all.
+// saveFulfilments replaces the application's fulfilments within tx with
+// what mergeFulfilments makes of old and fresh.
 func saveFulfilments(ctx context.Context, tx *db.Tx, appID string, old, fresh []Fulfilment, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM application_fulfilments WHERE application_id = $1`, appID); err != nil {
 		return fmt.Errorf("application: fulfilments: %w", err)
 	}
+	for _, f := range mergeFulfilments(old, fresh, now) {
+		var lapsed any
+		if f.LapsedAt != nil {
+			lapsed = db.NewTime(*f.LapsedAt)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO application_fulfilments (application_id, requirement_code, source, license_type, license_type_name,
+			license_id, license_number, holder_name, valid_from, valid_until, resource_code, resource_name, grant_id, department_code, department_name, taken_at, checked_at, lapsed_at, number_salt)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+			appID, f.RequirementCode, string(f.Source), f.LicenseType, f.LicenseTypeName, f.LicenseID, f.LicenseNumber, f.HolderName,
+			f.ValidFrom, f.ValidUntil, f.Resource, f.ResourceName, f.GrantID, f.Department, f.DepartmentName, db.NewTime(f.TakenAt), db.NewTime(f.CheckedAt), lapsed, f.salt)
+		if err != nil {
+			return fmt.Errorf("application: fulfilment %s: %w", f.RequirementCode, err)
+		}
+	}
+	return nil
+}
+
+// mergeFulfilments is what an application's fulfilments become when fresh
+// replaces old: fresh, each keeping the time it was first taken (and the
+// salt of its number's digest) from the same one in old while that is
+// still in effect, then those of old that fresh no longer has, marked
+// lapsed at now, so the applicant is told why the material is needed
+// after all. old must be as stored, not masked.
+func mergeFulfilments(old, fresh []Fulfilment, now time.Time) []Fulfilment {
 	list := make([]Fulfilment, 0, len(old)+len(fresh))
 	for _, f := range fresh {
 		for _, o := range old {
@@ -290,21 +312,7 @@ func saveFulfilments(ctx context.Context, tx *db.Tx, appID string, old, fresh []
 		}
 		list = append(list, o)
 	}
-	for _, f := range list {
-		var lapsed any
-		if f.LapsedAt != nil {
-			lapsed = db.NewTime(*f.LapsedAt)
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO application_fulfilments (application_id, requirement_code, source, license_type, license_type_name,
-			license_id, license_number, holder_name, valid_from, valid_until, resource_code, resource_name, grant_id, department_code, department_name, taken_at, checked_at, lapsed_at, number_salt)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-			appID, f.RequirementCode, string(f.Source), f.LicenseType, f.LicenseTypeName, f.LicenseID, f.LicenseNumber, f.HolderName,
-			f.ValidFrom, f.ValidUntil, f.Resource, f.ResourceName, f.GrantID, f.Department, f.DepartmentName, db.NewTime(f.TakenAt), db.NewTime(f.CheckedAt), lapsed, f.salt)
-		if err != nil {
-			return fmt.Errorf("application: fulfilment %s: %w", f.RequirementCode, err)
-		}
-	}
-	return nil
+	return list
 }
 
 func hasCode(list []Fulfilment, code string) bool {
@@ -453,15 +461,18 @@ func lockIdentity(schema []byte, vals map[string]any, h holder) (bool, error) {
 }
 
 // syncFulfilments recomputes a draft's fulfilments against the service's
-// current version and stores them. It returns the ones in effect and the
-// requirement codes whose fulfilment lapsed, now or at an earlier check
-// (the license is no longer valid, the grant ended).
-func (s *Store) syncFulfilments(ctx context.Context, a *Application, svc *catalog.Service, h holder) ([]Fulfilment, []string, error) {
-	fresh, _, err := s.fulfil(ctx, svc, h)
+// current version and stores them. It returns the ones in effect, all
+// that are stored for the draft afterwards (those in effect with the time
+// each was first taken, and the lapsed ones; when nothing changed, a's
+// own), and the requirement codes whose fulfilment lapsed, now or at an
+// earlier check (the license is no longer valid, the grant ended). a's
+// fulfilments may be masked: what is stored is read again before it is
+// replaced.
+func (s *Store) syncFulfilments(ctx context.Context, a *Application, svc *catalog.Service, h holder) (fresh, stored []Fulfilment, lapsed []string, err error) {
+	fresh, _, err = s.fulfil(ctx, svc, h)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	var lapsed []string
 	for _, o := range a.Fulfilments {
 		if !hasCode(fresh, o.RequirementCode) {
 			lapsed = append(lapsed, o.RequirementCode)
@@ -470,7 +481,7 @@ func (s *Store) syncFulfilments(ctx context.Context, a *Application, svc *catalo
 	if unchanged(a.Fulfilments, fresh) {
 		// Nothing to record for the applicant: the submission, if it goes
 		// ahead, writes them again as checked then.
-		return fresh, lapsed, nil
+		return fresh, a.Fulfilments, lapsed, nil
 	}
 	err = s.tx(ctx, func(tx *db.Tx) error {
 		var state string
@@ -483,12 +494,18 @@ func (s *Store) syncFulfilments(ctx context.Context, a *Application, svc *catalo
 		if State(state) != Draft {
 			return ErrStale
 		}
-		return saveFulfilments(ctx, tx, a.ID, a.Fulfilments, fresh, s.now())
+		old := &Application{ID: a.ID}
+		if err := s.loadFulfilments(ctx, tx, old); err != nil {
+			return err
+		}
+		now := s.now()
+		stored = mergeFulfilments(old.Fulfilments, fresh, now)
+		return saveFulfilments(ctx, tx, a.ID, old.Fulfilments, fresh, now)
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return fresh, lapsed, nil
+	return fresh, stored, lapsed, nil
 }
 
 // unchanged reports whether fresh rests on the same licenses and grants,

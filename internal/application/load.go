@@ -73,7 +73,7 @@ func (s *Store) load(ctx context.Context, q querier, id string) (*Application, e
 }
 
 // loadForSubmit reads what Submit checks a draft against: its row, its
-// materials and its fulfilments (masked as Get shows them). A draft has
+// materials and its fulfilments (as stored: not masked). A draft has
 // no tasks, supplements or letter, and submitting needs not its log.
 func (s *Store) loadForSubmit(ctx context.Context, id string) (*Application, error) {
 	q := s.db.Read()
@@ -87,7 +87,6 @@ func (s *Store) loadForSubmit(ctx context.Context, id string) (*Application, err
 	if err := s.loadFulfilments(ctx, q, a); err != nil {
 		return nil, err
 	}
-	maskFulfilments(a)
 	return a, nil
 }
 

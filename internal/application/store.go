@@ -380,7 +380,7 @@ func (s *Store) SaveDraft(ctx context.Context, p *identity.Principal, id string,
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := s.syncFulfilments(ctx, a, svc, h); err != nil && !errors.Is(err, ErrStale) {
+	if _, _, _, err := s.syncFulfilments(ctx, a, svc, h); err != nil && !errors.Is(err, ErrStale) {
 		return nil, err
 	}
 	return s.Get(ctx, p, id)

@@ -111,7 +111,7 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 	}
 	// Materials taken from licenses and shared data count only while the
 	// license is valid and the grant live; a lapsed one must be uploaded.
-	fulfilled, lapsed, err := s.syncFulfilments(ctx, a, svc, h)
+	fulfilled, synced, lapsed, err := s.syncFulfilments(ctx, a, svc, h)
 	if errors.Is(err, ErrStale) {
 		// A concurrent submit of the same draft filed it first.
 		if b, gerr := s.Get(ctx, p, id); gerr == nil && b.Number != "" {
@@ -120,14 +120,6 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 	}
 	if err != nil {
 		return nil, err
-	}
-	// What the submitting transaction starts from: those in effect and
-	// those that lapsed at this or an earlier check.
-	synced := append([]Fulfilment(nil), fulfilled...)
-	for _, f := range a.Fulfilments {
-		if slices.Contains(lapsed, f.RequirementCode) {
-			synced = append(synced, f)
-		}
 	}
 	var fe fielderr.Errors
 	if err := validateForm(svc.FormSchema, raw); err != nil {

@@ -326,6 +326,52 @@ func TestFulfilLicenseRevoked(t *testing.T) {
 	})
 }
 
+// TestFulfilKeptAsTakenAtSubmission: wangwu's ID card lapses before he
+// files, so he uploads m3 and m6 instead. The business license still
+// provides m2, and the application keeps when it was first taken from it;
+// the lapsed ID card's fulfilment of m6 stays on record with the number they
+// were taken with, which only the API's and pages' answers mask.
+func TestFulfilKeptAsTakenAtSubmission(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		r := newRestaurant(t, d)
+		e := r.e
+		a := r.start(t)
+		var draft application.Application
+		decodeResponse(t, e.get("/api/v1/applications/"+a.ID, r.wangwu), &draft)
+		taken := fulfilled(draft)["m2"].TakenAt
+		if taken.IsZero() {
+			t.Fatalf("m2 not taken from the business license: %+v", a.Fulfilments)
+		}
+		for _, code := range []string{"m3", "m4", "m5", "m6"} {
+			wantStatus(t, "upload "+code, uploadMaterialAPI(e, r.wangwu, a.ID, code, code+".pdf", []byte(tinyPDF)), http.StatusCreated)
+		}
+		r.licenses.revoke(r.idNumber, "resident_id_card")
+		rec := e.sendJSON("POST", "/api/v1/applications/"+a.ID+"/submit", r.wangwu, `{"form":`+restaurantForm+`}`)
+		wantStatus(t, "submit", rec, http.StatusOK)
+		if strings.Contains(rec.Body.String(), r.idNumber) {
+			t.Error("the filed application as the API answers carries wangwu's ID number")
+		}
+		var filed application.Application
+		decodeResponse(t, rec, &filed)
+		got := fulfilled(filed)
+		if f := got["m2"]; !f.Active() || !f.TakenAt.Equal(taken) {
+			t.Errorf("m2 after filing = %+v, want still taken at %v", f, taken)
+		}
+		// (m3 is then taken from GA's household register instead.)
+		for _, code := range []string{"m6"} {
+			if f := got[code]; f.Active() || f.LicenseType != "resident_id_card" {
+				t.Errorf("%s after filing = %+v, want the ID card's, lapsed", code, f)
+			}
+			var number string
+			err := d.Read().QueryRowContext(t.Context(), `SELECT license_number FROM application_fulfilments
+				WHERE application_id = $1 AND requirement_code = $2 AND lapsed_at IS NOT NULL`, a.ID, code).Scan(&number)
+			if err != nil || number != r.idNumber {
+				t.Errorf("%s stored with license number %q (%v), want the ID number it was taken with", code, number, err)
+			}
+		}
+	})
+}
+
 // TestFulfilSharedData: 李四 applies for a food license as a person. Her
 // ID is not in the license library, but SCJG holds a grant on GA's
 // household register, so m3 is verified from shared data and the clerk
