@@ -125,8 +125,9 @@ func Append(ctx context.Context, tx *db.Tx, e Entry) (*Entry, error) {
 	e.SHA256, e.SM3 = Digests(e.State)
 	var prev string
 	var prevIdx sql.NullInt64
-	err := tx.QueryRowContext(ctx, `SELECT e.id, `+indexSQL("e.ord")+` FROM ledger_entries e WHERE e.object_type = $1 AND e.object_id = $2
-		ORDER BY e.created_at DESC, e.id DESC LIMIT 1`, e.ObjectType, e.ObjectID).Scan(&prev, &prevIdx)
+	var prevAt db.Time
+	err := tx.QueryRowContext(ctx, `SELECT e.id, `+indexSQL("e.ord")+`, e.created_at FROM ledger_entries e WHERE e.object_type = $1 AND e.object_id = $2
+		ORDER BY e.created_at DESC, e.id DESC LIMIT 1`, e.ObjectType, e.ObjectID).Scan(&prev, &prevIdx, &prevAt)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
@@ -147,10 +148,17 @@ func Append(ctx context.Context, tx *db.Tx, e Entry) (*Entry, error) {
 	}
 	// created_at orders an object's entries for the previous-entry lookup
 	// above; the sequence within one transaction is kept by the clock's
-	// monotonic reading, and ties fall back to the ID. The log's own order
-	// is the ord column the database fills in (see store.go).
+	// monotonic reading, and ties fall back to the ID. An entry always
+	// comes after its previous one, also when that was written by a node
+	// whose clock runs ahead: otherwise the next lookup would find the
+	// previous entry again and the object's chain would fork. The log's
+	// own order is the ord column the database fills in (see store.go).
+	created := nextStamp()
+	if prev != "" && !created.After(prevAt.Time) {
+		created = prevAt.Time.Add(time.Microsecond)
+	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO ledger_entries (id, object_type, object_id, event, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		e.ID, e.ObjectType, e.ObjectID, e.Event, string(body), db.NewTime(nextStamp()))
+		e.ID, e.ObjectType, e.ObjectID, e.Event, string(body), db.NewTime(created))
 	if err != nil {
 		return nil, fmt.Errorf("ledger: append: %w", err)
 	}

@@ -297,6 +297,33 @@ func TestSequencersRace(t *testing.T) {
 	})
 }
 
+// TestAppendAfterClockAhead: an object's entry written by a node whose
+// clock runs an hour ahead is still the previous entry of the next ones
+// another node appends, so the object's chain does not fork.
+func TestAppendAfterClockAhead(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := t.Context()
+		first := appendN(t, d, 1, "app-skew")[0]
+		ahead := db.NewTime(time.Now().Add(time.Hour))
+		if _, err := d.Write().ExecContext(ctx, `UPDATE ledger_entries SET created_at = $1 WHERE id = $2`, ahead, first.ID); err != nil {
+			t.Fatal(err)
+		}
+		next := appendN(t, d, 2, "app-skew")
+		if next[0].Prev != first.ID || next[1].Prev != next[0].ID {
+			t.Fatalf("prev links %s <- %s, %s <- %s; want the chain %s <- %s <- %s",
+				next[0].Prev, next[0].ID, next[1].Prev, next[1].ID, first.ID, next[0].ID, next[1].ID)
+		}
+		keys := testKeys(t)
+		l := &ledger.Log{DB: d, Keys: keys}
+		if _, err := l.Integrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if rep, err := l.Verify(ctx, must(keys.Verifiers()), nil, nil); err != nil || len(rep.Breaks) > 0 || rep.Entries != 3 {
+			t.Fatalf("Verify = %+v, %v; want three entries and no breaks", rep, err)
+		}
+	})
+}
+
 func TestRecordVerification(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := t.Context()
