@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -259,6 +260,26 @@ func TestLedgerIndependentClient(t *testing.T) {
 	page := e.get("/applications/"+apps[0].ID, zhang)
 	if !bytes.Contains(page.Body.Bytes(), []byte(url)) {
 		t.Error("the application page does not link the receipt")
+	}
+	// The stamps read as the rest of the page: times in the platform's
+	// zone, events in the reader's language.
+	body := page.Body.String()
+	section := body[strings.Index(body, `<section class="stamps">`):]
+	section = section[:strings.Index(section, "</section>")]
+	at, err := time.Parse(time.RFC3339Nano, stamps[0].At)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := at.In(e.srv.Config.Location).Format("2006-01-02 15:04")
+	for _, want := range []string{">" + local + "</time> 提交申请", "</time> 受理", "</time> 状态变为办理中"} {
+		if !strings.Contains(section, want) {
+			t.Errorf("the stamps section lacks %q: %s", want, section)
+		}
+	}
+	for _, st := range stamps {
+		if strings.Contains(section, "</time> "+st.Event) {
+			t.Errorf("the stamps section shows the raw event %q: %s", st.Event, section)
+		}
 	}
 }
 

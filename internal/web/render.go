@@ -129,6 +129,12 @@ func loadPages(s *Server) (*pageSet, error) {
 					return ""
 				}
 				t = *v
+			case string: // as the ledger's entries carry it
+				p, err := time.Parse(time.RFC3339Nano, v)
+				if err != nil {
+					return v
+				}
+				t = p
 			default:
 				return fmt.Sprint(v)
 			}
