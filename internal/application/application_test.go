@@ -68,7 +68,7 @@ const formSchema = `{"type":"object","required":["name","area"],"properties":{
  "area":{"type":"number","title":"经营面积","minimum":1},
  "note":{"type":"string","title":"备注"}}}`
 
-func setup(t *testing.T, d *db.DB) *fixture {
+func setup(t testing.TB, d *db.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{db: d, clock: &clock{}, p: map[string]*identity.Principal{}}

@@ -1,0 +1,102 @@
+package application_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/tongban/tongban/internal/application"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/db/dbtest"
+)
+
+// The hot paths of applying and processing, in the store without HTTP:
+// submitting a prepared draft, and accepting a filed application's intake
+// task, by 16 concurrent callers on each database (so that submissions
+// and decisions share commits as they do under load). Each op is one
+// submission or one decision; ops/s is what the store sustains. The
+// drafts and filed applications are prepared before the timer starts.
+//
+//	go test -run XXX -bench 'Submit|Decide' -benchtime 2000x ./internal/application/
+//
+// The load command over HTTP is `tongban workbench` (docs/benchmarks.md).
+func BenchmarkSubmit(b *testing.B) {
+	eachDB(b, func(b *testing.B, d *db.DB) {
+		f := setup(b, d)
+		ids := drafts(b, f, b.N)
+		form, _ := json.Marshal(map[string]any{"name": "临江味道餐饮", "area": 80})
+		next := make(chan string, len(ids))
+		for _, id := range ids {
+			next <- id
+		}
+		close(next)
+		zhang := f.p["zhang"]
+		b.SetParallelism(8) // 16 callers on two cores
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := f.store.Submit(context.Background(), zhang, <-next, form); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.StopTimer()
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "submissions/s")
+	})
+}
+
+func BenchmarkDecide(b *testing.B) {
+	eachDB(b, func(b *testing.B, d *db.DB) {
+		f := setup(b, d)
+		ctx := context.Background()
+		form, _ := json.Marshal(map[string]any{"name": "临江味道餐饮", "area": 80})
+		next := make(chan string, b.N)
+		for _, id := range drafts(b, f, b.N) {
+			a, err := f.store.Submit(ctx, f.p["zhang"], id, form)
+			if err != nil {
+				b.Fatal(err)
+			}
+			next <- a.Tasks[0].ID
+		}
+		close(next)
+		clerk := f.p["clerk"]
+		b.SetParallelism(8)
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := f.store.Decide(ctx, clerk, <-next, application.Decision{Action: application.ActAccept}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.StopTimer()
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
+	})
+}
+
+func eachDB(b *testing.B, fn func(b *testing.B, d *db.DB)) {
+	b.Run("sqlite", func(b *testing.B) { fn(b, dbtest.SQLite(b)) })
+	b.Run("postgres", func(b *testing.B) { fn(b, dbtest.Postgres(b)) })
+}
+
+// drafts prepares n drafts of SCJG-FOOD with their material uploaded.
+func drafts(b *testing.B, f *fixture, n int) []string {
+	b.Helper()
+	ctx := context.Background()
+	zhang := f.p["zhang"]
+	ids := make([]string, n)
+	for i := range ids {
+		a, err := f.store.CreateDraft(ctx, zhang, "SCJG-FOOD", application.Applicant{}, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := f.store.AddMaterial(ctx, zhang, a.ID, "m1", "licence.png", bytes.NewReader(pngFile)); err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = a.ID
+	}
+	return ids
+}
