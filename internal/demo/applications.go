@@ -231,6 +231,10 @@ func (f *filer) scenarios() []scenario {
 	if c, err := idcheck.CreditCodeCheckChar(BusinessCreditFirst17); err == nil {
 		creditCode = BusinessCreditFirst17 + string(c)
 	}
+	lisiID := "33990019921115242"
+	if c, err := idcheck.IDNumberCheckChar(lisiID); err == nil {
+		lisiID += string(c)
+	}
 	babyID := "33990020250618002"
 	if c, err := idcheck.IDNumberCheckChar(babyID); err == nil {
 		babyID += string(c)
@@ -390,6 +394,48 @@ func (f *filer) scenarios() []scenario {
 			steps: []step{{ago(40 * time.Minute), submitBy("zhangsan")}},
 		},
 		{
+			// A residence permit: accepted by the police, waiting for
+			// their review.
+			key: "residence-permit-review", username: "lisi", service: "GA-002",
+			form: map[string]any{"公民身份号码": lisiID, "居住地址": "临江市滨江区春晓路 18 号 3 幢 502 室", "申领条件": "合法稳定就业",
+				"居住起始日期": f.cal.AddWorkdays(f.today, -120).String(), "工作单位": "临江市滨江区李四茶饮店"},
+			materials: []string{"m1", "m2", "m3", "m4"}, created: at(3, 9, 0),
+			steps: []step{
+				{at(3, 9, 10), submitBy("lisi")},
+				{at(2, 10, 0), decide("accept", "ga-clerk", accept)},
+			},
+		},
+		{
+			// Medical costs paid out of pocket: accepted by the medical
+			// insurance bureau, waiting for its review.
+			key: "medical-refund-review", username: "zhangsan", service: "YB-003",
+			form: map[string]any{"就医类型": "住院", "就诊医院": "上海市第六人民医院", "就医地": "上海市",
+				"就医开始日期": f.cal.AddWorkdays(f.today, -20).String(), "就医结束日期": f.cal.AddWorkdays(f.today, -14).String(),
+				"医疗费用总额": 18650.4, "收款银行账号": "6230910000012345678"},
+			materials: []string{"m1", "m2", "m3", "m4"}, created: at(4, 20, 30),
+			steps: []step{
+				{at(4, 20, 40), submitBy("zhangsan")},
+				{at(3, 9, 30), decide("accept", "yb-clerk", accept)},
+			},
+		},
+		{
+			// The restaurant's first tax registration package: accepted,
+			// waiting for the tax bureau's decision.
+			key: "new-taxpayer-decide", username: "wangwu", service: "SW-001", forOrg: true,
+			materials: []string{"m1", "m2", "m3"}, created: at(2, 14, 0),
+			steps: []step{
+				{at(2, 14, 10), submitBy("wangwu")},
+				{at(1, 9, 45), decide("accept", "sw-clerk", accept)},
+			},
+		},
+		{
+			// A small food workshop, submitted this morning: waiting for
+			// the district market regulator's intake.
+			key: "food-workshop-submitted", username: "lisi", service: "BJSCJG-001",
+			materials: []string{"m1", "m2", "m3", "m4", "m5"}, created: ago(3 * time.Hour),
+			steps: []step{{ago(170 * time.Minute), submitBy("lisi")}},
+		},
+		{
 			// Submitted today by wangwu for his own fruit shop.
 			key: "fruit-shop-submitted", username: "wangwu", service: "SCJG-002",
 			form: map[string]any{"个体工商户名称": "临江市滨江区王五水果店", "经营者姓名": "王五", "组成形式": "家庭经营",
@@ -418,7 +464,7 @@ func loadApplications(ctx context.Context, deps application.Deps, ids *identity.
 	f := &filer{ctx: ctx, cal: cal, loc: loc, now: now(), who: map[string]*identity.Principal{}}
 	f.today = calendar.DateIn(f.now, loc)
 	for _, u := range []string{"zhangsan", "lisi", "wangwu", "scjg-clerk", "scjg-reviewer", "scjg-approver", "gjj-clerk", "gjj-reviewer",
-		"gjj-approver", "zj-clerk", "zj-approver", "wj-admin"} {
+		"gjj-approver", "zj-clerk", "zj-approver", "wj-admin", "ga-clerk", "yb-clerk", "sw-clerk"} {
 		acc, err := ids.AccountByUsername(ctx, u)
 		if err != nil {
 			return fmt.Errorf("demo account %s: %w", u, err)

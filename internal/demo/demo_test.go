@@ -185,7 +185,7 @@ func TestDemoApplications(t *testing.T) {
 			t.Errorf("approved application: result %s", a.Result)
 		}
 		for _, u := range []string{"scjg-clerk", "scjg-reviewer", "scjg-approver", "scjg-admin", "zj-approver", "xf-reviewer", "gjj-approver2",
-			"mz-clerk", "rs-clerk"} {
+			"mz-clerk", "rs-clerk", "ga-reviewer", "yb-reviewer", "sw-approver", "bjscjg-clerk"} {
 			q, err := f.apps.Queue(t.Context(), f.principal(t, u), application.QueueFilter{})
 			if err != nil {
 				t.Fatal(err)
