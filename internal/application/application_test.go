@@ -237,6 +237,25 @@ func (f *fixture) filed(t *testing.T, code string, area int) *application.Applic
 	return a
 }
 
+// drafts prepares n drafts of SCJG-FOOD with their material uploaded.
+func drafts(t testing.TB, f *fixture, n int) []string {
+	t.Helper()
+	ctx := context.Background()
+	zhang := f.p["zhang"]
+	ids := make([]string, n)
+	for i := range ids {
+		a, err := f.store.CreateDraft(ctx, zhang, "SCJG-FOOD", application.Applicant{}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.store.AddMaterial(ctx, zhang, a.ID, "m1", "licence.png", bytes.NewReader(pngFile)); err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = a.ID
+	}
+	return ids
+}
+
 func TestJointApprovalWithSupplement(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
@@ -653,17 +672,7 @@ func TestConcurrentSubmissionsAndDecisions(t *testing.T) {
 		ctx := context.Background()
 		zhang := f.p["zhang"]
 		const n = 24
-		ids := make([]string, n)
-		for i := range ids {
-			a, err := f.store.CreateDraft(ctx, zhang, "SCJG-FOOD", application.Applicant{}, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := f.store.AddMaterial(ctx, zhang, a.ID, "m1", "licence.png", bytes.NewReader(pngFile)); err != nil {
-				t.Fatal(err)
-			}
-			ids[i] = a.ID
-		}
+		ids := drafts(t, f, n)
 		form, _ := json.Marshal(map[string]any{"name": "临江味道餐饮", "area": 80})
 		numbers := make([][2]string, n)
 		var wg sync.WaitGroup

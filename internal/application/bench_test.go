@@ -1,7 +1,6 @@
 package application_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"testing"
@@ -80,23 +79,4 @@ func BenchmarkDecide(b *testing.B) {
 func eachDB(b *testing.B, fn func(b *testing.B, d *db.DB)) {
 	b.Run("sqlite", func(b *testing.B) { fn(b, dbtest.SQLite(b)) })
 	b.Run("postgres", func(b *testing.B) { fn(b, dbtest.Postgres(b)) })
-}
-
-// drafts prepares n drafts of SCJG-FOOD with their material uploaded.
-func drafts(b *testing.B, f *fixture, n int) []string {
-	b.Helper()
-	ctx := context.Background()
-	zhang := f.p["zhang"]
-	ids := make([]string, n)
-	for i := range ids {
-		a, err := f.store.CreateDraft(ctx, zhang, "SCJG-FOOD", application.Applicant{}, "")
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := f.store.AddMaterial(ctx, zhang, a.ID, "m1", "licence.png", bytes.NewReader(pngFile)); err != nil {
-			b.Fatal(err)
-		}
-		ids[i] = a.ID
-	}
-	return ids
 }
