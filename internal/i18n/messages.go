@@ -516,6 +516,8 @@ var messages = map[string]msg{
 	"event_signed":               {"会签", "Countersigned"},
 	"event_conclude":             {"办结", "Concluded"},
 	"event_state":                {"状态变更", "Status changed"},
+	"nav_menu":                   {"菜单", "Menu"},
+	"nav_menu_close":             {"收起菜单", "Close menu"},
 	"event_accepted":             {"状态变为办理中", "Status: in process"},
 	"event_refused":              {"状态变为不予受理", "Status: not accepted"},
 	"event_concluded":            {"状态变为已办结", "Status: concluded"},

@@ -56,7 +56,7 @@ func (b *browserUser) signIn(username string) {
 	b.t.Helper()
 	b.do(chromedp.Navigate(b.base+"/"), chromedp.WaitVisible(chromedp.CSS(`footer`)))
 	if n, _ := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll('form[action="/logout"]').length`)); n > 0 {
-		b.do(chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS(`a[href^="/login"]`)))
+		b.do(inMenu(`form[action="/logout"] button`), chromedp.WaitVisible(chromedp.CSS(`a[href^="/login"]`)))
 	}
 	b.do(
 		chromedp.Navigate(b.base+"/login"),
@@ -64,7 +64,7 @@ func (b *browserUser) signIn(username string) {
 		chromedp.SendKeys(chromedp.CSS(`#username`), username),
 		chromedp.SendKeys(chromedp.CSS(`#password`), demo.Password),
 		chromedp.Submit(chromedp.CSS(`#password`)),
-		chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
+		chromedp.WaitReady(chromedp.CSS(`form[action="/logout"]`)),
 	)
 }
 

@@ -52,8 +52,8 @@ func TestBrowserExchange(t *testing.T) {
 	b.signIn("wangwu")
 	b.do(
 		chromedp.Navigate(ts.URL+"/"),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/my-data"]`)),
-		chromedp.Click(chromedp.CSS(`a[href="/my-data"]`)),
+		chromedp.WaitReady(chromedp.CSS(`nav a[href="/my-data"]`)),
+		inMenu(`nav a[href="/my-data"]`),
 		chromedp.WaitVisible(chromedp.CSS(`ul.data-uses li`)),
 	)
 	b.shot("exchange-my-data-mobile.png")

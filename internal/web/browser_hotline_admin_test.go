@@ -24,7 +24,7 @@ func TestBrowserHotlineCall(t *testing.T) {
 
 	b.signIn("rexian")
 	b.do(
-		chromedp.Click(chromedp.CSS(`a[href="/staff/hotline/call"]`)),
+		inMenu(`nav a[href="/staff/hotline/call"]`),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/staff/hotline/call?category=FOOD"]`)),
 		chromedp.Click(chromedp.CSS(`a[href="/staff/hotline/call?category=FOOD"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#reporter_phone`)),

@@ -41,7 +41,7 @@ func TestBrowserSupervisionHotline(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#username`), "jiancha"),
 		chromedp.SendKeys(chromedp.CSS(`#password`), "demo2026"),
 		chromedp.Submit(chromedp.CSS(`#password`)),
-		chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
+		chromedp.WaitReady(chromedp.CSS(`form[action="/logout"]`)),
 		chromedp.Navigate(ts.URL+"/staff"),
 		chromedp.Click(chromedp.CSS(`a[href="/supervision/hotline"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`select#warning`)),
@@ -71,7 +71,7 @@ func TestBrowserSupervisionHotline(t *testing.T) {
 
 	// A platform admin gives the demo app's key its own rate limit.
 	must(chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
+		inMenu(`form[action="/logout"] button`),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/login"]`)),
 	))
 	t.Log("signed out")
@@ -81,7 +81,7 @@ func TestBrowserSupervisionHotline(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#username`), "admin"),
 		chromedp.SendKeys(chromedp.CSS(`#password`), "demo2026"),
 		chromedp.Submit(chromedp.CSS(`#password`)),
-		chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
+		chromedp.WaitReady(chromedp.CSS(`form[action="/logout"]`)),
 	))
 	t.Log("signed in as admin")
 	must(chromedp.Do(ctx,

@@ -25,7 +25,7 @@ func TestBrowserLicense(t *testing.T) {
 	b.do(chromedp.EmulateViewport(390, 844))
 
 	b.signIn("zhangsan")
-	b.do(chromedp.Click(chromedp.CSS(`nav a[href="/licenses"]`)), chromedp.WaitVisible(chromedp.CSS(`.license-list`)))
+	b.do(inMenu(`nav a[href="/licenses"]`), chromedp.WaitVisible(chromedp.CSS(`.license-list`)))
 	b.shot("license-wallet-mobile.png")
 	wallet := b.text(`main`)
 	for _, want := range []string{"居民身份证", "结婚证"} {
@@ -50,7 +50,7 @@ func TestBrowserLicense(t *testing.T) {
 	b.must(err)
 
 	// Anyone with the link, signed out.
-	b.do(chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS(`a[href^="/login"]`)))
+	b.do(inMenu(`form[action="/logout"] button`), chromedp.WaitVisible(chromedp.CSS(`a[href^="/login"]`)))
 	b.do(chromedp.Navigate(link.Value), chromedp.WaitVisible(chromedp.CSS(`#outcome`)))
 	b.shot("license-verify-valid-mobile.png")
 	outcome, err := chromedp.Run(b.ctx, chromedp.AttributeValue(chromedp.CSS(`#outcome`), "data-outcome"))
@@ -74,7 +74,7 @@ func TestBrowserLicense(t *testing.T) {
 	if got := b.text(`#license-state`); got != "已吊销" {
 		t.Errorf("after revoking, state = %q", got)
 	}
-	b.do(chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS(`a[href^="/login"]`)))
+	b.do(inMenu(`form[action="/logout"] button`), chromedp.WaitVisible(chromedp.CSS(`a[href^="/login"]`)))
 	b.do(chromedp.Navigate(link.Value), chromedp.WaitVisible(chromedp.CSS(`#outcome`)))
 	b.shot("license-verify-revoked-mobile.png")
 	outcome, err = chromedp.Run(b.ctx, chromedp.AttributeValue(chromedp.CSS(`#outcome`), "data-outcome"))
@@ -85,7 +85,7 @@ func TestBrowserLicense(t *testing.T) {
 
 	// The market regulator's admin: issued licenses and the types.
 	b.signIn("scjg-admin")
-	b.do(chromedp.Click(chromedp.CSS(`nav a[href="/staff/licenses"]`)), chromedp.WaitVisible(chromedp.CSS(`main .license-list`)))
+	b.do(inMenu(`nav a[href="/staff/licenses"]`), chromedp.WaitVisible(chromedp.CSS(`main .license-list`)))
 	b.shot("license-staff-mobile.png")
 	if got := b.text(`main .license-list`); !strings.Contains(got, "SCJG-YYZZ-") || strings.Contains(got, "GA-SFZ-") {
 		t.Errorf("scjg-admin's issued licenses = %q, want SCJG's only", got)

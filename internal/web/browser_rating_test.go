@@ -97,7 +97,7 @@ func TestBrowserRatingLoop(t *testing.T) {
 	}
 
 	// Anyone sees the figures.
-	b.do(chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS(`a[href^="/login"]`)))
+	b.do(inMenu(`form[action="/logout"] button`), chromedp.WaitVisible(chromedp.CSS(`a[href^="/login"]`)))
 	b.do(chromedp.Navigate(ts.URL+"/figures"), chromedp.WaitVisible(chromedp.CSS(`#summary`)))
 	b.shot("figures-mobile.png")
 	sum := b.text(`#summary`)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -136,7 +137,7 @@ func TestBrowserSmoke(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#username`), "zhangsan"),
 		chromedp.SendKeys(chromedp.CSS(`#password`), "demo2026"),
 		chromedp.Submit(chromedp.CSS(`#password`)),
-		chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
+		chromedp.WaitReady(chromedp.CSS(`form[action="/logout"]`)),
 		chromedp.Navigate(ts.URL+"/account"),
 		chromedp.WaitVisible(chromedp.CSS(`dd.masked`)),
 	))
@@ -148,6 +149,39 @@ func TestBrowserSmoke(t *testing.T) {
 	if strings.Contains(account, "33990019900307123") {
 		t.Error("account page shows the full ID number")
 	}
+	// On the phone the menu is folded to the messages, the other
+	// language and a button that opens the rest.
+	visible := func(sel string) bool {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const n = document.querySelector(`+strconv.Quote(sel)+`); return !!n && n.offsetParent !== null; })()`))
+		must(err)
+		return v
+	}
+	expanded := func() string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`nav .menu-item button`), "aria-expanded"))
+		must(err)
+		return v.Value
+	}
+	if !visible(`nav .menu-item button`) || visible(`nav a[href="/applications"]`) || !visible(`nav a[href="/notices"]`) || !visible(`nav a[lang="en"]`) || expanded() != "false" {
+		t.Errorf("folded menu: button %t (expanded %s), my applications %t, messages %t, English %t; want the button, messages and English only",
+			visible(`nav .menu-item button`), expanded(), visible(`nav a[href="/applications"]`), visible(`nav a[href="/notices"]`), visible(`nav a[lang="en"]`))
+	}
+	must(chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`nav .menu-item button`))))
+	shot("menu-open-mobile.png")
+	if !visible(`nav a[href="/applications"]`) || !visible(`nav form[action="/logout"] button`) || expanded() != "true" {
+		t.Errorf("opened menu: my applications %t, sign out %t, expanded %s; want both shown", visible(`nav a[href="/applications"]`), visible(`nav form[action="/logout"] button`), expanded())
+	}
+	must(chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`nav .menu-item button`))))
+	if visible(`nav a[href="/applications"]`) || expanded() != "false" {
+		t.Error("the menu does not fold again")
+	}
+	// On a wide screen every item shows and there is no button.
+	must(chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`dd.masked`))))
+	if visible(`nav .menu-item button`) || !visible(`nav a[href="/applications"]`) {
+		t.Errorf("wide screen: menu button %t, my applications %t; want no button and every item", visible(`nav .menu-item button`), visible(`nav a[href="/applications"]`))
+	}
+	must(chromedp.Do(ctx, chromedp.EmulateViewport(390, 844), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`dd.masked`))))
 	must(chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`a[lang="en"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`dd.masked`)),
@@ -197,7 +231,7 @@ func TestBrowserAdminOrg(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#username`), "admin"),
 		chromedp.SendKeys(chromedp.CSS(`#password`), "demo2026"),
 		chromedp.Submit(chromedp.CSS(`#password`)),
-		chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
+		chromedp.WaitReady(chromedp.CSS(`form[action="/logout"]`)),
 		chromedp.Navigate(ts.URL+"/staff"),
 		chromedp.Click(chromedp.CSS(`a[href="/admin/org"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#dept-SCJG`)),
@@ -234,5 +268,22 @@ func TestBrowserAdminOrg(t *testing.T) {
 	}
 	if d, err := e.srv.Org.Department(t.Context(), "SCJG"); err != nil || d.Address != "临江市滨江区江城大道 1001 号" {
 		t.Errorf("saved SCJG = %+v, %v", d, err)
+	}
+}
+
+// inMenu clicks sel, an item of the main menu, opening the menu first
+// when it is folded (on a phone).
+func inMenu(sel string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		folded, err := chromedp.Evaluate[bool](`(() => { const n = document.querySelector("nav[data-menu]"); return !!n && n.classList.contains("folded") && !n.classList.contains("open"); })()`)(ctx, t)
+		if err != nil {
+			return chromedp.Void{}, err
+		}
+		if folded {
+			if _, err := chromedp.Click(chromedp.CSS(`nav .menu-item button`))(ctx, t); err != nil {
+				return chromedp.Void{}, err
+			}
+		}
+		return chromedp.Click(chromedp.CSS(sel))(ctx, t)
 	}
 }

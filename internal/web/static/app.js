@@ -29,4 +29,35 @@
     b.textContent = document.documentElement.lang === "en" ? "Add a row" : "再加一行";
     set.appendChild(b);
   });
+  // On a phone the main menu folds to messages, the other language and a
+  // button that opens the rest; without this script every item shows.
+  var nav = document.querySelector("nav[data-menu]");
+  if (nav && window.matchMedia) {
+    var list = nav.querySelector("ul");
+    var item = document.createElement("li");
+    item.className = "menu-item";
+    var toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.setAttribute("aria-controls", list.id);
+    item.appendChild(toggle);
+    var narrow = window.matchMedia("(max-width: 39.99rem)");
+    var show = function (open) {
+      nav.classList.toggle("open", open);
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      toggle.textContent = nav.getAttribute(open ? "data-menu-close" : "data-menu");
+    };
+    var fit = function () {
+      if (narrow.matches) {
+        nav.classList.add("folded");
+        list.appendChild(item);
+        show(false);
+      } else {
+        nav.classList.remove("folded", "open");
+        if (item.parentNode) { item.remove(); }
+      }
+    };
+    toggle.addEventListener("click", function () { show(!nav.classList.contains("open")); });
+    if (narrow.addEventListener) { narrow.addEventListener("change", fit); }
+    fit();
+  }
 })();
