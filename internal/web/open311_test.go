@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"encoding/xml"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -17,6 +18,25 @@ func (e *env) open311Post(target string, form url.Values) (int, string) {
 	e.t.Helper()
 	rec := e.do("POST", target, "", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 	return rec.Code, rec.Body.String()
+}
+
+// TestOpen311FromAnotherSite: an Open311 app running in a browser on
+// another site files a request (its key is its credential); the same
+// browser's cross-site post anywhere else is still refused.
+func TestOpen311FromAnotherSite(t *testing.T) {
+	e := hotlineEnv(t, dbtest.SQLite(t))
+	cross := []string{"Origin", "https://civic-app.example", "Sec-Fetch-Site", "cross-site"}
+	form := url.Values{"api_key": {demo.Open311Key}, "service_code": {"GARBAGE"}, "lat": {"30.2801"}, "long": {"120.1602"}, "description": {"垃圾桶满溢"}}
+	rec := e.do("POST", "/open311/v2/requests.json", "", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()), cross...)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "service_request_id") || rec.Header().Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("cross-site Open311 post = %d %q (Access-Control-Allow-Origin %q), want 200 with the request's number",
+			rec.Code, rec.Body, rec.Header().Get("Access-Control-Allow-Origin"))
+	}
+	zhang := e.session("zhangsan")
+	rec = e.do("POST", "/api/v1/hotline/tickets", zhang, "application/json", strings.NewReader(`{"category":"GARBAGE","text":"垃圾桶满溢","address":"湖滨路"}`), cross...)
+	if rec.Code != http.StatusForbidden {
+		t.Errorf("cross-site post to the ticket API with a session = %d, want 403", rec.Code)
+	}
 }
 
 // xmlRequests is what a client reads of <service_requests>.
