@@ -104,6 +104,11 @@ type LicenseIssue struct {
 	// Fields maps a license field name to the name of the application
 	// form's field whose value it takes.
 	Fields map[string]string `json:"fields,omitempty"`
+	// Replaces makes the license replace the holder's current license of
+	// the type (换发: a change, a renewal, a replacement): the new one
+	// starts from the current one's fields, takes the form's values over
+	// them, and the current one is revoked as it is issued.
+	Replaces bool `json:"replaces,omitempty"`
 }
 
 // Guide is the published guide (办事指南).

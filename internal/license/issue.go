@@ -52,6 +52,9 @@ type Issue struct {
 	// Quiet issues without a notice to the holder: for entering
 	// licenses issued before the platform ran.
 	Quiet bool
+	// Replaces makes the license replace the holder's current licenses
+	// of the type (catalog.LicenseIssue.Replaces).
+	Replaces bool
 }
 
 // IssueForApplication issues the license an application concluded
@@ -59,7 +62,8 @@ type Issue struct {
 // The holder is the organization applied for, or else the applicant; the
 // type must allow that kind of holder.
 func (s *Store) IssueForApplication(ctx context.Context, tx *db.Tx, c application.Conclusion) error {
-	in := Issue{Type: c.License.Type, ValidFrom: c.Date, Source: "application:" + c.ApplicationID, Department: c.Department, Role: c.Role, At: c.At}
+	in := Issue{Type: c.License.Type, ValidFrom: c.Date, Source: "application:" + c.ApplicationID, Department: c.Department, Role: c.Role, At: c.At,
+		Replaces: c.License.Replaces}
 	acc, err := s.identity.Account(ctx, c.ApplicantID)
 	if err != nil {
 		return fmt.Errorf("license: applicant: %w", err)
@@ -213,7 +217,23 @@ func (s *Store) issue(ctx context.Context, tx *db.Tx, in Issue) (string, error) 
 		ON CONFLICT (key) DO UPDATE SET value = license_sequences.value + 1 RETURNING value`, t.Department+"/"+t.Code+"/"+year).Scan(&seq); err != nil {
 		return "", fmt.Errorf("license: number: %w", err)
 	}
+	// A replacement starts from the fields of the license it replaces
+	// (the newest, if the holder has several) and takes the new values
+	// over them.
+	var replaced []*License
+	if in.Replaces {
+		if replaced, err = s.current(ctx, tx, in.Type, in.HolderKey); err != nil {
+			return "", err
+		}
+	}
 	fields := map[string]string{}
+	if len(replaced) > 0 {
+		for k, v := range replaced[0].Fields {
+			if t.Field(k) != nil {
+				fields[k] = v
+			}
+		}
+	}
 	for k, v := range in.Fields {
 		fields[k] = v
 	}
@@ -248,6 +268,17 @@ func (s *Store) issue(ctx context.Context, tx *db.Tx, in Issue) (string, error) 
 	if _, err := ledger.Append(ctx, tx, ledger.Entry{Event: "issued", ObjectType: LedgerObject, ObjectID: doc.ID,
 		Department: in.Department, Role: in.Role, At: ledger.FormatTime(in.At), State: ledgerState(canonical, Valid, "")}); err != nil {
 		return "", err
+	}
+	for _, old := range replaced {
+		reason := "已换发：" + doc.Number
+		if _, err := tx.ExecContext(ctx, `UPDATE licenses SET state = 'revoked', reason = $1, state_at = $2 WHERE id = $3`,
+			reason, db.NewTime(in.At), old.ID); err != nil {
+			return "", fmt.Errorf("license: replace %s: %w", old.Number, err)
+		}
+		if _, err := ledger.Append(ctx, tx, ledger.Entry{Event: "revoked", ObjectType: LedgerObject, ObjectID: old.ID,
+			Department: in.Department, Role: in.Role, At: ledger.FormatTime(in.At), State: ledgerState(old.document, Revoked, reason)}); err != nil {
+			return "", err
+		}
 	}
 	if !in.Quiet {
 		if err := s.notifyHolder(ctx, tx, noticeIssued, in.HolderKey, t.Name, doc.Number, doc.ID, in.At); err != nil {

@@ -697,3 +697,76 @@ func altered(code string) string {
 	}
 	return string(c) + code[1:]
 }
+
+// TestLicenseReplacedOnChange: 张三 changes his sole trader's registration
+// (营业执照变更登记, which re-issues). Concluding it issues a new business
+// license that keeps the old one's fields, and revokes the old one in the
+// same transaction, with the new number as the reason, stamped in the
+// ledger; checking the old QR code shows it revoked.
+func TestLicenseReplacedOnChange(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		zhang := f.idNumber(t, "zhangsan")
+		old, err := f.ls.Held(ctx, zhang, "business_license")
+		if err != nil || old == nil {
+			t.Fatalf("zhangsan's business license before the change: %+v, %v", old, err)
+		}
+		var appID string
+		if err := d.Read().QueryRowContext(ctx, `SELECT id FROM applications WHERE service_code = 'SCJG-004' AND state = 'accepted'`).Scan(&appID); err != nil {
+			t.Fatal(err)
+		}
+		decide := func(user, step string, dec application.Decision) {
+			t.Helper()
+			a, err := f.apps.Get(ctx, f.principal(t, "zhangsan"), appID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.apps.Decide(ctx, f.principal(t, user), openTask(t, a, step), dec); err != nil {
+				t.Fatalf("%s %s: %v", user, dec.Action, err)
+			}
+		}
+		decide("scjg-approver", "decide", application.Decision{Action: application.ActApprove, Opinion: "经营场所变更材料齐全，准予变更登记。"})
+		decide("scjg-clerk", "conclude", application.Decision{Action: application.ActConclude})
+
+		now, err := f.ls.Held(ctx, zhang, "business_license")
+		if err != nil || now == nil || now.ID == old.ID || now.ApplicationID != appID {
+			t.Fatalf("business license after the change = %+v, %v; want a new one from %s", now, err, appID)
+		}
+		if now.Fields["entity_name"] != old.Fields["entity_name"] || now.Fields["scope"] != old.Fields["scope"] || now.Fields["entity_name"] == "" {
+			t.Errorf("new license fields %v, want the old one's %v", now.Fields, old.Fields)
+		}
+		v, err := f.ls.Check(ctx, old.ID, old.Code())
+		if err != nil || v.Outcome != license.OutcomeRevoked || !strings.Contains(v.Reason, now.Number) {
+			t.Errorf("checking the old license = %+v, %v; want revoked, naming %s", v, err, now.Number)
+		}
+		var stamped int
+		if err := d.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger_entries WHERE object_type = $1 AND object_id = $2 AND event = 'revoked'`,
+			license.LedgerObject, old.ID).Scan(&stamped); err != nil || stamped != 1 {
+			t.Errorf("revocation entries of the old license = %d, %v; want 1", stamped, err)
+		}
+		// Every license's record matches its latest ledger entry.
+		keys, _, err := ledger.LoadOrCreateKeys(filepath.Join(t.TempDir(), "ledger.key"), "test.example/ledger")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lg := &ledger.Log{DB: d, Keys: keys}
+		for {
+			n, err := lg.Integrate(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				break
+			}
+		}
+		known, err := keys.Verifiers()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := lg.Verify(ctx, known, nil, map[string]ledger.StateFunc{license.LedgerObject: f.ls.LedgerState})
+		if err != nil || len(rep.Breaks) != 0 {
+			t.Errorf("ledger verification after the change: %v, breaks %v", err, rep.Breaks)
+		}
+	})
+}

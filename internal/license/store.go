@@ -276,6 +276,27 @@ func (s *Store) list(ctx context.Context, where string, limit int, args ...any) 
 	return out, rows.Err()
 }
 
+// current returns the holder's licenses of the type that are not revoked
+// (valid, suspended or expired), newest first, read in q (the
+// transaction that replaces them).
+func (s *Store) current(ctx context.Context, q querier, typ, holderKey string) ([]*License, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+licenseColumns+licenseFrom+` WHERE l.holder_key = $1 AND l.type_code = $2 AND l.state <> 'revoked'
+		ORDER BY l.issued_at DESC, l.id DESC`, holderKey, typ)
+	if err != nil {
+		return nil, fmt.Errorf("license: current: %w", err)
+	}
+	defer rows.Close()
+	var out []*License
+	for rows.Next() {
+		l, err := s.scanLicense(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
 // Held returns the holder's newest license of the type that is valid now:
 // not revoked, not suspended, inside its validity. It returns (nil, nil)
 // when the holder has none. holderKey is an ID number or credit code.
