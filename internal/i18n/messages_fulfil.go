@@ -30,6 +30,12 @@ var fulfilMessages = map[string]msg{
 	"material_online_form_without_form": {"只有设置了申请表的事项，材料才能由在线申请表替代。", "Only a service with a form can let the online form be a material."},
 	"form_prefill_invalid":              {"申请表的 x-prefill 须用于字符串字段，取值为 applicant.*、person.*、organization.* 或 license:<类型>.<字段>。", "x-prefill goes on string fields and names applicant.*, person.*, organization.* or license:<type>.<field>."},
 	"material_data_resource":            {"可核验的共享数据资源", "Shared data resource that verifies it"},
+	"material_online_form":              {"在线填写的申请表即为此材料", "The form filled in online is this material"},
+	"issues_license_legend":             {"办结发放的电子证照", "Electronic license issued on approval"},
+	"issues_license_type":               {"证照类型代码（留空则不发证照）", "License type code (empty: none)"},
+	"issues_license_fields":             {"证照字段取自申请表字段，每行一项：证照字段 = 表单字段", "License fields from form fields, one per line: license field = form field"},
+	"issues_license_replaces":           {"换发：取代申请人现有的同类证照（变更、换领、补领）", "Re-issue: replaces the holder's current license of the type (change, renewal, replacement)"},
+	"license_fields_line_invalid":       {"第 %d 行应写作“证照字段 = 表单字段”。", "Line %d should read \"license field = form field\"."},
 
 	"avoided_title":       {"免提交统计", "Uploads avoided"},
 	"avoided_lead":        {"电子证照和共享数据使多少申请材料无需上传：按事项统计必需材料、可由证照或数据替代的材料，以及已提交办件实际免于上传的材料。", "How many material uploads licenses and shared data make unnecessary: per service, the required materials, those a license or shared data can replace, and the uploads filed applications actually did without."},

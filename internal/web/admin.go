@@ -271,6 +271,7 @@ func (s *Server) serviceFromForm(req *request) (catalog.Service, string, error) 
 			Condition: strings.TrimSpace(f.Get(p + "condition")), Notes: strings.TrimSpace(f.Get(p + "notes")),
 			LicenseType:  strings.TrimSpace(f.Get(p + "license_type")),
 			DataResource: strings.TrimSpace(f.Get(p + "data_resource")),
+			OnlineForm:   f.Get(p+"online_form") == "on",
 		}
 		if m.Code == "" && m.Name == "" {
 			continue
@@ -298,6 +299,28 @@ func (s *Server) serviceFromForm(req *request) (catalog.Service, string, error) 
 		if q.Q != "" || q.A != "" {
 			g.FAQs = append(g.FAQs, q)
 		}
+	}
+	// The license an approved conclusion issues: its type, one
+	// "license field = form field" per line, and whether it replaces the
+	// holder's current one.
+	if typ, lines := strings.TrimSpace(f.Get("license_type")), f.Get("license_fields"); typ != "" || strings.TrimSpace(lines) != "" {
+		li := &catalog.LicenseIssue{Type: typ, Replaces: f.Get("license_replaces") == "on"}
+		for n, line := range strings.Split(lines, "\n") {
+			if line = strings.TrimSpace(line); line == "" {
+				continue
+			}
+			k, v, ok := strings.Cut(line, "=")
+			k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+			if !ok || k == "" || v == "" {
+				fe.Add("license_fields", "license_fields_line_invalid", n+1)
+				continue
+			}
+			if li.Fields == nil {
+				li.Fields = map[string]string{}
+			}
+			li.Fields[k] = v
+		}
+		svc.IssuesLicense = li
 	}
 	raw := strings.TrimSpace(f.Get("form_schema"))
 	if raw != "" {

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"mime"
 	"net/http"
 	"path"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -117,6 +119,15 @@ func loadPages(s *Server) (*pageSet, error) {
 				return idcheck.MaskIDNumber(n)
 			}
 			return n
+		},
+		// licenseFieldLines writes a license's field mapping for the
+		// service editor: "license field = form field", one per line.
+		"licenseFieldLines": func(m map[string]string) string {
+			var b strings.Builder
+			for _, k := range slices.Sorted(maps.Keys(m)) {
+				b.WriteString(k + " = " + m[k] + "\n")
+			}
+			return b.String()
 		},
 		// localTime shows an instant in the platform's time zone.
 		"localTime": func(v any) string {
