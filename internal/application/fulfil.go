@@ -262,12 +262,13 @@ func (f Fulfilment) same(g Fulfilment) bool {
 }
 
 // saveFulfilments replaces the application's fulfilments within tx with
-// what mergeFulfilments makes of old and fresh.
-func saveFulfilments(ctx context.Context, tx *db.Tx, appID string, old, fresh []Fulfilment, now time.Time) error {
+// what mergeFulfilments makes of old and fresh, and returns that.
+func saveFulfilments(ctx context.Context, tx *db.Tx, appID string, old, fresh []Fulfilment, now time.Time) ([]Fulfilment, error) {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM application_fulfilments WHERE application_id = $1`, appID); err != nil {
-		return fmt.Errorf("application: fulfilments: %w", err)
+		return nil, fmt.Errorf("application: fulfilments: %w", err)
 	}
-	for _, f := range mergeFulfilments(old, fresh, now) {
+	list := mergeFulfilments(old, fresh, now)
+	for _, f := range list {
 		var lapsed any
 		if f.LapsedAt != nil {
 			lapsed = db.NewTime(*f.LapsedAt)
@@ -278,10 +279,10 @@ func saveFulfilments(ctx context.Context, tx *db.Tx, appID string, old, fresh []
 			appID, f.RequirementCode, string(f.Source), f.LicenseType, f.LicenseTypeName, f.LicenseID, f.LicenseNumber, f.HolderName,
 			f.ValidFrom, f.ValidUntil, f.Resource, f.ResourceName, f.GrantID, f.Department, f.DepartmentName, db.NewTime(f.TakenAt), db.NewTime(f.CheckedAt), lapsed, f.salt)
 		if err != nil {
-			return fmt.Errorf("application: fulfilment %s: %w", f.RequirementCode, err)
+			return nil, fmt.Errorf("application: fulfilment %s: %w", f.RequirementCode, err)
 		}
 	}
-	return nil
+	return list, nil
 }
 
 // mergeFulfilments is what an application's fulfilments become when fresh
@@ -498,9 +499,8 @@ func (s *Store) syncFulfilments(ctx context.Context, a *Application, svc *catalo
 		if err := s.loadFulfilments(ctx, tx, old); err != nil {
 			return err
 		}
-		now := s.now()
-		stored = mergeFulfilments(old.Fulfilments, fresh, now)
-		return saveFulfilments(ctx, tx, a.ID, old.Fulfilments, fresh, now)
+		stored, err = saveFulfilments(ctx, tx, a.ID, old.Fulfilments, fresh, s.now())
+		return err
 	})
 	if err != nil {
 		return nil, nil, nil, err

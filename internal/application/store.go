@@ -291,7 +291,7 @@ func (s *Store) CreateDraft(ctx context.Context, p *identity.Principal, code str
 		if err != nil {
 			return err
 		}
-		if err := saveFulfilments(ctx, tx, a.ID, nil, a.Fulfilments, now); err != nil {
+		if _, err := saveFulfilments(ctx, tx, a.ID, nil, a.Fulfilments, now); err != nil {
 			return err
 		}
 		var detail any

@@ -193,7 +193,7 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 		if err := fe.Err(); err != nil {
 			return err
 		}
-		if err := saveFulfilments(ctx, tx, id, synced, now2, s.now()); err != nil {
+		if _, err := saveFulfilments(ctx, tx, id, synced, now2, s.now()); err != nil {
 			return err
 		}
 		codes := []string{}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -42,19 +43,7 @@ func (d *DB) provider() (*goose.Provider, error) {
 // Migrate applies every pending migration, each in its own transaction, and
 // returns the versions applied.
 func (d *DB) Migrate(ctx context.Context) ([]int64, error) {
-	p, err := d.provider()
-	if err != nil {
-		return nil, fmt.Errorf("db: migrations: %w", err)
-	}
-	res, err := p.Up(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("db: migrate: %w", err)
-	}
-	var applied []int64
-	for _, r := range res {
-		applied = append(applied, r.Source.Version)
-	}
-	return applied, nil
+	return d.MigrateTo(ctx, math.MaxInt64)
 }
 
 // MigrateTo applies the pending migrations up to and including version,

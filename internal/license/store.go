@@ -259,8 +259,16 @@ func (s *Store) load(ctx context.Context, q querier, id string) (*License, error
 }
 
 func (s *Store) list(ctx context.Context, where string, limit int, args ...any) ([]*License, error) {
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+licenseColumns+licenseFrom+` WHERE `+where+
-		fmt.Sprintf(` ORDER BY l.issued_at DESC, l.id DESC LIMIT %d`, limit), args...)
+	return s.listIn(ctx, s.db.Read(), where, limit, args...)
+}
+
+// listIn is list read in q; a limit of 0 lists all.
+func (s *Store) listIn(ctx context.Context, q querier, where string, limit int, args ...any) ([]*License, error) {
+	query := `SELECT ` + licenseColumns + licenseFrom + ` WHERE ` + where + ` ORDER BY l.issued_at DESC, l.id DESC`
+	if limit > 0 {
+		query += fmt.Sprintf(` LIMIT %d`, limit)
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("license: list: %w", err)
 	}
@@ -280,21 +288,7 @@ func (s *Store) list(ctx context.Context, where string, limit int, args ...any) 
 // (valid, suspended or expired), newest first, read in q (the
 // transaction that replaces them).
 func (s *Store) current(ctx context.Context, q querier, typ, holderKey string) ([]*License, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+licenseColumns+licenseFrom+` WHERE l.holder_key = $1 AND l.type_code = $2 AND l.state <> 'revoked'
-		ORDER BY l.issued_at DESC, l.id DESC`, holderKey, typ)
-	if err != nil {
-		return nil, fmt.Errorf("license: current: %w", err)
-	}
-	defer rows.Close()
-	var out []*License
-	for rows.Next() {
-		l, err := s.scanLicense(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return s.listIn(ctx, q, `l.holder_key = $1 AND l.type_code = $2 AND l.state <> 'revoked'`, 0, holderKey, typ)
 }
 
 // Held returns the holder's newest license of the type that is valid now:
