@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -38,6 +39,50 @@ func parseForm(raw json.RawMessage) (json.RawMessage, map[string]any, error) {
 	return buf.Bytes(), m, nil
 }
 
+// compiledSchemas keeps the form schemas already compiled, by their text:
+// a published version's schema never changes, and compiling it is a good
+// part of validating a form.
+var compiledSchemas = &schemaCache{m: map[string]*jsonschema.Schema{}}
+
+// maxCompiledSchemas bounds the cache; past it, the cache starts afresh.
+const maxCompiledSchemas = 256
+
+type schemaCache struct {
+	mu sync.Mutex
+	m  map[string]*jsonschema.Schema
+}
+
+// get returns schema compiled, compiling it on first use. A compiled
+// schema validates concurrently.
+func (c *schemaCache) get(schema json.RawMessage) (*jsonschema.Schema, error) {
+	c.mu.Lock()
+	sch, ok := c.m[string(schema)]
+	c.mu.Unlock()
+	if ok {
+		return sch, nil
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
+	if err != nil {
+		return nil, fmt.Errorf("application: service form schema: %w", err)
+	}
+	comp := jsonschema.NewCompiler()
+	comp.DefaultDraft(jsonschema.Draft2020)
+	if err := comp.AddResource("form.json", doc); err != nil {
+		return nil, fmt.Errorf("application: service form schema: %w", err)
+	}
+	sch, err = comp.Compile("form.json")
+	if err != nil {
+		return nil, fmt.Errorf("application: service form schema: %w", err)
+	}
+	c.mu.Lock()
+	if len(c.m) >= maxCompiledSchemas {
+		clear(c.m)
+	}
+	c.m[string(schema)] = sch
+	c.mu.Unlock()
+	return sch, nil
+}
+
 // formValues decodes a stored form for condition evaluation.
 func formValues(raw json.RawMessage) map[string]any {
 	var m map[string]any
@@ -54,18 +99,9 @@ func validateForm(schema, raw json.RawMessage) error {
 	if len(schema) == 0 {
 		return nil
 	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
+	sch, err := compiledSchemas.get(schema)
 	if err != nil {
-		return fmt.Errorf("application: service form schema: %w", err)
-	}
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	if err := c.AddResource("form.json", doc); err != nil {
-		return fmt.Errorf("application: service form schema: %w", err)
-	}
-	sch, err := c.Compile("form.json")
-	if err != nil {
-		return fmt.Errorf("application: service form schema: %w", err)
+		return err
 	}
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {

@@ -108,8 +108,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 func openSQLite(path string, conns int) (*sql.DB, error) {
 	q := url.Values{}
 	// busy_timeout must come first so the following pragmas wait instead of
-	// failing while another process holds a lock.
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)"} {
+	// failing while another process holds a lock. temp_store keeps the
+	// journals of savepoints (one per call in a group commit) in memory
+	// rather than in a temporary file written page by page; they matter only
+	// until their transaction ends, so durability does not depend on them.
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")

@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -104,4 +105,31 @@ func TestUniqueViolationDetected(t *testing.T) {
 			t.Fatalf("duplicate insert error = %v, want a unique violation", err)
 		}
 	})
+}
+
+// The SQLite settings an acknowledged write relies on: the WAL journal,
+// a flush at every commit (synchronous FULL = 2), foreign keys, and
+// savepoint journals in memory (temp_store MEMORY = 2), on the writer and
+// on readers alike.
+func TestSQLiteSettings(t *testing.T) {
+	ctx := context.Background()
+	d, err := db.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	want := map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "temp_store": "2"}
+	for name, pool := range map[string]interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}{"writer": d.Write(), "reader": d.Read()} {
+		for p, v := range want {
+			var got string
+			if err := pool.QueryRowContext(ctx, "PRAGMA "+p).Scan(&got); err != nil {
+				t.Fatalf("%s: PRAGMA %s: %v", name, p, err)
+			}
+			if got != v {
+				t.Errorf("%s: PRAGMA %s = %s, want %s", name, p, got, v)
+			}
+		}
+	}
 }
