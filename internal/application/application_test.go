@@ -50,6 +50,7 @@ func (c *clock) set(s string) {
 type fixture struct {
 	store   *application.Store
 	db      *db.DB
+	cal     *calendar.Store
 	clock   *clock
 	p       map[string]*identity.Principal
 	notices atomic.Int64
@@ -168,6 +169,7 @@ func setup(t testing.TB, d *db.DB) *fixture {
 	if _, err := cals.Seed(ctx); err != nil {
 		t.Fatal(err)
 	}
+	f.cal = cals
 	blobs, err := blob.NewLocal(filepath.Join(t.TempDir(), "blobs"))
 	if err != nil {
 		t.Fatal(err)

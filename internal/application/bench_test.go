@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tongban/tongban/internal/application"
+	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/db/dbtest"
 )
@@ -79,4 +80,51 @@ func BenchmarkDecide(b *testing.B) {
 func eachDB(b *testing.B, fn func(b *testing.B, d *db.DB)) {
 	b.Run("sqlite", func(b *testing.B) { fn(b, dbtest.SQLite(b)) })
 	b.Run("postgres", func(b *testing.B) { fn(b, dbtest.Postgres(b)) })
+}
+
+// BenchmarkRecount: counting again the deadlines of applications in
+// process after a calendar edit that moves them all; each op is one
+// application read, recounted, logged and stamped. BenchmarkRecountUnmoved:
+// after an edit that moves none (a holiday past every deadline); each op
+// is one application read and left alone.
+//
+//	go test -run XXX -bench Recount -benchtime 2000x ./internal/application/
+func BenchmarkRecount(b *testing.B) { benchRecount(b, "2026-09-29", true) }
+
+func BenchmarkRecountUnmoved(b *testing.B) { benchRecount(b, "2027-09-29", false) }
+
+// benchRecount files and accepts b.N applications on Monday 28 September
+// 2026, makes day a holiday and times the recount.
+func benchRecount(b *testing.B, day string, moves bool) {
+	eachDB(b, func(b *testing.B, d *db.DB) {
+		f := setup(b, d)
+		ctx := context.Background()
+		form, _ := json.Marshal(map[string]any{"name": "临江味道餐饮", "area": 80})
+		for _, id := range drafts(b, f, b.N) {
+			a, err := f.store.Submit(ctx, f.p["zhang"], id, form)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := f.store.Decide(ctx, f.p["clerk"], a.Tasks[0].ID, application.Decision{Action: application.ActAccept}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := f.store.RecomputeDeadlines(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := f.cal.SetDay(ctx, f.p["admin"], day, calendar.Holiday, "测试"); err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		n, err := f.store.RecomputeDeadlines(ctx)
+		b.StopTimer()
+		want := 0
+		if moves {
+			want = b.N
+		}
+		if err != nil || n != want {
+			b.Fatalf("recounted %d of %d, want %d: %v", n, b.N, want, err)
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "applications/s")
+	})
 }

@@ -22,7 +22,7 @@ const LedgerObject = "application"
 // on (claims, hand-overs, deadline warnings, drafts).
 func ledgerEvent(action, to string) string {
 	switch action {
-	case "submitted", "withdrawn", "supplement_requested", "supplement_answered", "signed", "returned",
+	case "submitted", "withdrawn", "supplement_requested", "supplement_answered", "signed", "returned", "deadlines_recomputed",
 		ActAccept, ActRefuse, ActPass, ActReject, ActApprove, ActDeny, ActConclude:
 		return action
 	case "state":

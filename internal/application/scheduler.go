@@ -11,9 +11,10 @@ import (
 
 // ScanStats counts what one warning scan did.
 type ScanStats struct {
-	Yellow   int // tasks newly marked yellow
-	Red      int // tasks newly marked red
-	Reminded int // warnings repeated because nobody acted
+	Recounted int // applications whose deadlines a calendar edit moved
+	Yellow    int // tasks newly marked yellow
+	Red       int // tasks newly marked red
+	Reminded  int // warnings repeated because nobody acted
 }
 
 // scanBatch is how many tasks one scan transaction handles.
@@ -23,6 +24,8 @@ const scanBatch = 500
 // when it has passed, and reminds again every renotify interval while
 // nobody acts. Yellow goes to the assignee (or, unclaimed, the role's
 // holders); red also to the department's admins and to supervisors.
+// First, when the calendar has been edited since the last scan, it counts
+// the deadlines of applications in process again (RecomputeDeadlines).
 //
 // Every mark is a conditional update in the same transaction as its
 // notices, so a task is marked, and its people told, exactly once even if
@@ -30,11 +33,16 @@ const scanBatch = 500
 // sure only one does.
 func (s *Store) ScanWarnings(ctx context.Context) (ScanStats, error) {
 	var st ScanStats
+	n, err := s.RecomputeDeadlines(ctx)
+	st.Recounted = n
+	if err != nil {
+		return st, err
+	}
 	today := s.today().String()
 	now := s.now()
 	// Red first, so a task that jumped past its deadline is not told
 	// "yellow" and "red" at once.
-	n, err := s.scan(ctx, `SELECT id FROM tasks WHERE state = 'open' AND due_date < $1 AND warning <> 'red' ORDER BY due_date LIMIT `+fmt.Sprint(scanBatch), today,
+	n, err = s.scan(ctx, `SELECT id FROM tasks WHERE state = 'open' AND due_date < $1 AND warning <> 'red' ORDER BY due_date LIMIT `+fmt.Sprint(scanBatch), today,
 		func(tx *db.Tx, t *Task) (bool, error) { return s.mark(ctx, tx, t, Red, now) })
 	st.Red += n
 	if err != nil {

@@ -280,8 +280,8 @@ func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error)
 // once.
 func scanWarnings(ctx context.Context, apps *application.Store, log *slog.Logger) error {
 	st, err := apps.ScanWarnings(ctx)
-	if st.Yellow+st.Red+st.Reminded > 0 {
-		log.Info("warning scan", "yellow", st.Yellow, "red", st.Red, "reminded", st.Reminded)
+	if st.Recounted+st.Yellow+st.Red+st.Reminded > 0 {
+		log.Info("warning scan", "recounted", st.Recounted, "yellow", st.Yellow, "red", st.Red, "reminded", st.Reminded)
 	}
 	return err
 }

@@ -29,7 +29,7 @@ func TestVerifyExitsNonZeroOnTampering(t *testing.T) {
 	if code, out := run("migrate", "-to", "18"); code != 0 || !strings.Contains(out, "version 18") {
 		t.Fatalf("migrate -to 18: %d %s", code, out)
 	}
-	if code, out := run("migrate"); code != 0 || !strings.Contains(out, "applied 1 migration(s)") {
+	if code, out := run("migrate"); code != 0 || !strings.Contains(out, "applied 2 migration(s)") {
 		t.Fatalf("migrate: %d %s", code, out)
 	}
 	ctx := context.Background()

@@ -446,3 +446,48 @@ func TestApplicationAPIStaff(t *testing.T) {
 		t.Fatalf("second decision on a closed task = %d, want 409: %s", rec.Code, rec.Body.String())
 	}
 }
+
+// An administrator's calendar edit moves the deadlines of an application
+// in process, and its applicant reads what moved in the timeline.
+func TestCalendarEditMovesDeadlines(t *testing.T) {
+	e := sqliteEnv(t)
+	requireApplyService(t, e)
+	zhang := e.session("zhangsan")
+	a := fileApplication(t, e, zhang)
+	clerk := e.session("scjg-clerk")
+	var task application.Task
+	decodeResponse(t, e.get("/api/v1/applications/"+a.ID, zhang), &a)
+	for _, tk := range a.Tasks {
+		if tk.StepID == "accept" {
+			task = tk
+		}
+	}
+	rec := e.sendJSON("POST", "/api/v1/tasks/"+task.ID+"/decision", clerk, `{"action":"accept"}`)
+	wantStatus(t, "accept", rec, http.StatusOK)
+	decodeResponse(t, rec, &a)
+	was := a.StatutoryDue
+	if was == "" {
+		t.Fatal("no statutory deadline after acceptance")
+	}
+	// The deadline day itself becomes a day off: the deadline moves on.
+	rec = e.sendJSON("PUT", "/api/v1/admin/calendar/days/"+was, e.session("admin"), `{"kind":"holiday","name":"防汛"}`)
+	wantStatus(t, "make the deadline a holiday", rec, http.StatusOK)
+	if st, err := e.srv.Applications.ScanWarnings(t.Context()); err != nil || st.Recounted == 0 {
+		t.Fatalf("scan: %+v %v", st, err)
+	}
+	rec = e.get("/api/v1/applications/"+a.ID, zhang)
+	wantStatus(t, "application after the edit", rec, http.StatusOK)
+	matchesOpenAPI(t, rec, "Application")
+	decodeResponse(t, rec, &a)
+	if a.StatutoryDue <= was {
+		t.Fatalf("statutory deadline %s after %s became a holiday", a.StatutoryDue, was)
+	}
+	page := e.get("/applications/"+a.ID, zhang)
+	wantStatus(t, "application page", page, http.StatusOK)
+	if want := "法定期限：" + was + " → " + a.StatutoryDue; !strings.Contains(page.Body.String(), want) {
+		t.Errorf("the timeline does not say %q", want)
+	}
+	if !strings.Contains(page.Body.String(), "工作日历调整，期限重新计算") {
+		t.Error("the timeline does not name the recount")
+	}
+}

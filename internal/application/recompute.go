@@ -1,0 +1,263 @@
+package application
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/db"
+)
+
+// Deadlines follow the calendar. A deadline is computed when its clock
+// starts, with the calendar as it stands that day; when an administrator
+// then enters a holiday or a make-up workday (typically next year's
+// notice, published in November, when December's applications already
+// count into January), the deadlines of applications in process are
+// counted again with the calendar as edited. Each application whose
+// deadlines move gets a log entry saying from what to what, stamped in
+// the ledger like every change of its canonical state.
+
+// recomputeBatch is how many applications one recount transaction handles.
+const recomputeBatch = 100
+
+// RecomputeDeadlines counts again the deadlines of every application in
+// process (submitted or accepted: those of an application waiting for a
+// supplement are stopped, and restart on the current calendar) when the
+// calendar has changed since the last recount, and returns how many
+// applications' deadlines moved. The scheduler runs it before each
+// warning scan.
+//
+// The last recount's calendar revision is kept in the database, so a
+// change is recounted once, by whichever node gets there; two nodes
+// recounting at once would still write and log each change once, since
+// each application is recounted under its lock and only a deadline that
+// differs is written.
+func (s *Store) RecomputeDeadlines(ctx context.Context) (int, error) {
+	cal, err := s.calendar.Calendar(ctx)
+	if err != nil {
+		return 0, err
+	}
+	rev := cal.Revision()
+	var done int64
+	if err := s.db.Read().QueryRowContext(ctx, `SELECT calendar_revision FROM deadline_recount WHERE id = 1`).Scan(&done); err != nil {
+		return 0, fmt.Errorf("application: deadline recount: %w", err)
+	}
+	if done >= rev {
+		return 0, nil
+	}
+	today := s.today()
+	moved, after := 0, ""
+	for {
+		ids, err := s.inProcessAfter(ctx, after)
+		if err != nil {
+			return moved, err
+		}
+		if len(ids) == 0 {
+			break
+		}
+		after = ids[len(ids)-1]
+		// Most edits move few deadlines: read first, and lock and
+		// write only the applications whose deadlines move.
+		var move []string
+		for _, id := range ids {
+			_, changes, err := s.planRecount(ctx, s.db.Read(), id, cal)
+			if err != nil {
+				return moved, fmt.Errorf("application: deadline recount: %w", err)
+			}
+			if len(changes) > 0 {
+				move = append(move, id)
+			}
+		}
+		if len(move) == 0 {
+			continue
+		}
+		n := 0
+		err = s.tx(ctx, func(tx *db.Tx) error {
+			n = 0 // a retried transaction counts afresh
+			for _, id := range move {
+				ok, err := s.recount(ctx, tx, id, cal, today)
+				if err != nil {
+					return err
+				}
+				if ok {
+					n++
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return moved, fmt.Errorf("application: deadline recount: %w", err)
+		}
+		moved += n
+	}
+	if _, err := s.db.Write().ExecContext(ctx, `UPDATE deadline_recount SET calendar_revision = $1 WHERE id = 1 AND calendar_revision < $1`, rev); err != nil {
+		return moved, fmt.Errorf("application: deadline recount: %w", err)
+	}
+	return moved, nil
+}
+
+// inProcessAfter returns the next IDs, in order, of applications whose
+// clocks run.
+func (s *Store) inProcessAfter(ctx context.Context, after string) ([]string, error) {
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT id FROM applications WHERE state IN ('submitted', 'accepted') AND id > $1 ORDER BY id LIMIT `+fmt.Sprint(recomputeBatch), after)
+	if err != nil {
+		return nil, fmt.Errorf("application: deadline recount: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// DueChange is one deadline a recount moved, as the log entry
+// "deadlines_recomputed" records it: the application's statutory or
+// promised deadline, or an open step's.
+type DueChange struct {
+	Kind   string `json:"kind"` // "statutory", "promised" or "step"
+	StepID string `json:"step_id,omitempty"`
+	TaskID string `json:"task_id,omitempty"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+}
+
+// DueChanges returns the deadlines a "deadlines_recomputed" entry moved,
+// or nil for any other entry.
+func (e Event) DueChanges() []DueChange {
+	if e.Action != "deadlines_recomputed" {
+		return nil
+	}
+	var d struct {
+		Changes []DueChange `json:"changes"`
+	}
+	if json.Unmarshal(e.Detail, &d) != nil {
+		return nil
+	}
+	return d.Changes
+}
+
+// recount counts the deadlines of application id again on cal within tx,
+// writes those that moved and logs the change; it reports whether any
+// deadline moved.
+func (s *Store) recount(ctx context.Context, tx *db.Tx, id string, cal *calendar.Calendar, today calendar.Date) (bool, error) {
+	if err := lockApplication(ctx, tx, id); err != nil {
+		return false, err
+	}
+	a, changes, err := s.planRecount(ctx, tx, id, cal)
+	if err != nil || len(changes) == 0 {
+		return false, err
+	}
+	for _, c := range changes {
+		if c.Kind != "step" {
+			continue
+		}
+		t := a.task(c.TaskID)
+		due, yellow, _, err := s.deadlines(cal, t.OpenedDate, t.Days, a.Supplements)
+		if err != nil {
+			return false, err
+		}
+		// A warning the new dates no longer call for is withdrawn; one
+		// they call for anew is the scheduler's to give, with its notices.
+		w := t.Warning
+		if now := warningOn(today, yellow, due); rank(now) < rank(w) {
+			w = now
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET due_date = $1, yellow_date = $2, warning = $3, revision = revision + 1 WHERE id = $4 AND state = 'open'`,
+			due.String(), yellow.String(), string(w), t.ID); err != nil {
+			return false, fmt.Errorf("application: recount task %s: %w", t.ID, err)
+		}
+	}
+	if changes[len(changes)-1].Kind != "step" { // the application's own come last
+		if err := s.setApplicationDues(ctx, tx, a, cal); err != nil {
+			return false, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE applications SET revision = revision + 1, updated_at = $1 WHERE id = $2`, db.NewTime(s.now()), id); err != nil {
+		return false, fmt.Errorf("application: recount %s: %w", id, err)
+	}
+	return true, s.event(ctx, tx, id, nil, "", a.DepartmentCode, "deadlines_recomputed", "", "", "", "", "",
+		map[string]any{"calendar_revision": cal.Revision(), "changes": changes})
+}
+
+// planRecount reads application id and returns the deadlines cal moves:
+// its open steps' first, then its statutory and promised ones. An
+// application no longer in process moves none.
+func (s *Store) planRecount(ctx context.Context, q querier, id string, cal *calendar.Calendar) (*Application, []DueChange, error) {
+	a, err := loadRow(ctx, q, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if a.State != Submitted && a.State != Accepted {
+		return a, nil, nil // moved on since it was listed
+	}
+	if err := s.loadTasks(ctx, q, a); err != nil {
+		return nil, nil, err
+	}
+	if err := s.loadSupplements(ctx, q, a); err != nil {
+		return nil, nil, err
+	}
+	var changes []DueChange
+	for _, t := range a.Tasks {
+		if t.State != TaskOpen || t.DueDate == "" {
+			continue
+		}
+		due, _, ok, err := s.deadlines(cal, t.OpenedDate, t.Days, a.Supplements)
+		if err != nil {
+			return nil, nil, err
+		}
+		// Only a moved deadline counts: a yellow date that differs alone
+		// comes from another warning threshold (the demo widens it on
+		// days off), not from the calendar.
+		if ok && due.String() != t.DueDate {
+			changes = append(changes, DueChange{Kind: "step", StepID: t.StepID, TaskID: t.ID, From: t.DueDate, To: due.String()})
+		}
+	}
+	if a.AcceptDate == "" {
+		return a, changes, nil
+	}
+	start, err := calendar.ParseDate(a.AcceptDate)
+	if err != nil {
+		return nil, nil, err
+	}
+	pauses := pausesSince(a.Supplements, start)
+	for _, c := range []struct {
+		kind string
+		days int
+		was  string
+	}{{"statutory", a.StatutoryDays, a.StatutoryDue}, {"promised", a.PromisedDays, a.PromisedDue}} {
+		if c.days <= 0 || c.was == "" {
+			continue
+		}
+		if d, ok := cal.Due(start, c.days, pauses); ok && d.String() != c.was {
+			changes = append(changes, DueChange{Kind: c.kind, From: c.was, To: d.String()})
+		}
+	}
+	return a, changes, nil
+}
+
+// task returns the application's task with id; a has it.
+func (a *Application) task(id string) *Task {
+	for i := range a.Tasks {
+		if a.Tasks[i].ID == id {
+			return &a.Tasks[i]
+		}
+	}
+	panic("application: no task " + id)
+}
+
+// rank orders warnings by severity.
+func rank(w Warning) int {
+	switch w {
+	case Yellow:
+		return 1
+	case Red:
+		return 2
+	}
+	return 0
+}
