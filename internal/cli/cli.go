@@ -290,8 +290,8 @@ func scanWarnings(ctx context.Context, apps *application.Store, log *slog.Logger
 // yellow and red once.
 func scanTicketWarnings(ctx context.Context, h *hotline.Store, log *slog.Logger) error {
 	st, err := h.ScanWarnings(ctx)
-	if st.Yellow+st.Red > 0 {
-		log.Info("hotline warning scan", "yellow", st.Yellow, "red", st.Red)
+	if st.Recounted+st.Yellow+st.Red > 0 {
+		log.Info("hotline warning scan", "recounted", st.Recounted, "yellow", st.Yellow, "red", st.Red)
 	}
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +30,7 @@ func TestVerifyExitsNonZeroOnTampering(t *testing.T) {
 	if code, out := run("migrate", "-to", "18"); code != 0 || !strings.Contains(out, "version 18") {
 		t.Fatalf("migrate -to 18: %d %s", code, out)
 	}
-	if code, out := run("migrate"); code != 0 || !strings.Contains(out, "applied 2 migration(s)") {
+	if code, out := run("migrate"); code != 0 || !regexp.MustCompile(`applied [1-9][0-9]* migration\(s\)`).MatchString(out) {
 		t.Fatalf("migrate: %d %s", code, out)
 	}
 	ctx := context.Background()

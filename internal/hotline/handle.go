@@ -67,6 +67,13 @@ func (s *Store) clock(ctx context.Context, days int) (start, due, yellow calenda
 		return start, due, yellow, err
 	}
 	start = s.today()
+	due, yellow = s.dueOn(cal, start, days)
+	return start, due, yellow, nil
+}
+
+// dueOn computes on cal the due and yellow dates of a limit of days
+// counted from start.
+func (s *Store) dueOn(cal *calendar.Calendar, start calendar.Date, days int) (due, yellow calendar.Date) {
 	due = cal.AddWorkdays(start, days)
 	yellow = due
 	for n := 0; n < s.yellowDays; {
@@ -75,7 +82,7 @@ func (s *Store) clock(ctx context.Context, days int) (start, due, yellow calenda
 		}
 		yellow = yellow.AddDays(-1)
 	}
-	return start, due, yellow, nil
+	return due, yellow
 }
 
 func note(field, text string, required bool, max int) (string, error) {

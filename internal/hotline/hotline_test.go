@@ -41,6 +41,7 @@ func (c *clock) set(s string) {
 
 type fixture struct {
 	db      *db.DB
+	cal     *calendar.Store
 	store   *hotline.Store
 	clock   *clock
 	p       map[string]*identity.Principal
@@ -102,6 +103,7 @@ func setup(t *testing.T, d *db.DB) *fixture {
 	if _, err := cals.Seed(ctx); err != nil {
 		t.Fatal(err)
 	}
+	f.cal = cals
 	blobs, err := blob.NewLocal(filepath.Join(t.TempDir(), "blobs"))
 	if err != nil {
 		t.Fatal(err)

@@ -30,7 +30,7 @@ const (
 // by its outcome: closed or reopened.
 func ledgerEvent(action string) string {
 	switch action {
-	case "filed", "signed", "returned", "replied", "reopened", "merged", "revealed":
+	case "filed", "signed", "returned", "replied", "reopened", "merged", "revealed", "deadline_recomputed":
 		return action
 	case "dispatched", "dispatched_override":
 		return "dispatched"
@@ -57,6 +57,8 @@ func ledgerRole(action, note string, p *identity.Principal, reporterID string) s
 		return "staff"
 	case "revealed":
 		return string(identity.Supervisor)
+	case "deadline_recomputed":
+		return "" // the platform's own, after a calendar edit
 	}
 	// Callbacks: the reporter, or a dispatcher for one without an account.
 	if p != nil && !p.Anonymous() && reporterID != "" && p.Account.ID == reporterID {

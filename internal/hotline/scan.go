@@ -10,8 +10,9 @@ import (
 
 // ScanStats counts what one warning scan did.
 type ScanStats struct {
-	Yellow int // tickets newly marked yellow
-	Red    int // tickets newly marked red
+	Recounted int // tickets whose deadline a calendar edit moved
+	Yellow    int // tickets newly marked yellow
+	Red       int // tickets newly marked red
 }
 
 const scanBatch = 500
@@ -21,11 +22,18 @@ const scanBatch = 500
 // staff (red: also the supervisors). Each mark is a conditional update in
 // the same transaction as its notices and its log entry, so a ticket is
 // marked and its people told once even if two scans overlap; serve runs it
-// under a lease so normally only one node scans.
+// under a lease so normally only one node scans. First, when the calendar
+// has been edited since, it counts the deadlines again
+// (RecomputeDeadlines).
 func (s *Store) ScanWarnings(ctx context.Context) (ScanStats, error) {
 	var st ScanStats
+	n, err := s.RecomputeDeadlines(ctx)
+	st.Recounted = n
+	if err != nil {
+		return st, err
+	}
 	today := s.today().String()
-	n, err := s.scan(ctx, `SELECT id FROM tickets WHERE state IN ('dispatched', 'handling') AND due_date < $1 AND warning <> 'red' ORDER BY due_date LIMIT `+fmt.Sprint(scanBatch), today, Red)
+	n, err = s.scan(ctx, `SELECT id FROM tickets WHERE state IN ('dispatched', 'handling') AND due_date < $1 AND warning <> 'red' ORDER BY due_date LIMIT `+fmt.Sprint(scanBatch), today, Red)
 	st.Red += n
 	if err != nil {
 		return st, err

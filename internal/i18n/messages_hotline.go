@@ -140,6 +140,7 @@ var hotlineMessages = map[string]msg{
 	"hotline_event_merged_from":         {"合并了工单", "Merged in"},
 	"hotline_event_warning_yellow":      {"黄牌预警", "Yellow warning"},
 	"hotline_event_warning_red":         {"红牌超期", "Red: overdue"},
+	"hotline_event_deadline_recomputed": {"工作日历调整，办理期限重新计算", "Deadline recounted on the revised calendar"},
 
 	// Open311.
 	"open311_format":          {"请在资源名后加 .json 或 .xml。", "Add .json or .xml to the resource name."},

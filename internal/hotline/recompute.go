@@ -1,0 +1,154 @@
+package hotline
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/db"
+)
+
+// recomputeBatch is how many tickets one recount reads at a time.
+const recomputeBatch = 200
+
+// RecomputeDeadlines counts again, on the calendar as it is now, the
+// deadlines of the tickets waiting for their department (dispatched or
+// being handled) when the calendar has changed since the last recount,
+// and returns how many moved. A deadline is counted when the ticket is
+// dispatched, with the calendar of that day; an administrator entering
+// holidays afterwards (next year's notice, typically) moves it. Each
+// ticket whose deadline moves gets the log entry deadline_recomputed
+// ("from → to"), stamped in the ledger; a warning the new date no longer
+// calls for is withdrawn, one it calls for anew is the warning scan's to
+// give. The revision last counted is kept in the database, so an edit is
+// counted once; two nodes counting at once still move and log each
+// ticket once, since each is recounted under its row lock and only a date
+// that differs is written. ScanWarnings runs it first.
+func (s *Store) RecomputeDeadlines(ctx context.Context) (int, error) {
+	cal, err := s.calendar.Calendar(ctx)
+	if err != nil {
+		return 0, err
+	}
+	rev := cal.Revision()
+	var done int64
+	if err := s.db.Read().QueryRowContext(ctx, `SELECT calendar_revision FROM ticket_deadline_recount WHERE id = 1`).Scan(&done); err != nil {
+		return 0, fmt.Errorf("hotline: deadline recount: %w", err)
+	}
+	if done >= rev {
+		return 0, nil
+	}
+	today := s.today()
+	moved, after := 0, ""
+	for {
+		ids, err := s.toRecount(ctx, cal, after)
+		if err != nil {
+			return moved, err
+		}
+		if ids == nil {
+			break
+		}
+		after = ids[len(ids)-1]
+		for _, id := range ids[:len(ids)-1] {
+			ok, err := s.recount(ctx, id, cal, today)
+			if err != nil {
+				return moved, err
+			}
+			if ok {
+				moved++
+			}
+		}
+	}
+	if _, err := s.db.Write().ExecContext(ctx, `UPDATE ticket_deadline_recount SET calendar_revision = $1 WHERE id = 1 AND calendar_revision < $1`, rev); err != nil {
+		return moved, fmt.Errorf("hotline: deadline recount: %w", err)
+	}
+	return moved, nil
+}
+
+// toRecount reads the next batch of waiting tickets after the ID after
+// and returns the IDs of those whose deadline cal moves, followed by the
+// last ID read (where the next batch starts); nil when none is left.
+func (s *Store) toRecount(ctx context.Context, cal *calendar.Calendar, after string) ([]string, error) {
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT id, clock_date, days, due_date FROM tickets
+		WHERE state IN ('dispatched', 'handling') AND due_date IS NOT NULL AND id > $1 ORDER BY id LIMIT `+fmt.Sprint(recomputeBatch), after)
+	if err != nil {
+		return nil, fmt.Errorf("hotline: deadline recount: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	last := ""
+	for rows.Next() {
+		var id, clockDate, due string
+		var days int
+		if err := rows.Scan(&id, &clockDate, &days, &due); err != nil {
+			return nil, fmt.Errorf("hotline: deadline recount: %w", err)
+		}
+		last = id
+		start, err := calendar.ParseDate(clockDate)
+		if err != nil {
+			return nil, fmt.Errorf("hotline: ticket %s clock date: %w", id, err)
+		}
+		if d, _ := s.dueOn(cal, start, days); d.String() != due {
+			out = append(out, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if last == "" {
+		return nil, nil
+	}
+	return append(out, last), nil
+}
+
+// recount moves the deadline of ticket id to what cal says, in a
+// transaction of its own, and reports whether it moved.
+func (s *Store) recount(ctx context.Context, id string, cal *calendar.Calendar, today calendar.Date) (bool, error) {
+	moved := false
+	_, err := s.change(ctx, id, func(tx *db.Tx, t *Ticket) error {
+		if (t.State != Dispatched && t.State != Handling) || t.DueDate == "" {
+			return nil
+		}
+		start, err := calendar.ParseDate(t.ClockDate)
+		if err != nil {
+			return fmt.Errorf("hotline: ticket %s clock date: %w", id, err)
+		}
+		due, yellow := s.dueOn(cal, start, t.Days)
+		if due.String() == t.DueDate {
+			return nil
+		}
+		w := t.Warning
+		if now := warningOn(today, yellow, due); rank(now) < rank(w) {
+			w = now
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tickets SET due_date = $1, yellow_date = $2, warning = $3, updated_at = $4 WHERE id = $5`,
+			due.String(), yellow.String(), string(w), db.NewTime(s.now()), id); err != nil {
+			return fmt.Errorf("hotline: recount %s: %w", id, err)
+		}
+		moved = true
+		return s.event(ctx, tx, id, nil, t.DepartmentCode, "deadline_recomputed", "", "", t.DueDate+" → "+due.String())
+	})
+	return moved, err
+}
+
+// warningOn says how a ticket due on due, yellow from yellow, stands on
+// day today.
+func warningOn(today, yellow, due calendar.Date) Warning {
+	switch {
+	case today.After(due):
+		return Red
+	case !today.Before(yellow):
+		return Yellow
+	}
+	return ""
+}
+
+// rank orders warnings by severity.
+func rank(w Warning) int {
+	switch w {
+	case Yellow:
+		return 1
+	case Red:
+		return 2
+	}
+	return 0
+}
