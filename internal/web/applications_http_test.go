@@ -465,13 +465,23 @@ func TestCalendarEditMovesDeadlines(t *testing.T) {
 	rec := e.sendJSON("POST", "/api/v1/tasks/"+task.ID+"/decision", clerk, `{"action":"accept"}`)
 	wantStatus(t, "accept", rec, http.StatusOK)
 	decodeResponse(t, rec, &a)
-	was := a.StatutoryDue
-	if was == "" {
-		t.Fatal("no statutory deadline after acceptance")
+	open := func(a application.Application) application.Task {
+		for _, tk := range a.Tasks {
+			if tk.State == application.TaskOpen {
+				return tk
+			}
+		}
+		t.Fatalf("no open step: %+v", a.Tasks)
+		return application.Task{}
 	}
-	// The deadline day itself becomes a day off: the deadline moves on.
-	rec = e.sendJSON("PUT", "/api/v1/admin/calendar/days/"+was, e.session("admin"), `{"kind":"holiday","name":"防汛"}`)
-	wantStatus(t, "make the deadline a holiday", rec, http.StatusOK)
+	was, step := a.StatutoryDue, open(a)
+	if was == "" || step.DueDate == "" || step.DueDate > was {
+		t.Fatalf("after acceptance: statutory deadline %q, open step due %q", was, step.DueDate)
+	}
+	// The open step's deadline becomes a day off: it moves on, and so
+	// does the statutory deadline, which falls on or after it.
+	rec = e.sendJSON("PUT", "/api/v1/admin/calendar/days/"+step.DueDate, e.session("admin"), `{"kind":"holiday","name":"防汛"}`)
+	wantStatus(t, "make the step's deadline a holiday", rec, http.StatusOK)
 	if st, err := e.srv.Applications.ScanWarnings(t.Context()); err != nil || st.Recounted == 0 {
 		t.Fatalf("scan: %+v %v", st, err)
 	}
@@ -479,15 +489,25 @@ func TestCalendarEditMovesDeadlines(t *testing.T) {
 	wantStatus(t, "application after the edit", rec, http.StatusOK)
 	matchesOpenAPI(t, rec, "Application")
 	decodeResponse(t, rec, &a)
-	if a.StatutoryDue <= was {
-		t.Fatalf("statutory deadline %s after %s became a holiday", a.StatutoryDue, was)
+	moved := open(a)
+	if a.StatutoryDue <= was || moved.DueDate <= step.DueDate {
+		t.Fatalf("statutory deadline %s (was %s), step due %s (was %s) after the step's deadline became a holiday", a.StatutoryDue, was, moved.DueDate, step.DueDate)
 	}
 	page := e.get("/applications/"+a.ID, zhang)
 	wantStatus(t, "application page", page, http.StatusOK)
-	if want := "法定期限：" + was + " → " + a.StatutoryDue; !strings.Contains(page.Body.String(), want) {
-		t.Errorf("the timeline does not say %q", want)
+	for _, want := range []string{
+		"工作日历调整，期限重新计算",
+		"法定期限：" + was + " → " + a.StatutoryDue,
+		"环节期限：" + step.DueDate + " → " + moved.DueDate,
+	} {
+		if !strings.Contains(page.Body.String(), want) {
+			t.Errorf("the timeline does not say %q", want)
+		}
 	}
-	if !strings.Contains(page.Body.String(), "工作日历调整，期限重新计算") {
-		t.Error("the timeline does not name the recount")
+	en := e.do("GET", "/applications/"+a.ID, zhang, "", nil, "Accept-Language", "en").Body.String()
+	for _, want := range []string{"Statutory deadline: " + was + " → " + a.StatutoryDue, "Deadline of "} {
+		if !strings.Contains(en, want) {
+			t.Errorf("the English timeline does not say %q", want)
+		}
 	}
 }
