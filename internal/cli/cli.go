@@ -303,8 +303,8 @@ const figuresTTL = 30 * time.Second
 // past their deadline yellow and red once.
 func scanRectificationWarnings(ctx context.Context, r *rating.Store, log *slog.Logger) error {
 	st, err := r.ScanWarnings(ctx)
-	if st.Yellow+st.Red > 0 {
-		log.Info("rectification warning scan", "yellow", st.Yellow, "red", st.Red)
+	if st.Recounted+st.Yellow+st.Red > 0 {
+		log.Info("rectification warning scan", "recounted", st.Recounted, "yellow", st.Yellow, "red", st.Red)
 	}
 	return err
 }

@@ -40,6 +40,7 @@ func (c *clock) set(s string) {
 
 type fixture struct {
 	db      *db.DB
+	cal     *calendar.Store
 	store   *rating.Store
 	clock   *clock
 	p       map[string]*identity.Principal
@@ -97,6 +98,7 @@ func setup(t *testing.T, d *db.DB) *fixture {
 	if _, err := cals.Seed(ctx); err != nil {
 		t.Fatal(err)
 	}
+	f.cal = cals
 	f.store = rating.NewStore(rating.Deps{DB: d, Calendar: cals, Location: shanghai, Now: f.clock.now,
 		Notices: func(ctx context.Context, tx *db.Tx, n notify.Notice) error {
 			f.mu.Lock()

@@ -11,8 +11,9 @@ import (
 
 // ScanStats counts what one warning scan did.
 type ScanStats struct {
-	Yellow int // rectifications newly marked yellow
-	Red    int // rectifications newly marked red
+	Recounted int // rectifications whose deadline a calendar edit moved
+	Yellow    int // rectifications newly marked yellow
+	Red       int // rectifications newly marked red
 }
 
 const scanBatch = 500
@@ -30,11 +31,16 @@ func mustDate(s string) calendar.Date {
 // the supervisors). Each mark is a conditional update in the same
 // transaction as its notices, so a rectification is marked and its people
 // told once even if two scans overlap; serve runs it under the lease
-// "rectification-warnings" so normally only one node scans.
+// "rectification-warnings" so normally only one node scans. First, when
+// the calendar has been edited since, it counts the deadlines again
+// (RecomputeDeadlines).
 func (s *Store) ScanWarnings(ctx context.Context) (ScanStats, error) {
 	var st ScanStats
-	today := s.today().String()
 	var err error
+	if st.Recounted, err = s.RecomputeDeadlines(ctx); err != nil {
+		return st, err
+	}
+	today := s.today().String()
 	// Red first, so one that jumped past its deadline is not told
 	// "yellow" and "red" at once.
 	st.Red, err = s.scan(ctx, `SELECT id FROM rectifications WHERE state = 'open' AND due_date < $1 AND warning <> 'red' ORDER BY due_date LIMIT `+fmt.Sprint(scanBatch), today, Red)

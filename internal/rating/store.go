@@ -339,17 +339,10 @@ func (s *Store) open(ctx context.Context, tx *db.Tx, ratingID string, sub *subje
 		return err
 	}
 	start := s.today()
-	due := cal.AddWorkdays(start, s.rectifyDays)
-	yellow := due
-	for n := 0; n < s.yellowDays; {
-		if cal.IsWorkday(yellow) {
-			n++
-		}
-		yellow = yellow.AddDays(-1)
-	}
+	due, yellow := s.dueOn(cal, start, s.rectifyDays)
 	id := newID()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO rectifications (id, rating_id, department_code, service_code, state, opened_date, due_date, yellow_date, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $8)`, id, ratingID, sub.department, sub.serviceCode, start.String(), due.String(), yellow.String(), db.NewTime(now)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO rectifications (id, rating_id, department_code, service_code, state, opened_date, days, due_date, yellow_date, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $9)`, id, ratingID, sub.department, sub.serviceCode, start.String(), s.rectifyDays, due.String(), yellow.String(), db.NewTime(now)); err != nil {
 		return fmt.Errorf("rating: open rectification: %w", err)
 	}
 	if err := s.stampRectification(ctx, tx, id, "opened", sub.department, "", now); err != nil {
@@ -363,6 +356,20 @@ func (s *Store) open(ctx context.Context, tx *db.Tx, ratingID string, sub *subje
 		return err
 	}
 	return s.tell(ctx, tx, staff, "rectification_opened", "/rectifications/"+id, now, sub.number, sub.serviceName, due.String())
+}
+
+// dueOn computes on cal the due and yellow dates of a limit of days
+// counted from start.
+func (s *Store) dueOn(cal *calendar.Calendar, start calendar.Date, days int) (due, yellow calendar.Date) {
+	due = cal.AddWorkdays(start, days)
+	yellow = due
+	for n := 0; n < s.yellowDays; {
+		if cal.IsWorkday(yellow) {
+			n++
+		}
+		yellow = yellow.AddDays(-1)
+	}
+	return due, yellow
 }
 
 // tell queues a notice of kind for each account.
