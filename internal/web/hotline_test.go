@@ -247,3 +247,31 @@ func TestHotlineDemo(t *testing.T) {
 		}
 	}
 }
+
+// TestTicketDeadlineFollowsCalendar: the admin makes a waiting ticket's
+// deadline a day off; after the next scan its reporter reads the new
+// deadline and why it moved, on the ticket page and in its stamps.
+func TestTicketDeadlineFollowsCalendar(t *testing.T) {
+	e := hotlineEnv(t, dbtest.SQLite(t))
+	id := e.demoTicket("小区楼下烧烤店")
+	zhangsan := e.session("zhangsan")
+	before := ticketFromAPI(t, http.StatusOK, e.get("/api/v1/hotline/tickets/"+id, zhangsan).Body.String(), http.StatusOK)
+	if before.DueDate == "" {
+		t.Fatalf("the demo ticket has no deadline: %+v", before)
+	}
+	rec := e.sendJSON("PUT", "/api/v1/admin/calendar/days/"+before.DueDate, e.session("admin"), `{"kind":"holiday","name":"防汛"}`)
+	wantStatus(t, "make the deadline a holiday", rec, http.StatusOK)
+	if st, err := e.srv.Hotline.ScanWarnings(t.Context()); err != nil || st.Recounted == 0 {
+		t.Fatalf("scan: %+v %v", st, err)
+	}
+	after := ticketFromAPI(t, http.StatusOK, e.get("/api/v1/hotline/tickets/"+id, zhangsan).Body.String(), http.StatusOK)
+	if after.DueDate <= before.DueDate {
+		t.Fatalf("deadline %s after %s became a holiday", after.DueDate, before.DueDate)
+	}
+	page := e.get("/hotline/tickets/"+id, zhangsan).Body.String()
+	for _, want := range []string{"工作日历调整，办理期限重新计算", before.DueDate + " → " + after.DueDate, "工作日历调整，期限重新计算"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the ticket page does not say %q", want)
+		}
+	}
+}
