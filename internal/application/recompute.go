@@ -2,6 +2,7 @@ package application
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -49,26 +50,16 @@ func (s *Store) RecomputeDeadlines(ctx context.Context) (int, error) {
 	today := s.today()
 	moved, after := 0, ""
 	for {
-		ids, err := s.inProcessAfter(ctx, after)
+		// Most edits move few deadlines: read a batch first, and lock
+		// and write only the applications whose deadlines move.
+		move, last, err := s.inProcessAfter(ctx, cal, after)
 		if err != nil {
 			return moved, err
 		}
-		if len(ids) == 0 {
+		if last == "" {
 			break
 		}
-		after = ids[len(ids)-1]
-		// Most edits move few deadlines: read first, and lock and
-		// write only the applications whose deadlines move.
-		var move []string
-		for _, id := range ids {
-			_, changes, err := s.planRecount(ctx, s.db.Read(), id, cal)
-			if err != nil {
-				return moved, fmt.Errorf("application: deadline recount: %w", err)
-			}
-			if len(changes) > 0 {
-				move = append(move, id)
-			}
-		}
+		after = last
 		if len(move) == 0 {
 			continue
 		}
@@ -95,25 +86,6 @@ func (s *Store) RecomputeDeadlines(ctx context.Context) (int, error) {
 		return moved, fmt.Errorf("application: deadline recount: %w", err)
 	}
 	return moved, nil
-}
-
-// inProcessAfter returns the next IDs, in order, of applications whose
-// clocks run.
-func (s *Store) inProcessAfter(ctx context.Context, after string) ([]string, error) {
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT id FROM applications WHERE state IN ('submitted', 'accepted') AND id > $1 ORDER BY id LIMIT `+fmt.Sprint(recomputeBatch), after)
-	if err != nil {
-		return nil, fmt.Errorf("application: deadline recount: %w", err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
 
 // DueChange is one deadline a recount moved, as the log entry
@@ -202,6 +174,13 @@ func (s *Store) planRecount(ctx context.Context, q querier, id string, cal *cale
 	if err := s.loadSupplements(ctx, q, a); err != nil {
 		return nil, nil, err
 	}
+	changes, err := s.dueChanges(a, cal)
+	return a, changes, err
+}
+
+// dueChanges returns the deadlines of a that cal moves, from its row, its
+// open tasks and its supplement requests.
+func (s *Store) dueChanges(a *Application, cal *calendar.Calendar) ([]DueChange, error) {
 	var changes []DueChange
 	for _, t := range a.Tasks {
 		if t.State != TaskOpen || t.DueDate == "" {
@@ -209,7 +188,7 @@ func (s *Store) planRecount(ctx context.Context, q querier, id string, cal *cale
 		}
 		due, _, ok, err := s.deadlines(cal, t.OpenedDate, t.Days, a.Supplements)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		// Only a moved deadline counts: a yellow date that differs alone
 		// comes from another warning threshold (the demo widens it on
@@ -219,11 +198,11 @@ func (s *Store) planRecount(ctx context.Context, q querier, id string, cal *cale
 		}
 	}
 	if a.AcceptDate == "" {
-		return a, changes, nil
+		return changes, nil
 	}
 	start, err := calendar.ParseDate(a.AcceptDate)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	pauses := pausesSince(a.Supplements, start)
 	for _, c := range []struct {
@@ -238,7 +217,93 @@ func (s *Store) planRecount(ctx context.Context, q querier, id string, cal *cale
 			changes = append(changes, DueChange{Kind: c.kind, From: c.was, To: d.String()})
 		}
 	}
-	return a, changes, nil
+	return changes, nil
+}
+
+// inProcessAfter reads the next batch of applications in process after
+// the ID after, with what their deadlines are counted from (their open
+// tasks with a deadline and their supplement requests) in three queries
+// for the whole batch, and returns the IDs of those whose deadlines cal
+// moves, and the last ID read ("" when none was left).
+func (s *Store) inProcessAfter(ctx context.Context, cal *calendar.Calendar, after string) (move []string, last string, err error) {
+	q := s.db.Read()
+	rows, err := q.QueryContext(ctx, `SELECT id, state, COALESCE(accept_date, ''), statutory_days, promised_days, COALESCE(statutory_due, ''), COALESCE(promised_due, '')
+		FROM applications WHERE state IN ('submitted', 'accepted') AND id > $1 ORDER BY id LIMIT `+fmt.Sprint(recomputeBatch), after)
+	if err != nil {
+		return nil, "", fmt.Errorf("application: deadline recount: %w", err)
+	}
+	var apps []*Application
+	byID := map[string]*Application{}
+	var ids []any
+	for rows.Next() {
+		a := &Application{Tasks: []Task{}, Supplements: []SupplementRequest{}}
+		if err := rows.Scan(&a.ID, &a.State, &a.AcceptDate, &a.StatutoryDays, &a.PromisedDays, &a.StatutoryDue, &a.PromisedDue); err != nil {
+			rows.Close()
+			return nil, "", fmt.Errorf("application: deadline recount: %w", err)
+		}
+		apps = append(apps, a)
+		byID[a.ID] = a
+		ids = append(ids, a.ID)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("application: deadline recount: %w", err)
+	}
+	if len(apps) == 0 {
+		return nil, "", nil
+	}
+	in := db.Placeholders(1, len(ids))
+	err = scanEach(ctx, q, `SELECT application_id, id, step_id, state, opened_date, days, due_date FROM tasks
+		WHERE application_id IN (`+in+`) AND state = 'open' AND due_date IS NOT NULL`, ids, func(r *sql.Rows) error {
+		var appID string
+		var t Task
+		if err := r.Scan(&appID, &t.ID, &t.StepID, &t.State, &t.OpenedDate, &t.Days, &t.DueDate); err != nil {
+			return err
+		}
+		byID[appID].Tasks = append(byID[appID].Tasks, t)
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	err = scanEach(ctx, q, `SELECT application_id, seq, requested_date, COALESCE(answered_date, '') FROM supplement_requests
+		WHERE application_id IN (`+in+`) ORDER BY application_id, seq`, ids, func(r *sql.Rows) error {
+		var appID string
+		var sr SupplementRequest
+		if err := r.Scan(&appID, &sr.Seq, &sr.RequestedDate, &sr.AnsweredDate); err != nil {
+			return err
+		}
+		byID[appID].Supplements = append(byID[appID].Supplements, sr)
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	for _, a := range apps {
+		changes, err := s.dueChanges(a, cal)
+		if err != nil {
+			return nil, "", fmt.Errorf("application %s: deadline recount: %w", a.ID, err)
+		}
+		if len(changes) > 0 {
+			move = append(move, a.ID)
+		}
+	}
+	return move, apps[len(apps)-1].ID, nil
+}
+
+// scanEach runs query with args and fn on each row.
+func scanEach(ctx context.Context, q querier, query string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("application: deadline recount: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return fmt.Errorf("application: deadline recount: %w", err)
+		}
+	}
+	return rows.Err()
 }
 
 // task returns the application's task with id; a has it.

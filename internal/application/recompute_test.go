@@ -2,6 +2,7 @@ package application_test
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -30,6 +31,10 @@ func TestDeadlinesFollowCalendarEdits(t *testing.T) {
 		if a.StatutoryDue != "2027-01-25" || a.PromisedDue != "2027-01-11" {
 			t.Fatalf("before the notice: statutory %s promised %s", a.StatutoryDue, a.PromisedDue)
 		}
+		// Filed the same Monday and asked for a supplement at once; see
+		// the 31st below.
+		g := f.decide(t, "clerk", f.filed(t, "SCJG-FOOD", 100), "accept", application.Decision{Action: "supplement",
+			Items: []application.SupplementItem{{Field: "note", Reason: "请说明经营时段"}}})
 		// Accepted Wednesday 30 December: the 3-day review ends on 4 January.
 		f.clock.set("2026-12-30 09:00")
 		c := f.decide(t, "clerk", f.filed(t, "SCJG-FOOD", 100), "accept", application.Decision{Action: "accept"})
@@ -38,6 +43,15 @@ func TestDeadlinesFollowCalendarEdits(t *testing.T) {
 		}
 		// Filed Thursday 31 December: intake (1 day) is due on 1 January.
 		f.clock.set("2026-12-31 09:00")
+		// The supplement answered on the 31st: the clock stopped from the
+		// 28th, so intake's one day is 1 January too.
+		g, err := f.store.AnswerSupplement(ctx, zhang, g.ID, json.RawMessage(`{"name":"临江味道餐饮","area":100,"note":"10:00-22:00"}`), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.task(t, g, "accept").DueDate; got != "2027-01-01" {
+			t.Fatalf("intake after the supplement due %s", got)
+		}
 		dd := f.filed(t, "SCJG-FOOD", 100)
 		if got := f.task(t, dd, "accept").DueDate; got != "2027-01-01" {
 			t.Fatalf("intake due %s", got)
@@ -60,8 +74,8 @@ func TestDeadlinesFollowCalendarEdits(t *testing.T) {
 			}
 		}
 		st, err = f.store.ScanWarnings(ctx)
-		if err != nil || st.Recounted != 3 {
-			t.Fatalf("scan after the edit: %+v %v, want 3 applications recounted", st, err)
+		if err != nil || st.Recounted != 4 {
+			t.Fatalf("scan after the edit: %+v %v, want 4 applications recounted", st, err)
 		}
 		a = get(t, f, a.ID)
 		if a.StatutoryDue != "2027-01-26" || a.PromisedDue != "2027-01-12" {
@@ -74,9 +88,12 @@ func TestDeadlinesFollowCalendarEdits(t *testing.T) {
 		if got := f.task(t, get(t, f, c.ID), "review"); got.DueDate != "2027-01-05" || got.Warning != application.Yellow {
 			t.Errorf("review of the 30th: due %s warning %q, want 2027-01-05 yellow", got.DueDate, got.Warning)
 		}
-		// Intake is now due today: yellow, no longer red.
-		if got := f.task(t, get(t, f, dd.ID), "accept"); got.DueDate != "2027-01-04" || got.Warning != application.Yellow {
-			t.Errorf("intake: due %s warning %q, want 2027-01-04 yellow", got.DueDate, got.Warning)
+		// Intake is now due today: yellow, no longer red; the same after
+		// the supplement's pause.
+		for _, id := range []string{dd.ID, g.ID} {
+			if got := f.task(t, get(t, f, id), "accept"); got.DueDate != "2027-01-04" || got.Warning != application.Yellow {
+				t.Errorf("intake: due %s warning %q, want 2027-01-04 yellow", got.DueDate, got.Warning)
+			}
 		}
 		// The log says what moved; the ledger stamps the new state.
 		var changes []application.DueChange
@@ -129,15 +146,15 @@ func TestDeadlinesFollowCalendarEdits(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if recounted.Load() != 3 {
-			t.Errorf("recounted %d applications on two nodes, want 3", recounted.Load())
+		if recounted.Load() != 4 {
+			t.Errorf("recounted %d applications on two nodes, want 4", recounted.Load())
 		}
 		var logged int
 		if err := d.Read().QueryRow(`SELECT COUNT(*) FROM application_events WHERE action = 'deadlines_recomputed'`).Scan(&logged); err != nil {
 			t.Fatal(err)
 		}
-		if logged != 6 {
-			t.Errorf("%d recount entries, want 6", logged)
+		if logged != 8 {
+			t.Errorf("%d recount entries, want 8", logged)
 		}
 		if a = get(t, f, a.ID); a.StatutoryDue != "2027-01-25" {
 			t.Errorf("statutory due %s after the holiday was taken back", a.StatutoryDue)
