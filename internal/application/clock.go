@@ -28,19 +28,6 @@ func pausesSince(reqs []SupplementRequest, start calendar.Date) []calendar.Pause
 	return out
 }
 
-// yellowDate is the first day on which at most days working days remain
-// before due.
-func yellowDate(cal *calendar.Calendar, due calendar.Date, days int) calendar.Date {
-	d := due
-	for n := 0; n < days; {
-		if cal.IsWorkday(d) {
-			n++
-		}
-		d = d.AddDays(-1)
-	}
-	return d
-}
-
 // warningOn says how a task with the given dates stands on day today.
 func warningOn(today, yellow, due calendar.Date) Warning {
 	switch {
@@ -63,7 +50,7 @@ func (s *Store) deadlines(cal *calendar.Calendar, opened string, days int, reqs 
 	if !ok {
 		return due, yellow, false, nil
 	}
-	return due, yellowDate(cal, due, s.yellowDays), true, nil
+	return due, cal.WarnFrom(due, s.yellowDays), true, nil
 }
 
 // stopClocks clears every deadline of the application: a supplement request

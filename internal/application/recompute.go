@@ -35,57 +35,43 @@ const recomputeBatch = 100
 // each application is recounted under its lock and only a deadline that
 // differs is written.
 func (s *Store) RecomputeDeadlines(ctx context.Context) (int, error) {
-	cal, err := s.calendar.Calendar(ctx)
-	if err != nil {
-		return 0, err
-	}
-	rev := cal.Revision()
-	var done int64
-	if err := s.db.Read().QueryRowContext(ctx, `SELECT calendar_revision FROM deadline_recount WHERE id = 1`).Scan(&done); err != nil {
-		return 0, fmt.Errorf("application: deadline recount: %w", err)
-	}
-	if done >= rev {
-		return 0, nil
-	}
-	today := s.today()
-	moved, after := 0, ""
-	for {
-		// Most edits move few deadlines: read a batch first, and lock
-		// and write only the applications whose deadlines move.
-		move, last, err := s.inProcessAfter(ctx, cal, after)
-		if err != nil {
-			return moved, err
-		}
-		if last == "" {
-			break
-		}
-		after = last
-		if len(move) == 0 {
-			continue
-		}
-		n := 0
-		err = s.tx(ctx, func(tx *db.Tx) error {
-			n = 0 // a retried transaction counts afresh
-			for _, id := range move {
-				ok, err := s.recount(ctx, tx, id, cal, today)
-				if err != nil {
-					return err
-				}
-				if ok {
-					n++
-				}
+	return s.calendar.Recount(ctx, "deadline_recount", func(cal *calendar.Calendar) (int, error) {
+		today := s.today()
+		moved, after := 0, ""
+		for {
+			// Most edits move few deadlines: read a batch first, and lock
+			// and write only the applications whose deadlines move.
+			move, last, err := s.inProcessAfter(ctx, cal, after)
+			if err != nil {
+				return moved, err
 			}
-			return nil
-		})
-		if err != nil {
-			return moved, fmt.Errorf("application: deadline recount: %w", err)
+			if last == "" {
+				return moved, nil
+			}
+			after = last
+			if len(move) == 0 {
+				continue
+			}
+			n := 0
+			err = s.tx(ctx, func(tx *db.Tx) error {
+				n = 0 // a retried transaction counts afresh
+				for _, id := range move {
+					ok, err := s.recount(ctx, tx, id, cal, today)
+					if err != nil {
+						return err
+					}
+					if ok {
+						n++
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return moved, fmt.Errorf("application: deadline recount: %w", err)
+			}
+			moved += n
 		}
-		moved += n
-	}
-	if _, err := s.db.Write().ExecContext(ctx, `UPDATE deadline_recount SET calendar_revision = $1 WHERE id = 1 AND calendar_revision < $1`, rev); err != nil {
-		return moved, fmt.Errorf("application: deadline recount: %w", err)
-	}
-	return moved, nil
+	})
 }
 
 // DueChange is one deadline a recount moved, as the log entry

@@ -243,3 +243,16 @@ func (c *Calendar) Elapsed(start, today Date, pauses []Pause) int {
 
 // Revision identifies the stored state the snapshot was read from.
 func (c *Calendar) Revision() int64 { return c.revision }
+
+// WarnFrom returns the first day after which at most days working days are
+// left up to due, due included: the day a deadline turns yellow.
+func (c *Calendar) WarnFrom(due Date, days int) Date {
+	d := due
+	for n := 0; n < days; {
+		if c.IsWorkday(d) {
+			n++
+		}
+		d = d.AddDays(-1)
+	}
+	return d
+}

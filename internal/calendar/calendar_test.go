@@ -120,6 +120,28 @@ func TestAddWorkdays(t *testing.T) {
 	}
 }
 
+// A deadline turns yellow on the first day after which at most that many
+// working days are left, the deadline included; days off before a
+// deadline bring the day earlier.
+func TestWarnFrom(t *testing.T) {
+	c := calendar.Official()
+	for _, tc := range []struct {
+		due  string
+		days int
+		want string
+	}{
+		{"2026-09-29", 1, "2026-09-28"}, // Tuesday: from Monday
+		{"2026-09-29", 0, "2026-09-29"},
+		{"2025-10-09", 1, "2025-10-08"}, // after National Day: the holiday's last day
+		{"2025-10-09", 2, "2025-09-29"}, // the 30th and the 9th remain
+		{"2026-03-02", 3, "2026-02-26"}, // Monday: Friday 27th, make-up Saturday 28th, Monday left
+	} {
+		if got := c.WarnFrom(d(tc.due), tc.days); got != d(tc.want) {
+			t.Errorf("WarnFrom(%s, %d) = %v, want %s", tc.due, tc.days, got, tc.want)
+		}
+	}
+}
+
 func TestWorkdaysBetween(t *testing.T) {
 	c := calendar.Official()
 	for _, tc := range []struct {

@@ -74,6 +74,36 @@ func (s *Store) Calendar(ctx context.Context) (*Calendar, error) {
 	return c, nil
 }
 
+// Recount runs fn with the current calendar when it has changed since
+// the revision recorded in table, then records the calendar's revision
+// there, and returns what fn returns. table is one row (id 1) with a
+// calendar_revision column, owned by the package whose deadlines fn
+// counts again (deadline_recount, ticket_deadline_recount, …); a package
+// keeps its own so that each counts every change once. A failing fn
+// records nothing, so the next call counts again. Two nodes calling at
+// once may both run fn: fn must write only what differs.
+func (s *Store) Recount(ctx context.Context, table string, fn func(*Calendar) (int, error)) (int, error) {
+	cal, err := s.Calendar(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var done int64
+	if err := s.db.Read().QueryRowContext(ctx, `SELECT calendar_revision FROM `+table+` WHERE id = 1`).Scan(&done); err != nil {
+		return 0, fmt.Errorf("calendar: recount %s: %w", table, err)
+	}
+	if done >= cal.revision {
+		return 0, nil
+	}
+	n, err := fn(cal)
+	if err != nil {
+		return n, err
+	}
+	if _, err := s.db.Write().ExecContext(ctx, `UPDATE `+table+` SET calendar_revision = $1 WHERE id = 1 AND calendar_revision < $1`, cal.revision); err != nil {
+		return n, fmt.Errorf("calendar: recount %s: %w", table, err)
+	}
+	return n, nil
+}
+
 func (s *Store) revision(ctx context.Context) (int64, error) {
 	var rev int64
 	if err := s.db.Read().QueryRowContext(ctx, `SELECT revision FROM calendar_revision WHERE id = 1`).Scan(&rev); err != nil {

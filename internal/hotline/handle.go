@@ -75,14 +75,7 @@ func (s *Store) clock(ctx context.Context, days int) (start, due, yellow calenda
 // counted from start.
 func (s *Store) dueOn(cal *calendar.Calendar, start calendar.Date, days int) (due, yellow calendar.Date) {
 	due = cal.AddWorkdays(start, days)
-	yellow = due
-	for n := 0; n < s.yellowDays; {
-		if cal.IsWorkday(yellow) {
-			n++
-		}
-		yellow = yellow.AddDays(-1)
-	}
-	return due, yellow
+	return due, cal.WarnFrom(due, s.yellowDays)
 }
 
 func note(field, text string, required bool, max int) (string, error) {

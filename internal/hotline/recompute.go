@@ -25,43 +25,26 @@ const recomputeBatch = 200
 // ticket once, since each is recounted under its row lock and only a date
 // that differs is written. ScanWarnings runs it first.
 func (s *Store) RecomputeDeadlines(ctx context.Context) (int, error) {
-	cal, err := s.calendar.Calendar(ctx)
-	if err != nil {
-		return 0, err
-	}
-	rev := cal.Revision()
-	var done int64
-	if err := s.db.Read().QueryRowContext(ctx, `SELECT calendar_revision FROM ticket_deadline_recount WHERE id = 1`).Scan(&done); err != nil {
-		return 0, fmt.Errorf("hotline: deadline recount: %w", err)
-	}
-	if done >= rev {
-		return 0, nil
-	}
-	today := s.today()
-	moved, after := 0, ""
-	for {
-		ids, err := s.toRecount(ctx, cal, after)
-		if err != nil {
-			return moved, err
-		}
-		if ids == nil {
-			break
-		}
-		after = ids[len(ids)-1]
-		for _, id := range ids[:len(ids)-1] {
-			ok, err := s.recount(ctx, id, cal, today)
-			if err != nil {
+	return s.calendar.Recount(ctx, "ticket_deadline_recount", func(cal *calendar.Calendar) (int, error) {
+		today := s.today()
+		moved, after := 0, ""
+		for {
+			ids, err := s.toRecount(ctx, cal, after)
+			if err != nil || ids == nil {
 				return moved, err
 			}
-			if ok {
-				moved++
+			after = ids[len(ids)-1]
+			for _, id := range ids[:len(ids)-1] {
+				ok, err := s.recount(ctx, id, cal, today)
+				if err != nil {
+					return moved, err
+				}
+				if ok {
+					moved++
+				}
 			}
 		}
-	}
-	if _, err := s.db.Write().ExecContext(ctx, `UPDATE ticket_deadline_recount SET calendar_revision = $1 WHERE id = 1 AND calendar_revision < $1`, rev); err != nil {
-		return moved, fmt.Errorf("hotline: deadline recount: %w", err)
-	}
-	return moved, nil
+	})
 }
 
 // toRecount reads the next batch of waiting tickets after the ID after

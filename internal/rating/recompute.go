@@ -24,43 +24,26 @@ const recomputeBatch = 200
 // move and stamp each rectification once (a conditional update on the
 // old date). ScanWarnings runs it first.
 func (s *Store) RecomputeDeadlines(ctx context.Context) (int, error) {
-	cal, err := s.calendar.Calendar(ctx)
-	if err != nil {
-		return 0, err
-	}
-	rev := cal.Revision()
-	var done int64
-	if err := s.db.Read().QueryRowContext(ctx, `SELECT calendar_revision FROM rectification_deadline_recount WHERE id = 1`).Scan(&done); err != nil {
-		return 0, fmt.Errorf("rating: deadline recount: %w", err)
-	}
-	if done >= rev {
-		return 0, nil
-	}
-	today := s.today()
-	moved, after := 0, ""
-	for {
-		batch, last, err := s.toRecount(ctx, cal, after)
-		if err != nil {
-			return moved, err
-		}
-		if last == "" {
-			break
-		}
-		after = last
-		for _, m := range batch {
-			ok, err := s.recount(ctx, m, cal, today)
-			if err != nil {
+	return s.calendar.Recount(ctx, "rectification_deadline_recount", func(cal *calendar.Calendar) (int, error) {
+		today := s.today()
+		moved, after := 0, ""
+		for {
+			batch, last, err := s.toRecount(ctx, cal, after)
+			if err != nil || last == "" {
 				return moved, err
 			}
-			if ok {
-				moved++
+			after = last
+			for _, m := range batch {
+				ok, err := s.recount(ctx, m, cal, today)
+				if err != nil {
+					return moved, err
+				}
+				if ok {
+					moved++
+				}
 			}
 		}
-	}
-	if _, err := s.db.Write().ExecContext(ctx, `UPDATE rectification_deadline_recount SET calendar_revision = $1 WHERE id = 1 AND calendar_revision < $1`, rev); err != nil {
-		return moved, fmt.Errorf("rating: deadline recount: %w", err)
-	}
-	return moved, nil
+	})
 }
 
 // dueMove is a rectification whose deadline a calendar edit moves.

@@ -362,14 +362,7 @@ func (s *Store) open(ctx context.Context, tx *db.Tx, ratingID string, sub *subje
 // counted from start.
 func (s *Store) dueOn(cal *calendar.Calendar, start calendar.Date, days int) (due, yellow calendar.Date) {
 	due = cal.AddWorkdays(start, days)
-	yellow = due
-	for n := 0; n < s.yellowDays; {
-		if cal.IsWorkday(yellow) {
-			n++
-		}
-		yellow = yellow.AddDays(-1)
-	}
-	return due, yellow
+	return due, cal.WarnFrom(due, s.yellowDays)
 }
 
 // tell queues a notice of kind for each account.
