@@ -41,7 +41,8 @@ func TestBrowserCalendarEditMovesDeadlines(t *testing.T) {
 		chromedp.Submit(chromedp.CSS(`#name`)),
 		chromedp.WaitVisible(chromedp.CSS(`p.flash`)),
 	)
-	if got := b.text(`p.flash`); !strings.Contains(got, "办理期限将在下次预警扫描") {
+	b.shot("calendar-admin-saved-mobile.png")
+	if got := b.text(`p.flash`); !strings.Contains(got, "期限将在下次预警扫描") {
 		t.Errorf("the admin is not told deadlines will be recounted: %q", got)
 	}
 	if st, err := e.srv.Applications.ScanWarnings(t.Context()); err != nil || st.Recounted == 0 {
