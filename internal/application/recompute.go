@@ -29,11 +29,11 @@ const recomputeBatch = 100
 // applications' deadlines moved. The scheduler runs it before each
 // warning scan.
 //
-// The last recount's calendar revision is kept in the database, so a
-// change is recounted once, by whichever node gets there; two nodes
-// recounting at once would still write and log each change once, since
-// each application is recounted under its lock and only a deadline that
-// differs is written.
+// The calendar revision counted for good is kept in the database (see
+// calendar.Store.Recount for when), so a change is counted by whichever
+// node gets there; two nodes recounting at once would still write and log
+// each change once, since each application is recounted under its lock
+// and only a deadline that differs is written.
 func (s *Store) RecomputeDeadlines(ctx context.Context) (int, error) {
 	return s.calendar.Recount(ctx, "deadline_recount", func(cal *calendar.Calendar) (int, error) {
 		today := s.today()

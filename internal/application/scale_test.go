@@ -32,9 +32,11 @@ func TestScanWarningsAtScale(t *testing.T) {
 		if _, err := d.Write().ExecContext(ctx, `UPDATE tasks SET state = 'done' WHERE application_id = $1`, a.ID); err != nil {
 			t.Fatal(err)
 		}
-		// The calendar seeded by setup is counted now, before the seeded
-		// tasks (made-up deadlines, all of one application) are there to
-		// be recounted: the scans below measure the warnings alone.
+		// The calendar seeded by setup is counted for good now (a minute
+		// after it changed), before the seeded tasks (made-up deadlines,
+		// all of one application) are there to be recounted: the scans
+		// below measure the warnings alone.
+		f.clock.set("2026-09-28 09:01")
 		if _, err := f.store.ScanWarnings(ctx); err != nil {
 			t.Fatal(err)
 		}

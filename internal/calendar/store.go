@@ -74,18 +74,43 @@ func (s *Store) Calendar(ctx context.Context) (*Calendar, error) {
 	return c, nil
 }
 
+// RecountSettle is how long after a calendar change Recount keeps
+// counting again before it records the change as counted, on top of
+// the TTL of every node's cached calendar: a deadline set meanwhile by a
+// node (or a transaction) that still used the calendar from before the
+// change is caught by a later pass.
+const RecountSettle = 30 * time.Second
+
 // Recount runs fn with the current calendar when it has changed since
-// the revision recorded in table, then records the calendar's revision
-// there, and returns what fn returns. table is one row (id 1) with a
-// calendar_revision column, owned by the package whose deadlines fn
-// counts again (deadline_recount, ticket_deadline_recount, …); a package
-// keeps its own so that each counts every change once. A failing fn
-// records nothing, so the next call counts again. Two nodes calling at
-// once may both run fn: fn must write only what differs.
+// the revision recorded in table, and returns what fn returns. table is
+// one row (id 1) with a calendar_revision column, owned by the package
+// whose deadlines fn counts again (deadline_recount,
+// ticket_deadline_recount, …); a package keeps its own so that each
+// counts every change.
+//
+// A revision is recorded as counted only by a pass that began once the
+// change was older than the cached calendars' TTL and RecountSettle:
+// until then every call runs fn again, so a deadline another node set
+// with its cached, older calendar is counted again too. A failing fn
+// records nothing. Two nodes calling at once may both run fn: fn must
+// write only what differs.
 func (s *Store) Recount(ctx context.Context, table string, fn func(*Calendar) (int, error)) (int, error) {
+	start := s.now()
+	var rev int64
+	var changed db.Time
+	if err := s.db.Read().QueryRowContext(ctx, `SELECT revision, NULLIF(changed_at, '') FROM calendar_revision WHERE id = 1`).Scan(&rev, &changed); err != nil {
+		return 0, fmt.Errorf("calendar: recount %s: %w", table, err)
+	}
 	cal, err := s.Calendar(ctx)
 	if err != nil {
 		return 0, err
+	}
+	if cal.revision < rev {
+		// The cache is behind the change; count on the change itself.
+		s.invalidate()
+		if cal, err = s.Calendar(ctx); err != nil {
+			return 0, err
+		}
 	}
 	var done int64
 	if err := s.db.Read().QueryRowContext(ctx, `SELECT calendar_revision FROM `+table+` WHERE id = 1`).Scan(&done); err != nil {
@@ -98,7 +123,10 @@ func (s *Store) Recount(ctx context.Context, table string, fn func(*Calendar) (i
 	if err != nil {
 		return n, err
 	}
-	if _, err := s.db.Write().ExecContext(ctx, `UPDATE `+table+` SET calendar_revision = $1 WHERE id = 1 AND calendar_revision < $1`, cal.revision); err != nil {
+	if cal.revision != rev || start.Sub(changed.Time) < s.TTL+RecountSettle {
+		return n, nil // counted, but not yet for good
+	}
+	if _, err := s.db.Write().ExecContext(ctx, `UPDATE `+table+` SET calendar_revision = $1 WHERE id = 1 AND calendar_revision < $1`, rev); err != nil {
 		return n, fmt.Errorf("calendar: recount %s: %w", table, err)
 	}
 	return n, nil
@@ -211,7 +239,7 @@ func (s *Store) SetDay(ctx context.Context, actor *identity.Principal, date stri
 			day.Date.String(), string(day.Kind), day.Name, db.NewTime(day.UpdatedAt), day.UpdatedBy); err != nil {
 			return fmt.Errorf("calendar: set day: %w", err)
 		}
-		return bumpRevision(ctx, tx)
+		return s.bumpRevision(ctx, tx)
 	})
 	if err != nil {
 		return Day{}, err
@@ -239,7 +267,7 @@ func (s *Store) DeleteDay(ctx context.Context, actor *identity.Principal, date s
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("calendar: day %s: %w", d, db.ErrNotFound)
 		}
-		return bumpRevision(ctx, tx)
+		return s.bumpRevision(ctx, tx)
 	})
 	if err != nil {
 		return err
@@ -248,8 +276,8 @@ func (s *Store) DeleteDay(ctx context.Context, actor *identity.Principal, date s
 	return nil
 }
 
-func bumpRevision(ctx context.Context, tx *db.Tx) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE calendar_revision SET revision = revision + 1 WHERE id = 1`); err != nil {
+func (s *Store) bumpRevision(ctx context.Context, tx *db.Tx) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE calendar_revision SET revision = revision + 1, changed_at = $1 WHERE id = 1`, db.NewTime(s.now())); err != nil {
 		return fmt.Errorf("calendar: bump revision: %w", err)
 	}
 	return nil
@@ -280,7 +308,7 @@ func (s *Store) Seed(ctx context.Context) ([]int, error) {
 				}
 			}
 			did = true
-			return bumpRevision(ctx, tx)
+			return s.bumpRevision(ctx, tx)
 		})
 		if err != nil {
 			return seeded, err

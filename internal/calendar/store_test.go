@@ -295,3 +295,69 @@ func TestCacheAcrossNodes(t *testing.T) {
 }
 
 func mustDate(s string) calendar.Date { return calendar.MustParseDate(s) }
+
+// Recount counts a package's deadlines again after every change, on the
+// changed calendar even where this node's cache is behind, and keeps
+// counting until every node's cache has caught up, so that a deadline
+// set meanwhile with an older calendar is counted again too; after that
+// the change is counted once.
+func TestRecount(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := seeded(t, d, clk)
+		other := calendar.NewStore(d, clk.now) // another node
+		var seen []*calendar.Calendar
+		recount := func() int {
+			t.Helper()
+			seen = nil
+			if _, err := s.Recount(ctx, "deadline_recount", func(c *calendar.Calendar) (int, error) {
+				seen = append(seen, c)
+				return 0, nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return len(seen)
+		}
+		// Just seeded: counted at every pass until the change settles.
+		if recount() != 1 || recount() != 1 {
+			t.Fatal("a fresh change is not counted at every pass")
+		}
+		clk.add(s.TTL + calendar.RecountSettle)
+		if recount() != 1 {
+			t.Fatal("the pass after the change settled did not count")
+		}
+		if recount() != 0 {
+			t.Fatal("a settled change was counted again")
+		}
+		// Another node edits; this node's cached calendar is still the
+		// old one (its TTL has not run out on this clock).
+		before := current(t, s)
+		if _, err := other.SetDay(ctx, platformAdmin, "2026-10-09", calendar.Holiday, "防汛"); err != nil {
+			t.Fatal(err)
+		}
+		if current(t, s) != before {
+			t.Fatal("the test needs this node's cache to be behind")
+		}
+		if recount() != 1 || seen[0].IsWorkday(mustDate("2026-10-09")) || seen[0].Revision() <= before.Revision() {
+			t.Fatal("the recount after another node's edit did not use the edited calendar")
+		}
+		clk.add(s.TTL + calendar.RecountSettle)
+		if recount() != 1 || recount() != 0 {
+			t.Fatal("the edit was not counted for good once settled")
+		}
+		// A failing pass records nothing.
+		clk.add(time.Hour)
+		if err := other.DeleteDay(ctx, platformAdmin, "2026-10-09"); err != nil {
+			t.Fatal(err)
+		}
+		clk.add(s.TTL + calendar.RecountSettle)
+		boom := errors.New("boom")
+		if _, err := s.Recount(ctx, "deadline_recount", func(*calendar.Calendar) (int, error) { return 0, boom }); !errors.Is(err, boom) {
+			t.Fatalf("Recount = %v, want the pass's error", err)
+		}
+		if recount() != 1 {
+			t.Fatal("a failed pass was recorded as counted")
+		}
+	})
+}

@@ -20,8 +20,8 @@ const recomputeBatch = 200
 // ticket whose deadline moves gets the log entry deadline_recomputed
 // ("from → to"), stamped in the ledger; a warning the new date no longer
 // calls for is withdrawn, one it calls for anew is the warning scan's to
-// give. The revision last counted is kept in the database, so an edit is
-// counted once; two nodes counting at once still move and log each
+// give. The revision counted for good is kept in the database (see
+// calendar.Store.Recount); two nodes counting at once still move and log each
 // ticket once, since each is recounted under its row lock and only a date
 // that differs is written. ScanWarnings runs it first.
 func (s *Store) RecomputeDeadlines(ctx context.Context) (int, error) {

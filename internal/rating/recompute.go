@@ -19,8 +19,8 @@ const recomputeBatch = 200
 // in the ledger (deadline_recomputed), and a warning the new date no longer
 // calls for is withdrawn; one it calls for anew is the scan's to give.
 // Rectifications opened before migration 00022 do not know their limit
-// and keep their deadline. The revision last counted is kept in the
-// database, so an edit is counted once; two nodes counting at once still
+// and keep their deadline. The revision counted for good is kept in the
+// database (see calendar.Store.Recount); two nodes counting at once still
 // move and stamp each rectification once (a conditional update on the
 // old date). ScanWarnings runs it first.
 func (s *Store) RecomputeDeadlines(ctx context.Context) (int, error) {
