@@ -3,7 +3,7 @@ package i18n
 // hotlineLedgerMessages name the hotline's ledger stamps on the ticket
 // page; init adds them to the one table.
 var hotlineLedgerMessages = map[string]msg{
-	"hotline_stamps_explain":            {"工单的受理、派单、签收、退单、答复、回访和合并都写入公开的防篡改日志；回执可用公开的工具离线验证。", "Filing, dispatch, signing, returns, replies, callbacks and merges are written to a public tamper-evident log; a receipt can be checked offline with public tools."},
+	"hotline_stamps_explain":            {"工单的受理、派单、签收、退单、答复、回访、合并和因工作日历调整重算期限都写入公开的防篡改日志；回执可用公开的工具离线验证。", "Filing, dispatch, signing, returns, replies, callbacks, merges and deadlines recounted after a calendar edit are written to a public tamper-evident log; a receipt can be checked offline with public tools."},
 	"hotline_stamp_filed":               {"受理", "Filed"},
 	"hotline_stamp_dispatched":          {"派单", "Dispatched"},
 	"hotline_stamp_signed":              {"签收", "Signed for"},
