@@ -28,17 +28,6 @@ func pausesSince(reqs []SupplementRequest, start calendar.Date) []calendar.Pause
 	return out
 }
 
-// warningOn says how a task with the given dates stands on day today.
-func warningOn(today, yellow, due calendar.Date) Warning {
-	switch {
-	case today.After(due):
-		return Red
-	case !today.Before(yellow):
-		return Yellow
-	}
-	return NoWarning
-}
-
 // deadlines computes a task's due and yellow dates given the application's
 // supplement history; ok is false while a pause is open.
 func (s *Store) deadlines(cal *calendar.Calendar, opened string, days int, reqs []SupplementRequest) (due, yellow calendar.Date, ok bool, err error) {
@@ -79,14 +68,9 @@ func (s *Store) restartClocks(ctx context.Context, tx *db.Tx, a *Application, ca
 		if !ok {
 			continue
 		}
-		w := warningOn(today, yellow, due)
-		// A warning already given stays given unless the new deadline
-		// takes the task out of it.
-		if w != NoWarning && t.Warning == w {
-			w = t.Warning
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET due_date = $1, yellow_date = $2, warning = CASE WHEN $3 = '' THEN '' ELSE warning END, revision = revision + 1 WHERE id = $4`,
-			due.String(), yellow.String(), string(w), t.ID); err != nil {
+		w := calendar.Milder(string(t.Warning), calendar.WarningOn(today, yellow, due))
+		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET due_date = $1, yellow_date = $2, warning = $3, revision = revision + 1 WHERE id = $4`,
+			due.String(), yellow.String(), w, t.ID); err != nil {
 			return fmt.Errorf("application: restart task clock: %w", err)
 		}
 	}

@@ -122,12 +122,9 @@ func (s *Store) recount(ctx context.Context, tx *db.Tx, id string, cal *calendar
 		}
 		// A warning the new dates no longer call for is withdrawn; one
 		// they call for anew is the scheduler's to give, with its notices.
-		w := t.Warning
-		if now := warningOn(today, yellow, due); rank(now) < rank(w) {
-			w = now
-		}
+		w := calendar.Milder(string(t.Warning), calendar.WarningOn(today, yellow, due))
 		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET due_date = $1, yellow_date = $2, warning = $3, revision = revision + 1 WHERE id = $4 AND state = 'open'`,
-			due.String(), yellow.String(), string(w), t.ID); err != nil {
+			due.String(), yellow.String(), w, t.ID); err != nil {
 			return false, fmt.Errorf("application: recount task %s: %w", t.ID, err)
 		}
 	}
@@ -300,15 +297,4 @@ func (a *Application) task(id string) *Task {
 		}
 	}
 	panic("application: no task " + id)
-}
-
-// rank orders warnings by severity.
-func rank(w Warning) int {
-	switch w {
-	case Yellow:
-		return 1
-	case Red:
-		return 2
-	}
-	return 0
 }

@@ -244,6 +244,47 @@ func (c *Calendar) Elapsed(start, today Date, pauses []Pause) int {
 // Revision identifies the stored state the snapshot was read from.
 func (c *Calendar) Revision() int64 { return c.revision }
 
+// The warning marks a running deadline carries, mildest first: none,
+// yellow (near: from WarnFrom on) and red (past). Application tasks,
+// hotline tickets and rectifications all store these values.
+const (
+	NoWarning = ""
+	Yellow    = "yellow"
+	Red       = "red"
+)
+
+// WarningOn returns the mark a deadline due on due, yellow from yellow,
+// calls for on day today.
+func WarningOn(today, yellow, due Date) string {
+	switch {
+	case today.After(due):
+		return Red
+	case !today.Before(yellow):
+		return Yellow
+	}
+	return NoWarning
+}
+
+// Milder returns the milder of two marks. When a deadline moves, its mark
+// becomes the milder of the one it carries and the one the new dates call
+// for: a mark they no longer call for is withdrawn, and one they call for
+// anew is left to the warning scan, which gives it with its notices.
+func Milder(a, b string) string {
+	severity := func(w string) int {
+		switch w {
+		case Yellow:
+			return 1
+		case Red:
+			return 2
+		}
+		return 0
+	}
+	if severity(b) < severity(a) {
+		return b
+	}
+	return a
+}
+
 // WarnFrom returns the first day after which at most days working days are
 // left up to due, due included: the day a deadline turns yellow.
 func (c *Calendar) WarnFrom(due Date, days int) Date {

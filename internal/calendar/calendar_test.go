@@ -142,6 +142,28 @@ func TestWarnFrom(t *testing.T) {
 	}
 }
 
+// A deadline's mark on a day, and how a moved deadline's mark is only
+// ever lowered.
+func TestWarningMarks(t *testing.T) {
+	due, yellow := d("2026-09-29"), d("2026-09-28")
+	for today, want := range map[string]string{"2026-09-25": calendar.NoWarning, "2026-09-28": calendar.Yellow, "2026-09-29": calendar.Yellow, "2026-09-30": calendar.Red} {
+		if got := calendar.WarningOn(d(today), yellow, due); got != want {
+			t.Errorf("WarningOn(%s) = %q, want %q", today, got, want)
+		}
+	}
+	for _, tc := range []struct{ a, b, want string }{
+		{calendar.Red, calendar.Yellow, calendar.Yellow},
+		{calendar.Red, calendar.NoWarning, calendar.NoWarning},
+		{calendar.Yellow, calendar.Red, calendar.Yellow},
+		{calendar.NoWarning, calendar.Red, calendar.NoWarning},
+		{calendar.Red, calendar.Red, calendar.Red},
+	} {
+		if got := calendar.Milder(tc.a, tc.b); got != tc.want {
+			t.Errorf("Milder(%q, %q) = %q, want %q", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
+
 func TestWorkdaysBetween(t *testing.T) {
 	c := calendar.Official()
 	for _, tc := range []struct {

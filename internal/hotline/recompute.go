@@ -99,39 +99,13 @@ func (s *Store) recount(ctx context.Context, id string, cal *calendar.Calendar, 
 		if due.String() == t.DueDate {
 			return nil
 		}
-		w := t.Warning
-		if now := warningOn(today, yellow, due); rank(now) < rank(w) {
-			w = now
-		}
+		w := calendar.Milder(string(t.Warning), calendar.WarningOn(today, yellow, due))
 		if _, err := tx.ExecContext(ctx, `UPDATE tickets SET due_date = $1, yellow_date = $2, warning = $3, updated_at = $4 WHERE id = $5`,
-			due.String(), yellow.String(), string(w), db.NewTime(s.now()), id); err != nil {
+			due.String(), yellow.String(), w, db.NewTime(s.now()), id); err != nil {
 			return fmt.Errorf("hotline: recount %s: %w", id, err)
 		}
 		moved = true
 		return s.event(ctx, tx, id, nil, t.DepartmentCode, "deadline_recomputed", "", "", t.DueDate+" → "+due.String())
 	})
 	return moved, err
-}
-
-// warningOn says how a ticket due on due, yellow from yellow, stands on
-// day today.
-func warningOn(today, yellow, due calendar.Date) Warning {
-	switch {
-	case today.After(due):
-		return Red
-	case !today.Before(yellow):
-		return Yellow
-	}
-	return ""
-}
-
-// rank orders warnings by severity.
-func rank(w Warning) int {
-	switch w {
-	case Yellow:
-		return 1
-	case Red:
-		return 2
-	}
-	return 0
 }

@@ -92,7 +92,7 @@ func (s *Store) recount(ctx context.Context, m dueMove, cal *calendar.Calendar, 
 		// A warning the new dates no longer call for is withdrawn (the
 		// mark becomes the lesser of what it is and what they call for);
 		// one they call for anew is the scan's to give, with its notices.
-		most := warningOn(today, m.yellow, m.due)
+		most := calendar.WarningOn(today, m.yellow, m.due)
 		now := s.now()
 		res, err := tx.ExecContext(ctx, `UPDATE rectifications SET due_date = $1, yellow_date = $2,
 			warning = CASE WHEN $3 = '' THEN '' WHEN $3 = 'yellow' AND warning = 'red' THEN 'yellow' ELSE warning END,
@@ -109,16 +109,4 @@ func (s *Store) recount(ctx context.Context, m dueMove, cal *calendar.Calendar, 
 		return s.stampRectification(ctx, tx, m.id, "deadline_recomputed", m.dept, "", now)
 	})
 	return moved, err
-}
-
-// warningOn says how a rectification due on due, yellow from yellow,
-// stands on day today.
-func warningOn(today, yellow, due calendar.Date) Warning {
-	switch {
-	case today.After(due):
-		return Red
-	case !today.Before(yellow):
-		return Yellow
-	}
-	return ""
 }
