@@ -100,6 +100,24 @@ func (e Event) DueChanges() []DueChange {
 	return d.Changes
 }
 
+// StepDue is the deadline an event about a step gave it: when the step
+// opened, or when it was marked yellow or red; "" for other events and
+// for a step whose clock was stopped.
+func (e Event) StepDue() string {
+	switch e.Action {
+	case "step_opened", "warning_yellow", "warning_red":
+	default:
+		return ""
+	}
+	var d struct {
+		DueDate string `json:"due_date"`
+	}
+	if json.Unmarshal(e.Detail, &d) != nil {
+		return ""
+	}
+	return d.DueDate
+}
+
 // recount counts the deadlines of application id again on cal within tx,
 // writes those that moved and logs the change; it reports whether any
 // deadline moved.

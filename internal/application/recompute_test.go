@@ -171,3 +171,20 @@ func get(t *testing.T, f *fixture, id string) *application.Application {
 	}
 	return a
 }
+
+func TestEventStepDue(t *testing.T) {
+	for _, c := range []struct {
+		action, detail, want string
+	}{
+		{"step_opened", `{"due_date":"2026-10-09","days":3}`, "2026-10-09"},
+		{"warning_red", `{"due_date":"2026-10-09"}`, "2026-10-09"},
+		{"step_opened", `{"due_date":"","days":3}`, ""}, // opened with the clock stopped
+		{"claimed", `{"due_date":"2026-10-09"}`, ""},
+		{"warning_yellow", `not json`, ""},
+	} {
+		e := application.Event{Action: c.action, Detail: json.RawMessage(c.detail)}
+		if got := e.StepDue(); got != c.want {
+			t.Errorf("%s %s: StepDue() = %q, want %q", c.action, c.detail, got, c.want)
+		}
+	}
+}

@@ -531,6 +531,7 @@ var messages = map[string]msg{
 	"due_change_promised":        {"承诺期限", "Promised deadline"},
 	"due_change_step":            {"%s环节期限", "Deadline of %s"},
 	"due_change_line":            {"%s：%s → %s", "%s: %s → %s"},
+	"timeline_due":               {"办理期限 %s", "due %s"},
 	"letter_title_approved":      {"准予行政许可决定书", "Decision to approve"},
 	"letter_title_denied":        {"不予行政许可决定书", "Decision to deny"},
 	"letter_body":                {"你（单位）于办件编号 %s 提出的“%s”申请，经审查，", "Your application %s for “%s” was examined, and "},

@@ -74,7 +74,7 @@ func (b *browserUser) queueLink(number string) string {
 	b.t.Helper()
 	b.do(chromedp.Navigate(b.base+"/staff/tasks"), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
 	href, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](fmt.Sprintf(
-		`([...document.querySelectorAll('table.queue a')].find(a => a.textContent.trim() === %q) || {}).pathname || ""`, number)))
+		`([...document.querySelectorAll('table.cards a')].find(a => a.textContent.trim() === %q) || {}).pathname || ""`, number)))
 	b.must(err)
 	return href
 }
@@ -241,6 +241,20 @@ func TestBrowserJointApproval(t *testing.T) {
 	b.shot("app-concluded-mobile.png")
 	if got := b.text(`dl.facts`); !strings.Contains(got, "已办结") || !strings.Contains(got, "准予") {
 		t.Errorf("concluded facts = %q, want 已办结 · 准予", got)
+	}
+	// Each step's line in the timeline says by when it was due.
+	opened := 0
+	for _, line := range strings.Split(b.text(`#timeline`), "\n") {
+		if !strings.Contains(line, "环节开始") {
+			continue
+		}
+		opened++
+		if !regexp.MustCompile(`办理期限 20[0-9]{2}-[0-9]{2}-[0-9]{2}`).MatchString(line) {
+			t.Errorf("timeline line %q does not give the step's deadline", line)
+		}
+	}
+	if opened < 5 {
+		t.Errorf("the timeline shows %d steps opening, want intake, two reviews, decision and conclusion", opened)
 	}
 	b.do(chromedp.Click(chromedp.CSS(`a[href$="/letter"]`)), chromedp.WaitVisible(chromedp.CSS(`article.letter`)))
 	b.shot("app-letter-mobile.png")

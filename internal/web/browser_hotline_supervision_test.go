@@ -52,7 +52,7 @@ func TestBrowserSupervisionHotline(t *testing.T) {
 		chromedp.Submit(chromedp.CSS(`select#warning`)),
 		chromedp.WaitVisible(chromedp.CSS(`tr.row-red a`)),
 	))
-	rows, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`table.queue tbody`)))
+	rows, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`table.cards tbody`)))
 	must(err)
 	shot("supervision-hotline-red-mobile.png")
 	if !strings.Contains(rows, "红牌") {

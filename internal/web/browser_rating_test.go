@@ -60,9 +60,9 @@ func TestBrowserRatingLoop(t *testing.T) {
 
 	// The department's clerk finds it in the list and answers.
 	b.signIn("scjg-clerk")
-	b.do(chromedp.Navigate(ts.URL+"/staff/rectifications"), chromedp.WaitVisible(chromedp.CSS(`table.queue`)))
+	b.do(chromedp.Navigate(ts.URL+"/staff/rectifications"), chromedp.WaitVisible(chromedp.CSS(`table.cards`)))
 	b.shot("rectifications-mobile.png")
-	if got := b.text(`table.queue`); !strings.Contains(got, "待整改") || !strings.Contains(got, "非常不满意") {
+	if got := b.text(`table.cards`); !strings.Contains(got, "待整改") || !strings.Contains(got, "非常不满意") {
 		t.Errorf("rectification list = %q", got)
 	}
 	b.do(
