@@ -563,6 +563,8 @@ var messages = map[string]msg{
 	"unclaimed":               {"未签收", "Unclaimed"},
 	"none_uploaded":           {"未上传", "Not uploaded"},
 	"claim":                   {"签收", "Claim"},
+	"task_claimed_by":         {"此环节已由%s签收办理，您可以查看。", "%s has claimed this step; you can look but not act."},
+	"task_other_role":         {"此环节由%s的%s办理，您可以查看。", "This step is for %s, role %s; you can look but not act."},
 	"decide_title":            {"办理", "Decide"},
 	"countersign_hint":        {"会签：需 %d 人签署，已签 %d 人。", "Countersign: %d signatures needed, %d given."},
 	"action":                  {"办理结果", "Action"},

@@ -400,6 +400,29 @@ func TestApplicationAPIStaff(t *testing.T) {
 	}
 	// The loser cannot decide on the winner's task.
 	wantStatus(t, "decision by the losing clerk", e.sendJSON("POST", taskURL+"/decision", loser, `{"action":"accept"}`), http.StatusConflict)
+	// The task's page tells the loser who has it, and an approver of the
+	// department that the step is not theirs; neither gets the forms.
+	winnerName := "刘受理"
+	if winner == clerk2 {
+		winnerName = "林受理"
+	}
+	for _, c := range []struct{ who, token, want string }{
+		{"losing clerk", loser, "此环节已由" + winnerName + "签收办理"},
+		{"approver", e.session("scjg-approver"), "此环节由临江市市场监督管理局的受理人员办理"},
+	} {
+		rec := e.get("/staff/tasks/"+task.ID, c.token)
+		wantStatus(t, c.who+" task page", rec, http.StatusOK)
+		body := rec.Body.String()
+		if !strings.Contains(body, c.want) {
+			t.Errorf("%s's task page does not say %q", c.who, c.want)
+		}
+		if strings.Contains(body, `id="decide"`) || strings.Contains(body, `/claim"`) {
+			t.Errorf("%s's task page offers to claim or decide", c.who)
+		}
+	}
+	if body := e.get("/staff/tasks/"+task.ID, winner).Body.String(); !strings.Contains(body, `id="decide"`) || strings.Contains(body, `id="not-yours"`) {
+		t.Error("the winning clerk's task page lacks the decision form or says the task is not theirs")
+	}
 
 	// Staff see the application, but the applicant's ID number and phone
 	// only as far as the application needs: not at all.

@@ -45,10 +45,13 @@ func (s *Server) queuePage(req *request) error {
 
 // taskView is the page on which staff act on one task.
 type taskView struct {
-	Task       *application.Task
-	App        *applicationView
-	Actions    []string
-	CanAct     bool
+	Task    *application.Task
+	App     *applicationView
+	Actions []string
+	CanAct  bool
+	// HoldsRole: the viewer holds the step's role (and may act once
+	// the task is theirs or unclaimed).
+	HoldsRole  bool
 	Colleagues []*identity.Account
 	Earlier    []string
 	Documents  []application.Document
@@ -101,7 +104,8 @@ func (s *Server) taskView(req *request) (*taskView, error) {
 			}
 		}
 	}
-	v.CanAct = t.State == application.TaskOpen && holds(req.p, t.Role, t.DepartmentCode) &&
+	v.HoldsRole = holds(req.p, t.Role, t.DepartmentCode)
+	v.CanAct = t.State == application.TaskOpen && v.HoldsRole &&
 		(t.AssigneeID == "" || t.AssigneeID == req.p.Account.ID || t.Signers > 1)
 	if v.CanAct {
 		v.Actions = application.Actions(t.Kind)
