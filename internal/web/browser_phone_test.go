@@ -109,6 +109,13 @@ func TestBrowserPhoneFit(t *testing.T) {
 	check("jiancha", "/supervision/data-access", "main h1")
 	check("jiancha", "/supervision/hotline", "main h1")
 
+	// Admins, who may well be on a phone too.
+	b.signIn("admin")
+	for _, path := range []string{"/admin/calendar", "/admin/catalog", "/admin/hotline", "/admin/license-types", "/admin/org",
+		"/admin/services", "/admin/services/SCJG-004", "/admin/processes/SCJG-004", "/admin/staff", "/admin/synonyms"} {
+		check("admin", path, "main h1")
+	}
+
 	b.signIn("rexian")
 	check("rexian", "/staff/hotline", "main h1")
 	check("rexian", "/staff/hotline/dispatch", "main h1")
