@@ -54,6 +54,7 @@ type fixture struct {
 	clock   *clock
 	p       map[string]*identity.Principal
 	notices atomic.Int64
+	blobs   *blob.Local
 }
 
 var seg = sync.OnceValue(func() *segment.Segmenter {
@@ -174,6 +175,7 @@ func setup(t testing.TB, d *db.DB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.blobs = blobs
 	f.store = application.NewStore(application.Deps{DB: d, Catalog: cat, Processes: procs, Calendar: cals, Blobs: blobs, Identity: ids, Org: orgs,
 		Location: shanghai, Now: f.clock.now, YellowDays: 1, UploadLimit: 1 << 20,
 		Notices: func(ctx context.Context, tx *db.Tx, ns ...application.Notice) error {

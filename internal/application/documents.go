@@ -75,6 +75,9 @@ func (s *Store) AttachDocument(ctx context.Context, p *identity.Principal, taskI
 		if TaskState(state) != TaskOpen {
 			return fielderr.New("task", "task_closed")
 		}
+		if err := blob.Claim(ctx, tx, s.blobs, d.blobKey); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO task_documents (id, task_id, application_id, file_name, content_type, size, sha256, blob_key, uploaded_by, uploaded_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 			d.ID, taskID, t.ApplicationID, d.FileName, d.ContentType, d.Size, d.SHA256, d.blobKey, d.UploadedBy, db.NewTime(d.UploadedAt)); err != nil {
@@ -84,7 +87,7 @@ func (s *Store) AttachDocument(ctx context.Context, p *identity.Principal, taskI
 			map[string]any{"document": d.ID, "sha256": d.SHA256})
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.uploadFailed(ctx, err, d.blobKey)
 	}
 	return d, nil
 }

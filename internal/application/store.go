@@ -399,9 +399,39 @@ func (s *Store) Discard(ctx context.Context, p *identity.Principal, id string) e
 		if a.State != Draft {
 			return ErrState
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM applications WHERE id = $1 AND state = 'draft'`, id)
-		return err
+		// The draft's uploads go with it (kept only where another record
+		// holds the same content).
+		keys, err := materialKeys(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err = tx.ExecContext(ctx, `DELETE FROM applications WHERE id = $1 AND state = 'draft'`, id); err != nil {
+			return err
+		}
+		return blob.Release(ctx, tx, s.now(), keys...)
 	})
+}
+
+// BlobRefs are the columns of this package's tables that hold blob keys,
+// for the sweeper of unreferenced content ([blob.Sweeper]).
+var BlobRefs = []blob.Ref{{Table: "application_materials", Column: "blob_key"}, {Table: "task_documents", Column: "blob_key"}}
+
+// materialKeys lists the blob keys of application id's uploads.
+func materialKeys(ctx context.Context, tx *db.Tx, id string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT blob_key FROM application_materials WHERE application_id = $1`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
 }
 
 // AddMaterial stores an uploaded file against the requirement code of the
@@ -460,6 +490,9 @@ func (s *Store) AddMaterial(ctx context.Context, p *identity.Principal, id, requ
 		if State(state) != a.State || supp.String != supplementID {
 			return ErrStale
 		}
+		if err := blob.Claim(ctx, tx, s.blobs, m.blobKey); err != nil {
+			return err
+		}
 		var sid sql.NullString
 		if supplementID != "" {
 			sid = sql.NullString{String: supplementID, Valid: true}
@@ -474,9 +507,22 @@ func (s *Store) AddMaterial(ctx context.Context, p *identity.Principal, id, requ
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.uploadFailed(ctx, err, m.blobKey)
 	}
 	return m, nil
+}
+
+// uploadFailed releases the content of an upload whose record was not
+// stored, and turns a deletion that raced the upload into a message
+// asking for the file again.
+func (s *Store) uploadFailed(ctx context.Context, err error, key string) error {
+	if rerr := blob.ReleaseFailed(ctx, s.db, s.now(), key); rerr != nil {
+		err = errors.Join(err, rerr)
+	}
+	if errors.Is(err, blob.ErrGone) {
+		return fielderr.New("file", "file_upload_again")
+	}
+	return err
 }
 
 // RemoveMaterial deletes an upload from a draft, or from the answer to an
@@ -493,20 +539,21 @@ func (s *Store) RemoveMaterial(ctx context.Context, p *identity.Principal, id, m
 		var q string
 		switch a.State {
 		case Draft:
-			q = `DELETE FROM application_materials WHERE id = $1 AND application_id = $2`
+			q = `DELETE FROM application_materials WHERE id = $1 AND application_id = $2 RETURNING blob_key`
 		case Supplement:
-			q = `DELETE FROM application_materials WHERE id = $1 AND application_id = $2 AND supplement_id IN (SELECT id FROM supplement_requests WHERE application_id = $2 AND answered_at IS NULL)`
+			q = `DELETE FROM application_materials WHERE id = $1 AND application_id = $2 AND supplement_id IN (SELECT id FROM supplement_requests WHERE application_id = $2 AND answered_at IS NULL) RETURNING blob_key`
 		default:
 			return ErrState
 		}
-		res, err := tx.ExecContext(ctx, q, materialID, id)
+		var key string
+		err = tx.QueryRowContext(ctx, q, materialID, id).Scan(&key)
+		if errors.Is(err, sql.ErrNoRows) {
+			return db.ErrNotFound
+		}
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return db.ErrNotFound
-		}
-		return nil
+		return blob.Release(ctx, tx, s.now(), key)
 	})
 }
 

@@ -84,6 +84,9 @@ type Store interface {
 	// Delete removes the content stored under key. Deleting a key that is
 	// not stored is not an error.
 	Delete(ctx context.Context, key string) error
+	// List calls fn with the key of every stored file, in no particular
+	// order, stopping at fn's first error.
+	List(ctx context.Context, fn func(key string) error) error
 }
 
 // keyFor returns the storage key of content with the given hex SHA-256.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -119,6 +120,30 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("blob: %w", err)
 	}
 	return syncDir(filepath.Dir(p))
+}
+
+// List implements Store.
+func (l *Local) List(ctx context.Context, fn func(key string) error) error {
+	root := filepath.Join(l.dir, "sha256")
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("blob: list: %w", err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(l.dir, p)
+		if err != nil {
+			return fmt.Errorf("blob: list: %w", err)
+		}
+		if key := filepath.ToSlash(rel); validKey(key) {
+			return fn(key)
+		}
+		return nil // not a file the store wrote
+	})
 }
 
 // syncDir fsyncs a directory, making the creation, renaming or removal of

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -156,6 +157,23 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 		return s3Error("delete", err)
 	}
 	return nil
+}
+
+// List implements Store.
+func (s *S3) List(ctx context.Context, fn func(key string) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the listing when fn fails
+	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix + "sha256/", Recursive: true}) {
+		if obj.Err != nil {
+			return fmt.Errorf("blob: s3 list: %w", obj.Err)
+		}
+		if key := strings.TrimPrefix(obj.Key, s.prefix); validKey(key) {
+			if err := fn(key); err != nil {
+				return err
+			}
+		}
+	}
+	return ctx.Err()
 }
 
 // s3Error turns the service's "no such key" into ErrNotFound.

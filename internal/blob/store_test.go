@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -51,6 +52,30 @@ func testStore(t *testing.T, open func(t *testing.T) (Store, storeCheck)) {
 			if got := read(t, s, obj.Key); !bytes.Equal(got, tc.data) {
 				t.Errorf("Open(%s) returned %d bytes that differ from the %d put", tc.name, len(got), len(tc.data))
 			}
+		}
+	})
+
+	t.Run("list", func(t *testing.T) {
+		s, _ := open(t)
+		want := map[string]bool{}
+		for _, data := range [][]byte{samplePDF(), samplePNG(t), sampleJPEG(t)} {
+			obj, err := s.Put(ctx, bytes.NewReader(data), limit, MaterialTypes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[obj.Key] = true
+		}
+		got := map[string]bool{}
+		if err := s.List(ctx, func(key string) error { got[key] = true; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("List = %v, want %v", got, want)
+		}
+		stop := errors.New("stop")
+		calls := 0
+		if err := s.List(ctx, func(string) error { calls++; return stop }); !errors.Is(err, stop) || calls != 1 {
+			t.Errorf("List with fn failing: %v after %d calls, want fn's error after 1", err, calls)
 		}
 	})
 

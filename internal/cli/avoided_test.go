@@ -13,14 +13,8 @@ import (
 // TestReportAvoidedUploads runs `tongban report-avoided-uploads` over the
 // demo catalog, as text and as JSON.
 func TestReportAvoidedUploads(t *testing.T) {
-	dir := t.TempDir()
-	dsn := "sqlite:" + filepath.Join(dir, "t.db")
+	dir, dsn, run := sqliteCLI(t)
 	env := func(string) string { return "" }
-	run := func(args ...string) (int, string) {
-		var out, errb bytes.Buffer
-		code := Main(append(args, "-data", dir, "-db", dsn), env, &out, &errb)
-		return code, out.String() + errb.String()
-	}
 	if code, out := run("migrate"); code != 0 {
 		t.Fatalf("migrate: %d %s", code, out)
 	}

@@ -53,6 +53,7 @@ Usage:
   tongban import-catalog [flags] FILE     read a catalog JSON file (all or nothing)
   tongban create-admin [flags] USERNAME   create a platform admin; password from TONGBAN_ADMIN_PASSWORD(_FILE)
   tongban report-avoided-uploads [-json] [flags]   count the material uploads licenses and shared data avoid (免提交)
+  tongban sweep-blobs [-scan] [flags]   delete uploaded files no record refers to (with -scan: first look for such files in the whole store)
   tongban verify [flags]          check every logged record and the whole ledger against the signed checkpoint; non-zero on any break
   tongban verify-proof (-key KEY | -key-file FILE) FILE   check a .tlog-proof receipt offline
   tongban verify-license -keys FILE LICENSE.json   check a downloaded signed license offline against the published keys
@@ -130,6 +131,10 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	if cmd == "report-avoided-uploads" {
 		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	}
+	var scanBlobs bool
+	if cmd == "sweep-blobs" {
+		fs.BoolVar(&scanBlobs, "scan", false, "first list the whole store for files no record refers to")
+	}
 	cfg, err := config.Load(fs, rest, getenv)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -156,6 +161,8 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		err = rotateLicenseKey(cfg, fs.Args(), stdout)
 	case "report-avoided-uploads":
 		err = reportAvoidedUploads(ctx, cfg, asJSON, stdout)
+	case "sweep-blobs":
+		err = sweepBlobsNow(ctx, cfg, scanBlobs, stdout)
 	case "create-admin":
 		err = createAdmin(ctx, cfg, fs.Args(), getenv, stdout)
 	default:
@@ -190,6 +197,8 @@ type app struct {
 	ratings  *rating.Store
 	// ratingDeps built the ratings; the demo rates with them.
 	ratingDeps rating.Deps
+	// blobs holds the uploaded files.
+	blobs blob.Store
 }
 
 // fulfilFrom rebuilds the application store so that it takes materials
@@ -251,6 +260,7 @@ func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error)
 		d.Close()
 		return nil, err
 	}
+	a.blobs = blobs
 	loc, err := time.LoadLocation(cfg.TimeZone)
 	if err != nil {
 		d.Close()
@@ -393,6 +403,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	rectScanner := &lease.Runner{DB: a.db, Name: "rectification-warnings", TTL: 30 * time.Second, Every: cfg.WarningScanEvery, Log: log,
 		Job: func(ctx context.Context) error { return scanRectificationWarnings(ctx, a.ratings, log) }}
 	background.Go(func() { rectScanner.Run(bg) })
+	// Uploads no record refers to any more (a discarded draft's, a
+	// removed material's, a failed upload's) are deleted after an hour,
+	// by one node at a time.
+	sweeper := a.blobSweeper(log)
+	blobSweeper := &lease.Runner{DB: a.db, Name: "blob-sweeper", TTL: time.Minute, Every: sweepEvery, Log: log,
+		Job: func(ctx context.Context) error { return sweepBlobs(ctx, sweeper, log) }}
+	background.Go(func() { blobSweeper.Run(bg) })
 	// Each new checkpoint goes to the configured witnesses, by one node at
 	// a time; a slow witness does not hold up the sequencer.
 	witnesses, err := witnessClients(cfg)

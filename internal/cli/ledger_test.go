@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"path/filepath"
@@ -18,14 +17,7 @@ import (
 // TestVerifyExitsNonZeroOnTampering runs `tongban verify` on a clean store
 // and after a direct database edit of a logged entry.
 func TestVerifyExitsNonZeroOnTampering(t *testing.T) {
-	dir := t.TempDir()
-	dsn := "sqlite:" + filepath.Join(dir, "t.db")
-	env := func(string) string { return "" }
-	run := func(args ...string) (int, string) {
-		var out, errb bytes.Buffer
-		code := Main(append(args, "-data", dir, "-db", dsn), env, &out, &errb)
-		return code, out.String() + errb.String()
-	}
+	dir, dsn, run := sqliteCLI(t)
 	// An upgrade can be taken in steps.
 	if code, out := run("migrate", "-to", "18"); code != 0 || !strings.Contains(out, "version 18") {
 		t.Fatalf("migrate -to 18: %d %s", code, out)

@@ -212,6 +212,17 @@ func TestFileValidates(t *testing.T) {
 		if fieldKeys(t, err)["files"] != "file_type" {
 			t.Errorf("exe attachment: %v", err)
 		}
+		// A photo stored before a later file was refused is released for
+		// deletion: the ticket that would have held it was never filed.
+		_, err = f.store.File(ctx, f.p["zhang"], hotline.Web, pothole("坑"), []hotline.Upload{
+			{Name: "坑.png", R: bytes.NewReader(pngFile)}, {Name: "x.exe", R: strings.NewReader("MZ\x90\x00 not an image")}})
+		if fieldKeys(t, err)["files"] != "file_type" {
+			t.Errorf("photo and exe: %v", err)
+		}
+		var released int
+		if err := d.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM blob_orphans`).Scan(&released); err != nil || released != 1 {
+			t.Errorf("%d stored files released after the refused filing (%v), want the photo", released, err)
+		}
 	})
 }
 

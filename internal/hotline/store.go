@@ -24,6 +24,10 @@ import (
 )
 
 // Store runs the hotline.
+// BlobRefs are the columns of this package's tables that hold blob keys,
+// for the sweeper of unreferenced content ([blob.Sweeper]).
+var BlobRefs = []blob.Ref{{Table: "ticket_attachments", Column: "blob_key"}}
+
 type Store struct {
 	db          *db.DB
 	calendar    *calendar.Store

@@ -204,7 +204,7 @@ func checkAttributes(e *fielderr.Errors, cat *Category, given map[string]string)
 	}
 }
 
-func (s *Store) file(ctx context.Context, p *identity.Principal, ch Channel, keyID string, in Input, files []Upload) (*Ticket, error) {
+func (s *Store) file(ctx context.Context, p *identity.Principal, ch Channel, keyID string, in Input, files []Upload) (_ *Ticket, err error) {
 	if in.Attributes == nil {
 		in.Attributes = map[string]string{}
 	}
@@ -215,8 +215,23 @@ func (s *Store) file(ctx context.Context, p *identity.Principal, ch Channel, key
 		return nil, fielderr.New("files", "hotline_too_many_files", maxAttachments)
 	}
 	// Files stream into the blob store before the transaction; a ticket
-	// that then fails leaves only unreferenced content-addressed blobs.
+	// that then fails releases them for the sweeper (blob.Release).
 	var atts []Attachment
+	defer func() {
+		if err == nil {
+			return
+		}
+		var keys []string
+		for _, a := range atts {
+			keys = append(keys, a.blobKey)
+		}
+		if rerr := blob.ReleaseFailed(ctx, s.db, s.now(), keys...); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		if errors.Is(err, blob.ErrGone) {
+			err = fielderr.New("files", "file_upload_again")
+		}
+	}()
 	for _, f := range files {
 		name := cleanFileName(f.Name)
 		if name == "" {
@@ -283,6 +298,9 @@ func (s *Store) file(ctx context.Context, p *identity.Principal, ch Channel, key
 			return fmt.Errorf("hotline: file: %w", err)
 		}
 		for _, a := range atts {
+			if err := blob.Claim(ctx, tx, s.blobs, a.blobKey); err != nil {
+				return err
+			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO ticket_attachments (id, ticket_id, file_name, content_type, size, sha256, blob_key, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 				a.ID, t.ID, a.FileName, a.ContentType, a.Size, a.SHA256, a.blobKey, filedBy, db.NewTime(a.UploadedAt)); err != nil {
 				return err
