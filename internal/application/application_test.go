@@ -907,3 +907,21 @@ func TestReturnedStepsAreDecidedAgain(t *testing.T) {
 		}
 	})
 }
+
+// TestNoticesCarryTheTimeOfTheChange: a notice is dated when the change
+// it reports happened by the store's clock, as the application's log is;
+// the demo, which files its applications days back, showed every notice
+// as sent when the server started.
+func TestNoticesCarryTheTimeOfTheChange(t *testing.T) {
+	d := dbtest.SQLite(t)
+	f := setup(t, d)
+	a := f.filed(t, "SCJG-FOOD", 100)
+	var at db.Time
+	if err := d.Read().QueryRowContext(context.Background(), `SELECT created_at FROM notices WHERE account_id = $1 AND kind = 'application_submitted'`,
+		a.ApplicantID).Scan(&at); err != nil {
+		t.Fatal(err)
+	}
+	if want := f.clock.now(); !at.Time.Equal(want) {
+		t.Errorf("the submission's notice is dated %s, want the submission's time %s", at.Time, want)
+	}
+}

@@ -106,6 +106,18 @@ func NewStore(d Deps) *Store {
 	}
 	if s.notices == nil {
 		s.notices = func(context.Context, *db.Tx, ...Notice) error { return nil }
+	} else {
+		// Notices are dated by the store's clock, as the changes they
+		// report are.
+		send := s.notices
+		s.notices = func(ctx context.Context, tx *db.Tx, ns ...Notice) error {
+			for i := range ns {
+				if ns[i].At.IsZero() {
+					ns[i].At = s.now()
+				}
+			}
+			return send(ctx, tx, ns...)
+		}
 	}
 	return s
 }
@@ -124,6 +136,8 @@ type Notice struct {
 	// Link is the path of the page the notice is about. It never carries
 	// personal data.
 	Link string
+	// At is when the change happened (the store's clock).
+	At time.Time
 }
 
 // Issuer issues the electronic license (电子证照) a service names when one
@@ -168,7 +182,7 @@ func Outbox(ctx context.Context, tx *db.Tx, ns ...Notice) error {
 		if n.Kind == "task_yellow" || n.Kind == "task_red" {
 			args = append(args, n.Params["due"])
 		}
-		out = append(out, notify.Notice{AccountID: n.AccountID, Kind: notify.Kind(n.Kind), Args: args, Link: n.Link})
+		out = append(out, notify.Notice{AccountID: n.AccountID, Kind: notify.Kind(n.Kind), Args: args, Link: n.Link, CreatedAt: n.At})
 	}
 	return notify.EnqueueAll(ctx, tx, out...)
 }
