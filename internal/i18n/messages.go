@@ -439,6 +439,10 @@ var messages = map[string]msg{
 	// Applications (办件).
 	"my_applications":            {"我的办件", "My applications"},
 	"no_applications":            {"您还没有办件。", "You have no applications yet."},
+	"todo_title":                 {"待您处理", "Waiting for you"},
+	"todo_supplement":            {"需要补正材料：补齐后才继续计时办理", "A supplement is asked for: the clock waits until you answer"},
+	"todo_draft":                 {"草稿尚未提交", "Draft not submitted yet"},
+	"todo_rate":                  {"已办结，请评价本次服务", "Done: please rate the service"},
 	"app_number":                 {"办件编号", "Tracking number"},
 	"app_service":                {"事项", "Service"},
 	"app_applicant":              {"申请人", "Applicant"},

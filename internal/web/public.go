@@ -5,14 +5,17 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/tongban/tongban/internal/application"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/org"
+	"github.com/tongban/tongban/internal/rating"
 )
 
 func (s *Server) healthz(req *request) error {
@@ -61,6 +64,53 @@ type homeData struct {
 	Business   []catalog.Theme
 	Popular    []catalog.Summary
 	DeptNames  map[string]string
+	// Todo lists the signed-in applicant's applications that wait for
+	// them: a supplement to answer, a draft to submit, a result to rate.
+	Todo []todoItem
+}
+
+// todoItem is one application waiting for its applicant, and for what:
+// "supplement", "draft" or "rate".
+type todoItem struct {
+	App  *application.Application
+	What string
+}
+
+// rateChecks caps how many concluded applications the home page asks the
+// ratings about.
+const rateChecks = 5
+
+// applicantTodo lists what waits for the signed-in applicant, most urgent
+// first: supplements (their clock is stopped until answered), drafts, and
+// concluded applications not rated yet.
+func (s *Server) applicantTodo(req *request) ([]todoItem, error) {
+	if req.p.Anonymous() || !req.p.Can(identity.PermApply) {
+		return nil, nil
+	}
+	apps, err := s.Applications.Mine(req.ctx(), req.p)
+	if err != nil {
+		return nil, err
+	}
+	var supplements, drafts, rate []todoItem
+	checked := 0
+	for _, a := range apps {
+		switch {
+		case a.State == application.Supplement:
+			supplements = append(supplements, todoItem{a, "supplement"})
+		case a.State == application.Draft:
+			drafts = append(drafts, todoItem{a, "draft"})
+		case (a.State == application.Concluded || a.State == application.Refused) && s.Ratings != nil && checked < rateChecks:
+			checked++
+			ok, err := s.Ratings.CanRate(req.ctx(), req.p, rating.ApplicationObject, a.ID)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				rate = append(rate, todoItem{a, "rate"})
+			}
+		}
+	}
+	return slices.Concat(supplements, drafts, rate), nil
 }
 
 func (s *Server) homePage(req *request) error {
@@ -88,6 +138,9 @@ func (s *Server) homePage(req *request) error {
 		all = all[:8]
 	}
 	d.Popular = all
+	if d.Todo, err = s.applicantTodo(req); err != nil {
+		return err
+	}
 	return s.render(req, http.StatusOK, "home", req.t("site_name"), d)
 }
 
