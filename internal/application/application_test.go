@@ -925,3 +925,91 @@ func TestNoticesCarryTheTimeOfTheChange(t *testing.T) {
 		t.Errorf("the submission's notice is dated %s, want the submission's time %s", at.Time, want)
 	}
 }
+
+// TestQueueFiltersAndPages: the work queue narrows to yellow or red
+// tasks, finds a task by the start of its tracking number (any case) or a
+// part of the applicant's name, pages in its deadline order, and counts
+// the whole queue.
+func TestQueueFiltersAndPages(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		var apps []*application.Application
+		for range 5 {
+			apps = append(apps, f.filed(t, "SCJG-FOOD", 100))
+			f.clock.t.Add(int64(time.Minute))
+		}
+		mark := func(a *application.Application, w string) {
+			t.Helper()
+			if _, err := d.Write().ExecContext(ctx, `UPDATE tasks SET warning = $1 WHERE application_id = $2`, w, a.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mark(apps[1], "yellow")
+		mark(apps[3], "red")
+		mark(apps[4], "red")
+		// The first one's clock stops for a supplement: it goes last.
+		apps[0] = f.decide(t, "clerk", apps[0], "accept", application.Decision{Action: "supplement",
+			Items: []application.SupplementItem{{Material: "m1", Reason: "营业执照不清晰"}}})
+		clerk := f.p["clerk"]
+		numbers := func(q application.QueueFilter) []string {
+			t.Helper()
+			tasks, err := f.store.Queue(ctx, clerk, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, tk := range tasks {
+				out = append(out, tk.Number)
+			}
+			return out
+		}
+		all := numbers(application.QueueFilter{})
+		if len(all) != 5 || all[4] != apps[0].Number {
+			t.Fatalf("queue: %v, want the 5 intake tasks, %s (clock stopped) last", all, apps[0].Number)
+		}
+		if got := numbers(application.QueueFilter{Warning: application.Red}); !slices.Equal(got, []string{apps[3].Number, apps[4].Number}) {
+			t.Errorf("red: %v, want %s and %s", got, apps[3].Number, apps[4].Number)
+		}
+		if got := numbers(application.QueueFilter{Query: strings.ToLower(apps[2].Number)}); !slices.Equal(got, []string{apps[2].Number}) {
+			t.Errorf("by number: %v, want %s", got, apps[2].Number)
+		}
+		if got := numbers(application.QueueFilter{Query: "SCJG"}); len(got) != 5 {
+			t.Errorf("by number prefix: %v, want all 5", got)
+		}
+		if got := numbers(application.QueueFilter{Query: "han"}); len(got) != 5 { // the applicant is "zhang"
+			t.Errorf("by a part of the applicant's name: %v, want all 5", got)
+		}
+		if got := numbers(application.QueueFilter{Query: "50%_"}); len(got) != 0 {
+			t.Errorf("wildcards are taken literally: %v", got)
+		}
+		// Pages follow the deadline order without gaps or repeats.
+		for _, size := range []int{1, 2, 3, 4} {
+			var paged []string
+			for off := 0; off < 7; off += size {
+				paged = append(paged, numbers(application.QueueFilter{Offset: off, Limit: size})...)
+			}
+			if !slices.Equal(paged, all) {
+				t.Errorf("paged %d at a time: %v, want %v", size, paged, all)
+			}
+		}
+		c, err := f.store.QueueCounts(ctx, clerk, application.QueueFilter{Warning: application.Red})
+		if err != nil || c != (application.QueueCounts{Total: 5, Yellow: 1, Red: 2}) {
+			t.Errorf("counts: %+v %v, want 5 with 1 yellow and 2 red", c, err)
+		}
+		if c, err := f.store.QueueCounts(ctx, clerk, application.QueueFilter{Query: apps[4].Number}); err != nil || c != (application.QueueCounts{Total: 1, Red: 1}) {
+			t.Errorf("counts of one number: %+v %v", c, err)
+		}
+		// Another department's clerk counts nothing of it.
+		if c, err := f.store.QueueCounts(ctx, f.p["ga"], application.QueueFilter{}); err != nil || c.Total != 0 {
+			t.Errorf("GA counts: %+v %v", c, err)
+		}
+		for _, bad := range []application.QueueFilter{{Warning: "purple"}, {Offset: -1}, {Query: strings.Repeat("长", 51)}} {
+			if _, err := f.store.Queue(ctx, clerk, bad); err == nil {
+				t.Errorf("queue filter %+v accepted", bad)
+			} else {
+				fieldKeys(t, err)
+			}
+		}
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tongban/tongban/internal/application"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/db/dbtest"
 )
@@ -71,8 +72,37 @@ func TestScanWarningsAtScale(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("scan again, nothing new: %s (%+v)", time.Since(start).Round(time.Microsecond), st)
+
+		// The work queue over them: a page of 50 and the counts, for the
+		// department's clerk and for a supervisor (every department).
+		for _, who := range []string{"clerk", "jiancha"} {
+			for _, qf := range []struct {
+				name string
+				f    application.QueueFilter
+			}{{"first page", application.QueueFilter{Limit: 50}}, {"red, first page", application.QueueFilter{Warning: application.Red, Limit: 50}},
+				{"page 100", application.QueueFilter{Offset: 4950, Limit: 50}}, {"by number", application.QueueFilter{Query: "SCJG2026", Limit: 50}}} {
+				start = time.Now()
+				tasks, err := f.store.Queue(ctx, f.p[who], qf.f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("queue of %s, %s: %s (%d tasks)", who, qf.name, time.Since(start).Round(time.Microsecond), len(tasks))
+			}
+			start = time.Now()
+			c, err := f.store.QueueCounts(ctx, f.p[who], application.QueueFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("queue counts of %s: %s (%+v)", who, time.Since(start).Round(time.Microsecond), c)
+			if c.Total != n || c.Red != st0Red(n) {
+				t.Errorf("counts of %s = %+v, want %d with %d red", who, c, n, st0Red(n))
+			}
+		}
 	})
 }
+
+// st0Red is how many of n seeded tasks are overdue on 2026-10-21.
+func st0Red(n int) int { return (n + 99) / 100 }
 
 // seedTasks inserts n open tasks of application id in multi-row INSERTs:
 // every hundredth is due on 2026-10-20, the others on 2027-06-30.

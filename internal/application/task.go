@@ -132,19 +132,45 @@ type QueueFilter struct {
 	Mine bool
 	// Department limits it to one department.
 	Department string
-	Limit      int
+	// Warning limits it to tasks marked Yellow or Red.
+	Warning Warning
+	// Query finds tasks by their application's tracking number (the
+	// start of it, in any case) or applicant's name (any part of it).
+	Query string
+	// Offset skips that many tasks of the queue's order; Limit caps the
+	// number returned (default and most 200).
+	Offset, Limit int
 }
 
-// Queue lists the open tasks p can act on, soonest deadline first (tasks
-// with a stopped clock last): tasks of the roles p holds, in their
-// departments; department admins see all of their department's, and
-// supervisors every department's (to watch, not to act).
-func (s *Store) Queue(ctx context.Context, p *identity.Principal, f QueueFilter) ([]Task, error) {
-	if !p.Can(identity.PermStaffDesk) {
-		return nil, identity.ErrForbidden
+// QueueCounts counts a queue's tasks (under every filter but Warning and
+// the paging) and those marked yellow and red.
+type QueueCounts struct {
+	Total  int `json:"total"`
+	Yellow int `json:"yellow"`
+	Red    int `json:"red"`
+}
+
+// maxQueueQuery is the longest search text a queue takes.
+const maxQueueQuery = 50
+
+func (f QueueFilter) validate() error {
+	var e fielderr.Errors
+	if f.Warning != NoWarning && f.Warning != Yellow && f.Warning != Red {
+		e.Add("warning", "queue_warning_invalid")
 	}
+	if len([]rune(f.Query)) > maxQueueQuery {
+		e.Add("q", "text_too_long", maxQueueQuery)
+	}
+	if f.Offset < 0 {
+		e.Add("offset", "queue_offset_invalid")
+	}
+	return e.Err()
+}
+
+// queueWhere is the condition of p's queue under f, and its arguments; ok
+// is false when p has no queue at all.
+func queueWhere(p *identity.Principal, f QueueFilter) (where string, args []any, ok bool) {
 	var conds []string
-	args := []any{}
 	if p.Can(identity.PermSupervise) {
 		if f.Department != "" {
 			args = append(args, f.Department)
@@ -169,26 +195,64 @@ func (s *Store) Queue(ctx context.Context, p *identity.Principal, f QueueFilter)
 		}
 	}
 	if len(conds) == 0 {
-		return []Task{}, nil
+		return "", nil, false
 	}
-	where := "t.state = 'open' AND (" + strings.Join(conds, " OR ") + ")"
+	where = "t.state = 'open' AND (" + strings.Join(conds, " OR ") + ")"
 	if f.Mine {
 		args = append(args, p.Account.ID)
 		where += fmt.Sprintf(" AND t.assignee_id = $%d", len(args))
 	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		args = append(args, strings.ToUpper(likeEscape(q))+"%", "%"+likeEscape(q)+"%")
+		where += fmt.Sprintf(` AND (ap.number LIKE $%d ESCAPE '\' OR ap.applicant_name LIKE $%d ESCAPE '\')`, len(args)-1, len(args))
+	}
+	return where, args, true
+}
+
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Queue lists the open tasks p can act on, soonest deadline first (tasks
+// with a stopped clock last): tasks of the roles p holds, in their
+// departments; department admins see all of their department's, and
+// supervisors every department's (to watch, not to act).
+func (s *Store) Queue(ctx context.Context, p *identity.Principal, f QueueFilter) ([]Task, error) {
+	if !p.Can(identity.PermStaffDesk) {
+		return nil, identity.ErrForbidden
+	}
+	if err := f.validate(); err != nil {
+		return nil, err
+	}
+	where, args, ok := queueWhere(p, f)
+	if !ok {
+		return []Task{}, nil
+	}
+	if f.Warning != NoWarning {
+		args = append(args, string(f.Warning))
+		where += fmt.Sprintf(" AND t.warning = $%d", len(args))
+	}
 	limit := f.Limit
-	if limit <= 0 || limit > 500 {
+	if limit <= 0 || limit > 200 {
 		limit = 200
+	}
+	ids, err := s.queueIDs(ctx, where, args, strings.TrimSpace(f.Query) != "", f.Offset, limit)
+	if err != nil || len(ids) == 0 {
+		return []Task{}, err
+	}
+	idArgs := make([]any, len(ids))
+	for i, id := range ids {
+		idArgs[i] = id
 	}
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+taskColumns+`, COALESCE(ap.number, ''), ap.service_name, ap.applicant_name,
 		ap.service_code, ap.service_version, ap.process_code, ap.process_version
 		FROM tasks t JOIN applications ap ON ap.id = t.application_id LEFT JOIN accounts acc ON acc.id = t.assignee_id
-		WHERE `+where+` ORDER BY CASE WHEN t.due_date IS NULL THEN 1 ELSE 0 END, t.due_date, t.opened_at LIMIT `+fmt.Sprint(limit), args...)
+		WHERE t.id IN (`+db.Placeholders(1, len(ids))+`)`, idArgs...)
 	if err != nil {
 		return nil, fmt.Errorf("application: queue: %w", err)
 	}
 	defer rows.Close()
-	out := []Task{}
+	byID := make(map[string]*Task, len(ids))
 	for rows.Next() {
 		var a Application
 		t, err := scanTask(rows, &a.Number, &a.ServiceName, &a.ApplicantName, &a.ServiceCode, &a.ServiceVersion, &a.ProcessCode, &a.ProcessVersion)
@@ -198,9 +262,89 @@ func (s *Store) Queue(ctx context.Context, p *identity.Principal, f QueueFilter)
 		t.Number, t.ServiceName, t.ApplicantName = a.Number, a.ServiceName, a.ApplicantName
 		// Process versions are cached, so naming the steps costs no query.
 		t.StepName, t.StepNameEn = s.stepName(ctx, &a, t.StepID)
-		out = append(out, *t)
+		byID[t.ID] = t
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]Task, 0, len(ids))
+	for _, id := range ids {
+		if t := byID[id]; t != nil { // closed in between: left out
+			out = append(out, *t)
+		}
+	}
+	return out, nil
+}
+
+// queueIDs picks the IDs of a page of the queue (where, with args): the
+// tasks with a deadline by deadline, then those whose clock is stopped by
+// when they opened. The two halves are read apart so that each walks an
+// index of open tasks in its order (tasks_due, tasks_stopped) and stops
+// at the page's end, rather than sorting every open task; joinApp joins
+// the applications, which a search by number or applicant needs.
+func (s *Store) queueIDs(ctx context.Context, where string, args []any, joinApp bool, offset, limit int) ([]string, error) {
+	from := "tasks t"
+	if joinApp {
+		from += " JOIN applications ap ON ap.id = t.application_id"
+	}
+	read := func(q string, args ...any) ([]string, error) {
+		rows, err := s.db.Read().QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("application: queue: %w", err)
+		}
+		defer rows.Close()
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return nil, err
+			}
+			ids = append(ids, id)
+		}
+		return ids, rows.Err()
+	}
+	ids, err := read(`SELECT t.id FROM `+from+` WHERE `+where+` AND t.due_date IS NOT NULL
+		ORDER BY t.due_date, t.opened_at, t.id LIMIT `+fmt.Sprint(limit)+` OFFSET `+fmt.Sprint(offset), args...)
+	if err != nil || len(ids) == limit {
+		return ids, err
+	}
+	// The page runs past the tasks with a deadline: how many there are
+	// tells where the stopped ones start.
+	withDue := offset + len(ids)
+	if len(ids) == 0 && offset > 0 {
+		if err := s.db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+where+` AND t.due_date IS NOT NULL`, args...).Scan(&withDue); err != nil {
+			return nil, fmt.Errorf("application: queue: %w", err)
+		}
+	}
+	stopped, err := read(`SELECT t.id FROM `+from+` WHERE `+where+` AND t.due_date IS NULL
+		ORDER BY t.opened_at, t.id LIMIT `+fmt.Sprint(limit-len(ids))+` OFFSET `+fmt.Sprint(max(offset-withDue, 0)), args...)
+	return append(ids, stopped...), err
+}
+
+// QueueCounts counts p's queue under f (all but its Warning and paging):
+// every task, and those marked yellow and red.
+func (s *Store) QueueCounts(ctx context.Context, p *identity.Principal, f QueueFilter) (QueueCounts, error) {
+	var c QueueCounts
+	if !p.Can(identity.PermStaffDesk) {
+		return c, identity.ErrForbidden
+	}
+	if err := f.validate(); err != nil {
+		return c, err
+	}
+	where, args, ok := queueWhere(p, f)
+	if !ok {
+		return c, nil
+	}
+	join := ""
+	if strings.TrimSpace(f.Query) != "" {
+		join = " JOIN applications ap ON ap.id = t.application_id"
+	}
+	err := s.db.Read().QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN t.warning = 'yellow' THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN t.warning = 'red' THEN 1 ELSE 0 END), 0) FROM tasks t`+join+` WHERE `+where, args...).Scan(&c.Total, &c.Yellow, &c.Red)
+	if err != nil {
+		return c, fmt.Errorf("application: queue counts: %w", err)
+	}
+	return c, nil
 }
 
 // Claim takes an open task for p. When two people claim at once exactly

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/png"
 	"mime/multipart"
@@ -18,6 +19,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/tongban/tongban/internal/application"
+	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/demo"
 	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
@@ -532,5 +534,96 @@ func TestCalendarEditMovesDeadlines(t *testing.T) {
 		if !strings.Contains(en, want) {
 			t.Errorf("the English timeline does not say %q", want)
 		}
+	}
+}
+
+// TestQueueFiltersHTTP filters and pages the work queue over the API and
+// the page, over the demo's applications (some yellow and red).
+func TestQueueFiltersHTTP(t *testing.T) {
+	e := newEnvWith(t, dbtest.SQLite(t), true)
+	// The scan marks the demo's late tasks, as a running server does.
+	if _, err := e.srv.Applications.ScanWarnings(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	clerk := e.session("xf-reviewer") // the demo gives XF a red and a yellow task
+	var all struct {
+		listResponse[application.Task]
+		Counts     application.QueueCounts `json:"counts"`
+		NextOffset *int                    `json:"next_offset"`
+	}
+	rec := e.get("/api/v1/tasks", clerk)
+	wantStatus(t, "queue", rec, http.StatusOK)
+	matchesOpenAPI(t, rec, "TaskList")
+	decodeResponse(t, rec, &all)
+	if all.Counts.Total != all.Count || all.NextOffset != nil || all.Count == 0 {
+		t.Fatalf("whole queue: %d items, counts %+v, next %v", all.Count, all.Counts, all.NextOffset)
+	}
+	if all.Counts.Red == 0 {
+		t.Fatal("the demo gives the XF reviewer no red task to filter")
+	}
+	var red struct {
+		listResponse[application.Task]
+		Counts application.QueueCounts `json:"counts"`
+	}
+	decodeResponse(t, e.get("/api/v1/tasks?warning=red", clerk), &red)
+	if red.Count != all.Counts.Red || red.Counts != all.Counts {
+		t.Errorf("red: %d items, counts %+v; want %d and the same counts", red.Count, red.Counts, all.Counts.Red)
+	}
+	for _, tk := range red.Items {
+		if tk.Warning != application.Red {
+			t.Errorf("red filter lists %s marked %q", tk.Number, tk.Warning)
+		}
+	}
+	// One a page: the next page starts where this one ends.
+	var page struct {
+		listResponse[application.Task]
+		NextOffset *int `json:"next_offset"`
+	}
+	rec = e.get("/api/v1/tasks?limit=1&offset=0", clerk)
+	matchesOpenAPI(t, rec, "TaskList")
+	decodeResponse(t, rec, &page)
+	if page.Count != 1 || page.NextOffset == nil || *page.NextOffset != 1 || page.Items[0].ID != all.Items[0].ID {
+		t.Errorf("first page of one: %+v next %v", page.Items, page.NextOffset)
+	}
+	// By tracking number.
+	number := all.Items[len(all.Items)-1].Number
+	decodeResponse(t, e.get("/api/v1/tasks?q="+strings.ToLower(number), clerk), &page)
+	if page.Count != 1 || page.Items[0].Number != number {
+		t.Errorf("by number %s: %+v", number, page.Items)
+	}
+	// Bad filters: 422 with the field's message, in the caller's language.
+	for _, q := range []string{"warning=purple", "offset=-3", "limit=500", "q=" + strings.Repeat("长", 51)} {
+		rec := e.get("/api/v1/tasks?"+q, clerk)
+		wantStatus(t, "queue ?"+q, rec, http.StatusUnprocessableEntity)
+		matchesOpenAPI(t, rec, "Error")
+	}
+	rec = e.get("/staff/tasks?warning=purple", clerk)
+	wantStatus(t, "queue page with a bad warning", rec, http.StatusUnprocessableEntity)
+	if !strings.Contains(rec.Body.String(), "预警须为黄牌、红牌或全部") {
+		t.Error("the queue page does not say what is wrong with the warning")
+	}
+	// The page shows the counts and only red tasks when asked.
+	rec = e.get("/staff/tasks?warning=red", clerk)
+	wantStatus(t, "red queue page", rec, http.StatusOK)
+	body := rec.Body.String()
+	if !strings.Contains(body, fmt.Sprintf("共 %d 件", all.Counts.Total)) || strings.Contains(body, `class="row-yellow"`) || !strings.Contains(body, `class="row-red"`) {
+		t.Error("the red queue page lacks the counts or shows a yellow task")
+	}
+	// A supervisor narrows every department's queue to one.
+	jiancha := e.session("jiancha")
+	var ga struct {
+		listResponse[application.Task]
+	}
+	decodeResponse(t, e.get("/api/v1/tasks?department=GA", jiancha), &ga)
+	for _, tk := range ga.Items {
+		if tk.DepartmentCode != "GA" {
+			t.Errorf("department=GA lists a task of %s", tk.DepartmentCode)
+		}
+	}
+	if !strings.Contains(e.get("/staff/tasks", jiancha).Body.String(), `name="department"`) {
+		t.Error("the supervisor's queue page offers no department filter")
+	}
+	if strings.Contains(e.get("/staff/tasks", clerk).Body.String(), `name="department"`) {
+		t.Error("a clerk's queue page offers a department filter")
 	}
 }

@@ -3,44 +3,125 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/tongban/tongban/internal/application"
 	"github.com/tongban/tongban/internal/exchange"
+	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/org"
 )
 
 // queueView is the clerk's work queue.
 type queueView struct {
 	Tasks     []application.Task
 	Mine      bool
+	Counts    application.QueueCounts
 	DeptNames map[string]string
 	StepNames map[string]string
+	// Depts are the departments a supervisor may narrow the queue to.
+	Depts []org.Department
+	// PrevURL and NextURL page through it ("" at either end).
+	PrevURL, NextURL string
+	query            url.Values
 }
 
-func (s *Server) queue(req *request) ([]application.Task, bool, error) {
-	mine := req.r.URL.Query().Get("mine") == "1"
-	tasks, err := s.Applications.Queue(req.ctx(), req.p, application.QueueFilter{Mine: mine, Department: req.r.URL.Query().Get("department")})
-	return tasks, mine, err
+// URL is the queue's address with one parameter set to value (removed
+// when ""), back on the first page unless the page is what changes.
+func (v queueView) URL(key, value string) string {
+	q := url.Values{}
+	for k, vs := range v.query {
+		q[k] = vs
+	}
+	if key != "offset" {
+		q.Del("offset")
+	}
+	if value == "" {
+		q.Del(key)
+	} else {
+		q.Set(key, value)
+	}
+	if len(q) == 0 {
+		return "/staff/tasks"
+	}
+	return "/staff/tasks?" + q.Encode()
+}
+
+// queuePageSize is how many tasks a page of the queue shows.
+const queuePageSize = 50
+
+// taskQueueFilter reads a work queue's filter from the query string: mine, the
+// department, the warning, q (tracking number or applicant) and offset
+// and limit.
+func taskQueueFilter(req *request, limit int) (application.QueueFilter, error) {
+	q := req.r.URL.Query()
+	f := application.QueueFilter{Mine: q.Get("mine") == "1", Department: q.Get("department"),
+		Warning: application.Warning(q.Get("warning")), Query: q.Get("q"), Limit: limit}
+	var e fielderr.Errors
+	if v := q.Get("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			e.Add("offset", "queue_offset_invalid")
+		}
+		f.Offset = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			e.Add("limit", "hotline_limit_range", 1, 200)
+		}
+		f.Limit = n
+	}
+	return f, e.Err()
 }
 
 func (s *Server) queuePage(req *request) error {
-	tasks, mine, err := s.queue(req)
-	if err != nil {
+	v := queueView{}
+	f, err := taskQueueFilter(req, queuePageSize)
+	f.Limit = queuePageSize
+	status := http.StatusOK
+	var msgs map[string]string
+	if err == nil {
+		v.Tasks, err = s.Applications.Queue(req.ctx(), req.p, f)
+	}
+	if err == nil {
+		v.Counts, err = s.Applications.QueueCounts(req.ctx(), req.p, f)
+	}
+	if fe, ok := formErrors(req.lang, err); ok {
+		status, msgs, v.Tasks = http.StatusUnprocessableEntity, fe, nil
+	} else if err != nil {
 		return err
 	}
-	names, _, err := s.deptNames(req.ctx(), req.lang)
-	if err != nil {
+	v.Mine = f.Mine
+	if v.DeptNames, v.Depts, err = s.deptNames(req.ctx(), req.lang); err != nil {
 		return err
 	}
-	steps := map[string]string{}
-	for _, t := range tasks {
-		steps[t.ID] = t.StepName
+	if !req.p.Can(identity.PermSupervise) {
+		v.Depts = nil
+	}
+	v.StepNames = map[string]string{}
+	for _, t := range v.Tasks {
+		v.StepNames[t.ID] = t.StepName
 		if req.lang == "en" && t.StepNameEn != "" {
-			steps[t.ID] = t.StepNameEn
+			v.StepNames[t.ID] = t.StepNameEn
 		}
 	}
-	return s.render(req, http.StatusOK, "queue", req.t("queue_title"), queueView{Tasks: tasks, Mine: mine, DeptNames: names, StepNames: steps})
+	query := req.r.URL.Query()
+	v.query = query
+	if f.Offset > 0 {
+		v.PrevURL = v.URL("offset", strconv.Itoa(max(f.Offset-queuePageSize, 0)))
+	}
+	if len(v.Tasks) == queuePageSize {
+		v.NextURL = v.URL("offset", strconv.Itoa(f.Offset+queuePageSize))
+	}
+	form := map[string]string{}
+	for k, vs := range query {
+		if len(vs) > 0 {
+			form[k] = vs[0]
+		}
+	}
+	return s.renderPage(req, status, "queue", &page{Title: req.t("queue_title"), Data: v, Errors: msgs, Form: form})
 }
 
 // taskView is the page on which staff act on one task.
@@ -219,12 +300,32 @@ func (s *Server) taskHandover(req *request) error {
 
 // JSON API.
 
+// taskList is the API's work queue: a page of it, its counts and where
+// the next page starts.
+type taskList struct {
+	listResponse[application.Task]
+	Counts     application.QueueCounts `json:"counts"`
+	NextOffset *int                    `json:"next_offset,omitempty"`
+}
+
 func (s *Server) apiQueue(req *request) error {
-	tasks, _, err := s.queue(req)
+	f, err := taskQueueFilter(req, 200)
 	if err != nil {
 		return err
 	}
-	writeJSON(req.w, http.StatusOK, list(tasks))
+	tasks, err := s.Applications.Queue(req.ctx(), req.p, f)
+	if err != nil {
+		return err
+	}
+	out := taskList{listResponse: list(tasks)}
+	if out.Counts, err = s.Applications.QueueCounts(req.ctx(), req.p, f); err != nil {
+		return err
+	}
+	if len(tasks) == f.Limit {
+		next := f.Offset + f.Limit
+		out.NextOffset = &next
+	}
+	writeJSON(req.w, http.StatusOK, out)
 	return nil
 }
 
