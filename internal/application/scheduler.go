@@ -1,8 +1,10 @@
 package application
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tongban/tongban/internal/db"
@@ -67,11 +69,23 @@ func (s *Store) scan(ctx context.Context, q string, arg any, fn func(*db.Tx, *Ta
 		changed := 0
 		err := s.tx(ctx, func(tx *db.Tx) error {
 			changed = 0 // a retried transaction counts afresh
+			tasks := make([]*Task, 0, len(ids))
 			for _, id := range ids {
 				t, err := s.loadTask(ctx, tx, id)
 				if err != nil {
 					return err
 				}
+				tasks = append(tasks, t)
+			}
+			// Applications are locked in the order of their IDs, as the
+			// deadline recount locks them: two transactions locking
+			// several never wait on each other in a circle (on
+			// PostgreSQL, two overlapping scans whose batches differ
+			// deadlocked).
+			slices.SortFunc(tasks, func(a, b *Task) int {
+				return cmp.Or(cmp.Compare(a.ApplicationID, b.ApplicationID), cmp.Compare(a.ID, b.ID))
+			})
+			for _, t := range tasks {
 				ok, err := fn(tx, t)
 				if err != nil {
 					return err

@@ -3,6 +3,7 @@ package rating
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/db"
@@ -54,6 +55,9 @@ func (s *Store) ScanWarnings(ctx context.Context) (ScanStats, error) {
 func (s *Store) scan(ctx context.Context, q, today string, w Warning) (int, error) {
 	n, err := s.db.Sweep(ctx, q, today, scanBatch, func(ids []string) (int, error) {
 		changed := 0
+		// Locked in the order of their IDs, so that two overlapping scans
+		// never wait on each other in a circle.
+		slices.Sort(ids)
 		err := s.db.Tx(ctx, func(tx *db.Tx) error {
 			changed = 0
 			for _, id := range ids {
