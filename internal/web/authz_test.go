@@ -355,6 +355,7 @@ var wantAccess = map[string][]string{
 	// Applications (办件): the applicant files and follows them; staff
 	// open uploads and letters of applications they handle.
 	"GET /applications":                              persons,
+	"GET /ratings":                                   persons,
 	"POST /applications":                             persons,
 	"GET /applications/{id}":                         persons,
 	"POST /applications/{id}":                        persons,

@@ -80,7 +80,12 @@ func TestBrowserPhoneFit(t *testing.T) {
 	check("public", "/departments", "main h1")
 	check("public", "/consultations", "main h1")
 
+	if rec := e.sendJSON("POST", "/api/v1/applications/"+demoAppID(t, e.db, "sole-trader-approved")+"/rating", e.session("zhangsan"),
+		`{"level":"unsatisfied","text":"材料要了两遍，窗口排队很久"}`); rec.Code != 201 {
+		t.Fatalf("rating = %d %s", rec.Code, rec.Body)
+	}
 	b.signIn("zhangsan")
+	check("zhangsan", "/ratings", "table.cards")
 	check("zhangsan", "/applications", "table.cards")
 	if got := label("住房公积金个人住房贷款"); got != `"事项"` {
 		t.Errorf("my applications card labels the service %s, want \"事项\"", got)

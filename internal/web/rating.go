@@ -474,6 +474,16 @@ func (s *Server) apiAmendTicketRating(req *request) error {
 	return s.apiRate(req, rating.TicketObject, true)
 }
 
+// myRatingsPage lists the ratings the signed-in person gave, newest
+// first, each with what it rated and, for a bad one, its rectification.
+func (s *Server) myRatingsPage(req *request) error {
+	rs, err := s.Ratings.Mine(req.ctx(), req.p)
+	if err != nil {
+		return err
+	}
+	return s.render(req, http.StatusOK, "my_ratings", req.t("my_ratings_title"), rs)
+}
+
 func (s *Server) apiMyRatings(req *request) error {
 	rs, err := s.Ratings.Mine(req.ctx(), req.p)
 	if err != nil {

@@ -292,3 +292,33 @@ func TestFiguresConsultations(t *testing.T) {
 		t.Error("the figures page has no consultations section")
 	}
 }
+
+// TestMyRatingsPage: a person's ratings page lists what they rated, the
+// level and their words (escaped), and links a bad rating's
+// rectification; nobody else's ratings appear on it.
+func TestMyRatingsPage(t *testing.T) {
+	e := newEnvWith(t, dbtest.SQLite(t), true)
+	zhang, lisi := e.session("zhangsan"), e.session("lisi")
+	if body := e.get("/ratings", lisi).Body.String(); !strings.Contains(body, "您还没有评价过") {
+		t.Error("an empty ratings page does not say so")
+	}
+	approved := demoAppID(t, e.db, "sole-trader-approved")
+	rec := e.sendJSON("POST", "/api/v1/applications/"+approved+"/rating", zhang, `{"level":"very_unsatisfied","text":"<b>跑了三次</b>"}`)
+	wantStatus(t, "rating", rec, http.StatusCreated)
+	var r rating.Rating
+	decodeResponse(t, rec, &r)
+	rec = e.get("/ratings", zhang)
+	wantStatus(t, "my ratings", rec, http.StatusOK)
+	body := rec.Body.String()
+	for _, want := range []string{r.ObjectNumber, "非常不满意", "&lt;b&gt;跑了三次&lt;/b&gt;", `href="/rectifications/` + r.RectificationID + `"`, `href="/applications/` + approved + `#rating"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("my ratings page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "<b>跑了三次</b>") {
+		t.Error("the rating's text is not escaped")
+	}
+	if strings.Contains(e.get("/ratings", lisi).Body.String(), r.ObjectNumber) {
+		t.Error("another person's ratings page shows zhangsan's rating")
+	}
+}

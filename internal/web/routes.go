@@ -307,6 +307,7 @@ func (s *Server) ratingRoutes() []route {
 		{post, "/hotline/tickets/{id}/rating", identity.PermHotlineFile, s.ticketRateSubmit},
 		{post, "/hotline/tickets/{id}/rating/amend", identity.PermHotlineFile, s.ticketAmendSubmit},
 		{get, "/staff/rectifications", identity.PermStaffDesk, s.rectificationsPage},
+		{get, "/ratings", identity.PermApply, s.myRatingsPage},
 		{get, "/rectifications/{id}", identity.PermAccount, s.rectificationPage},
 		{post, "/rectifications/{id}/answer", identity.PermStaffDesk, s.rectificationAnswerSubmit},
 		{post, "/rectifications/{id}/callback", identity.PermAccount, s.rectificationCallbackSubmit},
