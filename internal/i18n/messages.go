@@ -561,6 +561,7 @@ var messages = map[string]msg{
 	"event_document_attached": {"附加办理文书", "Document attached"},
 	"queue_title":             {"待办事项", "Work queue"},
 	"queue_all":               {"本部门待办", "Department queue"},
+	"queue_all_departments":   {"全部门待办", "Every department"},
 	"queue_mine":              {"我签收的", "Claimed by me"},
 	"queue_empty":             {"暂无待办。", "Nothing to do."},
 	"assignee":                {"经办人", "Assignee"},

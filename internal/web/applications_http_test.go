@@ -620,8 +620,8 @@ func TestQueueFiltersHTTP(t *testing.T) {
 			t.Errorf("department=GA lists a task of %s", tk.DepartmentCode)
 		}
 	}
-	if !strings.Contains(e.get("/staff/tasks", jiancha).Body.String(), `name="department"`) {
-		t.Error("the supervisor's queue page offers no department filter")
+	if page := e.get("/staff/tasks", jiancha).Body.String(); !strings.Contains(page, `name="department"`) || !strings.Contains(page, "全部门待办") || strings.Contains(page, "我签收的") {
+		t.Error("the supervisor's queue page offers no department filter, or a department's and a claimer's tabs")
 	}
 	if strings.Contains(e.get("/staff/tasks", clerk).Body.String(), `name="department"`) {
 		t.Error("a clerk's queue page offers a department filter")
