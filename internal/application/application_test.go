@@ -1013,3 +1013,47 @@ func TestQueueFiltersAndPages(t *testing.T) {
 		}
 	})
 }
+
+// TestRepeatSupplementsForSupervisors: a second supplement request on an
+// application, with its reason, is listed for supervisors (of every
+// department, or of one) and for nobody else.
+func TestRepeatSupplementsForSupervisors(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		zhang := f.p["zhang"]
+		once := f.filed(t, "SCJG-FOOD", 100)
+		f.decide(t, "clerk", once, "accept", application.Decision{Action: "supplement", Items: []application.SupplementItem{{Material: "m1", Reason: "不清晰"}}})
+		a := f.filed(t, "SCJG-FOOD", 100)
+		a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "supplement", Items: []application.SupplementItem{{Material: "m1", Reason: "不清晰"}}})
+		if _, err := f.store.AddMaterial(ctx, zhang, a.ID, "m1", "licence-2.png", bytes.NewReader(append(pngFile, 2))); err != nil {
+			t.Fatal(err)
+		}
+		a, err := f.store.AnswerSupplement(ctx, zhang, a.ID, nil, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.decide(t, "clerk", a, "accept", application.Decision{Action: "supplement", RepeatReason: "新提交的执照已过期",
+			Items: []application.SupplementItem{{Material: "m1", Reason: "已过期"}, {Field: "note", Reason: "请说明经营时段"}}})
+
+		got, err := f.store.RepeatSupplements(ctx, f.p["jiancha"], "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 {
+			t.Fatalf("repeat supplements: %+v, want the one second request", got)
+		}
+		r := got[0]
+		if r.ApplicationID != a.ID || r.Number != a.Number || r.Seq != 2 || r.Reason != "新提交的执照已过期" || r.Items != 2 || r.RequestedBy != "clerk" || r.Answered || r.DepartmentCode != "SCJG" {
+			t.Errorf("repeat supplement = %+v", r)
+		}
+		if got, err := f.store.RepeatSupplements(ctx, f.p["jiancha"], "GA"); err != nil || len(got) != 0 {
+			t.Errorf("GA's repeat supplements: %+v %v, want none", got, err)
+		}
+		for _, who := range []string{"clerk", "head", "zhang"} {
+			if _, err := f.store.RepeatSupplements(ctx, f.p[who], ""); !errors.Is(err, identity.ErrForbidden) {
+				t.Errorf("%s lists repeat supplements: %v", who, err)
+			}
+		}
+	})
+}

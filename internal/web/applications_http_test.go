@@ -627,3 +627,51 @@ func TestQueueFiltersHTTP(t *testing.T) {
 		t.Error("a clerk's queue page offers a department filter")
 	}
 }
+
+// TestRepeatSupplementsHTTP: a second supplement request, over the API,
+// shows with its reason on the supervisors' list (page and API) and in
+// the application's supplement record, and the list is theirs alone.
+func TestRepeatSupplementsHTTP(t *testing.T) {
+	e := sqliteEnv(t)
+	requireApplyService(t, e)
+	zhang, clerk, jiancha := e.session("zhangsan"), e.session("scjg-clerk"), e.session("jiancha")
+	a := fileApplication(t, e, zhang)
+	ask := func(body string) {
+		t.Helper()
+		var queue listResponse[application.Task]
+		decodeResponse(t, e.get("/api/v1/tasks?q="+a.Number, clerk), &queue)
+		if len(queue.Items) != 1 {
+			t.Fatalf("the intake task of %s: %+v", a.Number, queue.Items)
+		}
+		wantStatus(t, "supplement request", e.sendJSON("POST", "/api/v1/tasks/"+queue.Items[0].ID+"/decision", clerk, body), http.StatusOK)
+	}
+	ask(`{"action":"supplement","items":[{"material":"m1","reason":"申请书未签字"}]}`)
+	wantStatus(t, "upload the answer", uploadMaterialAPI(e, zhang, a.ID, "m1", "申请书-签字.png", append(tinyPNG(t), 0)), http.StatusCreated)
+	wantStatus(t, "answer", e.sendJSON("POST", "/api/v1/applications/"+a.ID+"/supplement", zhang, `{}`), http.StatusOK)
+	ask(`{"action":"supplement","repeat_reason":"补交的申请书签字与身份证不符","items":[{"material":"m1","reason":"签字不符"},{"material":"m3","reason":"执照页不全"}]}`)
+
+	rec := e.get("/api/v1/supervision/supplements", jiancha)
+	wantStatus(t, "repeat supplements", rec, http.StatusOK)
+	matchesOpenAPI(t, rec, "RepeatSupplementList")
+	var got listResponse[application.RepeatSupplement]
+	decodeResponse(t, rec, &got)
+	if got.Count != 1 || got.Items[0].Number != a.Number || got.Items[0].Seq != 2 || got.Items[0].Items != 2 || got.Items[0].Reason != "补交的申请书签字与身份证不符" {
+		t.Fatalf("repeat supplements = %+v", got.Items)
+	}
+	page := e.get("/supervision/supplements", jiancha).Body.String()
+	for _, want := range []string{a.Number, "补交的申请书签字与身份证不符", "第 2 次补正，2 项", "待申请人补正"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the supervisors' page lacks %q", want)
+		}
+	}
+	if !strings.Contains(e.get("/supervision", jiancha).Body.String(), `href="/supervision/supplements"`) {
+		t.Error("the supervision page does not link the repeat supplements")
+	}
+	app := e.get("/applications/"+a.ID, zhang).Body.String()
+	for _, want := range []string{"补正记录", "第 1 次补正，1 项", "已补正", "第 2 次补正，2 项", "补交的申请书签字与身份证不符"} {
+		if !strings.Contains(app, want) {
+			t.Errorf("the application page's supplement record lacks %q", want)
+		}
+	}
+	wantStatus(t, "a clerk lists repeat supplements", e.get("/api/v1/supervision/supplements", clerk), http.StatusForbidden)
+}

@@ -58,6 +58,7 @@ var wantExchangeAccess = map[string][]string{
 	"GET /supervision/data-access":                overseers,
 	// Fulfilled by data (免提交): the avoided-uploads report.
 	"GET /supervision/avoided-uploads":             overseers,
+	"GET /supervision/supplements":                 overseers,
 	"GET /api/v1/supervision/avoided-uploads":      overseers,
 	"GET /api/v1/exchange/resources":               staffDesk,
 	"GET /api/v1/exchange/resources/{code}":        staffDesk,
@@ -351,6 +352,7 @@ var wantAccess = map[string][]string{
 	"PUT /api/v1/admin/calendar/days/{date}":         platform,
 	"DELETE /api/v1/admin/calendar/days/{date}":      platform,
 	"GET /api/v1/supervision/catalog":                overseers,
+	"GET /api/v1/supervision/supplements":            overseers,
 
 	// Applications (办件): the applicant files and follows them; staff
 	// open uploads and letters of applications they handle.

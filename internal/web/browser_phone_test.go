@@ -111,6 +111,7 @@ func TestBrowserPhoneFit(t *testing.T) {
 	b.signIn("jiancha")
 	check("jiancha", "/supervision", "main h1")
 	check("jiancha", "/supervision/avoided-uploads", "main h1")
+	check("jiancha", "/supervision/supplements", "main h1")
 	check("jiancha", "/supervision/data-access", "main h1")
 	check("jiancha", "/supervision/hotline", "main h1")
 

@@ -133,6 +133,7 @@ func (s *Server) routeTable() []route {
 		{post, "/admin/org/departments/{code}", identity.PermOrgManage, s.adminUpdateDepartment},
 		{get, "/supervision", identity.PermSupervise, s.supervisionPage},
 		{get, "/supervision/avoided-uploads", identity.PermSupervise, s.avoidedUploadsPage},
+		{get, "/supervision/supplements", identity.PermSupervise, s.repeatSupplementsPage},
 
 		// Data sharing (数据共享交换): pages.
 		{get, "/my-data", identity.PermMyData, s.myDataPage},
@@ -217,6 +218,7 @@ func (s *Server) routeTable() []route {
 		{delete, "/api/v1/admin/calendar/days/{date}", identity.PermCalendarManage, s.apiAdminDeleteCalendarDay},
 		{get, "/api/v1/supervision/catalog", identity.PermSupervise, s.apiSupervisionCatalog},
 		{get, "/api/v1/supervision/avoided-uploads", identity.PermSupervise, s.apiAvoidedUploads},
+		{get, "/api/v1/supervision/supplements", identity.PermSupervise, s.apiRepeatSupplements},
 
 		// JSON API: data sharing (数据共享交换).
 		{get, "/api/v1/exchange/resources", identity.PermStaffDesk, s.apiExchangeResources},

@@ -1,0 +1,74 @@
+package application
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/identity"
+)
+
+// RepeatSupplement is a supplement request (补正) that was not its
+// application's first. Tell-once (一次告知) asks for everything missing at
+// once, so every further request needs a reason and is shown to
+// supervisors with it.
+type RepeatSupplement struct {
+	ApplicationID  string `json:"application_id"`
+	Number         string `json:"number"`
+	ServiceName    string `json:"service_name"`
+	DepartmentCode string `json:"department_code"`
+	// Seq is which request of the application it was (2 for the second).
+	Seq    int    `json:"seq"`
+	Reason string `json:"reason"`
+	// Items is how many materials and fields it asked for.
+	Items       int       `json:"items"`
+	RequestedBy string    `json:"requested_by"`
+	RequestedAt time.Time `json:"requested_at"`
+	Answered    bool      `json:"answered"`
+}
+
+// repeatLimit caps the list of repeat supplement requests.
+const repeatLimit = 200
+
+// RepeatSupplements lists the latest supplement requests that were not
+// their application's first, newest first, for supervisors (of one
+// department when dept is set).
+func (s *Store) RepeatSupplements(ctx context.Context, p *identity.Principal, dept string) ([]RepeatSupplement, error) {
+	if !p.Can(identity.PermSupervise) {
+		return nil, identity.ErrForbidden
+	}
+	q := `SELECT r.application_id, COALESCE(ap.number, ''), ap.service_name, ap.department_code, r.seq, r.repeat_reason, r.items,
+		COALESCE(acc.name, ''), r.requested_at, r.answered_at IS NOT NULL
+		FROM supplement_requests r JOIN applications ap ON ap.id = r.application_id LEFT JOIN accounts acc ON acc.id = r.requested_by
+		WHERE r.seq > 1`
+	args := []any{}
+	if dept != "" {
+		q += ` AND ap.department_code = $1`
+		args = append(args, dept)
+	}
+	rows, err := s.db.Read().QueryContext(ctx, q+` ORDER BY r.requested_at DESC, r.id LIMIT `+fmt.Sprint(repeatLimit), args...)
+	if err != nil {
+		return nil, fmt.Errorf("application: repeat supplements: %w", err)
+	}
+	defer rows.Close()
+	out := []RepeatSupplement{}
+	for rows.Next() {
+		var r RepeatSupplement
+		var items string
+		var at db.Time
+		if err := rows.Scan(&r.ApplicationID, &r.Number, &r.ServiceName, &r.DepartmentCode, &r.Seq, &r.Reason, &items,
+			&r.RequestedBy, &at, &r.Answered); err != nil {
+			return nil, err
+		}
+		r.RequestedAt = at.Time
+		var list []json.RawMessage
+		if err := json.Unmarshal([]byte(items), &list); err != nil {
+			return nil, fmt.Errorf("application: supplement items of %s: %w", r.ApplicationID, err)
+		}
+		r.Items = len(list)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
