@@ -181,6 +181,33 @@ func submitBy(username string) func(*filer, *application.Application) (*applicat
 	}
 }
 
+// answerBy answers the open supplement request as username, uploading a
+// new file for each material it asks for.
+func answerBy(username, note string) func(*filer, *application.Application) (*application.Application, error) {
+	return func(f *filer, a *application.Application) (*application.Application, error) {
+		p, err := f.principal(username)
+		if err != nil {
+			return nil, err
+		}
+		req := a.OpenSupplement()
+		if req == nil {
+			return nil, fmt.Errorf("demo application %s: no supplement request to answer", a.Number)
+		}
+		for _, it := range req.Items {
+			if it.Material != "" {
+				if err := f.upload(p, a.ID, it.Material, 1); err != nil {
+					return nil, fmt.Errorf("demo application %s: %w", a.Number, err)
+				}
+			}
+		}
+		b, err := f.apps.AnswerSupplement(f.ctx, p, a.ID, nil, note)
+		if err != nil {
+			return nil, fmt.Errorf("demo application %s: answer: %w", a.Number, err)
+		}
+		return b, nil
+	}
+}
+
 func decide(stepID, username string, d application.Decision) func(*filer, *application.Application) (*application.Application, error) {
 	return func(f *filer, a *application.Application) (*application.Application, error) {
 		return f.act(a, stepID, username, d)
@@ -356,6 +383,24 @@ func (f *filer) scenarios() []scenario {
 			},
 		},
 		{
+			// Asked twice: the photo sent in answer to the first request
+			// was a photo of a photo, so intake asked again, with the
+			// reason supervisors see under 多次补正.
+			key: "social-card-second-supplement", username: "lisi", service: "RS-001",
+			form:      map[string]any{"领卡方式": "到银行网点领取", "合作银行": "临江农商银行"},
+			materials: []string{"m1", "m2"}, created: at(4, 10, 0),
+			steps: []step{
+				{at(4, 10, 10), submitBy("lisi")},
+				{at(3, 9, 0), decide("accept", "rs-clerk", application.Decision{Action: application.ActSupplement, Items: []application.SupplementItem{
+					{Material: "m1", Reason: "照片背景不是白色，请上传白底免冠证件照。"},
+				}})},
+				{at(3, 15, 0), answerBy("lisi", "已重新拍照。")},
+				{at(2, 9, 30), decide("accept", "rs-clerk", application.Decision{Action: application.ActSupplement,
+					RepeatReason: "补交的照片为翻拍件，无法用于制卡，首次告知时无法预见。",
+					Items:        []application.SupplementItem{{Material: "m1", Reason: "请上传原始数码照片，不要翻拍。"}}})},
+			},
+		},
+		{
 			// Withdrawn by the applicant before intake.
 			key: "medical-filing-withdrawn", username: "zhangsan", service: "YB-002",
 			form:      map[string]any{"备案类型": "常驻异地工作人员", "就医地": "上海市", "备案开始日期": f.today.String(), "联系电话": "13800000001"},
@@ -463,7 +508,7 @@ func loadApplications(ctx context.Context, deps application.Deps, ids *identity.
 	}
 	f := &filer{ctx: ctx, cal: cal, loc: loc, now: now(), who: map[string]*identity.Principal{}}
 	f.today = calendar.DateIn(f.now, loc)
-	for _, u := range []string{"zhangsan", "lisi", "wangwu", "scjg-clerk", "scjg-reviewer", "scjg-approver", "gjj-clerk", "gjj-reviewer",
+	for _, u := range []string{"zhangsan", "lisi", "wangwu", "rs-clerk", "scjg-clerk", "scjg-reviewer", "scjg-approver", "gjj-clerk", "gjj-reviewer",
 		"gjj-approver", "zj-clerk", "zj-approver", "wj-admin", "ga-clerk", "yb-clerk", "sw-clerk"} {
 		acc, err := ids.AccountByUsername(ctx, u)
 		if err != nil {
