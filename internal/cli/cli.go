@@ -36,6 +36,7 @@ import (
 	"github.com/tongban/tongban/internal/lease"
 	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/license"
+	"github.com/tongban/tongban/internal/metrics"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/rating"
@@ -366,7 +367,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		return err
 	}
 	ledgerLog := &ledger.Log{DB: a.db, Keys: keys}
-	srv, err := web.New(web.Server{Config: cfg, DB: a.db, Ledger: ledgerLog, Exchange: exchanges, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Notify: a.notify, Processes: a.processes, Hotline: a.hotline, Licenses: a.licenses, Ratings: a.ratings, Log: log})
+	mx := metrics.New()
+	srv, err := web.New(web.Server{Config: cfg, Metrics: mx, DB: a.db, Ledger: ledgerLog, Exchange: exchanges, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Notify: a.notify, Processes: a.processes, Hotline: a.hotline, Licenses: a.licenses, Ratings: a.ratings, Log: log})
 	if err != nil {
 		return err
 	}
@@ -386,28 +388,28 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	defer stopBackground()
 	// The warning scan runs on one node at a time, under a lease; its
 	// conditional updates keep each mark single even if two ever overlap.
-	scanner := &lease.Runner{DB: a.db, Name: "application-warnings", TTL: 30 * time.Second, Every: cfg.WarningScanEvery, Log: log,
+	scanner := &lease.Runner{DB: a.db, Observer: mx, Name: "application-warnings", TTL: 30 * time.Second, Every: cfg.WarningScanEvery, Log: log,
 		Job: func(ctx context.Context) error { return scanWarnings(ctx, a.applications, log) }}
 	background.Go(func() { scanner.Run(bg) })
 	// One sequencer at a time integrates the ledger's pending entries and
 	// signs a checkpoint; the tree state's conditional update keeps two
 	// from forking it even if leases ever overlap.
-	sequencer := &lease.Runner{DB: a.db, Name: "ledger-sequencer", TTL: 10 * time.Second, Every: cfg.LedgerEvery, Log: log,
+	sequencer := &lease.Runner{DB: a.db, Observer: mx, Name: "ledger-sequencer", TTL: 10 * time.Second, Every: cfg.LedgerEvery, Log: log,
 		Job: func(ctx context.Context) error { return integrate(ctx, ledgerLog, log) }}
 	background.Go(func() { sequencer.Run(bg) })
 	// The hotline's deadline warnings, likewise on one node at a time.
-	ticketScanner := &lease.Runner{DB: a.db, Name: "hotline-warnings", TTL: 30 * time.Second, Every: cfg.WarningScanEvery, Log: log,
+	ticketScanner := &lease.Runner{DB: a.db, Observer: mx, Name: "hotline-warnings", TTL: 30 * time.Second, Every: cfg.WarningScanEvery, Log: log,
 		Job: func(ctx context.Context) error { return scanTicketWarnings(ctx, a.hotline, log) }}
 	background.Go(func() { ticketScanner.Run(bg) })
 	// Rectifications of bad ratings, the third warning scan.
-	rectScanner := &lease.Runner{DB: a.db, Name: "rectification-warnings", TTL: 30 * time.Second, Every: cfg.WarningScanEvery, Log: log,
+	rectScanner := &lease.Runner{DB: a.db, Observer: mx, Name: "rectification-warnings", TTL: 30 * time.Second, Every: cfg.WarningScanEvery, Log: log,
 		Job: func(ctx context.Context) error { return scanRectificationWarnings(ctx, a.ratings, log) }}
 	background.Go(func() { rectScanner.Run(bg) })
 	// Uploads no record refers to any more (a discarded draft's, a
 	// removed material's, a failed upload's) are deleted after an hour,
 	// by one node at a time.
 	sweeper := a.blobSweeper(log)
-	blobSweeper := &lease.Runner{DB: a.db, Name: "blob-sweeper", TTL: time.Minute, Every: sweepEvery, Log: log,
+	blobSweeper := &lease.Runner{DB: a.db, Observer: mx, Name: "blob-sweeper", TTL: time.Minute, Every: sweepEvery, Log: log,
 		Job: func(ctx context.Context) error { return sweepBlobs(ctx, sweeper, log) }}
 	background.Go(func() { blobSweeper.Run(bg) })
 	// Each new checkpoint goes to the configured witnesses, by one node at
@@ -420,17 +422,30 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	// -ledger-verify-every, by one node at a time; the outcome is on the
 	// supervisors' dashboard.
 	if cfg.LedgerVerifyEvery > 0 {
-		verifier := &lease.Runner{DB: a.db, Name: "ledger-verify", TTL: time.Minute, Every: cfg.LedgerVerifyEvery, Log: log,
+		verifier := &lease.Runner{DB: a.db, Observer: mx, Name: "ledger-verify", TTL: time.Minute, Every: cfg.LedgerVerifyEvery, Log: log,
 			Job: func(ctx context.Context) error { return verifyPeriodically(ctx, cfg, a, keys, log) }}
 		background.Go(func() { verifier.Run(bg) })
 	}
 	if len(witnesses) > 0 {
-		submitter := &lease.Runner{DB: a.db, Name: "ledger-witnesses", TTL: 30 * time.Second, Every: cfg.LedgerEvery, Log: log,
+		submitter := &lease.Runner{DB: a.db, Observer: mx, Name: "ledger-witnesses", TTL: 30 * time.Second, Every: cfg.LedgerEvery, Log: log,
 			Job: func(ctx context.Context) error { return cosign(ctx, ledgerLog, witnesses, log) }}
 		background.Go(func() { submitter.Run(bg) })
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
+	// Metrics on an address of their own, for the monitoring network.
+	var ms *http.Server
+	if cfg.MetricsListen != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsListen)
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", mx.Handler())
+		ms = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+		go func() { errc <- ms.Serve(mln) }()
+		fmt.Fprintf(stdout, "Metrics at http://%s/metrics\n", mln.Addr())
+	}
 	fmt.Fprintf(stdout, "Tongban is serving at %s (database: %s, ready in %s)\n", cfg.BaseURL, a.db, time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(stdout, "Notices: in-app; email %s; SMS %s\n", onOff(deliverer.Email != nil), onOff(deliverer.SMS != nil))
 	if len(logins) > 0 {
@@ -447,6 +462,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	fmt.Fprintln(stdout, "Shutting down")
+	if ms != nil {
+		ms.Shutdown(shutdown)
+	}
 	return hs.Shutdown(shutdown)
 }
 

@@ -31,6 +31,10 @@ type Config struct {
 	// Listen is the TCP address the HTTP server listens on.
 	// Flag -listen, env TONGBAN_LISTEN. Default 127.0.0.1:8080.
 	Listen string
+	// MetricsListen is the TCP address /metrics is served on, apart from
+	// the platform (for the monitoring network only); empty: not served.
+	// Flag -metrics-listen, env TONGBAN_METRICS_LISTEN.
+	MetricsListen string
 	// Database is "sqlite:PATH" or a "postgres://" URL. Empty means an
 	// SQLite file tongban.db inside DataDir.
 	// Flag -db, env TONGBAN_DATABASE (or TONGBAN_DATABASE_FILE, a file
@@ -288,6 +292,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 		smtpPort = p
 	}
 	fs.StringVar(&c.Listen, "listen", env("TONGBAN_LISTEN", "127.0.0.1:8080"), "address to listen on (TONGBAN_LISTEN)")
+	fs.StringVar(&c.MetricsListen, "metrics-listen", env("TONGBAN_METRICS_LISTEN", ""), "address to serve Prometheus /metrics on, apart from the platform; empty: off (TONGBAN_METRICS_LISTEN)")
 	fs.StringVar(&c.Database, "db", env("TONGBAN_DATABASE", ""), "database: sqlite:PATH or postgres://URL; default sqlite in the data directory (TONGBAN_DATABASE, TONGBAN_DATABASE_FILE)")
 	fs.StringVar(&c.DataDir, "data", env("TONGBAN_DATA_DIR", "tongban-data"), "data directory for the SQLite file and uploads (TONGBAN_DATA_DIR)")
 	fs.StringVar(&c.BaseURL, "base-url", env("TONGBAN_BASE_URL", ""), "public base URL (TONGBAN_BASE_URL)")
@@ -378,6 +383,13 @@ func (c *Config) Validate() error {
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("listen address %q: %v", c.Listen, err))
+	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			errs = append(errs, fmt.Errorf("metrics listen address %q: %v", c.MetricsListen, err))
+		} else if c.MetricsListen == c.Listen {
+			errs = append(errs, fmt.Errorf("metrics listen address %q is the platform's own: give the metrics an address of their own", c.MetricsListen))
+		}
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data directory must not be empty"))

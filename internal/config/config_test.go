@@ -39,6 +39,22 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+func TestMetricsListen(t *testing.T) {
+	c, err := load(t, nil, nil)
+	if err != nil || c.MetricsListen != "" {
+		t.Fatalf("default metrics address = %q (%v), want off", c.MetricsListen, err)
+	}
+	c, err = load(t, nil, map[string]string{"TONGBAN_METRICS_LISTEN": "10.0.0.5:9464"})
+	if err != nil || c.MetricsListen != "10.0.0.5:9464" {
+		t.Fatalf("metrics address from env = %q (%v)", c.MetricsListen, err)
+	}
+	for _, bad := range []string{"9464", "127.0.0.1:8080"} {
+		if _, err := load(t, []string{"-metrics-listen", bad}, nil); err == nil {
+			t.Errorf("metrics address %q accepted", bad)
+		}
+	}
+}
+
 func TestWarningScanEvery(t *testing.T) {
 	c, err := load(t, nil, map[string]string{"TONGBAN_WARNING_SCAN_EVERY": "5s"})
 	if err != nil {

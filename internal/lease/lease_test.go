@@ -316,6 +316,57 @@ func TestRunnerReleasesOnShutdown(t *testing.T) {
 	})
 }
 
+// observed records what a Runner tells its Observer.
+type observed struct {
+	mu     sync.Mutex
+	runs   []error
+	leases []bool
+}
+
+func (o *observed) JobRun(job string, err error, took time.Duration, end time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.runs = append(o.runs, err)
+}
+
+func (o *observed) LeaseHeld(job string, held bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.leases = append(o.leases, held)
+}
+
+// TestRunnerTellsItsObserver: each finished run is reported with its
+// error, and the lease as taken and, at shutdown, given up; a run cut off
+// by the shutdown is not reported.
+func TestRunnerTellsItsObserver(t *testing.T) {
+	d := dbtest.SQLite(t)
+	o := &observed{}
+	runs := 0
+	ctx, cancel := context.WithCancel(t.Context())
+	failure := errors.New("db down")
+	r := &lease.Runner{DB: d, Name: "job", Owner: "me", TTL: time.Minute, Every: time.Millisecond, Observer: o, Job: func(ctx context.Context) error {
+		runs++
+		switch runs {
+		case 1:
+			return nil
+		case 2:
+			return failure
+		}
+		cancel()
+		<-ctx.Done()
+		return ctx.Err()
+	}}
+	r.Run(ctx)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.runs) != 2 || o.runs[0] != nil || !errors.Is(o.runs[1], failure) {
+		t.Errorf("runs reported: %v, want one success and one failure (the cut-off third not at all)", o.runs)
+	}
+	if len(o.leases) != 2 || !o.leases[0] || o.leases[1] {
+		t.Errorf("lease reports: %v, want taken, then given up", o.leases)
+	}
+}
+
 // jobs is a queue table for the claim tests.
 var jobs = lease.Queue{Table: "test_jobs", Key: "id", Ready: "status = 'pending'", Due: "due_at", Owner: "claimed_by", Until: "claimed_until"}
 

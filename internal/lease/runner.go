@@ -36,6 +36,18 @@ type Runner struct {
 	// Now is the clock the lease's expiry is computed with; default
 	// time.Now.
 	Now func() time.Time
+	// Observer, when set, is told of every run of Job and of the lease
+	// being taken and lost (package metrics implements it).
+	Observer Observer
+}
+
+// Observer is told what a Runner does.
+type Observer interface {
+	// JobRun reports one run of the job: its error, how long it took,
+	// when it ended.
+	JobRun(job string, err error, took time.Duration, end time.Time)
+	// LeaseHeld reports whether this node now holds the lease.
+	LeaseHeld(job string, held bool)
 }
 
 func (r *Runner) defaults() {
@@ -67,7 +79,9 @@ func (r *Runner) Run(ctx context.Context) {
 		}
 		if held {
 			r.Log.Info("lease: taken", "lease", r.Name, "owner", r.Owner)
+			r.observeLease(true)
 			r.hold(ctx)
+			r.observeLease(false)
 		}
 		if ctx.Err() != nil {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -112,12 +126,26 @@ func (r *Runner) hold(ctx context.Context) {
 	}()
 	defer func() { <-renewed }()
 	for {
-		if err := r.Job(work); err != nil && work.Err() == nil {
-			r.Log.Error("lease: job failed", "lease", r.Name, "err", err)
+		start := time.Now()
+		// A run cut off by losing the lease or stopping neither failed
+		// nor succeeded: it is not reported.
+		if err := r.Job(work); work.Err() == nil {
+			if err != nil {
+				r.Log.Error("lease: job failed", "lease", r.Name, "err", err)
+			}
+			if r.Observer != nil {
+				r.Observer.JobRun(r.Name, err, time.Since(start), time.Now())
+			}
 		}
 		if !sleep(work, r.Every) {
 			return
 		}
+	}
+}
+
+func (r *Runner) observeLease(held bool) {
+	if r.Observer != nil {
+		r.Observer.LeaseHeld(r.Name, held)
 	}
 }
 

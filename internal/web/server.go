@@ -26,6 +26,7 @@ import (
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/license"
+	"github.com/tongban/tongban/internal/metrics"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/ratelimit"
@@ -35,7 +36,9 @@ import (
 
 // Server holds the dependencies of the HTTP handlers.
 type Server struct {
-	Config  *config.Config
+	Config *config.Config
+	// Metrics counts and times the requests; nil: not measured.
+	Metrics *metrics.Metrics
 	DB      *db.DB
 	Catalog *catalog.Store
 	// Applications runs applications and their tasks.
@@ -201,8 +204,11 @@ func (s *Server) base(next http.Handler) http.Handler {
 					http.Error(sw, "internal error "+id, http.StatusInternalServerError)
 				}
 			}
+			took := time.Since(start)
+			// The mux has set the pattern it matched on r.
+			s.Metrics.Request(r.Pattern, sw.code(), took)
 			if !strings.HasPrefix(r.URL.Path, "/static/") {
-				s.Log.Info("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.code(), "duration_ms", time.Since(start).Milliseconds())
+				s.Log.Info("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.code(), "duration_ms", took.Milliseconds())
 			}
 		}()
 		next.ServeHTTP(sw, r)
