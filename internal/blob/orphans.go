@@ -236,3 +236,13 @@ func (s *Sweeper) Scan(ctx context.Context) (files, released int, err error) {
 	}
 	return files, released, nil
 }
+
+// Candidates counts the keys noted for the sweeper, for the operators'
+// metrics.
+func Candidates(ctx context.Context, q db.Querier) (int, error) {
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM blob_orphans`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("blob: candidates: %w", err)
+	}
+	return n, nil
+}

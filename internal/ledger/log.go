@@ -322,3 +322,18 @@ func (l *Log) Checkpoint(ctx context.Context) ([]byte, error) {
 	}
 	return []byte(s), nil
 }
+
+// Backlog reports how many appended entries wait past the last one
+// integrated (on PostgreSQL a few more may wait in gaps below it, see
+// Waiting) and the size of the tree, for the operators' metrics: entries
+// that keep waiting mean the sequencer is not running.
+func (l *Log) Backlog(ctx context.Context) (pending, size int64, err error) {
+	if err := l.DB.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger_entries
+		WHERE ord > COALESCE((SELECT MAX(hi) FROM ledger_ranges), $1)`, int64(beforeAll)).Scan(&pending); err != nil {
+		return 0, 0, fmt.Errorf("ledger: backlog: %w", err)
+	}
+	if err := l.DB.Read().QueryRowContext(ctx, `SELECT size FROM ledger_tree WHERE id = 1`).Scan(&size); err != nil {
+		return 0, 0, fmt.Errorf("ledger: backlog: %w", err)
+	}
+	return pending, size, nil
+}

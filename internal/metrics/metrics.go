@@ -10,6 +10,7 @@
 package metrics
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -29,6 +30,7 @@ type Metrics struct {
 	jobDuration *prometheus.HistogramVec
 	jobSuccess  *prometheus.GaugeVec
 	leaseHeld   *prometheus.GaugeVec
+	readErrors  *prometheus.CounterVec
 }
 
 // New returns the metrics of a node, registered with their own registry
@@ -62,8 +64,12 @@ func New() *Metrics {
 			Name: "tongban_lease_held",
 			Help: "1 while this node holds the job's lease (runs the job), else 0.",
 		}, []string{"job"}),
+		readErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tongban_metrics_read_errors_total",
+			Help: "Scrapes that could not read a gauge from the database, by gauge.",
+		}, []string{"gauge"}),
 	}
-	m.registry.MustRegister(m.requests, m.duration, m.jobRuns, m.jobDuration, m.jobSuccess, m.leaseHeld,
+	m.registry.MustRegister(m.requests, m.duration, m.jobRuns, m.jobDuration, m.jobSuccess, m.leaseHeld, m.readErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -111,4 +117,47 @@ func (m *Metrics) LeaseHeld(job string, held bool) {
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+// Sample is one value of a gauge read at scrape time, with its label
+// values in the order the gauge declared its labels.
+type Sample struct {
+	Labels []string
+	Value  float64
+}
+
+// GaugeFunc adds a gauge whose values read returns at each scrape, given
+// at most readTimeout; when read fails the gauge is left out of that
+// scrape (and tongban_metrics_read_errors_total counts it), so a slow or
+// down database never stalls the scrape.
+func (m *Metrics) GaugeFunc(name, help string, labels []string, read func(context.Context) ([]Sample, error)) {
+	if m == nil {
+		return
+	}
+	m.registry.MustRegister(&gaugeFunc{desc: prometheus.NewDesc(name, help, labels, nil), name: name, read: read, errors: m.readErrors})
+}
+
+// readTimeout bounds each GaugeFunc's read.
+const readTimeout = 5 * time.Second
+
+type gaugeFunc struct {
+	desc   *prometheus.Desc
+	name   string
+	read   func(context.Context) ([]Sample, error)
+	errors *prometheus.CounterVec
+}
+
+func (g *gaugeFunc) Describe(ch chan<- *prometheus.Desc) { ch <- g.desc }
+
+func (g *gaugeFunc) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+	defer cancel()
+	samples, err := g.read(ctx)
+	if err != nil {
+		g.errors.WithLabelValues(g.name).Inc()
+		return
+	}
+	for _, s := range samples {
+		ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, s.Value, s.Labels...)
+	}
 }

@@ -1,9 +1,11 @@
 package metrics
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -54,4 +56,29 @@ func TestNilMetricsMeasureNothing(t *testing.T) {
 	m.Request("GET /", 200, time.Millisecond)
 	m.JobRun("x", nil, time.Second, time.Now())
 	m.LeaseHeld("x", true)
+}
+
+// TestGaugeFunc: a gauge read at scrape time shows what its reader
+// returns; one whose reader fails is left out and the failure counted.
+func TestGaugeFunc(t *testing.T) {
+	m := New()
+	m.GaugeFunc("tongban_test_queue", "test", []string{"status"}, func(context.Context) ([]Sample, error) {
+		return []Sample{{Labels: []string{"pending"}, Value: 3}, {Labels: []string{"failed"}, Value: 1}}, nil
+	})
+	m.GaugeFunc("tongban_test_broken", "test", nil, func(context.Context) ([]Sample, error) {
+		return nil, errors.New("database down")
+	})
+	scrape(t, m) // the error counter may be gathered before the failed read
+	out := scrape(t, m)
+	for _, want := range []string{`tongban_test_queue{status="pending"} 3`, `tongban_test_queue{status="failed"} 1`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+	if !regexp.MustCompile(`tongban_metrics_read_errors_total\{gauge="tongban_test_broken"\} [12]\n`).MatchString(out) {
+		t.Errorf("the failed reads are not counted:\n%s", out)
+	}
+	if strings.Contains(out, "tongban_test_broken ") {
+		t.Error("a gauge whose read failed is shown")
+	}
 }

@@ -338,3 +338,27 @@ func scrub(msg, to string) string {
 	}
 	return msg
 }
+
+// Backlog counts the email and SMS deliveries waiting to be sent
+// (pending: not yet due, due, or being retried) and those given up on
+// (failed), for the operators' metrics.
+func Backlog(ctx context.Context, q db.Querier) (pending, failed int, err error) {
+	rows, err := q.QueryContext(ctx, `SELECT status, COUNT(*) FROM notice_deliveries WHERE status IN ('pending', 'failed') GROUP BY status`)
+	if err != nil {
+		return 0, 0, fmt.Errorf("notify: backlog: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var status string
+		var n int
+		if err := rows.Scan(&status, &n); err != nil {
+			return 0, 0, err
+		}
+		if status == "pending" {
+			pending = n
+		} else {
+			failed = n
+		}
+	}
+	return pending, failed, rows.Err()
+}

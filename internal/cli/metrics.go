@@ -1,0 +1,31 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/tongban/tongban/internal/blob"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/metrics"
+	"github.com/tongban/tongban/internal/notify"
+)
+
+// backlogGauges adds to mx what waits in the shared queues, read from the
+// database at each scrape: every node reports the same figures.
+func backlogGauges(mx *metrics.Metrics, d *db.DB, l *ledger.Log) {
+	mx.GaugeFunc("tongban_notice_deliveries", "Email and SMS deliveries waiting to be sent (pending) or given up on (failed).", []string{"status"},
+		func(ctx context.Context) ([]metrics.Sample, error) {
+			pending, failed, err := notify.Backlog(ctx, d.Read())
+			return []metrics.Sample{{Labels: []string{"pending"}, Value: float64(pending)}, {Labels: []string{"failed"}, Value: float64(failed)}}, err
+		})
+	mx.GaugeFunc("tongban_ledger_entries", "Ledger entries waiting to be integrated (pending) and integrated (the tree's size).", []string{"state"},
+		func(ctx context.Context) ([]metrics.Sample, error) {
+			pending, size, err := l.Backlog(ctx)
+			return []metrics.Sample{{Labels: []string{"pending"}, Value: float64(pending)}, {Labels: []string{"integrated"}, Value: float64(size)}}, err
+		})
+	mx.GaugeFunc("tongban_blob_orphans", "Uploaded files noted for deletion because no record refers to them any more.", nil,
+		func(ctx context.Context) ([]metrics.Sample, error) {
+			n, err := blob.Candidates(ctx, d.Read())
+			return []metrics.Sample{{Value: float64(n)}}, err
+		})
+}

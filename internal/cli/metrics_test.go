@@ -1,0 +1,44 @@
+package cli
+
+import (
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tongban/tongban/internal/blob"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/db/dbtest"
+	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/metrics"
+)
+
+// TestBacklogGauges reads the queues' figures from both databases at
+// scrape time.
+func TestBacklogGauges(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		mx := metrics.New()
+		backlogGauges(mx, d, &ledger.Log{DB: d})
+		scrape := func() string {
+			rec := httptest.NewRecorder()
+			mx.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+			b, _ := io.ReadAll(rec.Body)
+			return string(b)
+		}
+		out := scrape()
+		for _, want := range []string{`tongban_notice_deliveries{status="pending"} 0`, `tongban_notice_deliveries{status="failed"} 0`,
+			`tongban_ledger_entries{state="pending"} 0`, `tongban_ledger_entries{state="integrated"} 0`, "tongban_blob_orphans 0"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("scrape lacks %q:\n%s", want, out)
+			}
+		}
+		key := "sha256/ab/" + strings.Repeat("c", 62)
+		if err := d.Tx(t.Context(), func(tx *db.Tx) error { return blob.Release(t.Context(), tx, time.Now(), key) }); err != nil {
+			t.Fatal(err)
+		}
+		if out := scrape(); !strings.Contains(out, "tongban_blob_orphans 1") {
+			t.Error("a noted file is not counted")
+		}
+	})
+}
