@@ -203,14 +203,10 @@ func queueWhere(p *identity.Principal, f QueueFilter) (where string, args []any,
 		where += fmt.Sprintf(" AND t.assignee_id = $%d", len(args))
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		args = append(args, strings.ToUpper(likeEscape(q))+"%", "%"+likeEscape(q)+"%")
+		args = append(args, strings.ToUpper(db.LikeEscape(q))+"%", "%"+db.LikeEscape(q)+"%")
 		where += fmt.Sprintf(` AND (ap.number LIKE $%d ESCAPE '\' OR ap.applicant_name LIKE $%d ESCAPE '\')`, len(args)-1, len(args))
 	}
 	return where, args, true
-}
-
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // Queue lists the open tasks p can act on, soonest deadline first (tasks

@@ -4,7 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
+
+	"github.com/tongban/tongban/internal/db"
 )
 
 // ProcessForms returns the form schemas of the services whose draft or live
@@ -17,7 +18,7 @@ func (s *Store) ProcessForms(ctx context.Context, process string) ([]json.RawMes
 	if err != nil {
 		return nil, err
 	}
-	needle := `%"process":` + likeEscape(string(ref)) + `%`
+	needle := `%"process":` + db.LikeEscape(string(ref)) + `%`
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT s.draft, COALESCE(v.document, '') FROM services s
 		LEFT JOIN service_versions v ON v.service_code = s.code AND v.version = s.published_version
 		WHERE s.draft LIKE $1 ESCAPE '\' OR v.document LIKE $1 ESCAPE '\'
@@ -49,8 +50,4 @@ func (s *Store) ProcessForms(ctx context.Context, process string) ([]json.RawMes
 		}
 	}
 	return out, rows.Err()
-}
-
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

@@ -133,3 +133,11 @@ func TestSQLiteSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestLikeEscape(t *testing.T) {
+	for in, want := range map[string]string{`50%`: `50\%`, `a_b`: `a\_b`, `c:\dir`: `c:\\dir`, `张三`: `张三`} {
+		if got := db.LikeEscape(in); got != want {
+			t.Errorf("LikeEscape(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -30,3 +30,10 @@ func Rows(cols, n int) string {
 	}
 	return b.String()
 }
+
+// likeEscaper escapes the wildcards of LIKE and its escape character.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// LikeEscape makes s match itself literally in a LIKE pattern written with
+// ESCAPE '\' (the same on both databases).
+func LikeEscape(s string) string { return likeEscaper.Replace(s) }

@@ -191,7 +191,7 @@ func (s *Store) Supervise(ctx context.Context, p *identity.Principal, f Supervis
 			}
 			where = append(where, col+" >= "+arg(q)+" AND "+col+" < "+arg(q+"\x7f"))
 		default:
-			where = append(where, "t.number LIKE "+arg("%"+likeEscape(q)+"%")+" ESCAPE '\\'")
+			where = append(where, "t.number LIKE "+arg("%"+db.LikeEscape(q)+"%")+" ESCAPE '\\'")
 		}
 	}
 	if f.After != "" {
@@ -238,10 +238,6 @@ func (s *Store) Supervise(ctx context.Context, p *identity.Principal, f Supervis
 		page.Next = encodeCursor(page.Tickets[limit-1])
 	}
 	return page, nil
-}
-
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // categoryAndBelow returns code and the codes of all its sub-categories
