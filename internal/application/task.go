@@ -167,10 +167,25 @@ func (f QueueFilter) validate() error {
 	return e.Err()
 }
 
-// queueWhere is the condition of p's queue under f, and its arguments; ok
-// is false when p has no queue at all.
-func queueWhere(p *identity.Principal, f QueueFilter) (where string, args []any, ok bool) {
+// queueSQL is a queue as SQL: its tables (tasks t, joined to their
+// applications ap when a search needs them), its condition and the
+// condition's arguments.
+type queueSQL struct {
+	from, where string
+	args        []any
+}
+
+// queueFor is p's queue under f (all of f but its Warning and paging); nil
+// when p has no queue at all.
+func queueFor(p *identity.Principal, f QueueFilter) (*queueSQL, error) {
+	if !p.Can(identity.PermStaffDesk) {
+		return nil, identity.ErrForbidden
+	}
+	if err := f.validate(); err != nil {
+		return nil, err
+	}
 	var conds []string
+	var args []any
 	if p.Can(identity.PermSupervise) {
 		if f.Department != "" {
 			args = append(args, f.Department)
@@ -195,18 +210,19 @@ func queueWhere(p *identity.Principal, f QueueFilter) (where string, args []any,
 		}
 	}
 	if len(conds) == 0 {
-		return "", nil, false
+		return nil, nil
 	}
-	where = "t.state = 'open' AND (" + strings.Join(conds, " OR ") + ")"
+	q := &queueSQL{from: "tasks t", where: "t.state = 'open' AND (" + strings.Join(conds, " OR ") + ")", args: args}
 	if f.Mine {
-		args = append(args, p.Account.ID)
-		where += fmt.Sprintf(" AND t.assignee_id = $%d", len(args))
+		q.args = append(q.args, p.Account.ID)
+		q.where += fmt.Sprintf(" AND t.assignee_id = $%d", len(q.args))
 	}
-	if q := strings.TrimSpace(f.Query); q != "" {
-		args = append(args, strings.ToUpper(db.LikeEscape(q))+"%", "%"+db.LikeEscape(q)+"%")
-		where += fmt.Sprintf(` AND (ap.number LIKE $%d ESCAPE '\' OR ap.applicant_name LIKE $%d ESCAPE '\')`, len(args)-1, len(args))
+	if text := strings.TrimSpace(f.Query); text != "" {
+		q.from += " JOIN applications ap ON ap.id = t.application_id"
+		q.args = append(q.args, strings.ToUpper(db.LikeEscape(text))+"%", "%"+db.LikeEscape(text)+"%")
+		q.where += fmt.Sprintf(` AND (ap.number LIKE $%d ESCAPE '\' OR ap.applicant_name LIKE $%d ESCAPE '\')`, len(q.args)-1, len(q.args))
 	}
-	return where, args, true
+	return q, nil
 }
 
 // Queue lists the open tasks p can act on, soonest deadline first (tasks
@@ -214,25 +230,22 @@ func queueWhere(p *identity.Principal, f QueueFilter) (where string, args []any,
 // departments; department admins see all of their department's, and
 // supervisors every department's (to watch, not to act).
 func (s *Store) Queue(ctx context.Context, p *identity.Principal, f QueueFilter) ([]Task, error) {
-	if !p.Can(identity.PermStaffDesk) {
-		return nil, identity.ErrForbidden
-	}
-	if err := f.validate(); err != nil {
+	q, err := queueFor(p, f)
+	if err != nil {
 		return nil, err
 	}
-	where, args, ok := queueWhere(p, f)
-	if !ok {
+	if q == nil {
 		return []Task{}, nil
 	}
 	if f.Warning != NoWarning {
-		args = append(args, string(f.Warning))
-		where += fmt.Sprintf(" AND t.warning = $%d", len(args))
+		q.args = append(q.args, string(f.Warning))
+		q.where += fmt.Sprintf(" AND t.warning = $%d", len(q.args))
 	}
 	limit := f.Limit
 	if limit <= 0 || limit > 200 {
 		limit = 200
 	}
-	ids, err := s.queueIDs(ctx, where, args, strings.TrimSpace(f.Query) != "", f.Offset, limit)
+	ids, err := s.queueIDs(ctx, q, f.Offset, limit)
 	if err != nil || len(ids) == 0 {
 		return []Task{}, err
 	}
@@ -272,17 +285,13 @@ func (s *Store) Queue(ctx context.Context, p *identity.Principal, f QueueFilter)
 	return out, nil
 }
 
-// queueIDs picks the IDs of a page of the queue (where, with args): the
-// tasks with a deadline by deadline, then those whose clock is stopped by
-// when they opened. The two halves are read apart so that each walks an
-// index of open tasks in its order (tasks_due, tasks_stopped) and stops
-// at the page's end, rather than sorting every open task; joinApp joins
-// the applications, which a search by number or applicant needs.
-func (s *Store) queueIDs(ctx context.Context, where string, args []any, joinApp bool, offset, limit int) ([]string, error) {
-	from := "tasks t"
-	if joinApp {
-		from += " JOIN applications ap ON ap.id = t.application_id"
-	}
+// queueIDs picks the IDs of a page of queue q: the tasks with a deadline
+// by deadline, then those whose clock is stopped by when they opened. The
+// two halves are read apart so that each walks an index of open tasks in
+// its order (tasks_due, tasks_stopped) and stops at the page's end,
+// rather than sorting every open task.
+func (s *Store) queueIDs(ctx context.Context, q *queueSQL, offset, limit int) ([]string, error) {
+	from, where, args := q.from, q.where, q.args
 	read := func(q string, args ...any) ([]string, error) {
 		rows, err := s.db.Read().QueryContext(ctx, q, args...)
 		if err != nil {
@@ -321,22 +330,12 @@ func (s *Store) queueIDs(ctx context.Context, where string, args []any, joinApp 
 // every task, and those marked yellow and red.
 func (s *Store) QueueCounts(ctx context.Context, p *identity.Principal, f QueueFilter) (QueueCounts, error) {
 	var c QueueCounts
-	if !p.Can(identity.PermStaffDesk) {
-		return c, identity.ErrForbidden
-	}
-	if err := f.validate(); err != nil {
+	q, err := queueFor(p, f)
+	if err != nil || q == nil {
 		return c, err
 	}
-	where, args, ok := queueWhere(p, f)
-	if !ok {
-		return c, nil
-	}
-	join := ""
-	if strings.TrimSpace(f.Query) != "" {
-		join = " JOIN applications ap ON ap.id = t.application_id"
-	}
-	err := s.db.Read().QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN t.warning = 'yellow' THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN t.warning = 'red' THEN 1 ELSE 0 END), 0) FROM tasks t`+join+` WHERE `+where, args...).Scan(&c.Total, &c.Yellow, &c.Red)
+	err = s.db.Read().QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN t.warning = 'yellow' THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN t.warning = 'red' THEN 1 ELSE 0 END), 0) FROM `+q.from+` WHERE `+q.where, q.args...).Scan(&c.Total, &c.Yellow, &c.Red)
 	if err != nil {
 		return c, fmt.Errorf("application: queue counts: %w", err)
 	}
