@@ -600,7 +600,6 @@ var messages = map[string]msg{
 	"supplement_history_answered": {"%s 已补正", "answered %s"},
 	"repeat_supplements_lead":     {"一次告知要求一次列明全部需补正的内容。同一办件再次要求补正的，均列于此，附经办人说明的原因（最近 200 条）。", "Tell-once asks for everything missing at once. Every further supplement request on an application is listed here with the reason its clerk gave (the latest 200)."},
 	"repeat_supplements_seq":      {"第几次", "Which request"},
-	"repeat_supplements_nth":      {"第 %d 次补正，%d 项", "request no. %d, %d items"},
 	"repeat_supplements_open":     {"待申请人补正", "awaiting the applicant"},
 	"repeat_supplements_by":       {"经办人与时间", "Asked by, when"},
 	"repeat_supplements_none":     {"没有再次补正的办件。", "No application has been asked for a supplement twice."},
