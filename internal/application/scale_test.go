@@ -62,7 +62,7 @@ func TestScanWarningsAtScale(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("scan, 1%% overdue: %s (%+v)", time.Since(start).Round(time.Millisecond), st)
-		if want := (n + 99) / 100; st.Red != want || st.Yellow != 0 {
+		if want := overdue(n); st.Red != want || st.Yellow != 0 {
 			t.Errorf("scan with 1%% overdue = %+v, want %d red", st, want)
 		}
 
@@ -94,15 +94,15 @@ func TestScanWarningsAtScale(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("queue counts of %s: %s (%+v)", who, time.Since(start).Round(time.Microsecond), c)
-			if c.Total != n || c.Red != st0Red(n) {
-				t.Errorf("counts of %s = %+v, want %d with %d red", who, c, n, st0Red(n))
+			if c.Total != n || c.Red != overdue(n) {
+				t.Errorf("counts of %s = %+v, want %d with %d red", who, c, n, overdue(n))
 			}
 		}
 	})
 }
 
-// st0Red is how many of n seeded tasks are overdue on 2026-10-21.
-func st0Red(n int) int { return (n + 99) / 100 }
+// overdue is how many of n seeded tasks are overdue on 2026-10-21.
+func overdue(n int) int { return (n + 99) / 100 }
 
 // seedTasks inserts n open tasks of application id in multi-row INSERTs:
 // every hundredth is due on 2026-10-20, the others on 2027-06-30.
