@@ -574,6 +574,25 @@ func TestWarningsFireOnceAcrossNodes(t *testing.T) {
 		if err != nil || len(q) != 5 || q[0].Warning != application.Red {
 			t.Fatalf("queue: %d %v", len(q), err)
 		}
+		// While the applicant is asked for a supplement the clock stops and
+		// nobody in the department can act: nobody is reminded of that
+		// task, until the answer restarts its clock.
+		f.decide(t, "clerk", apps[0], "accept", application.Decision{Action: "supplement",
+			Items: []application.SupplementItem{{Material: "m1", Reason: "营业执照不清晰"}}})
+		f.clock.set("2026-10-02 09:30")
+		if st, err = f.store.ScanWarnings(ctx); err != nil || st.Reminded != 4 {
+			t.Fatalf("reminders with one clock stopped: %+v %v, want 4", st, err)
+		}
+		if _, err := f.store.AddMaterial(ctx, f.p["zhang"], apps[0].ID, "m1", "licence-2026.png", bytes.NewReader(append(pngFile, 2))); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.store.AnswerSupplement(ctx, f.p["zhang"], apps[0].ID, nil, "已补"); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.set("2026-10-03 10:00")
+		if st, err = f.store.ScanWarnings(ctx); err != nil || st.Reminded != 5 {
+			t.Fatalf("reminders after the answer: %+v %v, want 5", st, err)
+		}
 	})
 }
 

@@ -24,8 +24,10 @@ const scanBatch = 500
 
 // ScanWarnings marks open tasks yellow when their deadline is near and red
 // when it has passed, and reminds again every renotify interval while
-// nobody acts. Yellow goes to the assignee (or, unclaimed, the role's
-// holders); red also to the department's admins and to supervisors.
+// nobody acts (not while a supplement request stops the task's clock:
+// nobody in the department can act on it then). Yellow goes to the
+// assignee (or, unclaimed, the role's holders); red also to the
+// department's admins and to supervisors.
 // First, when the calendar has been edited since the last scan, it counts
 // the deadlines of applications in process again (RecomputeDeadlines).
 //
@@ -56,7 +58,7 @@ func (s *Store) ScanWarnings(ctx context.Context) (ScanStats, error) {
 	if err != nil {
 		return st, err
 	}
-	n, err = s.scan(ctx, `SELECT id FROM tasks WHERE state = 'open' AND notify_after <= $1 AND warning <> '' ORDER BY notify_after LIMIT `+fmt.Sprint(scanBatch), db.NewTime(now),
+	n, err = s.scan(ctx, `SELECT id FROM tasks WHERE state = 'open' AND notify_after <= $1 AND warning <> '' AND due_date IS NOT NULL ORDER BY notify_after LIMIT `+fmt.Sprint(scanBatch), db.NewTime(now),
 		func(tx *db.Tx, t *Task) (bool, error) { return s.remind(ctx, tx, t, now) })
 	st.Reminded += n
 	return st, err
@@ -133,7 +135,7 @@ func (s *Store) remind(ctx context.Context, tx *db.Tx, t *Task, now time.Time) (
 	if err := lockApplication(ctx, tx, t.ApplicationID); err != nil {
 		return false, err
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE tasks SET notify_after = $1 WHERE id = $2 AND state = 'open' AND notify_after <= $3`,
+	res, err := tx.ExecContext(ctx, `UPDATE tasks SET notify_after = $1 WHERE id = $2 AND state = 'open' AND notify_after <= $3 AND due_date IS NOT NULL`,
 		db.NewTime(now.Add(s.renotify)), t.ID, db.NewTime(now))
 	if err != nil {
 		return false, err
