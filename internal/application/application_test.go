@@ -535,6 +535,29 @@ func TestWarningsFireOnceAcrossNodes(t *testing.T) {
 		if err != nil || st.Yellow != 5 || st.Red != 0 {
 			t.Fatalf("yellow scan: %+v %v", st, err)
 		}
+		// The metrics' counts of marked tasks, by department.
+		warned := func(yellow, red int) {
+			t.Helper()
+			ws, err := f.store.Warned(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			for _, w := range ws {
+				seen[w.Department] = true
+				want := application.DepartmentWarnings{Department: w.Department}
+				if w.Department == "SCJG" {
+					want.Yellow, want.Red = yellow, red
+				}
+				if w != want {
+					t.Errorf("warned %+v, want %+v", w, want)
+				}
+			}
+			if !seen["SCJG"] || !seen["GA"] {
+				t.Errorf("warned lists %v, want every department", seen)
+			}
+		}
+		warned(5, 0)
 		f.clock.set("2026-09-30 08:00")
 		// Two nodes scan at once: each task turns red exactly once.
 		var wg sync.WaitGroup
@@ -554,6 +577,7 @@ func TestWarningsFireOnceAcrossNodes(t *testing.T) {
 		if red.Load() != 5 {
 			t.Fatalf("red marks: %d", red.Load())
 		}
+		warned(0, 5)
 		var logged int
 		d.Read().QueryRow(`SELECT COUNT(*) FROM application_events WHERE action = 'warning_red'`).Scan(&logged)
 		if logged != 5 {
@@ -583,6 +607,7 @@ func TestWarningsFireOnceAcrossNodes(t *testing.T) {
 		if st, err = f.store.ScanWarnings(ctx); err != nil || st.Reminded != 4 {
 			t.Fatalf("reminders with one clock stopped: %+v %v, want 4", st, err)
 		}
+		warned(0, 4)
 		if _, err := f.store.AddMaterial(ctx, f.p["zhang"], apps[0].ID, "m1", "licence-2026.png", bytes.NewReader(append(pngFile, 2))); err != nil {
 			t.Fatal(err)
 		}
@@ -593,6 +618,7 @@ func TestWarningsFireOnceAcrossNodes(t *testing.T) {
 		if st, err = f.store.ScanWarnings(ctx); err != nil || st.Reminded != 5 {
 			t.Fatalf("reminders after the answer: %+v %v, want 5", st, err)
 		}
+		warned(0, 5)
 	})
 }
 

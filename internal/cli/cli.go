@@ -368,7 +368,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	}
 	ledgerLog := &ledger.Log{DB: a.db, Keys: keys}
 	mx := metrics.New()
-	backlogGauges(mx, a.db, ledgerLog)
+	backlogGauges(mx, a.db, ledgerLog, a.applications)
 	srv, err := web.New(web.Server{Config: cfg, Metrics: mx, DB: a.db, Ledger: ledgerLog, Exchange: exchanges, Catalog: a.catalog, Identity: a.identity, Org: a.org, Applications: a.applications, Calendar: a.calendar, Notify: a.notify, Processes: a.processes, Hotline: a.hotline, Licenses: a.licenses, Ratings: a.ratings, Log: log})
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tongban/tongban/internal/application"
 	"github.com/tongban/tongban/internal/blob"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/db/dbtest"
@@ -19,7 +20,13 @@ import (
 func TestBacklogGauges(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		mx := metrics.New()
-		backlogGauges(mx, d, &ledger.Log{DB: d})
+		if _, err := d.Write().ExecContext(t.Context(), `INSERT INTO divisions (code, name, level) VALUES ('339900', '临江市', 'city')`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Write().ExecContext(t.Context(), `INSERT INTO departments (code, name, division_code) VALUES ('SCJG', '市场监督管理局', '339900')`); err != nil {
+			t.Fatal(err)
+		}
+		backlogGauges(mx, d, &ledger.Log{DB: d}, application.NewStore(application.Deps{DB: d}))
 		scrape := func() string {
 			rec := httptest.NewRecorder()
 			mx.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -28,7 +35,8 @@ func TestBacklogGauges(t *testing.T) {
 		}
 		out := scrape()
 		for _, want := range []string{`tongban_notice_deliveries{status="pending"} 0`, `tongban_notice_deliveries{status="failed"} 0`,
-			`tongban_ledger_entries{state="pending"} 0`, `tongban_ledger_entries{state="integrated"} 0`, "tongban_blob_orphans 0"} {
+			`tongban_ledger_entries{state="pending"} 0`, `tongban_ledger_entries{state="integrated"} 0`, "tongban_blob_orphans 0",
+			`tongban_tasks_warned{department="SCJG",warning="yellow"} 0`, `tongban_tasks_warned{department="SCJG",warning="red"} 0`} {
 			if !strings.Contains(out, want) {
 				t.Errorf("scrape lacks %q:\n%s", want, out)
 			}
