@@ -1022,6 +1022,29 @@ func TestQueueFiltersAndPages(t *testing.T) {
 		if got := numbers(application.QueueFilter{Query: "SCJG"}); len(got) != 5 {
 			t.Errorf("by number prefix: %v, want all 5", got)
 		}
+		// With digits, a search is the start of a tracking number. A
+		// search finds the applications first, or walks the queue when
+		// they are more than are worth listing: both find the same.
+		prefix := strings.ToLower(apps[0].Number[:len(apps[0].Number)-2])
+		for _, max := range []int{500, 2} {
+			restore := application.SetMaxMatching(max)
+			if got := numbers(application.QueueFilter{Query: prefix}); len(got) != 5 {
+				t.Errorf("by a number prefix with digits (listing %d): %v, want all 5", max, got)
+			}
+			if got := numbers(application.QueueFilter{Query: "han"}); len(got) != 5 { // the applicant is "zhang"
+				t.Errorf("by a part of the applicant's name (listing %d): %v, want all 5", max, got)
+			}
+			if got := numbers(application.QueueFilter{Query: "zhang", Warning: application.Red}); !slices.Equal(got, []string{apps[3].Number, apps[4].Number}) {
+				t.Errorf("by name, red (listing %d): %v, want %s and %s", max, got, apps[3].Number, apps[4].Number)
+			}
+			restore()
+		}
+		if got := numbers(application.QueueFilter{Query: "SCJG1999"}); len(got) != 0 {
+			t.Errorf("by a number nobody has: %v", got)
+		}
+		if c, err := f.store.QueueCounts(ctx, clerk, application.QueueFilter{Query: "SCJG1999"}); err != nil || c.Total != 0 {
+			t.Errorf("counts of a number nobody has: %+v %v", c, err)
+		}
 		if got := numbers(application.QueueFilter{Query: "han"}); len(got) != 5 { // the applicant is "zhang"
 			t.Errorf("by a part of the applicant's name: %v, want all 5", got)
 		}

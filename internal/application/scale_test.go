@@ -79,14 +79,21 @@ func TestScanWarningsAtScale(t *testing.T) {
 			for _, qf := range []struct {
 				name string
 				f    application.QueueFilter
-			}{{"first page", application.QueueFilter{Limit: 50}}, {"red, first page", application.QueueFilter{Warning: application.Red, Limit: 50}},
-				{"page 100", application.QueueFilter{Offset: 4950, Limit: 50}}, {"by number", application.QueueFilter{Query: "SCJG2026", Limit: 50}}} {
+				want int
+			}{{"first page", application.QueueFilter{Limit: 50}, 50}, {"red, first page", application.QueueFilter{Warning: application.Red, Limit: 50}, 50},
+				{"page 100", application.QueueFilter{Offset: 4950, Limit: 50}, 50}, {"by a number prefix all have", application.QueueFilter{Query: "SCJG2025", Limit: 50}, 50},
+				{"by one number", application.QueueFilter{Query: seedNumber(n / tasksPerApplication / 2), Limit: 50}, tasksPerApplication},
+				{"by a number nobody has", application.QueueFilter{Query: "SCJG1999", Limit: 50}, 0},
+				{"by a name nobody has", application.QueueFilter{Query: "无此人", Limit: 50}, 0}} {
 				start = time.Now()
 				tasks, err := f.store.Queue(ctx, f.p[who], qf.f)
 				if err != nil {
 					t.Fatal(err)
 				}
 				t.Logf("queue of %s, %s: %s (%d tasks)", who, qf.name, time.Since(start).Round(time.Microsecond), len(tasks))
+				if len(tasks) != min(qf.want, n) {
+					t.Errorf("queue of %s, %s: %d tasks, want %d", who, qf.name, len(tasks), min(qf.want, n))
+				}
 			}
 			start = time.Now()
 			c, err := f.store.QueueCounts(ctx, f.p[who], application.QueueFilter{})
@@ -104,7 +111,15 @@ func TestScanWarningsAtScale(t *testing.T) {
 // overdue is how many of n seeded tasks are overdue on 2026-10-21.
 func overdue(n int) int { return (n + 99) / 100 }
 
-// seedTasks inserts n open tasks of application id in multi-row INSERTs:
+// tasksPerApplication is how many of the seeded tasks share an
+// application.
+const tasksPerApplication = 4
+
+// seedNumber is the tracking number of the j-th seeded application.
+func seedNumber(j int) string { return fmt.Sprintf("SCJG2025%04d%05d", j/90000, j%90000+1) }
+
+// seedTasks inserts n open tasks in multi-row INSERTs, four to an
+// application copied from application id (numbered by seedNumber):
 // every hundredth is due on 2026-10-20, the others on 2027-06-30.
 func seedTasks(t *testing.T, d *db.DB, id string, n int) {
 	t.Helper()
@@ -117,9 +132,28 @@ func seedTasks(t *testing.T, d *db.DB, id string, n int) {
 				if i >= n {
 					return nil
 				}
+				// The applications of the next rows tasks, then the tasks.
 				var q strings.Builder
+				q.WriteString(`INSERT INTO applications (id, number, service_code, service_version, service_name, process_code, process_version,
+					department_code, applicant_id, applicant_name, state, form, statutory_days, promised_days, accept_date, created_at, updated_at, submitted_at)
+					SELECT v.column1, v.column2, a.service_code, a.service_version, a.service_name, a.process_code, a.process_version,
+					a.department_code, a.applicant_id, a.applicant_name, a.state, a.form, a.statutory_days, a.promised_days, a.accept_date, a.created_at, a.updated_at, a.submitted_at
+					FROM applications a, (VALUES `)
+				args := []any{id}
+				for j := i / tasksPerApplication; j*tasksPerApplication < min(i+rows, n); j++ {
+					if len(args) > 1 {
+						q.WriteString(", ")
+					}
+					fmt.Fprintf(&q, "($%d, $%d)", len(args)+1, len(args)+2)
+					args = append(args, fmt.Sprintf("benchapp%08d", j), seedNumber(j))
+				}
+				q.WriteString(`) AS v WHERE a.id = $1`)
+				if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+					return err
+				}
+				q.Reset()
 				q.WriteString(`INSERT INTO tasks (id, application_id, step_id, kind, department_code, role, state, days, opened_at, opened_date, due_date, yellow_date) VALUES `)
-				args := []any{id, opened}
+				args = []any{opened}
 				for k := 0; k < rows && i < n; k, i = k+1, i+1 {
 					due, yellow := "2027-06-30", "2027-06-29"
 					if i%100 == 0 {
@@ -129,8 +163,8 @@ func seedTasks(t *testing.T, d *db.DB, id string, n int) {
 						q.WriteString(", ")
 					}
 					p := len(args)
-					fmt.Fprintf(&q, "($%d, $1, 'accept', 'accept', 'SCJG', 'clerk', 'open', 15, $2, '2026-09-28', $%d, $%d)", p+1, p+2, p+3)
-					args = append(args, fmt.Sprintf("bench%08d", i), due, yellow)
+					fmt.Fprintf(&q, "($%d, $%d, 'accept', 'accept', 'SCJG', 'clerk', 'open', 15, $1, '2026-09-28', $%d, $%d)", p+1, p+2, p+3, p+4)
+					args = append(args, fmt.Sprintf("bench%08d", i), fmt.Sprintf("benchapp%08d", i/tasksPerApplication), due, yellow)
 				}
 				if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 					return err
@@ -143,8 +177,10 @@ func seedTasks(t *testing.T, d *db.DB, id string, n int) {
 		}
 	}
 	if d.Dialect == db.Postgres {
-		if _, err := d.Write().ExecContext(ctx, `ANALYZE tasks`); err != nil {
-			t.Fatal(err)
+		for _, table := range []string{"tasks", "applications"} {
+			if _, err := d.Write().ExecContext(ctx, `ANALYZE `+table); err != nil {
+				t.Fatal(err)
+			}
 		}
 	} else if _, err := d.Write().ExecContext(ctx, `ANALYZE`); err != nil {
 		t.Fatal(err)

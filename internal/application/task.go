@@ -177,7 +177,7 @@ type queueSQL struct {
 
 // queueFor is p's queue under f (all of f but its Warning and paging); nil
 // when p has no queue at all.
-func queueFor(p *identity.Principal, f QueueFilter) (*queueSQL, error) {
+func (s *Store) queueFor(ctx context.Context, p *identity.Principal, f QueueFilter) (*queueSQL, error) {
 	if !p.Can(identity.PermStaffDesk) {
 		return nil, identity.ErrForbidden
 	}
@@ -218,11 +218,115 @@ func queueFor(p *identity.Principal, f QueueFilter) (*queueSQL, error) {
 		q.where += fmt.Sprintf(" AND t.assignee_id = $%d", len(q.args))
 	}
 	if text := strings.TrimSpace(f.Query); text != "" {
-		q.from += " JOIN applications ap ON ap.id = t.application_id"
-		q.args = append(q.args, strings.ToUpper(db.LikeEscape(text))+"%", "%"+db.LikeEscape(text)+"%")
-		q.where += fmt.Sprintf(` AND (ap.number LIKE $%d ESCAPE '\' OR ap.applicant_name LIKE $%d ESCAPE '\')`, len(q.args)-1, len(q.args))
+		// The search finds the applications first, through the numbers'
+		// index or a read of the applications in process, and then their
+		// open tasks through tasks_application: a search that matches few
+		// costs what it finds, not a walk of the whole queue. One that
+		// matches many walks the queue, where it meets them soon.
+		cond, args := searchCond(text, "", 1)
+		ids, err := s.matching(ctx, cond, args)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case ids == nil:
+			cond, args := searchCond(text, "ap.", len(q.args)+1)
+			q.from += " JOIN applications ap ON ap.id = t.application_id"
+			q.where += " AND " + cond
+			q.args = append(q.args, args...)
+		case len(ids) == 0:
+			q.where += " AND FALSE"
+		default:
+			for _, id := range ids {
+				q.args = append(q.args, id)
+			}
+			q.where += " AND t.application_id IN (" + db.Placeholders(len(q.args)-len(ids)+1, len(ids)) + ")"
+		}
 	}
 	return q, nil
+}
+
+// searchCond is the condition on applications (their columns prefixed
+// with col) that a queue search sets, with its arguments numbered from
+// $from. With digits in it, and nothing but ASCII letters and digits, a
+// search is the start of a tracking number (SCJG2026112900042), taken as
+// a range of the numbers' unique index; otherwise it is the start of a
+// number or any part of the applicant's name.
+func searchCond(text, col string, from int) (string, []any) {
+	if numberLike(text) {
+		lo := strings.ToUpper(text)
+		if hi, ok := numberAfter(lo); ok {
+			return fmt.Sprintf("(%snumber >= $%d AND %snumber < $%d)", col, from, col, from+1), []any{lo, hi}
+		}
+		return fmt.Sprintf("%snumber >= $%d", col, from), []any{lo}
+	}
+	return fmt.Sprintf(`(%snumber LIKE $%d ESCAPE '\' OR %sapplicant_name LIKE $%d ESCAPE '\')`, col, from, col, from+1),
+		[]any{strings.ToUpper(db.LikeEscape(text)) + "%", "%" + db.LikeEscape(text) + "%"}
+}
+
+// numberLike reports whether a search reads as the start of a tracking
+// number: ASCII letters and digits, at least one digit. Names have no
+// digits, or a Han character besides.
+func numberLike(text string) bool {
+	digit := false
+	for _, r := range text {
+		switch {
+		case r >= '0' && r <= '9':
+			digit = true
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+		default:
+			return false
+		}
+	}
+	return digit
+}
+
+// maxMatching is how many applications a queue search lists before it
+// lets the queue's walk find them instead.
+var maxMatching = 500
+
+// numberAfter is the first string of upper-case letters and digits after
+// every one that starts with prefix (SCJG2027 for SCJG2026, SCJH for
+// SCJG…Z…), or false when there is none (a prefix of only Zs).
+// Digits sort before letters and upper-case letters in alphabetical
+// order in every collation, byte order included, so numbers starting with
+// prefix are exactly those from prefix up to this.
+func numberAfter(prefix string) (string, bool) {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		switch {
+		case b[i] == '9':
+			b[i] = 'A'
+			return string(b[:i+1]), true
+		case b[i] < 'Z':
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
+}
+
+// matching lists the applications in process (those that can have open
+// tasks) that meet cond, or nil when there are more than maxMatching.
+func (s *Store) matching(ctx context.Context, cond string, args []any) ([]string, error) {
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT id FROM applications WHERE `+cond+`
+		AND state IN ('submitted', 'accepted', 'supplement') LIMIT `+fmt.Sprint(maxMatching+1), args...)
+	if err != nil {
+		return nil, fmt.Errorf("application: queue: %w", err)
+	}
+	defer rows.Close()
+	ids := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) > maxMatching {
+		return nil, rows.Err()
+	}
+	return ids, rows.Err()
 }
 
 // Queue lists the open tasks p can act on, soonest deadline first (tasks
@@ -230,7 +334,7 @@ func queueFor(p *identity.Principal, f QueueFilter) (*queueSQL, error) {
 // departments; department admins see all of their department's, and
 // supervisors every department's (to watch, not to act).
 func (s *Store) Queue(ctx context.Context, p *identity.Principal, f QueueFilter) ([]Task, error) {
-	q, err := queueFor(p, f)
+	q, err := s.queueFor(ctx, p, f)
 	if err != nil {
 		return nil, err
 	}
@@ -330,7 +434,7 @@ func (s *Store) queueIDs(ctx context.Context, q *queueSQL, offset, limit int) ([
 // every task, and those marked yellow and red.
 func (s *Store) QueueCounts(ctx context.Context, p *identity.Principal, f QueueFilter) (QueueCounts, error) {
 	var c QueueCounts
-	q, err := queueFor(p, f)
+	q, err := s.queueFor(ctx, p, f)
 	if err != nil || q == nil {
 		return c, err
 	}
