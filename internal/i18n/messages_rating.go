@@ -41,6 +41,7 @@ var ratingMessages = map[string]msg{
 	"rectification_text_too_long":      {"最多 %d 个字。", "At most %d characters."},
 	"rectification_state_invalid":      {"没有这个状态。", "There is no such state."},
 	"rectification_warning_invalid":    {"没有这个预警。", "There is no such warning."},
+	"rectification_callback_invalid":   {"回访结果只能是满意或不满意。", "A callback is either satisfied or not satisfied."},
 	"rectification_satisfied_required": {"请选择是否满意整改结果。", "Say whether you are satisfied with the rectification."},
 
 	// The rating form.

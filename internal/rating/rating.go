@@ -196,6 +196,15 @@ type Rectification struct {
 	Rating *Rating `json:"rating"`
 }
 
+// Verdict is the outcome of a callback, as a list filter.
+type Verdict string
+
+// The verdicts.
+const (
+	CallbackSatisfied   Verdict = "satisfied"
+	CallbackUnsatisfied Verdict = "unsatisfied"
+)
+
 // Input is a rating as the rater gives it.
 type Input struct {
 	ObjectType ObjectType `json:"object_type"`
@@ -210,6 +219,10 @@ type Filter struct {
 	State      State
 	Warning    Warning
 	Department string
+	// Callback narrows to rectifications closed by a callback the citizen
+	// was satisfied with (CallbackSatisfied) or not (CallbackUnsatisfied):
+	// the unsatisfied ones are what supervisors review (复核).
+	Callback Verdict
 	// Limit caps the list; default and maximum 500.
 	Limit int
 }

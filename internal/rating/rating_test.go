@@ -413,6 +413,16 @@ func TestRectificationLoop(t *testing.T) {
 		if x.State != rating.Closed || x.CallbackSatisfied == nil || *x.CallbackSatisfied || x.CallbackChannel != rating.Web {
 			t.Errorf("called back: %+v", x)
 		}
+		// Supervisors list the unsatisfied callbacks to review them.
+		for v, want := range map[rating.Verdict]int{rating.CallbackUnsatisfied: 1, rating.CallbackSatisfied: 0} {
+			if list, err := f.store.Rectifications(ctx, f.p["jiancha"], rating.Filter{Callback: v}); err != nil || len(list) != want {
+				t.Errorf("callback %s: %d listed, %v; want %d", v, len(list), err, want)
+			}
+		}
+		var inv *fielderr.Invalid
+		if _, err := f.store.Rectifications(ctx, f.p["jiancha"], rating.Filter{Callback: "maybe"}); !errors.As(err, &inv) || inv.Fields[0].Field != "callback" {
+			t.Errorf("unknown callback filter: %v", err)
+		}
 		if got := ledgerEvents(t, d, rating.LedgerRectification, x.ID); strings.Join(got, ",") != "opened,answered,callback" {
 			t.Errorf("ledger events %v", got)
 		}
@@ -452,6 +462,11 @@ func TestPhoneCallbackBySupervisor(t *testing.T) {
 		x, err := f.store.Callback(ctx, f.p["jiancha"], r.RectificationID, rating.Phone, true, "电话回访，满意")
 		if err != nil || x.CallbackChannel != rating.Phone || !*x.CallbackSatisfied {
 			t.Fatalf("phone callback: %v %+v", err, x)
+		}
+		for v, want := range map[rating.Verdict]int{rating.CallbackUnsatisfied: 0, rating.CallbackSatisfied: 1} {
+			if list, err := f.store.Rectifications(ctx, f.p["jiancha"], rating.Filter{Callback: v}); err != nil || len(list) != want {
+				t.Errorf("callback %s: %d listed, %v; want %d", v, len(list), err, want)
+			}
 		}
 	})
 }

@@ -116,6 +116,13 @@ func (s *Store) Rectifications(ctx context.Context, p *identity.Principal, f Fil
 	default:
 		return nil, fielderr.New("warning", "rectification_warning_invalid")
 	}
+	switch f.Callback {
+	case "":
+	case CallbackSatisfied, CallbackUnsatisfied:
+		where = append(where, "x.callback_satisfied = "+arg(f.Callback == CallbackSatisfied))
+	default:
+		return nil, fielderr.New("callback", "rectification_callback_invalid")
+	}
 	if f.Department != "" {
 		where = append(where, "x.department_code = "+arg(f.Department))
 	}

@@ -268,7 +268,8 @@ func (s *Server) rectificationCallbackSubmit(req *request) error {
 // rectificationFilter reads the list's filters from the query string.
 func rectificationFilter(req *request) rating.Filter {
 	q := req.r.URL.Query()
-	return rating.Filter{State: rating.State(q.Get("state")), Warning: rating.Warning(q.Get("warning")), Department: q.Get("department")}
+	return rating.Filter{State: rating.State(q.Get("state")), Warning: rating.Warning(q.Get("warning")), Department: q.Get("department"),
+		Callback: rating.Verdict(q.Get("callback"))}
 }
 
 // rectificationListView is the list of rectifications.

@@ -227,6 +227,20 @@ func TestRatingDemo(t *testing.T) {
 	if all[0].Warning != rating.Red {
 		t.Errorf("the supervisor's list does not start with the red one: %+v", all[0])
 	}
+	// The demo's one callback was satisfied: supervisors reviewing the
+	// unsatisfied ones (复核) find none.
+	if rec := e.get("/api/v1/rectifications?callback=satisfied", sup); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"count":1`) {
+		t.Errorf("satisfied callbacks = %d %s", rec.Code, rec.Body)
+	}
+	if rec := e.get("/api/v1/rectifications?callback=unsatisfied", sup); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"count":0`) {
+		t.Errorf("unsatisfied callbacks = %d %s", rec.Code, rec.Body)
+	}
+	if rec := e.do("GET", "/api/v1/rectifications?callback=maybe", sup, "", nil, "Accept-Language", "en"); rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "either satisfied or not") {
+		t.Errorf("unknown callback filter = %d %s", rec.Code, rec.Body)
+	}
+	if page := e.get("/staff/rectifications?callback=satisfied", sup).Body.String(); !strings.Contains(page, `class="callback-satisfied">满意整改结果`) || !strings.Contains(page, `<option value="satisfied" selected>`) {
+		t.Error("the list filtered to satisfied callbacks does not show the verdict")
+	}
 	var n int
 	d.Read().QueryRow(`SELECT COUNT(*) FROM ratings`).Scan(&n)
 	if n != 6 {
