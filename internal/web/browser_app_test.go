@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/demo"
 )
@@ -107,13 +108,25 @@ func (b *browserUser) decide(number, action, opinion, shot string) {
 // city with its demo applications: the business's agent applies with
 // uploads; intake asks for a supplement; the agent answers it; intake
 // accepts; both departments review at the same time; the approver
-// approves, intake concludes, and the agent reads the letter.
+// approves, intake concludes, and the agent reads the letter. It runs on
+// both databases (the screenshots of the PostgreSQL run go to postgres/).
 func TestBrowserJointApproval(t *testing.T) {
-	e := newEnvWith(t, dbtest.SQLite(t), true)
+	dbtest.Each(t, browserJointApproval)
+}
+
+func browserJointApproval(t *testing.T, d *db.DB) {
+	e := newEnvWith(t, d, true)
 	ts := httptest.NewServer(e.srv)
 	defer ts.Close()
 	e.srv.Config.BaseURL = ts.URL
-	b := &browserUser{t: t, ctx: newBrowser(t, 390, 844), base: ts.URL, dir: artifactDir(t)}
+	dir := artifactDir(t)
+	if d.Dialect == db.Postgres {
+		dir = filepath.Join(dir, "postgres")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := &browserUser{t: t, ctx: newBrowser(t, 390, 844), base: ts.URL, dir: dir}
 	files := t.TempDir()
 	pdf, png := filepath.Join(files, "申请表.pdf"), filepath.Join(files, "扫描件.png")
 	b.must(os.WriteFile(pdf, []byte(demo.TinyPDF), 0o644))
