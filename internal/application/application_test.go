@@ -49,6 +49,7 @@ func (c *clock) set(s string) {
 
 type fixture struct {
 	store   *application.Store
+	cat     *catalog.Store
 	db      *db.DB
 	cal     *calendar.Store
 	clock   *clock
@@ -176,6 +177,7 @@ func setup(t testing.TB, d *db.DB) *fixture {
 		t.Fatal(err)
 	}
 	f.blobs = blobs
+	f.cat = cat
 	f.store = application.NewStore(application.Deps{DB: d, Catalog: cat, Processes: procs, Calendar: cals, Blobs: blobs, Identity: ids, Org: orgs,
 		Location: shanghai, Now: f.clock.now, YellowDays: 1, UploadLimit: 1 << 20,
 		Notices: func(ctx context.Context, tx *db.Tx, ns ...application.Notice) error {
@@ -239,6 +241,50 @@ func (f *fixture) filed(t *testing.T, code string, area int) *application.Applic
 		t.Fatal(err)
 	}
 	return a
+}
+
+// TestSubmissionPinsTheLiveVersion: a draft is filed under the service's
+// version live at submission, checked against that version's form, while
+// applications filed before keep theirs (the store caches versions: a
+// new one must still be seen at once).
+func TestSubmissionPinsTheLiveVersion(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		zhang := f.p["zhang"]
+		before := f.filed(t, "SCJG-FOOD", 100)
+		draft, err := f.store.CreateDraft(ctx, zhang, "SCJG-FOOD", application.Applicant{}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.store.AddMaterial(ctx, zhang, draft.ID, "m1", "licence.png", bytes.NewReader(pngFile)); err != nil {
+			t.Fatal(err)
+		}
+		// Version 2 asks for the note as well.
+		svc, err := f.cat.Published(ctx, "SCJG-FOOD")
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc.FormSchema = json.RawMessage(strings.Replace(formSchema, `"required":["name","area"]`, `"required":["name","area","note"]`, 1))
+		if _, err := f.cat.UpdateDraft(ctx, f.p["admin"], "SCJG-FOOD", *svc); err != nil {
+			t.Fatal(err)
+		}
+		if v2, err := f.cat.Publish(ctx, f.p["admin"], "SCJG-FOOD"); err != nil || v2.Version != 2 {
+			t.Fatalf("publish: %v", err)
+		}
+		form, _ := json.Marshal(map[string]any{"name": "临江味道餐饮", "area": 80})
+		if _, err := f.store.Submit(ctx, zhang, draft.ID, form); fieldKeys(t, err)["form.note"] == "" {
+			t.Fatalf("submitted without the note version 2 asks for: %v", err)
+		}
+		form, _ = json.Marshal(map[string]any{"name": "临江味道餐饮", "area": 80, "note": "10:00-22:00"})
+		a, err := f.store.Submit(ctx, zhang, draft.ID, form)
+		if err != nil || a.ServiceVersion != 2 {
+			t.Fatalf("submit under version 2: %v, version %d", err, a.ServiceVersion)
+		}
+		if b, err := f.store.Get(ctx, zhang, before.ID); err != nil || b.ServiceVersion != 1 {
+			t.Errorf("the earlier application: %v, version %d, want 1", err, b.ServiceVersion)
+		}
+	})
 }
 
 // drafts prepares n drafts of SCJG-FOOD with their material uploaded.

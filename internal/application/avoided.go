@@ -81,7 +81,7 @@ func (s *Store) AvoidedUploads(ctx context.Context, p *identity.Principal) (*Avo
 	}
 	grants := map[[2]string]bool{}
 	for _, sum := range list {
-		svc, err := s.catalog.Version(ctx, sum.Code, sum.Version)
+		svc, err := s.service(ctx, sum.Code, sum.Version)
 		if err != nil {
 			return nil, err
 		}
@@ -182,7 +182,7 @@ func (s *Store) filedAndAvoided(ctx context.Context) (filed, avoided, conditiona
 		return nil, nil, nil, err
 	}
 	for k, n := range counts {
-		svc, err := s.catalog.Version(ctx, k.code, k.version)
+		svc, err := s.service(ctx, k.code, k.version)
 		if err != nil {
 			return nil, nil, nil, err
 		}

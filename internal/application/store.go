@@ -48,8 +48,8 @@ type Store struct {
 	// renotify is how long after a warning the scheduler reminds again
 	// while nobody acts.
 	renotify time.Duration
-	// defs caches pinned process versions.
-	defs sync.Map
+	// defs caches pinned process versions; services, service versions.
+	defs, services sync.Map
 	// stamps holds, per open transaction (*db.Tx), the ledger entries
 	// waiting for its end (see Store.tx).
 	stamps sync.Map
@@ -231,7 +231,7 @@ func (s *Store) CreateDraft(ctx context.Context, p *identity.Principal, code str
 			return nil, err
 		}
 	}
-	svc, err := s.catalog.Published(ctx, code)
+	svc, err := s.published(ctx, code)
 	if errors.Is(err, db.ErrNotFound) {
 		return nil, fielderr.New("service_code", "service_unknown")
 	}
@@ -386,7 +386,7 @@ func (s *Store) SaveDraft(ctx context.Context, p *identity.Principal, id string,
 	if err != nil {
 		return nil, err
 	}
-	svc, err := s.catalog.Version(ctx, a.ServiceCode, a.ServiceVersion)
+	svc, err := s.service(ctx, a.ServiceCode, a.ServiceVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -459,7 +459,7 @@ func (s *Store) AddMaterial(ctx context.Context, p *identity.Principal, id, requ
 	if !s.isApplicant(ctx, p, a) {
 		return nil, db.ErrNotFound
 	}
-	svc, err := s.catalog.Version(ctx, a.ServiceCode, a.ServiceVersion)
+	svc, err := s.service(ctx, a.ServiceCode, a.ServiceVersion)
 	if err != nil {
 		return nil, err
 	}

@@ -88,7 +88,7 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 	if err != nil {
 		return nil, err
 	}
-	svc, err := s.catalog.Published(ctx, a.ServiceCode)
+	svc, err := s.published(ctx, a.ServiceCode)
 	if errors.Is(err, db.ErrNotFound) {
 		return nil, fielderr.New("service", "service_not_available")
 	}
@@ -498,7 +498,7 @@ func (s *Store) AnswerSupplement(ctx context.Context, p *identity.Principal, id 
 		if err := fe.Err(); err != nil {
 			return err
 		}
-		svc, err := s.catalog.Version(ctx, a.ServiceCode, a.ServiceVersion)
+		svc, err := s.service(ctx, a.ServiceCode, a.ServiceVersion)
 		if err != nil {
 			return err
 		}

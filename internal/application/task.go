@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/tongban/tongban/internal/calendar"
@@ -117,7 +118,7 @@ func (s *Store) Task(ctx context.Context, p *identity.Principal, id string) (*Ta
 // pinned returns the process definition an application was filed under.
 func (s *Store) pinned(ctx context.Context, a *Application) (*workflow.Definition, error) {
 	if a.ProcessCode == "" {
-		svc, err := s.catalog.Version(ctx, a.ServiceCode, a.ServiceVersion)
+		svc, err := s.service(ctx, a.ServiceCode, a.ServiceVersion)
 		if err != nil {
 			return nil, err
 		}
@@ -586,7 +587,7 @@ func (s *Store) Decide(ctx context.Context, p *identity.Principal, taskID string
 	if err != nil {
 		return nil, err
 	}
-	svc, err := s.catalog.Version(ctx, a0.ServiceCode, a0.ServiceVersion)
+	svc, err := s.service(ctx, a0.ServiceCode, a0.ServiceVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -1087,6 +1088,34 @@ func (s *Store) Colleagues(ctx context.Context, t *Task) ([]*identity.Account, e
 		out = append(out, acc)
 	}
 	return out, nil
+}
+
+// service returns a published version of a service, cached: versions
+// never change once published (service_versions is written once per
+// version), and decoding one's document at every submission and decision
+// cost more than the rest of reading it. The value is shared: callers
+// must not change it.
+func (s *Store) service(ctx context.Context, code string, version int) (*catalog.Service, error) {
+	key := code + "@" + strconv.Itoa(version)
+	if v, ok := s.services.Load(key); ok {
+		return v.(*catalog.Service), nil
+	}
+	svc, err := s.catalog.Version(ctx, code, version)
+	if err != nil {
+		return nil, err
+	}
+	s.services.Store(key, svc)
+	return svc, nil
+}
+
+// published returns the live version of a published service, or
+// db.ErrNotFound for drafts, withdrawn and unknown services.
+func (s *Store) published(ctx context.Context, code string) (*catalog.Service, error) {
+	v, err := s.catalog.PublishedVersion(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	return s.service(ctx, code, v)
 }
 
 // definition returns a pinned process version, cached: versions never

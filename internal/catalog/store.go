@@ -401,15 +401,25 @@ func (s *Store) Version(ctx context.Context, code string, version int) (*Service
 // Published returns the live version of a published service, or
 // db.ErrNotFound for drafts, withdrawn and unknown services.
 func (s *Store) Published(ctx context.Context, code string) (*Service, error) {
+	v, err := s.PublishedVersion(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	return s.Version(ctx, code, v)
+}
+
+// PublishedVersion returns the number of a published service's live
+// version, or db.ErrNotFound for drafts, withdrawn and unknown services.
+func (s *Store) PublishedVersion(ctx context.Context, code string) (int, error) {
 	var v int
 	err := s.db.Read().QueryRowContext(ctx, `SELECT published_version FROM services WHERE code = $1 AND status = $2`, code, Published).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("catalog: service %q: %w", code, db.ErrNotFound)
+		return 0, fmt.Errorf("catalog: service %q: %w", code, db.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("catalog: published: %w", err)
+		return 0, fmt.Errorf("catalog: published: %w", err)
 	}
-	return s.Version(ctx, code, v)
+	return v, nil
 }
 
 // Filter narrows List.
