@@ -65,14 +65,27 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	var d *DB
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		pool, err := sql.Open("pgx", dsn)
-		if err != nil {
-			return nil, fmt.Errorf("db: open postgres: %w", err)
+		// Two pools: transactions take their connection from one, queries
+		// from the other. A transaction that reads through another store
+		// (a license, a grant, a department) while it runs holds its own
+		// connection and waits for a second; with one pool, as many such
+		// transactions as the pool has connections would each hold one
+		// and wait for another for ever.
+		var pools [2]*sql.DB
+		for i := range pools {
+			pool, err := sql.Open("pgx", dsn)
+			if err != nil {
+				if i > 0 {
+					pools[0].Close()
+				}
+				return nil, fmt.Errorf("db: open postgres: %w", err)
+			}
+			pool.SetMaxOpenConns(PostgresConns)
+			pool.SetMaxIdleConns(PostgresConns)
+			pool.SetConnMaxIdleTime(5 * time.Minute)
+			pools[i] = pool
 		}
-		pool.SetMaxOpenConns(16)
-		pool.SetMaxIdleConns(8)
-		pool.SetConnMaxIdleTime(5 * time.Minute)
-		d = &DB{Dialect: Postgres, write: pool, read: pool, dsn: dsn}
+		d = &DB{Dialect: Postgres, write: pools[0], read: pools[1], dsn: dsn}
 	case strings.HasPrefix(dsn, "sqlite:"), strings.HasSuffix(dsn, ".db"):
 		path := strings.TrimPrefix(dsn, "sqlite:")
 		if path == "" {
@@ -146,6 +159,24 @@ func (d *DB) Close() error {
 		err = errors.Join(err, d.read.Close())
 	}
 	return err
+}
+
+// PostgresConns is how many connections each of a node's two PostgreSQL
+// pools (transactions, queries) opens at most: 16 a node in all.
+const PostgresConns = 8
+
+// SetPoolSizes sets how many connections the pools of transactions and of
+// queries open at most on PostgreSQL (default [PostgresConns] each);
+// SQLite keeps its one writer. Tests use it to check that no transaction
+// waits for a second connection of its own pool.
+func (d *DB) SetPoolSizes(write, read int) {
+	if d.Dialect != Postgres {
+		return
+	}
+	d.write.SetMaxOpenConns(write)
+	d.write.SetMaxIdleConns(write)
+	d.read.SetMaxOpenConns(read)
+	d.read.SetMaxIdleConns(read)
 }
 
 // Read returns the pool for queries.
