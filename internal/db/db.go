@@ -166,15 +166,14 @@ func (d *DB) Close() error {
 const PostgresConns = 8
 
 // SetPoolSizes sets how many connections the pools of transactions and of
-// queries open at most on PostgreSQL (default [PostgresConns] each);
-// SQLite keeps its one writer. Tests use it to check that no transaction
-// waits for a second connection of its own pool.
+// queries open at most (on PostgreSQL [PostgresConns] each by default;
+// SQLite keeps its one writer whatever write says). Tests use it to check
+// that no transaction waits for a second connection of its own pool.
 func (d *DB) SetPoolSizes(write, read int) {
-	if d.Dialect != Postgres {
-		return
+	if d.Dialect == Postgres {
+		d.write.SetMaxOpenConns(write)
+		d.write.SetMaxIdleConns(write)
 	}
-	d.write.SetMaxOpenConns(write)
-	d.write.SetMaxIdleConns(write)
 	d.read.SetMaxOpenConns(read)
 	d.read.SetMaxIdleConns(read)
 }

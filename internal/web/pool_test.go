@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/internal/application"
+	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/demo"
 )
 
-// TestPostgresOneConnectionEach runs the demo city on PostgreSQL with one
-// connection for transactions and one for queries: the demo loaded (its
+// TestOneConnectionEach runs the demo city with one connection for
+// transactions and one for queries (SQLite has one writer anyway): the demo loaded (its
 // applications filed and decided through every kind of step, licenses
 // issued), then an application whose materials the license library may
 // fulfil filed and accepted, and the background jobs' scans and the
@@ -21,8 +22,11 @@ import (
 // pool while it holds one, say) would wait for ever here, as the
 // transactions of a busy node did once they had filled the one pool the
 // node had.
-func TestPostgresOneConnectionEach(t *testing.T) {
-	d := dbtest.Postgres(t)
+func TestOneConnectionEach(t *testing.T) {
+	dbtest.Each(t, oneConnectionEach)
+}
+
+func oneConnectionEach(t *testing.T, d *db.DB) {
 	d.SetPoolSizes(1, 1)
 	done := make(chan struct{})
 	go func() {
