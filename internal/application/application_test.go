@@ -287,6 +287,33 @@ func TestSubmissionPinsTheLiveVersion(t *testing.T) {
 	})
 }
 
+// TestActRecordsAsDecideDoes: Act, the decision without the application
+// read back, records the same and refuses the same.
+func TestActRecordsAsDecideDoes(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		a := f.filed(t, "SCJG-FOOD", 100)
+		accept := f.task(t, a, "accept")
+		if err := f.store.Act(ctx, f.p["ga"], accept.ID, application.Decision{Action: "accept"}); !errors.Is(err, db.ErrNotFound) {
+			t.Errorf("another department's clerk: %v", err)
+		}
+		if err := f.store.Act(ctx, f.p["clerk"], accept.ID, application.Decision{Action: "refuse"}); fieldKeys(t, err)["opinion"] == "" {
+			t.Errorf("a refusal without its reason: %v", err)
+		}
+		if err := f.store.Act(ctx, f.p["clerk"], accept.ID, application.Decision{Action: "accept"}); err != nil {
+			t.Fatal(err)
+		}
+		a, err := f.store.Get(ctx, f.p["zhang"], a.ID)
+		if err != nil || a.State != application.Accepted || f.task(t, a, "review").State != application.TaskOpen {
+			t.Fatalf("after Act: %v %s", err, a.State)
+		}
+		if err := f.store.Act(ctx, f.p["clerk"], accept.ID, application.Decision{Action: "accept"}); !errors.Is(err, application.ErrStale) {
+			t.Errorf("acting again on the closed task: %v", err)
+		}
+	})
+}
+
 // drafts prepares n drafts of SCJG-FOOD with their material uploaded.
 func drafts(t testing.TB, f *fixture, n int) []string {
 	t.Helper()

@@ -267,7 +267,7 @@ func (s *Server) taskDecide(req *request) error {
 	}
 	id := req.r.PathValue("id")
 	d := decisionFromForm(req.r.PostForm)
-	if _, err := s.Applications.Decide(req.ctx(), req.p, id, d); err != nil {
+	if err := s.Applications.Act(req.ctx(), req.p, id, d); err != nil {
 		return s.renderTaskError(req, err, formMap(req, "action", "opinion", "legal_basis", "repeat_reason"))
 	}
 	s.setFlash(req, "decision_recorded")
