@@ -73,6 +73,19 @@ func TestScanWarningsAtScale(t *testing.T) {
 		}
 		t.Logf("scan again, nothing new: %s (%+v)", time.Since(start).Round(time.Microsecond), st)
 
+		// The metrics' count of marked tasks reads only the marked ones.
+		start = time.Now()
+		ws, err := f.store.Warned(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("marked tasks by department (metrics): %s", time.Since(start).Round(time.Microsecond))
+		for _, w := range ws {
+			if w.Department == "SCJG" && (w.Red != overdue(n) || w.Yellow != 0) {
+				t.Errorf("marked in SCJG: %+v, want %d red", w, overdue(n))
+			}
+		}
+
 		// The work queue over them: a page of 50 and the counts, for the
 		// department's clerk and for a supervisor (every department).
 		for _, who := range []string{"clerk", "jiancha"} {
