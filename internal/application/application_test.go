@@ -1141,6 +1141,12 @@ func TestQueueFiltersAndPages(t *testing.T) {
 		if c, err := f.store.QueueCounts(ctx, clerk, application.QueueFilter{Query: apps[4].Number}); err != nil || c != (application.QueueCounts{Total: 1, Red: 1}) {
 			t.Errorf("counts of one number: %+v %v", c, err)
 		}
+		// QueuePage answers both at once, the same.
+		pf := application.QueueFilter{Query: "zhang", Warning: application.Red}
+		tasks, c, err := f.store.QueuePage(ctx, clerk, pf)
+		if err != nil || c != (application.QueueCounts{Total: 5, Yellow: 1, Red: 2}) || len(tasks) != 2 || tasks[0].Number != apps[3].Number {
+			t.Errorf("queue page: %d tasks, %+v, %v; want the 2 red of 5 with 1 yellow and 2 red", len(tasks), c, err)
+		}
 		// Another department's clerk counts nothing of it.
 		if c, err := f.store.QueueCounts(ctx, f.p["ga"], application.QueueFilter{}); err != nil || c.Total != 0 {
 			t.Errorf("GA counts: %+v %v", c, err)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -339,10 +340,31 @@ func (s *Store) Queue(ctx context.Context, p *identity.Principal, f QueueFilter)
 	if err != nil {
 		return nil, err
 	}
+	return s.queueTasks(ctx, q, f)
+}
+
+// QueuePage returns what Queue and QueueCounts do, working out the queue
+// (its search included) once for both.
+func (s *Store) QueuePage(ctx context.Context, p *identity.Principal, f QueueFilter) ([]Task, QueueCounts, error) {
+	q, err := s.queueFor(ctx, p, f)
+	if err != nil {
+		return nil, QueueCounts{}, err
+	}
+	c, err := s.countQueue(ctx, q)
+	if err != nil {
+		return nil, c, err
+	}
+	tasks, err := s.queueTasks(ctx, q, f)
+	return tasks, c, err
+}
+
+// queueTasks reads the page of queue q that f's warning and paging select.
+func (s *Store) queueTasks(ctx context.Context, q *queueSQL, f QueueFilter) ([]Task, error) {
 	if q == nil {
 		return []Task{}, nil
 	}
 	if f.Warning != NoWarning {
+		q = &queueSQL{from: q.from, where: q.where, args: slices.Clone(q.args)}
 		q.args = append(q.args, string(f.Warning))
 		q.where += fmt.Sprintf(" AND t.warning = $%d", len(q.args))
 	}
@@ -434,12 +456,20 @@ func (s *Store) queueIDs(ctx context.Context, q *queueSQL, offset, limit int) ([
 // QueueCounts counts p's queue under f (all but its Warning and paging):
 // every task, and those marked yellow and red.
 func (s *Store) QueueCounts(ctx context.Context, p *identity.Principal, f QueueFilter) (QueueCounts, error) {
-	var c QueueCounts
 	q, err := s.queueFor(ctx, p, f)
-	if err != nil || q == nil {
-		return c, err
+	if err != nil {
+		return QueueCounts{}, err
 	}
-	err = s.db.Read().QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN t.warning = 'yellow' THEN 1 ELSE 0 END), 0),
+	return s.countQueue(ctx, q)
+}
+
+// countQueue counts queue q's tasks, and those marked yellow and red.
+func (s *Store) countQueue(ctx context.Context, q *queueSQL) (QueueCounts, error) {
+	var c QueueCounts
+	if q == nil {
+		return c, nil
+	}
+	err := s.db.Read().QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN t.warning = 'yellow' THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN t.warning = 'red' THEN 1 ELSE 0 END), 0) FROM `+q.from+` WHERE `+q.where, q.args...).Scan(&c.Total, &c.Yellow, &c.Red)
 	if err != nil {
 		return c, fmt.Errorf("application: queue counts: %w", err)

@@ -83,10 +83,7 @@ func (s *Server) queuePage(req *request) error {
 	status := http.StatusOK
 	var msgs map[string]string
 	if err == nil {
-		v.Tasks, err = s.Applications.Queue(req.ctx(), req.p, f)
-	}
-	if err == nil {
-		v.Counts, err = s.Applications.QueueCounts(req.ctx(), req.p, f)
+		v.Tasks, v.Counts, err = s.Applications.QueuePage(req.ctx(), req.p, f)
 	}
 	if fe, ok := formErrors(req.lang, err); ok {
 		status, msgs, v.Tasks = http.StatusUnprocessableEntity, fe, nil
@@ -313,14 +310,11 @@ func (s *Server) apiQueue(req *request) error {
 	if err != nil {
 		return err
 	}
-	tasks, err := s.Applications.Queue(req.ctx(), req.p, f)
+	tasks, counts, err := s.Applications.QueuePage(req.ctx(), req.p, f)
 	if err != nil {
 		return err
 	}
-	out := taskList{listResponse: list(tasks)}
-	if out.Counts, err = s.Applications.QueueCounts(req.ctx(), req.p, f); err != nil {
-		return err
-	}
+	out := taskList{listResponse: list(tasks), Counts: counts}
 	if len(tasks) == f.Limit {
 		next := f.Offset + f.Limit
 		out.NextOffset = &next
