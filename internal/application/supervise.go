@@ -91,22 +91,13 @@ type DepartmentWarnings struct {
 func (s *Store) Warned(ctx context.Context) ([]DepartmentWarnings, error) {
 	today := s.today().String()
 	byDept := map[string]*DepartmentWarnings{}
-	var out []DepartmentWarnings
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT code FROM departments ORDER BY code`)
+	depts, err := s.org.Departments(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("application: warned: %w", err)
 	}
-	for rows.Next() {
-		var code string
-		if err := rows.Scan(&code); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, DepartmentWarnings{Department: code})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+	out := make([]DepartmentWarnings, len(depts))
+	for i, d := range depts {
+		out[i].Department = d.Code
 	}
 	for i := range out {
 		byDept[out[i].Department] = &out[i]

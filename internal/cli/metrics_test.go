@@ -13,6 +13,7 @@ import (
 	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/metrics"
+	"github.com/tongban/tongban/internal/org"
 )
 
 // TestBacklogGauges reads the queues' figures from both databases at
@@ -26,7 +27,7 @@ func TestBacklogGauges(t *testing.T) {
 		if _, err := d.Write().ExecContext(t.Context(), `INSERT INTO departments (code, name, division_code) VALUES ('SCJG', '市场监督管理局', '339900')`); err != nil {
 			t.Fatal(err)
 		}
-		backlogGauges(mx, d, &ledger.Log{DB: d}, application.NewStore(application.Deps{DB: d}))
+		backlogGauges(mx, d, &ledger.Log{DB: d}, application.NewStore(application.Deps{DB: d, Org: org.NewStore(d)}))
 		scrape := func() string {
 			rec := httptest.NewRecorder()
 			mx.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
