@@ -23,11 +23,11 @@ import (
 	"github.com/tongban/tongban/internal/ratelimit"
 )
 
-// Store runs the hotline.
 // BlobRefs are the columns of this package's tables that hold blob keys,
 // for the sweeper of unreferenced content ([blob.Sweeper]).
 var BlobRefs = []blob.Ref{{Table: "ticket_attachments", Column: "blob_key"}}
 
+// Store runs the hotline.
 type Store struct {
 	db          *db.DB
 	calendar    *calendar.Store

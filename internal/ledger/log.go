@@ -324,9 +324,9 @@ func (l *Log) Checkpoint(ctx context.Context) ([]byte, error) {
 }
 
 // Backlog reports how many appended entries wait past the last one
-// integrated (on PostgreSQL a few more may wait in gaps below it, see
-// Waiting) and the size of the tree, for the operators' metrics: entries
-// that keep waiting mean the sequencer is not running.
+// integrated (those Waiting reports) and the size of the tree, for the
+// operators' metrics: entries that keep waiting mean the sequencer is not
+// running.
 func (l *Log) Backlog(ctx context.Context) (pending, size int64, err error) {
 	if err := l.DB.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger_entries
 		WHERE ord > COALESCE((SELECT MAX(hi) FROM ledger_ranges), $1)`, int64(beforeAll)).Scan(&pending); err != nil {
