@@ -8,10 +8,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/workflow"
 )
 
 // LedgerObject is the ledger's object type for applications.
@@ -297,20 +301,7 @@ func readCanonical(ctx context.Context, q querier, id string) (*canonicalApp, er
 	}
 	// A draft's fulfilments are not filed yet.
 	if c.State != string(Draft) {
-		err = scan(`SELECT requirement_code, source, license_type, license_id, license_number, number_salt, valid_until, resource_code, grant_id, department_code
-			FROM application_fulfilments WHERE application_id = $1 AND lapsed_at IS NULL ORDER BY requirement_code`, func(r *sql.Rows) error {
-			var f canonicalFulfilment
-			var number, salt string
-			err := r.Scan(&f.Requirement, &f.Source, &f.LicenseType, &f.LicenseID, &number, &salt, &f.ValidUntil, &f.Resource, &f.GrantID, &f.Department)
-			if number != "" {
-				// Salted: a resident ID card's number is its holder's ID
-				// number, which a bare digest would let anyone test.
-				f.LicenseNumber = sum(salt + "\n" + number)
-			}
-			c.Fulfilments = append(c.Fulfilments, f)
-			return err
-		})
-		if err != nil {
+		if c.Fulfilments, err = canonicalFulfilments(ctx, q, id); err != nil {
 			return nil, err
 		}
 	}
@@ -324,6 +315,67 @@ func readCanonical(ctx context.Context, q querier, id string) (*canonicalApp, er
 		c.Letter = &l
 	}
 	return &c, nil
+}
+
+// canonicalFulfilments reads the materials application id has fulfilled
+// by data, in the database's order of their requirement codes (its
+// collation decides it, so it is not redone in Go).
+func canonicalFulfilments(ctx context.Context, q querier, id string) ([]canonicalFulfilment, error) {
+	rows, err := q.QueryContext(ctx, `SELECT requirement_code, source, license_type, license_id, license_number, number_salt, valid_until, resource_code, grant_id, department_code
+		FROM application_fulfilments WHERE application_id = $1 AND lapsed_at IS NULL ORDER BY requirement_code`, id)
+	if err != nil {
+		return nil, fmt.Errorf("application: canonical state: %w", err)
+	}
+	defer rows.Close()
+	var out []canonicalFulfilment
+	for rows.Next() {
+		var f canonicalFulfilment
+		var number, salt string
+		if err := rows.Scan(&f.Requirement, &f.Source, &f.LicenseType, &f.LicenseID, &number, &salt, &f.ValidUntil, &f.Resource, &f.GrantID, &f.Department); err != nil {
+			return nil, err
+		}
+		if number != "" {
+			// Salted: a resident ID card's number is its holder's ID
+			// number, which a bare digest would let anyone test.
+			f.LicenseNumber = sum(salt + "\n" + number)
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// filedState is the canonical state of draft a as Submit leaves it,
+// put together from what Submit writes instead of read back: the draft's
+// row as read before (a draft changes only its form and materials, and
+// Submit writes the form and reads the materials in its transaction),
+// the service and process versions it pins, the form raw, the time filed,
+// the one task opened, the draft's materials and its fulfilments. A
+// draft has no countersignatures, supplement requests or letter. The
+// tracking number is left for the caller.
+func filedState(a *Application, svc *catalog.Service, def *workflow.Definition, raw json.RawMessage, filedAt time.Time,
+	t *Task, materials []Material, fulfilments []canonicalFulfilment) *canonicalApp {
+	c := &canonicalApp{ID: a.ID, ServiceCode: a.ServiceCode, ServiceVersion: svc.Version, ProcessCode: def.Code, ProcessVersion: def.Version,
+		DepartmentCode: a.DepartmentCode, ApplicantID: a.ApplicantID, OrganizationID: a.OrganizationID, State: string(Submitted),
+		Result: string(a.Result), FormSHA256: sum(string(raw)), SupplementCount: a.SupplementCount, AcceptDate: a.AcceptDate,
+		StatutoryDue: a.StatutoryDue, PromisedDue: a.PromisedDue, SubmittedAt: db.NewTime(filedAt).Stored(),
+		Tasks:       []canonicalTask{{ID: t.ID, StepID: t.StepID, Department: t.DepartmentCode, Role: t.Role, State: string(TaskOpen), DueDate: t.DueDate}},
+		Signatures:  []canonicalSig{},
+		Supplements: []canonicalSupp{},
+		Materials:   []canonicalMaterial{},
+		Fulfilments: fulfilments,
+	}
+	if a.ConcludedAt != nil {
+		c.ConcludedAt = db.NewTime(*a.ConcludedAt).Stored()
+	}
+	for _, m := range materials {
+		if m.SupplementID == "" {
+			c.Materials = append(c.Materials, canonicalMaterial{ID: m.ID, Requirement: m.RequirementCode, SHA256: m.SHA256, Replaced: m.Replaced})
+		}
+	}
+	// Ordered by ID as readCanonical orders them: hexadecimal IDs sort
+	// alike in every collation.
+	slices.SortFunc(c.Materials, func(x, y canonicalMaterial) int { return strings.Compare(x.ID, y.ID) })
+	return c
 }
 
 // LedgerState returns an application's current canonical state, for

@@ -1,7 +1,9 @@
 package application_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -65,5 +67,62 @@ func TestLedgerStamps(t *testing.T) {
 		if sha, _ := ledger.Digests(state); sha == last.SHA256 {
 			t.Fatal("changing the result left the canonical state's digest unchanged")
 		}
+	})
+}
+
+// TestSubmittedStampIsTheState: a submission stamps the state it puts
+// together from what it wrote (it does not read it back); that must be
+// the state read from the database, for every kind of draft: one upload,
+// uploads replaced and optional ones, the form rewritten at submission.
+func TestSubmittedStampIsTheState(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		zhang := f.p["zhang"]
+		check := func(a *application.Application) {
+			t.Helper()
+			stamps, err := (&ledger.Log{DB: d}).Stamps(ctx, application.LedgerObject, a.ID)
+			if err != nil || len(stamps) != 1 || stamps[0].Event != "submitted" {
+				t.Fatalf("stamps %+v (%v), want the submission's", stamps, err)
+			}
+			state, err := f.store.LedgerState(ctx, a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sha, sm := ledger.Digests(state); sha != stamps[0].SHA256 || sm != stamps[0].SM3 {
+				t.Errorf("state read back %s does not have the submission stamp's digests", state)
+			}
+		}
+		check(f.filed(t, "SCJG-FOOD", 100))
+		check(f.filed(t, "SCJG-SIGN", 900))
+
+		a, err := f.store.CreateDraft(ctx, zhang, "SCJG-FOOD", application.Applicant{}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first *application.Material
+		for _, req := range []string{"m1", "m2", "m1", "m2"} {
+			m, err := f.store.AddMaterial(ctx, zhang, a.ID, req, req+".png", bytes.NewReader(pngFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first == nil {
+				first = m
+			}
+		}
+		if err := f.store.RemoveMaterial(ctx, zhang, a.ID, first.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.store.SaveDraft(ctx, zhang, a.ID, json.RawMessage(`{"name":"临江味道","area":30}`), a.Revision); err != nil {
+			t.Fatal(err)
+		}
+		filed, err := f.store.Submit(ctx, zhang, a.ID, json.RawMessage(`{"area":620,"name":"临江味道餐饮"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(filed.Materials) != 3 {
+			t.Errorf("filed with %d materials, want the three left", len(filed.Materials))
+		}
+		check(filed)
 	})
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -131,7 +130,6 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 	for _, m := range a.Materials {
 		have[m.RequirementCode] = true
 	}
-	uploaded := maps.Clone(have)
 	for _, f := range fulfilled {
 		have[f.RequirementCode] = true
 	}
@@ -184,10 +182,28 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 		if err != nil {
 			return err
 		}
+		// And the uploads as they are filed: one removed since they were
+		// read is missing after all.
+		filed := &Application{ID: id}
+		if err := s.loadMaterials(ctx, tx, filed); err != nil {
+			return err
+		}
+		have := map[string]bool{}
+		for _, m := range filed.Materials {
+			have[m.RequirementCode] = true
+		}
+		for _, f := range now2 {
+			have[f.RequirementCode] = true
+		}
+		lapsedNow := lapsedCodes(fulfilled, now2)
 		var fe fielderr.Errors
-		for _, code := range lapsedCodes(fulfilled, now2) {
-			if m := requirement(svc, code); m != nil && m.Required && !uploaded[code] {
-				fe.Add("materials."+code, "material_license_lapsed")
+		for _, m := range svc.Guide.Materials {
+			switch {
+			case !m.Required || m.OnlineForm || have[m.Code]:
+			case slices.Contains(lapsedNow, m.Code):
+				fe.Add("materials."+m.Code, "material_license_lapsed")
+			default:
+				fe.Add("materials."+m.Code, "material_missing")
 			}
 		}
 		if err := fe.Err(); err != nil {
@@ -196,6 +212,7 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 		if _, err := saveFulfilments(ctx, tx, id, synced, now2, s.now()); err != nil {
 			return err
 		}
+		a.Materials = filed.Materials
 		codes := []string{}
 		for _, f := range now2 {
 			codes = append(codes, f.RequirementCode)
@@ -221,12 +238,13 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 		if err != nil {
 			return err
 		}
-		// The ledger's canonical state is read before the number is
+		// The ledger's canonical state is made before the number is
 		// taken: the number is all that changes it from here on.
-		c, err := readCanonical(ctx, tx, id)
+		fuls, err := canonicalFulfilments(ctx, tx, id)
 		if err != nil {
 			return err
 		}
+		c := filedState(a, svc, def, raw, filedAt, t, filed.Materials, fuls)
 		// The tracking number comes last, with only what carries it left
 		// to write: its daily sequence stays locked until the commit
 		// (PostgreSQL), which is what keeps the numbers gap-free, so every

@@ -22,7 +22,16 @@ func (t Time) Value() (driver.Value, error) {
 	if t.IsZero() {
 		return nil, nil
 	}
-	return t.UTC().Format(timeLayout), nil
+	return t.Stored(), nil
+}
+
+// Stored returns the text the database holds for t, "" for the zero Time
+// (NULL).
+func (t Time) Stored() string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeLayout)
 }
 
 // Scan implements sql.Scanner.

@@ -16,6 +16,7 @@ import (
 	"github.com/tongban/tongban/internal/application"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/db/dbtest"
+	"github.com/tongban/tongban/internal/ledger"
 )
 
 // fakeLicenses is a license library in memory: the licenses each holder
@@ -197,6 +198,7 @@ func TestFulfilRestaurant(t *testing.T) {
 		answersAsGet(t, e, r.wangwu, a.ID, rec)
 		matchesOpenAPI(t, rec, "Application")
 		decodeResponse(t, rec, &a)
+		stampedAsStored(t, e, a.ID)
 		json.Unmarshal(a.Form, &form)
 		if form["经营者名称"] != r.orgName || form["统一社会信用代码"] != r.creditCode {
 			t.Errorf("filed form = %v, want the verified name and credit code", form)
@@ -309,6 +311,7 @@ func TestFulfilLicenseRevoked(t *testing.T) {
 		wantStatus(t, "submit with m2 uploaded", rec, http.StatusOK)
 		var filed application.Application
 		decodeResponse(t, rec, &filed)
+		stampedAsStored(t, e, a.ID)
 		active := 0
 		for _, f := range filed.Fulfilments {
 			if f.Active() {
@@ -409,6 +412,7 @@ func TestFulfilSharedData(t *testing.T) {
 		wantStatus(t, "submit", rec, http.StatusOK)
 		answersAsGet(t, e, lisi, a.ID, rec)
 		decodeResponse(t, rec, &a)
+		stampedAsStored(t, e, a.ID)
 
 		var taskID string
 		if err := d.Read().QueryRow(`SELECT id FROM tasks WHERE application_id = $1 AND state = 'open'`, a.ID).Scan(&taskID); err != nil {
@@ -562,6 +566,74 @@ func TestFulfilRevokedDuringSubmission(t *testing.T) {
 	})
 }
 
+// removingLicenses answers as fakeLicenses, and once armed, removes an
+// upload before it answers: the applicant deleting it in another tab
+// between the checks before submission and the submitting transaction.
+type removingLicenses struct {
+	fakeLicenses
+	remove func()
+}
+
+func (r *removingLicenses) Held(ctx context.Context, holderKey, typ string) (*application.License, error) {
+	r.mu.Lock()
+	remove := r.remove
+	r.remove = nil
+	r.mu.Unlock()
+	if remove != nil {
+		remove()
+	}
+	return r.fakeLicenses.Held(ctx, holderKey, typ)
+}
+
+// TestFulfilUploadRemovedDuringSubmission: the uploads are read again
+// inside the transaction that files the application; one removed since
+// the checks before it is missing, and nothing is filed.
+func TestFulfilUploadRemovedDuringSubmission(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		lib := &removingLicenses{}
+		r := newRestaurantWith(t, d, &lib.fakeLicenses, lib)
+		e, wangwu := r.e, r.wangwu
+		a := r.start(t)
+		rec := uploadMaterialAPI(e, wangwu, a.ID, "m4", "布局图.pdf", []byte(tinyPDF))
+		wantStatus(t, "upload m4", rec, http.StatusCreated)
+		var m4 application.Material
+		decodeResponse(t, rec, &m4)
+		wantStatus(t, "upload m5", uploadMaterialAPI(e, wangwu, a.ID, "m5", "制度目录.pdf", []byte(tinyPDF)), http.StatusCreated)
+		acc, err := e.srv.Identity.AccountByUsername(t.Context(), "wangwu")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := e.srv.Identity.Principal(t.Context(), acc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lib.mu.Lock()
+		lib.remove = func() {
+			if err := e.srv.Applications.RemoveMaterial(context.Background(), p, a.ID, m4.ID); err != nil {
+				t.Errorf("remove m4: %v", err)
+			}
+		}
+		lib.mu.Unlock()
+		rec = e.sendJSON("POST", "/api/v1/applications/"+a.ID+"/submit", wangwu, `{"form":`+restaurantForm+`}`)
+		wantStatus(t, "submit while m4 is removed", rec, http.StatusUnprocessableEntity)
+		if codes, _ := fieldCodes(t, rec); codes["materials.m4"] != "material_missing" || len(codes) != 1 {
+			t.Fatalf("errors = %v, want m4 missing alone", codes)
+		}
+		var state string
+		var stamps int
+		d.Read().QueryRow(`SELECT state FROM applications WHERE id = $1`, a.ID).Scan(&state)
+		d.Read().QueryRow(`SELECT COUNT(*) FROM ledger_entries WHERE object_id = $1`, a.ID).Scan(&stamps)
+		if state != "draft" || stamps != 0 {
+			t.Fatalf("application is %s with %d ledger entries, want still a draft with none", state, stamps)
+		}
+		wantStatus(t, "upload m4 again", uploadMaterialAPI(e, wangwu, a.ID, "m4", "布局图.pdf", []byte(tinyPDF)), http.StatusCreated)
+		rec = e.sendJSON("POST", "/api/v1/applications/"+a.ID+"/submit", wangwu, `{"form":`+restaurantForm+`}`)
+		wantStatus(t, "submit with m4 uploaded again", rec, http.StatusOK)
+		answersAsGet(t, e, wangwu, a.ID, rec)
+		stampedAsStored(t, e, a.ID)
+	})
+}
+
 // answersAsGet checks that a submission's answer, which is put together
 // from what the submission wrote, is what reading the application back
 // gives.
@@ -623,4 +695,23 @@ func TestFulfilFromLicenseLibrary(t *testing.T) {
 			t.Error("a link for a license that does not exist")
 		}
 	})
+}
+
+// stampedAsStored checks that the latest ledger stamp of application id
+// carries the digests of its state read back from the database: a
+// submission puts the state it stamps together from what it wrote.
+func stampedAsStored(t *testing.T, e *env, id string) {
+	t.Helper()
+	stamps, err := e.srv.Ledger.Stamps(t.Context(), application.LedgerObject, id)
+	if err != nil || len(stamps) == 0 {
+		t.Fatalf("stamps of %s: %v (%d)", id, err, len(stamps))
+	}
+	state, err := e.srv.Applications.LedgerState(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := stamps[len(stamps)-1]
+	if sha, sm := ledger.Digests(state); sha != last.SHA256 || sm != last.SM3 {
+		t.Errorf("state read back %s does not have the digests of the %s stamp", state, last.Event)
+	}
 }
