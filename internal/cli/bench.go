@@ -13,6 +13,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -168,6 +169,7 @@ func workBench(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	citizens := fs.String("citizens", "zhangsan,lisi,wangwu", "demo citizens, comma-separated; clients take turns")
 	clerk := fs.String("clerk", "scjg-clerk", "the clerk who accepts the intake tasks")
 	password := fs.String("password", "demo2026", "password of the demo accounts")
+	metricsURL := metricsFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -180,6 +182,10 @@ func workBench(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *dur > 5*time.Minute || *conc < 1 || *conc > 256 || *total < 1 {
 		return errors.New("workbench: -d at most 5m, -c between 1 and 256, -n at least 1")
+	}
+	cpu, err := newCPUMeter(ctx, *metricsURL)
+	if err != nil {
+		return fmt.Errorf("workbench: %w", err)
 	}
 	names := strings.Split(*citizens, ",")
 	reqs := strings.Split(*materials, ",")
@@ -217,7 +223,7 @@ func workBench(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var left atomic.Int64
 	left.Store(int64(*total))
 	prep := time.Now()
-	err := parallel(*conc, func(i int) error {
+	err = parallel(*conc, func(i int) error {
 		c := citizenClients[i]
 		for left.Add(-1) >= 0 {
 			var a struct {
@@ -242,7 +248,7 @@ func workBench(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 	// Submit.
 	tasks := make(chan string, *total)
-	sub, err := timedPhase(ctx, *conc, *dur, func(ctx context.Context, i int, record func(time.Duration)) error {
+	sub, err := timedPhase(ctx, cpu, *conc, *dur, func(ctx context.Context, i int, record func(time.Duration)) error {
 		c := citizenClients[i]
 		for _, id := range drafts[i] {
 			if ctx.Err() != nil {
@@ -282,7 +288,7 @@ func workBench(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, "submissions: %s\n", sub)
 
 	// Decide.
-	dec, err := timedPhase(ctx, *conc, *dur, func(ctx context.Context, i int, record func(time.Duration)) error {
+	dec, err := timedPhase(ctx, cpu, *conc, *dur, func(ctx context.Context, i int, record func(time.Duration)) error {
 		c := clerkClients[i]
 		for id := range tasks {
 			t0 := time.Now()
@@ -309,31 +315,141 @@ type phaseResult struct {
 	elapsed time.Duration
 	lat     []time.Duration // sorted
 	conc    int
+	// The CPU time the server (when its metrics are read) and this
+	// client used during the phase; negative when not measured.
+	server, client time.Duration
 }
 
 func (r phaseResult) String() string {
-	return fmt.Sprintf("%d in %s, %.1f/s, p50 %s, p99 %s (c=%d)", r.n, r.elapsed.Round(time.Millisecond),
+	s := fmt.Sprintf("%d in %s, %.1f/s, p50 %s, p99 %s (c=%d)", r.n, r.elapsed.Round(time.Millisecond),
 		float64(r.n)/r.elapsed.Seconds(), percentile(r.lat, 0.50), percentile(r.lat, 0.99), r.conc)
+	if r.n == 0 {
+		return s
+	}
+	perOp := func(d time.Duration) string {
+		return fmt.Sprintf("%.2f ms/op (%.2f cores)", float64(d)/float64(time.Millisecond)/float64(r.n), d.Seconds()/r.elapsed.Seconds())
+	}
+	var cpu []string
+	if r.server >= 0 {
+		cpu = append(cpu, "server "+perOp(r.server))
+	}
+	if r.client >= 0 {
+		cpu = append(cpu, "client "+perOp(r.client))
+	}
+	if len(cpu) > 0 {
+		s += "; CPU " + strings.Join(cpu, ", ")
+	}
+	return s
+}
+
+// cpuMeter reads the CPU time the server has used from its Prometheus
+// metrics (process_cpu_seconds_total, counted by the kernel in ticks of
+// 10 ms), when it was given their URL.
+type cpuMeter struct {
+	url  string
+	http *http.Client
+}
+
+// metricsFlag registers -metrics, the server's metrics URL.
+func metricsFlag(fs *flag.FlagSet) *string {
+	return fs.String("metrics", "", "the server's /metrics URL (serve -metrics-listen), to report the CPU time the server spends per operation; empty: not reported")
+}
+
+// newCPUMeter returns the meter for the metrics at rawURL ("": the
+// server's CPU time is not measured), having read them once so that a
+// wrong URL stops a run before it files anything.
+func newCPUMeter(ctx context.Context, rawURL string) (*cpuMeter, error) {
+	m := &cpuMeter{url: rawURL, http: &http.Client{Timeout: 10 * time.Second}}
+	if rawURL == "" {
+		return m, nil
+	}
+	if u, err := url.Parse(rawURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("-metrics %q is not an http(s) URL", rawURL)
+	}
+	if _, err := m.server(ctx); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// server returns the CPU time the server has used so far.
+func (m *cpuMeter) server(ctx context.Context) (time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", m.url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := m.http.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("metrics %s: %s", m.url, resp.Status)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return 0, fmt.Errorf("metrics: %w", err)
+	}
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[0] == "process_cpu_seconds_total" {
+			v, err := strconv.ParseFloat(f[1], 64)
+			if err != nil || v < 0 {
+				return 0, fmt.Errorf("metrics: process_cpu_seconds_total %q", f[1])
+			}
+			return time.Duration(v * float64(time.Second)), nil
+		}
+	}
+	return 0, fmt.Errorf("metrics %s: no process_cpu_seconds_total", m.url)
+}
+
+// sample returns the server's and this process's CPU time so far, -1
+// for what is not measured.
+func (m *cpuMeter) sample(ctx context.Context) (server, client time.Duration, err error) {
+	server, client = -1, -1
+	if m.url != "" {
+		if server, err = m.server(ctx); err != nil {
+			return
+		}
+	}
+	if c, ok := ownCPU(); ok {
+		client = c
+	}
+	return
 }
 
 // timedPhase runs work on conc clients until they finish or dur passes,
-// collecting the latencies they record.
-func timedPhase(ctx context.Context, conc int, dur time.Duration, work func(ctx context.Context, i int, record func(time.Duration)) error) (phaseResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, dur)
+// collecting the latencies they record and the CPU time used meanwhile.
+func timedPhase(ctx context.Context, cpu *cpuMeter, conc int, dur time.Duration, work func(ctx context.Context, i int, record func(time.Duration)) error) (phaseResult, error) {
+	server0, client0, err := cpu.sample(ctx)
+	if err != nil {
+		return phaseResult{}, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, dur)
 	defer cancel()
 	var mu sync.Mutex
 	var lat []time.Duration
 	start := time.Now()
-	err := parallel(conc, func(i int) error {
+	err = parallel(conc, func(i int) error {
 		var mine []time.Duration
-		err := work(ctx, i, func(d time.Duration) { mine = append(mine, d) })
+		err := work(pctx, i, func(d time.Duration) { mine = append(mine, d) })
 		mu.Lock()
 		lat = append(lat, mine...)
 		mu.Unlock()
 		return err
 	})
-	r := phaseResult{n: len(lat), elapsed: time.Since(start), lat: lat, conc: conc}
+	r := phaseResult{n: len(lat), elapsed: time.Since(start), lat: lat, conc: conc, server: -1, client: -1}
 	slices.Sort(r.lat)
+	if err != nil {
+		return r, err
+	}
+	server1, client1, err := cpu.sample(ctx)
+	if server0 >= 0 && server1 >= 0 {
+		r.server = server1 - server0
+	}
+	if client0 >= 0 && client1 >= 0 {
+		r.client = client1 - client0
+	}
 	return r, err
 }
 

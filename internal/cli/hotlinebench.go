@@ -32,6 +32,7 @@ func hotlineBench(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	key := fs.String("key", "demo-open311-key", "Open311 API key")
 	citizens := fs.String("citizens", "zhangsan,lisi,wangwu", "demo citizens who file on the web, comma-separated; clients take turns")
 	password := fs.String("password", "demo2026", "password of the demo citizens")
+	metricsURL := metricsFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -44,6 +45,10 @@ func hotlineBench(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if *dur > 5*time.Minute || *conc < 1 || *conc > 256 {
 		return errors.New("hotlinebench: -d at most 5m, -c between 1 and 256")
+	}
+	cpu, err := newCPUMeter(ctx, *metricsURL)
+	if err != nil {
+		return fmt.Errorf("hotlinebench: %w", err)
 	}
 	transport := &http.Transport{MaxIdleConnsPerHost: 2 * *conc}
 	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -84,7 +89,7 @@ func hotlineBench(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		switch strings.TrimSpace(phase) {
 		case "open311":
 			c := &http.Client{Timeout: 60 * time.Second, Transport: transport, CheckRedirect: noRedirect}
-			res, err = timedPhase(ctx, *conc, *dur, func(ctx context.Context, i int, record func(time.Duration)) error {
+			res, err = timedPhase(ctx, cpu, *conc, *dur, func(ctx context.Context, i int, record func(time.Duration)) error {
 				for ctx.Err() == nil {
 					form := ticket(seq.Add(1))
 					form.Set("api_key", *key)
@@ -121,7 +126,7 @@ func hotlineBench(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			if n := refused.Load(); n > 0 {
 				return fmt.Errorf("hotlinebench: %d sign-ins refused by the rate limit; raise login-account on the server", n)
 			}
-			res, err = timedPhase(ctx, *conc, *dur, func(ctx context.Context, i int, record func(time.Duration)) error {
+			res, err = timedPhase(ctx, cpu, *conc, *dur, func(ctx context.Context, i int, record func(time.Duration)) error {
 				for ctx.Err() == nil {
 					t0 := time.Now()
 					ok, err := post(ctx, clients[i], "/hotline/tickets", ticket(seq.Add(1)), http.StatusSeeOther)
