@@ -209,7 +209,7 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 		if err := fe.Err(); err != nil {
 			return err
 		}
-		if _, err := saveFulfilments(ctx, tx, id, synced, now2, s.now()); err != nil {
+		if err := s.fileFulfilments(ctx, tx, id, synced, now2); err != nil {
 			return err
 		}
 		a.Materials = filed.Materials
@@ -296,6 +296,25 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 	}
 	maskFulfilments(a)
 	return a, nil
+}
+
+// fileFulfilments records, as a draft is filed, the fulfilments in effect
+// now (fresh) over those stored. Mostly they rest on the same licenses and
+// grants as stored, and only the time they were last checked changes.
+func (s *Store) fileFulfilments(ctx context.Context, tx *db.Tx, id string, stored, fresh []Fulfilment) error {
+	if !unchanged(stored, fresh) {
+		_, err := saveFulfilments(ctx, tx, id, stored, fresh, s.now())
+		return err
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	// fulfil checks them all at one time.
+	if _, err := tx.ExecContext(ctx, `UPDATE application_fulfilments SET checked_at = $1 WHERE application_id = $2 AND lapsed_at IS NULL`,
+		db.NewTime(fresh[0].CheckedAt), id); err != nil {
+		return fmt.Errorf("application: fulfilments checked: %w", err)
+	}
+	return nil
 }
 
 // stored returns t as the database gives it back: UTC, to the

@@ -197,8 +197,16 @@ func TestFulfilRestaurant(t *testing.T) {
 		wantStatus(t, "submit", rec, http.StatusOK)
 		answersAsGet(t, e, r.wangwu, a.ID, rec)
 		matchesOpenAPI(t, rec, "Application")
+		drafted := got
 		decodeResponse(t, rec, &a)
 		stampedAsStored(t, e, a.ID)
+		// Filed on the same licenses: each keeps when it was taken and
+		// was checked again as it was filed.
+		for code, f := range fulfilled(a) {
+			if d := drafted[code]; !f.TakenAt.Equal(d.TakenAt.Truncate(time.Microsecond)) || !f.CheckedAt.After(d.CheckedAt) || f.LicenseID != d.LicenseID || !f.Active() {
+				t.Errorf("%s filed as %+v, drafted as %+v; want taken then, checked since", code, f, d)
+			}
+		}
 		json.Unmarshal(a.Form, &form)
 		if form["经营者名称"] != r.orgName || form["统一社会信用代码"] != r.creditCode {
 			t.Errorf("filed form = %v, want the verified name and credit code", form)
