@@ -46,6 +46,13 @@ type LicenseSource interface {
 	Held(ctx context.Context, holderKey, licenseType string) (*License, error)
 }
 
+// LicenseChecker is what a LicenseSource may also do: tell which of the
+// licenses it gave (by ID) are still valid now, without looking them up
+// again. Submissions check the licenses a draft rests on with it.
+type LicenseChecker interface {
+	StillValid(ctx context.Context, ids []string) (map[string]bool, error)
+}
+
 // LicenseFunc adapts a function to a LicenseSource.
 type LicenseFunc func(ctx context.Context, holderKey, licenseType string) (*License, error)
 
@@ -241,6 +248,60 @@ func (s *Store) fulfil(ctx context.Context, svc *catalog.Service, h holder) ([]F
 		}
 	}
 	return out, held, nil
+}
+
+// recheck checks again, as a draft is filed, the fulfilments it was
+// checked with a moment before: a license revoked or a grant ended since
+// no longer counts. While all still hold it returns them as checked now,
+// without looking the licenses up again when the source can tell their
+// validity by ID (LicenseChecker); otherwise it works the fulfilments out
+// anew (fulfil), as it does when one no longer holds.
+func (s *Store) recheck(ctx context.Context, svc *catalog.Service, h holder, fresh []Fulfilment) ([]Fulfilment, error) {
+	anew := func() ([]Fulfilment, error) {
+		out, _, err := s.fulfil(ctx, svc, h)
+		return out, err
+	}
+	var ids []string
+	for _, f := range fresh {
+		if f.Source == FromLicense {
+			ids = append(ids, f.LicenseID)
+		}
+	}
+	valid := map[string]bool{}
+	if len(ids) > 0 {
+		checker, ok := s.held.(LicenseChecker)
+		if !ok {
+			return anew()
+		}
+		var err error
+		if valid, err = checker.StillValid(ctx, ids); err != nil {
+			return nil, fmt.Errorf("application: licenses still valid: %w", err)
+		}
+	}
+	now := s.now()
+	out := make([]Fulfilment, 0, len(fresh))
+	for _, f := range fresh {
+		switch f.Source {
+		case FromLicense:
+			if !valid[f.LicenseID] {
+				return anew()
+			}
+		case FromData:
+			if s.grants == nil {
+				return anew()
+			}
+			g, err := s.grants.LiveGrant(ctx, svc.DepartmentCode, f.Resource)
+			if errors.Is(err, db.ErrNotFound) || (err == nil && g.ID != f.GrantID) {
+				return anew()
+			}
+			if err != nil {
+				return nil, fmt.Errorf("application: grant on %s: %w", f.Resource, err)
+			}
+		}
+		f.TakenAt, f.CheckedAt = now, now
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 func (s *Store) licenseFulfilment(code string, l *License, now time.Time) Fulfilment {

@@ -178,7 +178,7 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 	err = s.batch(ctx, func(tx *db.Tx) error {
 		// Check the licenses and grants again as the application is filed:
 		// one revoked a moment ago no longer counts.
-		now2, _, err := s.fulfil(ctx, svc, h)
+		now2, err := s.recheck(ctx, svc, h, fulfilled)
 		if err != nil {
 			return err
 		}

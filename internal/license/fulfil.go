@@ -12,20 +12,28 @@ import (
 // ForApplications is the license library as applications see it when they
 // take materials from the licenses an applicant holds (免提交,
 // docs/fulfilment.md): Held, in the application package's terms.
-func (s *Store) ForApplications() application.LicenseSource {
-	return application.LicenseFunc(func(ctx context.Context, holderKey, licenseType string) (*application.License, error) {
-		l, err := s.Held(ctx, holderKey, licenseType)
-		if err != nil || l == nil {
-			return nil, err
-		}
-		out := &application.License{ID: l.ID, Number: l.Number, Type: l.Type, TypeName: l.TypeName,
-			Department: l.Department, DepartmentName: l.DepartmentName, HolderKey: l.HolderKey, HolderName: l.HolderName,
-			ValidFrom: l.ValidFrom, Fields: l.Fields}
-		if l.ValidUntil != nil {
-			out.ValidUntil = *l.ValidUntil
-		}
-		return out, nil
-	})
+// It can also tell at once whether licenses it gave are still valid
+// (application.LicenseChecker).
+func (s *Store) ForApplications() application.LicenseSource { return forApplications{s} }
+
+type forApplications struct{ s *Store }
+
+func (f forApplications) Held(ctx context.Context, holderKey, licenseType string) (*application.License, error) {
+	l, err := f.s.Held(ctx, holderKey, licenseType)
+	if err != nil || l == nil {
+		return nil, err
+	}
+	out := &application.License{ID: l.ID, Number: l.Number, Type: l.Type, TypeName: l.TypeName,
+		Department: l.Department, DepartmentName: l.DepartmentName, HolderKey: l.HolderKey, HolderName: l.HolderName,
+		ValidFrom: l.ValidFrom, Fields: l.Fields}
+	if l.ValidUntil != nil {
+		out.ValidUntil = *l.ValidUntil
+	}
+	return out, nil
+}
+
+func (f forApplications) StillValid(ctx context.Context, ids []string) (map[string]bool, error) {
+	return f.s.StillValid(ctx, ids)
 }
 
 // CheckPath is the path of the license's public verification page, the

@@ -176,6 +176,23 @@ func testHeld(t *testing.T, f *fixture) {
 	if !strings.HasPrefix(z.Number, "SCJG-YYZZ-") {
 		t.Errorf("number %q, want SCJG-YYZZ-<year>-<seq>", z.Number)
 	}
+
+	// StillValid goes by Held's rule, for licenses known by ID.
+	var expired, revoked string
+	if err := f.d.Read().QueryRowContext(ctx, `SELECT id FROM licenses WHERE holder_key = $1 AND type_code = 'resident_id_card' AND valid_from < '2020-08-20'`,
+		f.idNumber(t, "lisi")).Scan(&expired); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.d.Read().QueryRowContext(ctx, `SELECT id FROM licenses WHERE holder_key = $1 AND type_code = 'food_business_license'`, businessCode()).Scan(&revoked); err != nil {
+		t.Fatal(err)
+	}
+	valid, err := f.ls.StillValid(ctx, []string{z.ID, l.ID, expired, revoked, "no-such-license", z.ID})
+	if err != nil || !valid[z.ID] || !valid[l.ID] || valid[expired] || valid[revoked] || len(valid) != 2 {
+		t.Errorf("StillValid = %v, %v; want %s and %s alone", valid, err, z.ID, l.ID)
+	}
+	if valid, err := f.ls.StillValid(ctx, nil); err != nil || len(valid) != 0 {
+		t.Errorf("StillValid(none) = %v, %v", valid, err)
+	}
 }
 
 // openTask returns the application's open task of step.

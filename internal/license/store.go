@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -302,6 +303,35 @@ func (s *Store) Held(ctx context.Context, holderKey, licenseType string) (*Licen
 		return nil, err
 	}
 	return list[0], nil
+}
+
+// StillValid reports which of the licenses ids are valid now by the rule
+// Held goes by: not revoked, not suspended, inside their validity. It
+// reads no more than their state and dates.
+func (s *Store) StillValid(ctx context.Context, ids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := []any{s.today().Format(dateLayout)}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT id FROM licenses WHERE id IN (`+db.Placeholders(2, len(ids))+`)
+		AND state = 'valid' AND valid_from <= $1 AND (valid_until IS NULL OR valid_until >= $1)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("license: still valid: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
 }
 
 // subjects returns the holder keys p may see licenses of: their own ID

@@ -78,6 +78,9 @@ type envOptions struct {
 	fulfil          bool
 	licenses        application.LicenseSource
 	libraryLicenses bool
+	// wrapLibrary, with libraryLicenses, stands between applications and
+	// the library.
+	wrapLibrary func(application.LicenseSource) application.LicenseSource
 }
 
 func newEnvOpts(t testing.TB, d *db.DB, o envOptions) *env {
@@ -109,6 +112,9 @@ func newEnvOpts(t testing.TB, d *db.DB, o envOptions) *env {
 		deps.Held, deps.Grants = o.licenses, exchanges
 		if o.libraryLicenses {
 			deps.Held = licenses.ForApplications()
+			if o.wrapLibrary != nil {
+				deps.Held = o.wrapLibrary(deps.Held)
+			}
 		}
 	}
 	var demoApps *application.Deps

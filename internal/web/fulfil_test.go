@@ -17,6 +17,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/license"
 )
 
 // fakeLicenses is a license library in memory: the licenses each holder
@@ -571,6 +572,110 @@ func TestFulfilRevokedDuringSubmission(t *testing.T) {
 		rec = e.sendJSON("POST", "/api/v1/applications/"+a.ID+"/submit", wangwu, `{"form":`+restaurantForm+`}`)
 		wantStatus(t, "submit with m2 uploaded", rec, http.StatusOK)
 		answersAsGet(t, e, wangwu, a.ID, rec)
+	})
+}
+
+// revokingLibrary is the license library as applications see it, which,
+// once armed, revokes the business license right after it answers for
+// it: between the checks before submission and the submitting
+// transaction, which asks the library only whether the licenses are
+// still valid.
+type revokingLibrary struct {
+	application.LicenseSource
+	mu     sync.Mutex
+	revoke func(id string)
+	asked  int
+}
+
+func (r *revokingLibrary) Held(ctx context.Context, holderKey, typ string) (*application.License, error) {
+	l, err := r.LicenseSource.Held(ctx, holderKey, typ)
+	r.mu.Lock()
+	revoke := r.revoke
+	if typ == "business_license" {
+		r.revoke = nil
+	}
+	r.mu.Unlock()
+	if revoke != nil && l != nil && typ == "business_license" {
+		revoke(l.ID)
+	}
+	return l, err
+}
+
+func (r *revokingLibrary) StillValid(ctx context.Context, ids []string) (map[string]bool, error) {
+	r.mu.Lock()
+	r.asked++
+	r.mu.Unlock()
+	return r.LicenseSource.(application.LicenseChecker).StillValid(ctx, ids)
+}
+
+// TestFulfilLibraryRevokedDuringSubmission: with the license library, the
+// submitting transaction asks whether the licenses the draft rests on
+// are still valid; the business license SCJG revoked a moment before no
+// longer counts, and nothing is filed. Another submission later is
+// checked the same way and goes through.
+func TestFulfilLibraryRevokedDuringSubmission(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		lib := &revokingLibrary{}
+		e := newEnvOpts(t, d, envOptions{fulfil: true, libraryLicenses: true, wrapLibrary: func(src application.LicenseSource) application.LicenseSource {
+			lib.LicenseSource = src
+			return lib
+		}})
+		ctx := t.Context()
+		acc, err := e.srv.Identity.AccountByUsername(ctx, "wangwu")
+		if err != nil {
+			t.Fatal(err)
+		}
+		orgs, err := e.srv.Identity.Organizations(ctx, acc.ID)
+		if err != nil || len(orgs) != 1 {
+			t.Fatalf("wangwu's organizations = %v, %v", orgs, err)
+		}
+		wangwu := e.session("wangwu")
+		draft := func() application.Application {
+			rec := e.sendJSON("POST", "/api/v1/applications", wangwu, `{"service_code":"SCJG-001","organization_id":"`+orgs[0].ID+`"}`)
+			wantStatus(t, "create SCJG-001 draft", rec, http.StatusCreated)
+			var a application.Application
+			decodeResponse(t, rec, &a)
+			for _, m := range []string{"m4", "m5"} {
+				wantStatus(t, "upload "+m, uploadMaterialAPI(e, wangwu, a.ID, m, m+".pdf", []byte(tinyPDF)), http.StatusCreated)
+			}
+			return a
+		}
+
+		// Filed while every license holds: asked by ID, not looked up.
+		a := draft()
+		rec := e.sendJSON("POST", "/api/v1/applications/"+a.ID+"/submit", wangwu, `{"form":`+restaurantForm+`}`)
+		wantStatus(t, "submit", rec, http.StatusOK)
+		stampedAsStored(t, e, a.ID)
+		if lib.asked != 1 {
+			t.Errorf("the library was asked %d times whether the licenses are still valid, want once", lib.asked)
+		}
+
+		b := draft()
+		approver, err := e.srv.Identity.AccountByUsername(ctx, "scjg-approver")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := e.srv.Identity.Principal(ctx, approver.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lib.mu.Lock()
+		lib.revoke = func(id string) {
+			if _, err := e.srv.Licenses.Change(context.Background(), p, id, license.Revoke, "依法吊销营业执照。"); err != nil {
+				t.Errorf("revoke: %v", err)
+			}
+		}
+		lib.mu.Unlock()
+		rec = e.sendJSON("POST", "/api/v1/applications/"+b.ID+"/submit", wangwu, `{"form":`+restaurantForm+`}`)
+		wantStatus(t, "submit while the license is revoked", rec, http.StatusUnprocessableEntity)
+		if codes, _ := fieldCodes(t, rec); codes["materials.m2"] != "material_license_lapsed" || len(codes) != 1 {
+			t.Fatalf("errors = %v, want m2 license lapsed alone", codes)
+		}
+		var state string
+		d.Read().QueryRow(`SELECT state FROM applications WHERE id = $1`, b.ID).Scan(&state)
+		if state != "draft" {
+			t.Fatalf("application is %s, want still a draft", state)
+		}
 	})
 }
 
