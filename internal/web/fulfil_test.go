@@ -16,6 +16,7 @@ import (
 	"github.com/tongban/tongban/internal/application"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/db/dbtest"
+	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/license"
 )
@@ -78,17 +79,9 @@ func newRestaurantWith(t *testing.T, d *db.DB, lib *fakeLicenses, src applicatio
 	t.Helper()
 	e := newEnvOpts(t, d, envOptions{fulfil: true, licenses: src})
 	e.srv.LicenseLink = func(id string) string { return "/licenses/verify/" + url.PathEscape(id) }
-	ctx := t.Context()
-	acc, err := e.srv.Identity.AccountByUsername(ctx, "wangwu")
-	if err != nil {
-		t.Fatal(err)
-	}
-	orgs, err := e.srv.Identity.Organizations(ctx, acc.ID)
-	if err != nil || len(orgs) != 1 {
-		t.Fatalf("wangwu's organizations = %v, %v", orgs, err)
-	}
-	r := &restaurant{e: e, licenses: lib, wangwu: e.session("wangwu"), orgID: orgs[0].ID, orgName: orgs[0].Name,
-		creditCode: orgs[0].CreditCode, idNumber: acc.IDNumber}
+	acc, org := wangwuCompany(t, e)
+	r := &restaurant{e: e, licenses: lib, wangwu: e.session("wangwu"), orgID: org.ID, orgName: org.Name,
+		creditCode: org.CreditCode, idNumber: acc.IDNumber}
 	from := time.Date(2016, 3, 18, 0, 0, 0, 0, time.UTC)
 	lib.put(&application.License{ID: "lic-bl-1", Number: r.creditCode, Type: "business_license", TypeName: "营业执照",
 		Department: "SCJG", DepartmentName: "临江市市场监督管理局", HolderKey: r.creditCode, HolderName: r.orgName, ValidFrom: from,
@@ -97,6 +90,20 @@ func newRestaurantWith(t *testing.T, d *db.DB, lib *fakeLicenses, src applicatio
 		Department: "GA", DepartmentName: "临江市公安局", HolderKey: r.idNumber, HolderName: "王五", ValidFrom: from,
 		ValidUntil: time.Date(2036, 3, 18, 0, 0, 0, 0, time.UTC), Fields: map[string]string{"name": "王五"}})
 	return r
+}
+
+// wangwuCompany returns the demo's wangwu and the one company he acts for.
+func wangwuCompany(t *testing.T, e *env) (*identity.Account, *identity.Organization) {
+	t.Helper()
+	acc, err := e.srv.Identity.AccountByUsername(t.Context(), "wangwu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orgs, err := e.srv.Identity.Organizations(t.Context(), acc.ID)
+	if err != nil || len(orgs) != 1 {
+		t.Fatalf("wangwu's organizations = %v, %v", orgs, err)
+	}
+	return acc, orgs[0]
 }
 
 // start creates the SCJG-001 draft for the company and returns it.
@@ -621,17 +628,10 @@ func TestFulfilLibraryRevokedDuringSubmission(t *testing.T) {
 			return lib
 		}})
 		ctx := t.Context()
-		acc, err := e.srv.Identity.AccountByUsername(ctx, "wangwu")
-		if err != nil {
-			t.Fatal(err)
-		}
-		orgs, err := e.srv.Identity.Organizations(ctx, acc.ID)
-		if err != nil || len(orgs) != 1 {
-			t.Fatalf("wangwu's organizations = %v, %v", orgs, err)
-		}
+		_, org := wangwuCompany(t, e)
 		wangwu := e.session("wangwu")
 		draft := func() application.Application {
-			rec := e.sendJSON("POST", "/api/v1/applications", wangwu, `{"service_code":"SCJG-001","organization_id":"`+orgs[0].ID+`"}`)
+			rec := e.sendJSON("POST", "/api/v1/applications", wangwu, `{"service_code":"SCJG-001","organization_id":"`+org.ID+`"}`)
 			wantStatus(t, "create SCJG-001 draft", rec, http.StatusCreated)
 			var a application.Application
 			decodeResponse(t, rec, &a)
@@ -767,17 +767,9 @@ func answersAsGet(t *testing.T, e *env, token, id string, submitted *httptest.Re
 func TestFulfilFromLicenseLibrary(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnvOpts(t, d, envOptions{fulfil: true, libraryLicenses: true})
-		ctx := t.Context()
-		acc, err := e.srv.Identity.AccountByUsername(ctx, "wangwu")
-		if err != nil {
-			t.Fatal(err)
-		}
-		orgs, err := e.srv.Identity.Organizations(ctx, acc.ID)
-		if err != nil || len(orgs) != 1 {
-			t.Fatalf("wangwu's organizations = %v, %v", orgs, err)
-		}
+		_, org := wangwuCompany(t, e)
 		wangwu := e.session("wangwu")
-		rec := e.sendJSON("POST", "/api/v1/applications", wangwu, `{"service_code":"SCJG-001","organization_id":"`+orgs[0].ID+`"}`)
+		rec := e.sendJSON("POST", "/api/v1/applications", wangwu, `{"service_code":"SCJG-001","organization_id":"`+org.ID+`"}`)
 		wantStatus(t, "create SCJG-001 draft", rec, http.StatusCreated)
 		var a application.Application
 		decodeResponse(t, rec, &a)
@@ -792,7 +784,7 @@ func TestFulfilFromLicenseLibrary(t *testing.T) {
 		}
 		var form map[string]any
 		json.Unmarshal(a.Form, &form)
-		if form["经营者名称"] != orgs[0].Name || form["统一社会信用代码"] != orgs[0].CreditCode {
+		if form["经营者名称"] != org.Name || form["统一社会信用代码"] != org.CreditCode {
 			t.Errorf("prefilled form = %v", form)
 		}
 		link := e.srv.LicenseLink(got["m2"].LicenseID)
@@ -801,7 +793,7 @@ func TestFulfilFromLicenseLibrary(t *testing.T) {
 		}
 		rec = e.get(link, "")
 		wantStatus(t, "license check page", rec, http.StatusOK)
-		if !strings.Contains(rec.Body.String(), `data-outcome="valid"`) || !strings.Contains(rec.Body.String(), orgs[0].Name) {
+		if !strings.Contains(rec.Body.String(), `data-outcome="valid"`) || !strings.Contains(rec.Body.String(), org.Name) {
 			t.Error("the check page does not say the holder's license is valid")
 		}
 		if e.srv.LicenseLink("no-such-license") != "" {
