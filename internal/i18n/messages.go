@@ -485,6 +485,8 @@ var messages = map[string]msg{
 	"supplement_count":           {"补正次数", "Supplement requests"},
 	"upload_hint":                {"支持 PDF、JPEG、PNG、OFD，单个文件不超过 %d MB。按文件内容识别类型。", "PDF, JPEG, PNG or OFD, up to %d MB each. The type is checked from the content."},
 	"upload":                     {"上传", "Upload"},
+	"choose_file":                {"选择文件", "Choose file"},
+	"no_file_chosen":             {"未选择文件", "No file chosen"},
 	"remove":                     {"删除", "Remove"},
 	"choose":                     {"请选择", "Choose"},
 	"one_per_line":               {"每行一项", "One per line"},

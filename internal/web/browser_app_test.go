@@ -146,6 +146,16 @@ func browserJointApproval(t *testing.T, d *db.DB) {
 	if !strings.Contains(appURL, "/applications/") {
 		t.Fatalf("after applying, at %s, want the draft's page", appURL)
 	}
+	// The file pickers speak the page's language, whatever the browser's,
+	// and name the file chosen.
+	if got := b.text(`#file-m1 + label.file-pick`); got != "选择文件\n未选择文件" {
+		t.Errorf("m1's file picker reads %q, want 选择文件 and 未选择文件", got)
+	}
+	b.do(chromedp.SetUploadFiles(chromedp.CSS(`#file-m1`), []string{pdf}))
+	if got := b.text(`#file-m1 + label .file-pick-chosen`); got != "申请表.pdf" {
+		t.Errorf("with a file chosen, m1's picker reads %q, want 申请表.pdf", got)
+	}
+	b.shot("app-file-chosen-mobile.png")
 	for i, m := range []string{"m1", "m2", "m3", "m4", "m5", "m6"} {
 		file := pdf
 		if i%2 == 1 {
@@ -153,7 +163,7 @@ func browserJointApproval(t *testing.T, d *db.DB) {
 		}
 		b.do(
 			chromedp.SetUploadFiles(chromedp.CSS(`#file-`+m), []string{file}),
-			chromedp.Click(chromedp.CSS(`#file-`+m+` + button`)),
+			chromedp.Click(chromedp.CSS(`#file-`+m+` ~ button`)),
 			chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#materials div.material:nth-of-type(%d) a[href*="/materials/"]`, i+1))),
 		)
 	}
@@ -213,7 +223,7 @@ func browserJointApproval(t *testing.T, d *db.DB) {
 	}
 	b.do(
 		chromedp.SetUploadFiles(chromedp.CSS(`#file-m3`), []string{pdf}),
-		chromedp.Click(chromedp.CSS(`#file-m3 + button`)),
+		chromedp.Click(chromedp.CSS(`#file-m3 ~ button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#materials div.material:nth-of-type(3) li:nth-child(2) a`)),
 		chromedp.SendKeys(chromedp.CSS(`#note`), "已补充盖章页"),
 		chromedp.Click(chromedp.CSS(`form[action$="/supplement"] button`)),

@@ -51,7 +51,7 @@ func TestBrowserRestaurant(t *testing.T) {
 	for i, m := range []string{"m4", "m5"} {
 		b.do(
 			chromedp.SetUploadFiles(chromedp.CSS(`#file-`+m), []string{pdf}),
-			chromedp.Click(chromedp.CSS(`#file-`+m+` + button`)),
+			chromedp.Click(chromedp.CSS(`#file-`+m+` ~ button`)),
 			chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#materials div.material:nth-of-type(%d) a[href*="/materials/"]`, i+4))),
 		)
 	}

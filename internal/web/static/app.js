@@ -29,6 +29,31 @@
     b.textContent = document.documentElement.lang === "en" ? "Add a row" : "再加一行";
     set.appendChild(b);
   });
+  // A file input shows its button and "no file chosen" in the browser's
+  // language, which need not be the page's: the page's own words stand in
+  // for them, with the names of the files chosen. Without this script the
+  // browser's input shows.
+  document.querySelectorAll("input[type=file][data-pick]").forEach(function (input) {
+    var pick = document.createElement("label");
+    pick.className = "file-pick";
+    pick.htmlFor = input.id;
+    var button = document.createElement("span");
+    button.className = "file-pick-button";
+    button.textContent = input.getAttribute("data-pick");
+    var chosen = document.createElement("span");
+    chosen.className = "file-pick-chosen";
+    chosen.setAttribute("aria-hidden", "true"); // the input itself says it
+    pick.append(button, chosen);
+    var show = function () {
+      var names = Array.prototype.map.call(input.files || [], function (f) { return f.name; });
+      chosen.textContent = names.length ? names.join(document.documentElement.lang === "en" ? ", " : "、") : input.getAttribute("data-none");
+      pick.classList.toggle("has-file", names.length > 0);
+    };
+    input.classList.add("file-picked");
+    input.after(pick);
+    input.addEventListener("change", show);
+    show();
+  });
   // On a phone the main menu folds to messages, the other language and a
   // button that opens the rest; without this script every item shows.
   var nav = document.querySelector("nav[data-menu]");
