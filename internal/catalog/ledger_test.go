@@ -10,6 +10,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/ledger/ledgertest"
 )
 
 // Each published version is stamped in the ledger in the transaction that
@@ -63,15 +64,7 @@ func TestPublishStampsTheLedger(t *testing.T) {
 			t.Fatal(err)
 		}
 		l.Keys = keys
-		for {
-			n, err := l.Integrate(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n == 0 {
-				break
-			}
-		}
+		ledgertest.IntegrateAll(t, l)
 		known, _ := keys.Verifiers()
 		states := map[string]ledger.StateFunc{catalog.LedgerObject: f.cat.LedgerState}
 		rep, err := l.Verify(ctx, known, nil, states)

@@ -12,6 +12,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/ledger/ledgertest"
 )
 
 // TestVerifyExitsNonZeroOnTampering runs `tongban verify` on a clean store
@@ -44,9 +45,7 @@ func TestVerifyExitsNonZeroOnTampering(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := (&ledger.Log{DB: d, Keys: keys}).Integrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	ledgertest.IntegrateAll(t, &ledger.Log{DB: d, Keys: keys})
 	if code, out := run("verify"); code != 0 || !strings.Contains(out, "OK") {
 		t.Fatalf("verify on a clean store: exit %d\n%s", code, out)
 	}

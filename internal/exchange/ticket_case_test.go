@@ -12,6 +12,7 @@ import (
 	"github.com/tongban/tongban/internal/exchange"
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/ledger/ledgertest"
 )
 
 var ticketSeq atomic.Int64
@@ -123,9 +124,7 @@ func TestQueryForATicket(t *testing.T) {
 			t.Fatal(err)
 		}
 		l := &ledger.Log{DB: d, Keys: keys}
-		if _, err := l.Integrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		ledgertest.IntegrateAll(t, l)
 		known, _ := keys.Verifiers()
 		states := map[string]ledger.StateFunc{exchange.LedgerObject: f.s.LedgerState}
 		rep, err := l.Verify(ctx, known, nil, states)

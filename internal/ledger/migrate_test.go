@@ -17,6 +17,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/ledger/ledgertest"
 )
 
 // TestMigrateToTiles builds a log as the schema before migration 00019
@@ -88,7 +89,7 @@ func TestMigrateToTiles(t *testing.T) {
 			if next[0].Prev != ids[total-7] || next[0].PrevIndex != nil {
 				t.Fatalf("new entry links to %q (index %v), want the pending %s", next[0].Prev, next[0].PrevIndex, ids[total-7])
 			}
-			integrateAll(t, l)
+			ledgertest.IntegrateAll(t, l)
 			for _, e := range next {
 				b, _ := e.Canonical()
 				bodies = append(bodies, b)
@@ -104,7 +105,7 @@ func TestMigrateToTiles(t *testing.T) {
 			if later[0].PrevIndex == nil || *later[0].PrevIndex != total+2 {
 				t.Fatalf("PrevIndex = %v, want %d", later[0].PrevIndex, total+2)
 			}
-			integrateAll(t, l)
+			ledgertest.IntegrateAll(t, l)
 			if rep, err := l.Verify(ctx, known, nil, nil); err != nil || len(rep.Breaks) > 0 || rep.Entries != total+4 {
 				t.Fatalf("Verify after growing = %+v, %v", rep, err)
 			}
@@ -205,39 +206,6 @@ func bundleOf(bodies [][]byte) []byte {
 	return out
 }
 
-// integrateAll integrates until nothing is pending. On PostgreSQL the
-// sequencer leaves entries pending for a moment while a transaction that
-// may precede them looks in flight (the fence, store.go): an autovacuum
-// worker analysing the table, or another database's transaction not yet
-// in pg_stat_activity, both of which the other packages' tests running at
-// once bring about. So it tries again for a while rather than taking one
-// empty round for the end.
-func integrateAll(t *testing.T, l *ledger.Log) {
-	t.Helper()
-	ctx := context.Background()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		n, err := l.Integrate(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n > 0 {
-			continue
-		}
-		waiting, err := l.Waiting(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !waiting {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("entries still pending after %s", 15*time.Second)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestVerifyCatchesStoreEdits edits an integrated log directly in the
 // database, one way per subtest, and checks that Verify names what broke.
 func TestVerifyCatchesStoreEdits(t *testing.T) {
@@ -259,7 +227,7 @@ func TestVerifyCatchesStoreEdits(t *testing.T) {
 				keys := testKeys(t)
 				l := &ledger.Log{DB: d, Keys: keys}
 				appendN(t, d, 40, "app-edit")
-				integrateAll(t, l)
+				ledgertest.IntegrateAll(t, l)
 				known := must(keys.Verifiers())
 				if rep, err := l.Verify(ctx, known, nil, nil); err != nil || len(rep.Breaks) > 0 {
 					t.Fatalf("Verify before the edit = %+v, %v", rep, err)
@@ -312,7 +280,7 @@ func TestFenceWaitsForOlderTransactions(t *testing.T) {
 	ctx := t.Context()
 	keys := testKeys(t)
 	l := &ledger.Log{DB: d, Keys: keys}
-	integrateAll(t, l)
+	ledgertest.IntegrateAll(t, l)
 
 	older, err := d.Write().BeginTx(ctx, nil)
 	if err != nil {
@@ -337,7 +305,7 @@ func TestFenceWaitsForOlderTransactions(t *testing.T) {
 	if err := older.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	integrateAll(t, l)
+	ledgertest.IntegrateAll(t, l)
 	stamps, err := l.Stamps(ctx, "application", "app-fence")
 	if err != nil || len(stamps) != 2 {
 		t.Fatalf("Stamps = %v, %v", stamps, err)

@@ -22,6 +22,7 @@ import (
 	"github.com/tongban/tongban/internal/idcheck"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/ledger/ledgertest"
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/segment"
@@ -768,15 +769,7 @@ func TestLicenseReplacedOnChange(t *testing.T) {
 			t.Fatal(err)
 		}
 		lg := &ledger.Log{DB: d, Keys: keys}
-		for {
-			n, err := lg.Integrate(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n == 0 {
-				break
-			}
-		}
+		ledgertest.IntegrateAll(t, lg)
 		known, err := keys.Verifiers()
 		if err != nil {
 			t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/ledger/ledgertest"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/rating"
@@ -646,9 +647,7 @@ func TestVerifyChecksRatings(t *testing.T) {
 			t.Fatal(err)
 		}
 		l := &ledger.Log{DB: d, Keys: keys}
-		if _, err := l.Integrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		ledgertest.IntegrateAll(t, l)
 		known, err := keys.Verifiers()
 		if err != nil {
 			t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tongban/tongban/internal/application"
 	"github.com/tongban/tongban/internal/ledger"
+	"github.com/tongban/tongban/internal/ledger/ledgertest"
 )
 
 // logClient is an independent client of a c2sp.org/tlog-tiles log, built
@@ -149,15 +150,7 @@ func (c *logClient) checkAll(tree tlog.Tree) [][]byte {
 
 func integrateAll(t *testing.T, e *env) {
 	t.Helper()
-	for {
-		n, err := e.srv.Ledger.Integrate(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			return
-		}
-	}
+	ledgertest.IntegrateAll(t, e.srv.Ledger)
 }
 
 // TestLedgerIndependentClient is the acceptance test: a client
