@@ -62,7 +62,7 @@ func (s *Store) AttachDocument(ctx context.Context, p *identity.Principal, taskI
 	case err != nil:
 		return nil, err
 	}
-	d := &Document{ID: newID(), TaskID: taskID, FileName: fileName, ContentType: obj.ContentType, Size: obj.Size, SHA256: obj.SHA256,
+	d := &Document{ID: db.NewID(), TaskID: taskID, FileName: fileName, ContentType: obj.ContentType, Size: obj.Size, SHA256: obj.SHA256,
 		UploadedBy: p.Account.ID, UploadedAt: s.now(), blobKey: obj.Key, uploaderName: p.Account.Name}
 	err = s.tx(ctx, func(tx *db.Tx) error {
 		if err := lockApplication(ctx, tx, t.ApplicationID); err != nil {

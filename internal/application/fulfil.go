@@ -2,7 +2,9 @@ package application
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -361,7 +363,7 @@ func mergeFulfilments(old, fresh []Fulfilment, now time.Time) []Fulfilment {
 			}
 		}
 		if f.salt == "" {
-			f.salt = newID()
+			f.salt = newSalt()
 		}
 		list = append(list, f)
 	}
@@ -614,4 +616,11 @@ func (s *Store) VerifiedFields(ctx context.Context, a *Application, schema []byt
 		}
 	}
 	return out, nil
+}
+
+// newSalt returns the random salt of a license number's digest.
+func newSalt() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

@@ -2,9 +2,7 @@ package application
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -195,12 +193,6 @@ var ErrStale = fmt.Errorf("application: changed by someone else: %w", db.ErrConf
 // task's current state.
 var ErrState = errors.New("application: not possible in the current state")
 
-func newID() string {
-	var b [12]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 func (s *Store) today() calendar.Date { return calendar.DateIn(s.now(), s.loc) }
 
 // Applicant is who applies: a person for themselves, or for an organization
@@ -283,7 +275,7 @@ func (s *Store) CreateDraft(ctx context.Context, p *identity.Principal, code str
 		return nil, err
 	}
 	a := &Application{
-		ID: newID(), ServiceCode: svc.Code, ServiceVersion: svc.Version, ServiceName: svc.Name,
+		ID: db.NewID(), ServiceCode: svc.Code, ServiceVersion: svc.Version, ServiceName: svc.Name,
 		DepartmentCode: svc.DepartmentCode, ApplicantID: p.Account.ID, OrganizationID: who.OrganizationID,
 		ApplicantName: name, State: Draft, Form: json.RawMessage(form),
 		StatutoryDays: svc.Guide.StatutoryDays, PromisedDays: svc.Guide.PromisedDays, Revision: 1,
@@ -491,7 +483,7 @@ func (s *Store) AddMaterial(ctx context.Context, p *identity.Principal, id, requ
 	case err != nil:
 		return nil, err
 	}
-	m := &Material{ID: newID(), RequirementCode: requirement, FileName: fileName, ContentType: obj.ContentType,
+	m := &Material{ID: db.NewID(), RequirementCode: requirement, FileName: fileName, ContentType: obj.ContentType,
 		Size: obj.Size, SHA256: obj.SHA256, SupplementID: supplementID, UploadedAt: s.now(), blobKey: obj.Key}
 	err = s.tx(ctx, func(tx *db.Tx) error {
 		// The state may have moved on while the file streamed in.

@@ -376,7 +376,7 @@ func (s *Store) openTask(ctx context.Context, tx *db.Tx, a *Application, def *wo
 
 // insertTask writes the open task of a step, with its deadline.
 func (s *Store) insertTask(ctx context.Context, tx *db.Tx, a *Application, st workflow.Step, cal *calendar.Calendar, today calendar.Date) (*Task, error) {
-	t := &Task{ID: newID(), ApplicationID: a.ID, StepID: st.ID, StepName: st.Name, Kind: st.Kind, DepartmentCode: st.DepartmentCode,
+	t := &Task{ID: db.NewID(), ApplicationID: a.ID, StepID: st.ID, StepName: st.Name, Kind: st.Kind, DepartmentCode: st.DepartmentCode,
 		Role: string(st.Role), State: TaskOpen, Signers: max(st.Signers, 1), Days: st.Days, OpenedAt: s.now(), OpenedDate: today.String()}
 	var due, yellow any
 	if a.State != Supplement {

@@ -829,7 +829,7 @@ func (s *Store) requestSupplement(ctx context.Context, tx *db.Tx, p *identity.Pr
 	seq := a.SupplementCount + 1
 	_, err = tx.ExecContext(ctx, `INSERT INTO supplement_requests (id, application_id, seq, task_id, items, repeat_reason, requested_by, requested_at, requested_date)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		newID(), a.ID, seq, t.ID, string(items), d.RepeatReason, p.Account.ID, db.NewTime(s.now()), today.String())
+		db.NewID(), a.ID, seq, t.ID, string(items), d.RepeatReason, p.Account.ID, db.NewTime(s.now()), today.String())
 	if err != nil {
 		return err
 	}
@@ -868,7 +868,7 @@ func (s *Store) advance(ctx context.Context, tx *db.Tx, a *Application, def *wor
 		st, _ := def.Step(id)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO tasks (id, application_id, step_id, kind, department_code, role, state, outcome, signers, days, opened_at, opened_date, closed_at)
 			VALUES ($1, $2, $3, $4, $5, $6, 'done', 'skipped', 1, $7, $8, $9, $8)`,
-			newID(), a.ID, st.ID, string(st.Kind), st.DepartmentCode, string(st.Role), max(st.Days, 1), now, today.String()); err != nil {
+			db.NewID(), a.ID, st.ID, string(st.Kind), st.DepartmentCode, string(st.Role), max(st.Days, 1), now, today.String()); err != nil {
 			return err
 		}
 		if err := s.event(ctx, tx, a.ID, nil, "", st.DepartmentCode, "step_skipped", "", "", st.ID, "", "", nil); err != nil {

@@ -55,7 +55,7 @@ func (s *Store) moderate(ctx context.Context, p *identity.Principal, id, comment
 func (s *Store) record(ctx context.Context, tx *db.Tx, p *identity.Principal, id, commentID, action, reason, note string, at time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO consultation_moderations (id, consultation_id, seq, comment_id, action, reason, note, actor_id, at)
 		VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM consultation_moderations WHERE consultation_id = $2), $3, $4, $5, $6, $7, $8)`,
-		newID(), id, commentID, action, reason, note, p.Account.ID, db.NewTime(at))
+		db.NewID(), id, commentID, action, reason, note, p.Account.ID, db.NewTime(at))
 	if db.IsUniqueViolation(err) {
 		return fmt.Errorf("consultation: moderation raced another: %w", db.ErrConflict)
 	}
@@ -190,7 +190,7 @@ func (s *Store) CreateGroup(ctx context.Context, p *identity.Principal, id strin
 	if err := e.Err(); err != nil {
 		return nil, err
 	}
-	g := &Group{ID: newID(), Title: in.Title, Comments: ids}
+	g := &Group{ID: db.NewID(), Title: in.Title, Comments: ids}
 	err := s.closedFor(ctx, p, id, func(tx *db.Tx, c *Consultation) error {
 		for _, cid := range ids {
 			var hidden bool

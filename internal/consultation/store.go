@@ -2,9 +2,7 @@ package consultation
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -51,12 +49,6 @@ func (s *Store) WithNotifier(n Notifier) *Store {
 // allow: editing a published text, commenting outside the period,
 // answering before the period closes or after the report is published.
 var ErrFrozen = errors.New("consultation: not possible in the current phase")
-
-func newID() string {
-	var b [12]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
 
 func (s *Store) today() string { return s.now().In(s.loc).Format(time.DateOnly) }
 
@@ -152,7 +144,7 @@ func (s *Store) Create(ctx context.Context, p *identity.Principal, in Input) (*C
 	if err := e.Err(); err != nil {
 		return nil, err
 	}
-	id := newID()
+	id := db.NewID()
 	now := db.NewTime(s.now())
 	err := s.db.Tx(ctx, func(tx *db.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO consultations (id, department_code, title, summary, opens_on, closes_on, state, created_by, created_at, updated_at)
@@ -469,7 +461,7 @@ func (s *Store) AddComment(ctx context.Context, p *identity.Principal, id string
 	if recent >= MaxCommentsPerDay {
 		return nil, fielderr.New("text", "consultation_too_many_comments", MaxCommentsPerDay)
 	}
-	cm := &Comment{ID: newID(), Section: in.Section, Passage: strings.TrimSpace(in.Passage), Text: in.Text, CreatedAt: s.now().UTC(),
+	cm := &Comment{ID: db.NewID(), Section: in.Section, Passage: strings.TrimSpace(in.Passage), Text: in.Text, CreatedAt: s.now().UTC(),
 		Author: idcheck.MaskName(p.Account.Name), Mine: true, TextShown: true, authorID: p.Account.ID}
 	err = s.db.Tx(ctx, func(tx *db.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO consultation_comments (id, consultation_id, section, passage, text, author_id, created_at)

@@ -182,7 +182,7 @@ func (s *Store) Request(ctx context.Context, p *identity.Principal, in RequestIn
 		return nil, nil, identity.ErrForbidden
 	}
 	now := s.now()
-	req := &AccessRequest{ID: newID(), Resource: res.Code, Provider: res.Department, Department: in.Department, Fields: in.Fields,
+	req := &AccessRequest{ID: db.NewID(), Resource: res.Code, Provider: res.Department, Department: in.Department, Fields: in.Fields,
 		Purpose: strings.TrimSpace(in.Purpose), LegalBasis: strings.TrimSpace(in.LegalBasis), Days: in.Days, RatePerHour: in.RatePerHour,
 		State: Pending, RequestedAt: now}
 	var grant *Grant
@@ -225,7 +225,7 @@ func (s *Store) grant(ctx context.Context, tx *db.Tx, req *AccessRequest, decide
 	if n, _ := r.RowsAffected(); n != 1 {
 		return nil, ErrState
 	}
-	g := &Grant{ID: newID(), RequestID: req.ID, Resource: req.Resource, Provider: req.Provider, Department: req.Department, Fields: req.Fields,
+	g := &Grant{ID: db.NewID(), RequestID: req.ID, Resource: req.Resource, Provider: req.Provider, Department: req.Department, Fields: req.Fields,
 		Purpose: req.Purpose, LegalBasis: req.LegalBasis, RatePerHour: req.RatePerHour, Automatic: decider == nil, GrantedAt: now,
 		ExpiresAt: now.AddDate(0, 0, req.Days)}
 	fields, _ := json.Marshal(g.Fields)

@@ -298,7 +298,7 @@ func (s *Store) Query(ctx context.Context, p *identity.Principal, in QueryInput)
 	if err != nil {
 		return nil, err
 	}
-	ans := &Answer{AccessID: newID(), Found: rec.Found, Fields: rec.Values}
+	ans := &Answer{AccessID: db.NewID(), Found: rec.Found, Fields: rec.Values}
 	err = s.db.Tx(ctx, func(tx *db.Tx) error {
 		now = s.now()
 		// Taking the grant's row first serializes the lookups under one
@@ -339,7 +339,7 @@ func (s *Store) refused(ctx context.Context, p *identity.Principal, pl *plan, er
 	if !errors.As(err, &ref) || pl == nil {
 		return err
 	}
-	ref.AccessID = newID()
+	ref.AccessID = db.NewID()
 	logErr := s.db.Tx(ctx, func(tx *db.Tx) error {
 		return s.logAccess(ctx, tx, p, pl, "refused", ref.Reason, ref.AccessID, s.now())
 	})

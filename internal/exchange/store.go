@@ -2,9 +2,7 @@ package exchange
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,12 +55,6 @@ func (s *Store) connector(r *Resource) Connector {
 		return s.provider
 	}
 	return s.registry
-}
-
-func newID() string {
-	var b [12]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 type querier = db.Querier

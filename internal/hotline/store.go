@@ -93,12 +93,6 @@ var ErrStale = fmt.Errorf("hotline: changed by someone else: %w", db.ErrConflict
 // ErrBadKey is returned for a missing, unknown or revoked Open311 API key.
 var ErrBadKey = errors.New("hotline: invalid api_key")
 
-func newID() string {
-	var b [12]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 func (s *Store) today() calendar.Date { return calendar.DateIn(s.now(), s.loc) }
 
 func runes(s string) int { return utf8.RuneCountInString(s) }
@@ -321,7 +315,7 @@ func (s *Store) PutRule(ctx context.Context, p *identity.Principal, r Rule) (*Ru
 		if _, err := tx.ExecContext(ctx, `DELETE FROM hotline_rules WHERE category_code = $1 AND division_code = $2`, r.CategoryCode, r.DivisionCode); err != nil {
 			return err
 		}
-		r.ID = newID()
+		r.ID = db.NewID()
 		_, err := tx.ExecContext(ctx, `INSERT INTO hotline_rules (id, category_code, division_code, department_code) VALUES ($1, $2, $3, $4)`,
 			r.ID, r.CategoryCode, r.DivisionCode, r.DepartmentCode)
 		return err
@@ -432,7 +426,7 @@ func (s *Store) IssueKey(ctx context.Context, p *identity.Principal, name string
 
 // SeedKey stores a known key (the demo's) unless it is stored already.
 func (s *Store) SeedKey(ctx context.Context, name, key string) (*APIKey, error) {
-	k := &APIKey{ID: newID(), Name: name, CreatedAt: s.now()}
+	k := &APIKey{ID: db.NewID(), Name: name, CreatedAt: s.now()}
 	_, err := s.db.Write().ExecContext(ctx, `INSERT INTO open311_keys (id, key_sha256, name, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (key_sha256) DO NOTHING`,
 		k.ID, keyHash(key), name, db.NewTime(k.CreatedAt))
 	if err != nil {

@@ -246,14 +246,14 @@ func (s *Store) file(ctx context.Context, p *identity.Principal, ch Channel, key
 		case err != nil:
 			return nil, err
 		}
-		atts = append(atts, Attachment{ID: newID(), FileName: name, ContentType: obj.ContentType, Size: obj.Size, SHA256: obj.SHA256, UploadedAt: s.now(), blobKey: obj.Key})
+		atts = append(atts, Attachment{ID: db.NewID(), FileName: name, ContentType: obj.ContentType, Size: obj.Size, SHA256: obj.SHA256, UploadedAt: s.now(), blobKey: obj.Key})
 	}
 	days, err := s.Deadlines(ctx)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	t := &Ticket{ID: newID(), Kind: in.Kind, CategoryCode: in.Category, Text: in.Text, Address: in.Address, DivisionCode: in.Division,
+	t := &Ticket{ID: db.NewID(), Kind: in.Kind, CategoryCode: in.Category, Text: in.Text, Address: in.Address, DivisionCode: in.Division,
 		Lat: in.Lat, Lon: in.Lon, Channel: ch, Protection: in.Protection, State: Dispatching, Days: days[in.Kind], CreatedAt: now, UpdatedAt: now}
 	var reporter, filedBy sql.NullString
 	if p != nil && !p.Anonymous() {

@@ -32,7 +32,7 @@ func (s *Store) Seed(ctx context.Context, a Account, password string, roles []Ro
 			if err != nil {
 				return err
 			}
-			a.ID = newID()
+			a.ID = db.NewID()
 			if err := insertAccount(ctx, tx, &a, hash, s.now()); err != nil {
 				return err
 			}
@@ -68,7 +68,7 @@ func (s *Store) SeedOrganization(ctx context.Context, in OrganizationInput, agen
 	err := s.db.Tx(ctx, func(tx *db.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT id FROM organizations WHERE credit_code = $1`, in.CreditCode).Scan(&o.ID)
 		if errors.Is(err, sql.ErrNoRows) {
-			o.ID = newID()
+			o.ID = db.NewID()
 			_, err = tx.ExecContext(ctx, `INSERT INTO organizations (id, name, credit_code, legal_representative, address, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 				o.ID, o.Name, o.CreditCode, o.LegalRepresentative, o.Address, db.NewTime(s.now()))
 		}

@@ -54,12 +54,6 @@ func NewStore(d *db.DB, now func() time.Time) *Store {
 	return &Store{db: d, now: now, SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, dummyHash: h}
 }
 
-func newID() string {
-	var b [12]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 // RegisterPerson creates a citizen account.
 func (s *Store) RegisterPerson(ctx context.Context, in PersonInput) (*Account, error) {
 	in.normalize()
@@ -70,7 +64,7 @@ func (s *Store) RegisterPerson(ctx context.Context, in PersonInput) (*Account, e
 	if err != nil {
 		return nil, err
 	}
-	a := &Account{ID: newID(), Kind: KindPerson, Username: in.Username, Name: in.Name, IDNumber: in.IDNumber, Phone: in.Phone, Email: in.Email}
+	a := &Account{ID: db.NewID(), Kind: KindPerson, Username: in.Username, Name: in.Name, IDNumber: in.IDNumber, Phone: in.Phone, Email: in.Email}
 	err = s.db.Tx(ctx, func(tx *db.Tx) error {
 		if err := s.uniqueAccount(ctx, tx, in.Username, in.IDNumber); err != nil {
 			return err
@@ -153,7 +147,7 @@ func (s *Store) CreateStaff(ctx context.Context, actor *Principal, in StaffInput
 	if err != nil {
 		return nil, err
 	}
-	a := &Account{ID: newID(), Kind: KindStaff, Username: in.Username, Name: in.Name, Phone: in.Phone, Email: in.Email, DepartmentCode: in.DepartmentCode}
+	a := &Account{ID: db.NewID(), Kind: KindStaff, Username: in.Username, Name: in.Name, Phone: in.Phone, Email: in.Email, DepartmentCode: in.DepartmentCode}
 	err = s.db.Tx(ctx, func(tx *db.Tx) error {
 		if err := s.uniqueAccount(ctx, tx, in.Username, ""); err != nil {
 			return err
@@ -529,7 +523,7 @@ func (s *Store) RegisterOrganization(ctx context.Context, actor *Principal, in O
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
-	o := &Organization{ID: newID(), Name: in.Name, CreditCode: in.CreditCode, LegalRepresentative: in.LegalRepresentative, Address: in.Address}
+	o := &Organization{ID: db.NewID(), Name: in.Name, CreditCode: in.CreditCode, LegalRepresentative: in.LegalRepresentative, Address: in.Address}
 	err := s.db.Tx(ctx, func(tx *db.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO organizations (id, name, credit_code, legal_representative, address, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 			o.ID, o.Name, o.CreditCode, o.LegalRepresentative, o.Address, db.NewTime(s.now()))

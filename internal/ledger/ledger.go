@@ -16,7 +16,6 @@ package ledger
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -99,12 +98,6 @@ func ParseEntry(body []byte) (*Entry, error) {
 	return &e, nil
 }
 
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 // Append stamps a change in tx: it digests e.State, links the entry to the
 // object's previous entry, and stores it pending integration. It returns
 // the stored entry. e.At defaults to now.
@@ -121,7 +114,7 @@ func Append(ctx context.Context, tx *db.Tx, e Entry) (*Entry, error) {
 		at = t
 	}
 	e.At = FormatTime(at)
-	e.ID = newID()
+	e.ID = db.NewID()
 	e.SHA256, e.SM3 = Digests(e.State)
 	var prev string
 	var prevIdx sql.NullInt64

@@ -39,7 +39,7 @@ func (v *Verification) OK() bool { return v.Error == "" && v.BreakCount == 0 }
 // NewVerification describes the outcome of a run that started at started:
 // rep when Verify returned it, runErr when it failed.
 func NewVerification(source, node string, started, finished time.Time, rep *Report, runErr error) *Verification {
-	v := &Verification{ID: newID(), StartedAt: started, FinishedAt: finished, Source: source, Node: node}
+	v := &Verification{ID: db.NewID(), StartedAt: started, FinishedAt: finished, Source: source, Node: node}
 	if runErr != nil {
 		v.Error = runErr.Error()
 	}

@@ -238,7 +238,7 @@ func (s *Store) issue(ctx context.Context, tx *db.Tx, in Issue) (string, error) 
 		fields[k] = v
 	}
 	doc := Document{Department: t.Department, DepartmentName: deptName, Fields: fields, Format: Format, HolderKey: in.HolderKey,
-		HolderKind: in.HolderKind, HolderName: strings.TrimSpace(in.HolderName), ID: newID(), IssuedAt: ledger.FormatTime(in.At),
+		HolderKind: in.HolderKind, HolderName: strings.TrimSpace(in.HolderName), ID: db.NewID(), IssuedAt: ledger.FormatTime(in.At),
 		Number: fmt.Sprintf("%s-%s-%s-%06d", t.Department, t.Prefix, year, seq), Type: t.Code, TypeName: t.Name,
 		ValidFrom: in.ValidFrom, ValidUntil: until}
 	canonical, err := doc.Canonical()

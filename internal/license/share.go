@@ -56,7 +56,7 @@ func (s *Store) CreateShare(ctx context.Context, p *identity.Principal, licenseI
 	var b [24]byte
 	rand.Read(b[:])
 	now := s.now()
-	sh := &Share{ID: newID(), LicenseID: l.ID, CreatedAt: now, ExpiresAt: now.Add(d), Token: encodeURL(b[:])}
+	sh := &Share{ID: db.NewID(), LicenseID: l.ID, CreatedAt: now, ExpiresAt: now.Add(d), Token: encodeURL(b[:])}
 	_, err = s.db.Write().ExecContext(ctx, `INSERT INTO license_shares (id, license_id, token_hash, created_by, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`, sh.ID, sh.LicenseID, tokenHash(sh.Token), p.Account.ID, db.NewTime(now), db.NewTime(sh.ExpiresAt))
 	if err != nil {

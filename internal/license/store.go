@@ -2,9 +2,7 @@ package license
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,12 +49,6 @@ func NewStore(d Deps) *Store {
 
 // Keys returns the store's keyring.
 func (s *Store) Keys() *Keyring { return s.keys }
-
-func newID() string {
-	var b [12]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
 
 // today is the platform's current civil date, as midnight UTC.
 func (s *Store) today() time.Time {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/tongban/tongban/internal/db"
 	"mime"
 	"net"
 	"net/mail"
@@ -143,7 +144,7 @@ func composeEmail(from, to *mail.Address, m Message, now time.Time) []byte {
 	header("To", to.Address)
 	header("Subject", mime.BEncoding.Encode("utf-8", m.Subject))
 	header("Date", now.Format(time.RFC1123Z))
-	header("Message-ID", "<"+newID()+"@"+domain+">")
+	header("Message-ID", "<"+db.NewID()+"@"+domain+">")
 	header("Auto-Submitted", "auto-generated")
 	header("MIME-Version", "1.0")
 	header("Content-Type", "text/plain; charset=utf-8")

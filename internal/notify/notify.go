@@ -27,8 +27,6 @@ package notify
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -159,12 +157,6 @@ func countVerbs(s string) int {
 	return n
 }
 
-func newID() string {
-	var b [12]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 // Enqueue writes notice n in the caller's transaction tx: the notice
 // appears in the recipient's inbox, and an email and an SMS delivery are
 // queued when the account has an email address and a phone number, all only
@@ -235,7 +227,7 @@ func EnqueueAll(ctx context.Context, tx *db.Tx, ns ...Notice) error {
 		if err != nil {
 			return fmt.Errorf("notify: %w", err)
 		}
-		id := newID()
+		id := db.NewID()
 		created := db.NewTime(n.CreatedAt)
 		notices = append(notices, id, n.AccountID, string(n.Kind), string(args), n.Link, string(n.Lang), created)
 		for _, ch := range []struct {
@@ -243,7 +235,7 @@ func EnqueueAll(ctx context.Context, tx *db.Tx, ns ...Notice) error {
 			address string
 		}{{Email, c.email}, {SMS, c.phone}} {
 			if ch.address != "" {
-				deliveries = append(deliveries, newID(), id, string(ch.channel), "pending", created, created)
+				deliveries = append(deliveries, db.NewID(), id, string(ch.channel), "pending", created, created)
 			}
 		}
 	}

@@ -2,9 +2,7 @@ package rating
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -101,12 +99,6 @@ func (s *Store) AmendWindow() time.Duration { return s.amendWindow }
 // ErrState is returned when an action does not fit the rectification's
 // state.
 var ErrState = errors.New("rating: not possible in the current state")
-
-func newID() string {
-	var b [12]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
 
 func (s *Store) today() calendar.Date { return calendar.DateIn(s.now(), s.loc) }
 
@@ -217,7 +209,7 @@ func (s *Store) Rate(ctx context.Context, p *identity.Principal, ch Channel, in 
 			return fielderr.New("rating", "rating_already_rated")
 		}
 		now := s.now()
-		id = newID()
+		id = db.NewID()
 		tags, _ := json.Marshal(in.Tags)
 		_, err = tx.ExecContext(ctx, `INSERT INTO ratings (id, object_type, object_id, object_number, rater_id, department_code, service_code, service_name,
 			level, tags, text, channel, amend_until, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)`,
@@ -340,7 +332,7 @@ func (s *Store) open(ctx context.Context, tx *db.Tx, ratingID string, sub *subje
 	}
 	start := s.today()
 	due, yellow := s.dueOn(cal, start, s.rectifyDays)
-	id := newID()
+	id := db.NewID()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO rectifications (id, rating_id, department_code, service_code, state, opened_date, days, due_date, yellow_date, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $9)`, id, ratingID, sub.department, sub.serviceCode, start.String(), s.rectifyDays, due.String(), yellow.String(), db.NewTime(now)); err != nil {
 		return fmt.Errorf("rating: open rectification: %w", err)
