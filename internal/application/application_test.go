@@ -1204,3 +1204,44 @@ func TestRepeatSupplementsForSupervisors(t *testing.T) {
 		}
 	})
 }
+
+// TestInProcess counts each department's applications in process by
+// state, for the metrics: drafts and finished applications count for
+// nothing, and every department is listed.
+func TestInProcess(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		if _, err := f.store.CreateDraft(ctx, f.p["zhang"], "SCJG-FOOD", application.Applicant{}, ""); err != nil {
+			t.Fatal(err)
+		}
+		var apps []*application.Application
+		for range 5 {
+			apps = append(apps, f.filed(t, "SCJG-FOOD", 100))
+		}
+		f.decide(t, "clerk", apps[0], "accept", application.Decision{Action: "accept"})
+		f.decide(t, "clerk", apps[1], "accept", application.Decision{Action: "supplement", Items: []application.SupplementItem{{Material: "m1", Reason: "营业执照已过期"}}})
+		f.decide(t, "clerk", apps[2], "accept", application.Decision{Action: "refuse", Opinion: "不属于本机关职权范围", LegalBasis: "《行政许可法》第三十二条"})
+		if _, err := f.store.Withdraw(ctx, f.p["zhang"], apps[3].ID, "不再经营"); err != nil {
+			t.Fatal(err)
+		}
+		ls, err := f.store.InProcess(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, l := range ls {
+			seen[l.Department] = true
+			want := application.DepartmentLoad{Department: l.Department}
+			if l.Department == "SCJG" {
+				want.Submitted, want.Accepted, want.Supplement = 1, 1, 1
+			}
+			if l != want {
+				t.Errorf("in process %+v, want %+v", l, want)
+			}
+		}
+		if !seen["SCJG"] || !seen["GA"] {
+			t.Errorf("in process lists %v, want every department", seen)
+		}
+	})
+}

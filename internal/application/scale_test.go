@@ -86,6 +86,19 @@ func TestScanWarningsAtScale(t *testing.T) {
 			}
 		}
 
+		// The metrics' count of applications in process, by department.
+		start = time.Now()
+		ls, err := f.store.InProcess(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("applications in process by department (metrics): %s", time.Since(start).Round(time.Microsecond))
+		for _, l := range ls {
+			if l.Department == "SCJG" && l.Submitted+l.Accepted+l.Supplement < n/tasksPerApplication {
+				t.Errorf("in process in SCJG: %+v, want at least the %d seeded", l, n/tasksPerApplication)
+			}
+		}
+
 		// The work queue over them: a page of 50 and the counts, for the
 		// department's clerk and for a supervisor (every department).
 		for _, who := range []string{"clerk", "jiancha"} {

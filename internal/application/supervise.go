@@ -133,3 +133,54 @@ func (s *Store) Warned(ctx context.Context) ([]DepartmentWarnings, error) {
 	}
 	return out, nil
 }
+
+// DepartmentLoad is how many of a department's applications are in
+// process (在办), by state: waiting for intake, accepted, and waiting for
+// the applicant's supplement.
+type DepartmentLoad struct {
+	Department string
+	Submitted  int
+	Accepted   int
+	Supplement int
+}
+
+// InProcess counts, for every department, its applications in process by
+// state. Each department's count is read through the index of
+// applications by department and state, so a scrape costs what is in
+// process, not the concluded applications of every year before.
+func (s *Store) InProcess(ctx context.Context) ([]DepartmentLoad, error) {
+	depts, err := s.org.Departments(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("application: in process: %w", err)
+	}
+	out := make([]DepartmentLoad, len(depts))
+	for i, d := range depts {
+		out[i].Department = d.Code
+		rows, err := s.db.Read().QueryContext(ctx, `SELECT state, COUNT(*) FROM applications
+			WHERE department_code = $1 AND state IN ('submitted', 'accepted', 'supplement') GROUP BY state`, d.Code)
+		if err != nil {
+			return nil, fmt.Errorf("application: in process: %w", err)
+		}
+		for rows.Next() {
+			var state State
+			var n int
+			if err := rows.Scan(&state, &n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			switch state {
+			case Submitted:
+				out[i].Submitted = n
+			case Accepted:
+				out[i].Accepted = n
+			case Supplement:
+				out[i].Supplement = n
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -34,6 +34,17 @@ func backlogGauges(mx *metrics.Metrics, d *db.DB, l *ledger.Log, apps *applicati
 			}
 			return out, err
 		})
+	mx.GaugeFunc("tongban_applications_in_process", "Applications in process (在办) by department and state: submitted (waiting for intake), accepted, supplement (waiting for the applicant).", []string{"department", "state"},
+		func(ctx context.Context) ([]metrics.Sample, error) {
+			ls, err := apps.InProcess(ctx)
+			var out []metrics.Sample
+			for _, l := range ls {
+				out = append(out, metrics.Sample{Labels: []string{l.Department, "submitted"}, Value: float64(l.Submitted)},
+					metrics.Sample{Labels: []string{l.Department, "accepted"}, Value: float64(l.Accepted)},
+					metrics.Sample{Labels: []string{l.Department, "supplement"}, Value: float64(l.Supplement)})
+			}
+			return out, err
+		})
 	mx.GaugeFunc("tongban_blob_orphans", "Uploaded files noted for deletion because no record refers to them any more.", nil,
 		func(ctx context.Context) ([]metrics.Sample, error) {
 			n, err := blob.Candidates(ctx, d.Read())

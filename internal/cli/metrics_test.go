@@ -37,7 +37,8 @@ func TestBacklogGauges(t *testing.T) {
 		out := scrape()
 		for _, want := range []string{`tongban_notice_deliveries{status="pending"} 0`, `tongban_notice_deliveries{status="failed"} 0`,
 			`tongban_ledger_entries{state="pending"} 0`, `tongban_ledger_entries{state="integrated"} 0`, "tongban_blob_orphans 0",
-			`tongban_tasks_warned{department="SCJG",warning="yellow"} 0`, `tongban_tasks_warned{department="SCJG",warning="red"} 0`} {
+			`tongban_tasks_warned{department="SCJG",warning="yellow"} 0`, `tongban_tasks_warned{department="SCJG",warning="red"} 0`,
+			`tongban_applications_in_process{department="SCJG",state="submitted"} 0`, `tongban_applications_in_process{department="SCJG",state="supplement"} 0`} {
 			if !strings.Contains(out, want) {
 				t.Errorf("scrape lacks %q:\n%s", want, out)
 			}
