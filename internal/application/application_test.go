@@ -22,6 +22,7 @@ import (
 	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/segment"
 	"github.com/tongban/tongban/internal/workflow"
@@ -56,6 +57,9 @@ type fixture struct {
 	p       map[string]*identity.Principal
 	notices atomic.Int64
 	blobs   *blob.Local
+	// onNotice, when set, runs once inside the next transaction that
+	// sends notices.
+	onNotice atomic.Pointer[func()]
 }
 
 var seg = sync.OnceValue(func() *segment.Segmenter {
@@ -182,6 +186,9 @@ func setup(t testing.TB, d *db.DB) *fixture {
 		Location: shanghai, Now: f.clock.now, YellowDays: 1, UploadLimit: 1 << 20,
 		Notices: func(ctx context.Context, tx *db.Tx, ns ...application.Notice) error {
 			f.notices.Add(int64(len(ns)))
+			if hook := f.onNotice.Swap(nil); hook != nil {
+				(*hook)()
+			}
 			return application.Outbox(ctx, tx, ns...) // the real outbox: every kind must be a valid notice
 		}})
 	return f
@@ -1244,4 +1251,91 @@ func TestInProcess(t *testing.T) {
 			t.Errorf("in process lists %v, want every department", seen)
 		}
 	})
+}
+
+// TestUploadsWaitForSubmission: an upload removed or added while the
+// draft is being filed waits for the submission and then fails; the
+// application is filed with the uploads it was checked with, as its
+// ledger stamp says.
+func TestUploadsWaitForSubmission(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		zhang := f.p["zhang"]
+		a, err := f.store.CreateDraft(ctx, zhang, "SCJG-FOOD", application.Applicant{}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m1, err := f.store.AddMaterial(ctx, zhang, a.ID, "m1", "licence.png", bytes.NewReader(pngFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var removeErr, addErr error
+		var wg sync.WaitGroup
+		hook := func() {
+			// Inside the submitting transaction: the removal and the
+			// upload start now and must wait for it.
+			wg.Add(2)
+			go func() { defer wg.Done(); removeErr = f.store.RemoveMaterial(ctx, zhang, a.ID, m1.ID) }()
+			go func() {
+				defer wg.Done()
+				_, addErr = f.store.AddMaterial(ctx, zhang, a.ID, "m2", "plan.png", bytes.NewReader(pngFile))
+			}()
+			waitForLockWaiters(t, d, 2)
+		}
+		f.onNotice.Store(&hook)
+		filed, err := f.store.Submit(ctx, zhang, a.ID, json.RawMessage(`{"name":"临江味道餐饮","area":80}`))
+		wg.Wait()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if removeErr == nil || addErr == nil {
+			t.Fatalf("during the submission: removal %v, upload %v; want both refused", removeErr, addErr)
+		}
+		var n int
+		if err := d.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM application_materials WHERE application_id = $1`, a.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 || len(filed.Materials) != 1 || filed.Materials[0].ID != m1.ID {
+			t.Errorf("filed with %d uploads stored and %+v answered, want m1 alone", n, filed.Materials)
+		}
+		stamps, err := (&ledger.Log{DB: d}).Stamps(ctx, application.LedgerObject, a.ID)
+		if err != nil || len(stamps) != 1 {
+			t.Fatalf("stamps %v, %v", stamps, err)
+		}
+		state, err := f.store.LedgerState(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sha, _ := ledger.Digests(state); sha != stamps[0].SHA256 {
+			t.Errorf("state %s is not the one stamped", state)
+		}
+	})
+}
+
+// waitForLockWaiters waits until n other transactions wait for a lock
+// (PostgreSQL) or, on SQLite, where every write waits for the one
+// writer, gives them a moment to start waiting.
+func waitForLockWaiters(t *testing.T, d *db.DB, n int) {
+	t.Helper()
+	if d.Dialect != db.Postgres {
+		time.Sleep(100 * time.Millisecond)
+		return
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var waiting int
+		if err := d.Read().QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Error(err)
+			return
+		}
+		if waiting >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%d transactions wait for a lock, want %d", waiting, n)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

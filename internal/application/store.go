@@ -486,7 +486,11 @@ func (s *Store) AddMaterial(ctx context.Context, p *identity.Principal, id, requ
 	m := &Material{ID: db.NewID(), RequirementCode: requirement, FileName: fileName, ContentType: obj.ContentType,
 		Size: obj.Size, SHA256: obj.SHA256, SupplementID: supplementID, UploadedAt: s.now(), blobKey: obj.Key}
 	err = s.tx(ctx, func(tx *db.Tx) error {
-		// The state may have moved on while the file streamed in.
+		// The state may have moved on while the file streamed in; locked,
+		// it waits for a submission in flight and then sees it filed.
+		if err := lockApplication(ctx, tx, id); err != nil {
+			return err
+		}
 		var state string
 		var supp sql.NullString
 		err := tx.QueryRowContext(ctx, `SELECT state, (SELECT id FROM supplement_requests WHERE application_id = $1 AND answered_at IS NULL) FROM applications WHERE id = $1`, id).Scan(&state, &supp)
@@ -535,6 +539,11 @@ func (s *Store) uploadFailed(ctx context.Context, err error, key string) error {
 // open supplement request before it is sent.
 func (s *Store) RemoveMaterial(ctx context.Context, p *identity.Principal, id, materialID string) error {
 	return s.tx(ctx, func(tx *db.Tx) error {
+		// Locked first: a submission in flight is waited for, and then
+		// the application is seen filed.
+		if err := lockApplication(ctx, tx, id); err != nil {
+			return err
+		}
 		a, err := s.load(ctx, tx, id)
 		if err != nil {
 			return err

@@ -176,6 +176,22 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 	// Concurrent submissions share one durable commit (group commit); a
 	// failure here rolls back this submission alone.
 	err = s.batch(ctx, func(tx *db.Tx) error {
+		// Filed first: the row stays locked to the commit, so an upload
+		// or removal racing this submission waits for it and then finds
+		// the application filed (they lock the row too); a failed check
+		// below rolls this back.
+		filedAt = s.now()
+		err := tx.QueryRowContext(ctx, `UPDATE applications SET state = 'submitted', service_version = $1, service_name = $2,
+			process_code = $3, process_version = $4, form = $5, statutory_days = $6, promised_days = $7,
+			submitted_at = $8, updated_at = $8, revision = revision + 1
+			WHERE id = $9 AND state = 'draft' RETURNING revision`,
+			svc.Version, svc.Name, def.Code, def.Version, string(raw), svc.Guide.StatutoryDays, svc.Guide.PromisedDays, db.NewTime(filedAt), id).Scan(&revision)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrStale
+		}
+		if err != nil {
+			return err
+		}
 		// Check the licenses and grants again as the application is filed:
 		// one revoked a moment ago no longer counts.
 		now2, err := s.recheck(ctx, svc, h, fulfilled)
@@ -183,7 +199,7 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 			return err
 		}
 		// And the uploads as they are filed: one removed since they were
-		// read is missing after all.
+		// read before is missing after all.
 		filed := &Application{ID: id}
 		if err := s.loadMaterials(ctx, tx, filed); err != nil {
 			return err
@@ -216,18 +232,6 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 		codes := []string{}
 		for _, f := range now2 {
 			codes = append(codes, f.RequirementCode)
-		}
-		filedAt = s.now()
-		err = tx.QueryRowContext(ctx, `UPDATE applications SET state = 'submitted', service_version = $1, service_name = $2,
-			process_code = $3, process_version = $4, form = $5, statutory_days = $6, promised_days = $7,
-			submitted_at = $8, updated_at = $8, revision = revision + 1
-			WHERE id = $9 AND state = 'draft' RETURNING revision`,
-			svc.Version, svc.Name, def.Code, def.Version, string(raw), svc.Guide.StatutoryDays, svc.Guide.PromisedDays, db.NewTime(filedAt), id).Scan(&revision)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrStale
-		}
-		if err != nil {
-			return err
 		}
 		t, err := s.insertTask(ctx, tx, a, st, cal, today)
 		if err != nil {
