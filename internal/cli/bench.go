@@ -316,8 +316,10 @@ type phaseResult struct {
 	lat     []time.Duration // sorted
 	conc    int
 	// The CPU time the server (when its metrics are read) and this
-	// client used during the phase; negative when not measured.
+	// client used during the phase; negative when not measured, and
+	// unread says why the server's could not be read at the end.
 	server, client time.Duration
+	unread         error
 }
 
 func (r phaseResult) String() string {
@@ -332,6 +334,8 @@ func (r phaseResult) String() string {
 	var cpu []string
 	if r.server >= 0 {
 		cpu = append(cpu, "server "+perOp(r.server))
+	} else if r.unread != nil {
+		cpu = append(cpu, "server not read ("+r.unread.Error()+")")
 	}
 	if r.client >= 0 {
 		cpu = append(cpu, "client "+perOp(r.client))
@@ -407,15 +411,15 @@ func (m *cpuMeter) server(ctx context.Context) (time.Duration, error) {
 // for what is not measured.
 func (m *cpuMeter) sample(ctx context.Context) (server, client time.Duration, err error) {
 	server, client = -1, -1
-	if m.url != "" {
-		if server, err = m.server(ctx); err != nil {
-			return
-		}
-	}
 	if c, ok := ownCPU(); ok {
 		client = c
 	}
-	return
+	if m.url != "" {
+		if server, err = m.server(ctx); err != nil {
+			return -1, client, err
+		}
+	}
+	return server, client, nil
 }
 
 // timedPhase runs work on conc clients until they finish or dur passes,
@@ -443,14 +447,18 @@ func timedPhase(ctx context.Context, cpu *cpuMeter, conc int, dur time.Duration,
 	if err != nil {
 		return r, err
 	}
+	// The phase's figures stand even if the server's metrics cannot be
+	// read again now.
 	server1, client1, err := cpu.sample(ctx)
-	if server0 >= 0 && server1 >= 0 {
+	if err != nil {
+		r.unread = err
+	} else if server0 >= 0 && server1 >= 0 {
 		r.server = server1 - server0
 	}
 	if client0 >= 0 && client1 >= 0 {
 		r.client = client1 - client0
 	}
-	return r, err
+	return r, nil
 }
 
 // parallel runs fn(0) … fn(n-1) at once and returns the first error.

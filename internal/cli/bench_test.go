@@ -93,4 +93,21 @@ func TestCPUMeter(t *testing.T) {
 	if got := r.String(); strings.Contains(got, "CPU") {
 		t.Errorf("phase = %q, want no CPU when none was measured", got)
 	}
+	// A phase whose server could not be read at its end still reports
+	// the rest, and why.
+	gone := httptest.NewServer(metrics.New().Handler())
+	m, err = newCPUMeter(t.Context(), gone.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err = timedPhase(t.Context(), m, 2, time.Second, func(ctx context.Context, i int, record func(time.Duration)) error {
+		record(time.Millisecond)
+		if i == 0 {
+			gone.Close()
+		}
+		return nil
+	})
+	if err != nil || r.n != 2 || r.server >= 0 || r.client < 0 || !strings.Contains(r.String(), "server not read") {
+		t.Errorf("phase with the server gone = %+v (%q), %v; want its two operations, the client's CPU and why the server's is missing", r, r.String(), err)
+	}
 }

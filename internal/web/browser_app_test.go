@@ -156,6 +156,17 @@ func browserJointApproval(t *testing.T, d *db.DB) {
 		t.Errorf("with a file chosen, m1's picker reads %q, want 申请表.pdf", got)
 	}
 	b.shot("app-file-chosen-mobile.png")
+	// A file dropped on the picker goes to the input, as on the browser's.
+	dropped, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(function () {
+		var dt = new DataTransfer();
+		dt.items.add(new File(["%PDF-1.4"], "拖入的申请表.pdf", {type: "application/pdf"}));
+		document.querySelector("#file-m2 + label").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+		return document.querySelector("#file-m2").files[0].name;
+	})()`))
+	b.must(err)
+	if got := b.text(`#file-m2 + label .file-pick-chosen`); dropped != "拖入的申请表.pdf" || got != dropped {
+		t.Errorf("after a drop, m2's input holds %q and its picker reads %q, want the dropped file", dropped, got)
+	}
 	for i, m := range []string{"m1", "m2", "m3", "m4", "m5", "m6"} {
 		file := pdf
 		if i%2 == 1 {

@@ -42,7 +42,9 @@
     button.textContent = input.getAttribute("data-pick");
     var chosen = document.createElement("span");
     chosen.className = "file-pick-chosen";
-    chosen.setAttribute("aria-hidden", "true"); // the input itself says it
+    // The input is named by its own label or aria-label; this one only
+    // shows, for eyes, what the browser's control would.
+    pick.setAttribute("aria-hidden", "true");
     pick.append(button, chosen);
     var show = function () {
       var names = Array.prototype.map.call(input.files || [], function (f) { return f.name; });
@@ -52,6 +54,20 @@
     input.classList.add("file-picked");
     input.after(pick);
     input.addEventListener("change", show);
+    // Files dropped on it go to the input, as they would on the browser's.
+    pick.addEventListener("dragover", function (e) { e.preventDefault(); });
+    pick.addEventListener("drop", function (e) {
+      e.preventDefault();
+      var files = e.dataTransfer && e.dataTransfer.files;
+      if (!files || !files.length) { return; }
+      if (!input.multiple && files.length > 1 && window.DataTransfer) {
+        var one = new DataTransfer();
+        one.items.add(files[0]);
+        files = one.files;
+      }
+      input.files = files;
+      show();
+    });
     show();
   });
   // On a phone the main menu folds to messages, the other language and a
