@@ -55,14 +55,6 @@ type LicenseChecker interface {
 	StillValid(ctx context.Context, ids []string) (map[string]bool, error)
 }
 
-// LicenseFunc adapts a function to a LicenseSource.
-type LicenseFunc func(ctx context.Context, holderKey, licenseType string) (*License, error)
-
-// Held calls f.
-func (f LicenseFunc) Held(ctx context.Context, holderKey, licenseType string) (*License, error) {
-	return f(ctx, holderKey, licenseType)
-}
-
 // DataGrant is a live grant a department holds on a shared data resource
 // (package exchange), as fulfilment needs it.
 type DataGrant struct {

@@ -126,27 +126,7 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 			return nil, err
 		}
 	}
-	have := map[string]bool{}
-	for _, m := range a.Materials {
-		have[m.RequirementCode] = true
-	}
-	for _, f := range fulfilled {
-		have[f.RequirementCode] = true
-	}
-	for _, m := range svc.Guide.Materials {
-		if m.OnlineForm {
-			have[m.Code] = true // the form filed online is the material
-		}
-	}
-	for _, m := range svc.Guide.Materials {
-		if m.Required && !have[m.Code] {
-			if slices.Contains(lapsed, m.Code) {
-				fe.Add("materials."+m.Code, "material_license_lapsed")
-			} else {
-				fe.Add("materials."+m.Code, "material_missing")
-			}
-		}
-	}
+	missingMaterials(&fe, svc, a.Materials, fulfilled, lapsed)
 	if err := fe.Err(); err != nil {
 		// Keep what was typed even though it cannot be filed yet; if even
 		// that fails, the store is in trouble and the caller must hear it.
@@ -204,24 +184,8 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 		if err := s.loadMaterials(ctx, tx, filed); err != nil {
 			return err
 		}
-		have := map[string]bool{}
-		for _, m := range filed.Materials {
-			have[m.RequirementCode] = true
-		}
-		for _, f := range now2 {
-			have[f.RequirementCode] = true
-		}
-		lapsedNow := lapsedCodes(fulfilled, now2)
 		var fe fielderr.Errors
-		for _, m := range svc.Guide.Materials {
-			switch {
-			case !m.Required || m.OnlineForm || have[m.Code]:
-			case slices.Contains(lapsedNow, m.Code):
-				fe.Add("materials."+m.Code, "material_license_lapsed")
-			default:
-				fe.Add("materials."+m.Code, "material_missing")
-			}
-		}
+		missingMaterials(&fe, svc, filed.Materials, now2, lapsedCodes(fulfilled, now2))
 		if err := fe.Err(); err != nil {
 			return err
 		}
@@ -300,6 +264,29 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 	}
 	maskFulfilments(a)
 	return a, nil
+}
+
+// missingMaterials adds to fe every required material of svc that is
+// neither uploaded nor fulfilled by data (the form filed online is its
+// own material): lapsed names those whose license or grant no longer
+// holds, which the applicant is told so.
+func missingMaterials(fe *fielderr.Errors, svc *catalog.Service, uploads []Material, fulfilled []Fulfilment, lapsed []string) {
+	have := map[string]bool{}
+	for _, m := range uploads {
+		have[m.RequirementCode] = true
+	}
+	for _, f := range fulfilled {
+		have[f.RequirementCode] = true
+	}
+	for _, m := range svc.Guide.Materials {
+		switch {
+		case !m.Required || m.OnlineForm || have[m.Code]:
+		case slices.Contains(lapsed, m.Code):
+			fe.Add("materials."+m.Code, "material_license_lapsed")
+		default:
+			fe.Add("materials."+m.Code, "material_missing")
+		}
+	}
 }
 
 // fileFulfilments records, as a draft is filed, the fulfilments in effect

@@ -289,12 +289,17 @@ func (s *Store) current(ctx context.Context, q querier, typ, holderKey string) (
 // when the holder has none. holderKey is an ID number or credit code.
 func (s *Store) Held(ctx context.Context, holderKey, licenseType string) (*License, error) {
 	today := s.today().Format(dateLayout)
-	list, err := s.list(ctx, `l.holder_key = $1 AND l.type_code = $2 AND l.state = 'valid' AND l.valid_from <= $3
-		AND (l.valid_until IS NULL OR l.valid_until >= $3)`, 1, holderKey, licenseType, today)
+	list, err := s.list(ctx, `l.holder_key = $1 AND l.type_code = $2 AND `+validOn("$3"), 1, holderKey, licenseType, today)
 	if err != nil || len(list) == 0 {
 		return nil, err
 	}
 	return list[0], nil
+}
+
+// validOn is the condition a license l holds on the day (YYYY-MM-DD) the
+// placeholder day gives: not revoked, not suspended, inside its validity.
+func validOn(day string) string {
+	return `l.state = 'valid' AND l.valid_from <= ` + day + ` AND (l.valid_until IS NULL OR l.valid_until >= ` + day + `)`
 }
 
 // StillValid reports which of the licenses ids are valid now by the rule
@@ -310,8 +315,7 @@ func (s *Store) StillValid(ctx context.Context, ids []string) (map[string]bool, 
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT id FROM licenses WHERE id IN (`+db.Placeholders(2, len(ids))+`)
-		AND state = 'valid' AND valid_from <= $1 AND (valid_until IS NULL OR valid_until >= $1)`, args...)
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT l.id FROM licenses l WHERE l.id IN (`+db.Placeholders(2, len(ids))+`) AND `+validOn("$1"), args...)
 	if err != nil {
 		return nil, fmt.Errorf("license: still valid: %w", err)
 	}
