@@ -73,7 +73,8 @@ var seg = sync.OnceValue(func() *segment.Segmenter {
 const formSchema = `{"type":"object","required":["name","area"],"properties":{
  "name":{"type":"string","title":"经营者名称","minLength":2},
  "area":{"type":"number","title":"经营面积","minimum":1},
- "note":{"type":"string","title":"备注"}}}`
+ "note":{"type":"string","title":"备注"},
+ "opened":{"type":"string","format":"date","title":"开业日期"}}}`
 
 func setup(t testing.TB, d *db.DB) *fixture {
 	t.Helper()
@@ -227,6 +228,54 @@ func (f *fixture) decide(t *testing.T, user string, a *application.Application, 
 		t.Fatalf("%s %s on %s: %v", user, d.Action, step, err)
 	}
 	return b
+}
+
+// A form is refused, field by field, where it holds what the platform
+// could not read back or that is not what the field asks for: a date that
+// is no date, a number beyond what a page can show. The draft keeps what
+// it had.
+func TestFormValuesMustBeReadable(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		zhang := f.p["zhang"]
+		a, err := f.store.CreateDraft(ctx, zhang, "SCJG-FOOD", application.Applicant{}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.store.AddMaterial(ctx, zhang, a.ID, "m1", "licence.png", bytes.NewReader(pngFile)); err != nil {
+			t.Fatal(err)
+		}
+		a, err = f.store.SaveDraft(ctx, zhang, a.ID, json.RawMessage(`{"name":"临江味道餐饮","area":60}`), a.Revision)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Too large for a float64: refused on saving as on submitting.
+		huge := json.RawMessage(`{"name":"临江味道餐饮","area":1e400}`)
+		if _, err := f.store.SaveDraft(ctx, zhang, a.ID, huge, a.Revision); fieldKeys(t, err)["form.area"] != "form_field_range" {
+			t.Fatalf("saving area 1e400: %v", err)
+		}
+		if _, err := f.store.Submit(ctx, zhang, a.ID, huge); fieldKeys(t, err)["form.area"] != "form_field_range" {
+			t.Fatalf("submitting area 1e400: %v", err)
+		}
+		for _, day := range []string{"2026-02-30", "not a date", "2026-9-28"} {
+			form := fmt.Sprintf(`{"name":"临江味道餐饮","area":60,"opened":%q}`, day)
+			if _, err := f.store.Submit(ctx, zhang, a.ID, json.RawMessage(form)); fieldKeys(t, err)["form.opened"] != "form_field_format" {
+				t.Fatalf("opened %q: %v", day, err)
+			}
+		}
+		got, err := f.store.Get(ctx, zhang, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State != application.Draft || string(got.Form) == string(huge) {
+			t.Fatalf("after refusals: %s %s", got.State, got.Form)
+		}
+		a, err = f.store.Submit(ctx, zhang, a.ID, json.RawMessage(`{"name":"临江味道餐饮","area":60,"opened":"2026-02-28"}`))
+		if err != nil || a.State != application.Submitted {
+			t.Fatalf("a real date: %v", err)
+		}
+	})
 }
 
 // filed creates, fills and submits an application for service code with
@@ -473,7 +522,6 @@ func TestJointApprovalWithSupplement(t *testing.T) {
 		if _, err := f.store.Decide(ctx, f.p[winner], f.task(t, a, "accept").ID, application.Decision{Action: "supplement", Items: []application.SupplementItem{{Material: "m2", Reason: "补充平面图"}}}); fieldKeys(t, err)["repeat_reason"] != "supplement_repeat_reason_required" {
 			t.Fatalf("second supplement without reason: %v", err)
 		}
-
 		// Intake accepts; 600 m² brings in the fire-safety review in
 		// parallel with the department's own.
 		f.clock.set("2026-10-12 09:00")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -16,8 +17,10 @@ import (
 // maxFormBytes caps the JSON of one application form.
 const maxFormBytes = 64 << 10
 
-// parseForm checks raw is a JSON object of reasonable size and returns it
-// compacted with its decoded value.
+// parseForm checks raw is a JSON object of reasonable size whose numbers
+// all fit a float64 (what forms are read back as, for conditions, pages
+// and supplement answers), and returns it compacted with its decoded
+// value.
 func parseForm(raw json.RawMessage) (json.RawMessage, map[string]any, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
@@ -32,11 +35,43 @@ func parseForm(raw json.RawMessage) (json.RawMessage, map[string]any, error) {
 	if err := d.Decode(&m); err != nil || m == nil {
 		return nil, nil, fielderr.New("form", "form_not_object")
 	}
+	var fe fielderr.Errors
+	for name, v := range m {
+		if !numbersFit(v) {
+			fe.Add("form."+name, "form_field_range")
+		}
+	}
+	if err := fe.Err(); err != nil {
+		return nil, nil, err
+	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, raw); err != nil {
 		return nil, nil, fielderr.New("form", "form_not_object")
 	}
 	return buf.Bytes(), m, nil
+}
+
+// numbersFit reports whether every number in v (decoded with UseNumber)
+// is a finite float64: JSON allows 1e400, which no page could show again.
+func numbersFit(v any) bool {
+	switch v := v.(type) {
+	case json.Number:
+		_, err := strconv.ParseFloat(string(v), 64)
+		return err == nil
+	case map[string]any:
+		for _, e := range v {
+			if !numbersFit(e) {
+				return false
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if !numbersFit(e) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // compiledSchemas keeps the form schemas already compiled, by their text:
@@ -67,6 +102,9 @@ func (c *schemaCache) get(schema json.RawMessage) (*jsonschema.Schema, error) {
 	}
 	comp := jsonschema.NewCompiler()
 	comp.DefaultDraft(jsonschema.Draft2020)
+	// "format" is only an annotation in draft 2020-12 unless asserted: a
+	// date field must hold a date.
+	comp.AssertFormat()
 	if err := comp.AddResource("form.json", doc); err != nil {
 		return nil, fmt.Errorf("application: service form schema: %w", err)
 	}
