@@ -15,7 +15,9 @@ import (
 // once, so every further request needs a reason and is shown to
 // supervisors with it.
 type RepeatSupplement struct {
-	ApplicationID  string `json:"application_id"`
+	ApplicationID string `json:"application_id"`
+	// TaskID is the task that asked for it, which supervisors can open.
+	TaskID         string `json:"task_id"`
 	Number         string `json:"number"`
 	ServiceName    string `json:"service_name"`
 	DepartmentCode string `json:"department_code"`
@@ -39,7 +41,7 @@ func (s *Store) RepeatSupplements(ctx context.Context, p *identity.Principal, de
 	if !p.Can(identity.PermSupervise) {
 		return nil, identity.ErrForbidden
 	}
-	q := `SELECT r.application_id, COALESCE(ap.number, ''), ap.service_name, ap.department_code, r.seq, r.repeat_reason, r.items,
+	q := `SELECT r.application_id, r.task_id, COALESCE(ap.number, ''), ap.service_name, ap.department_code, r.seq, r.repeat_reason, r.items,
 		COALESCE(acc.name, ''), r.requested_at, r.answered_at IS NOT NULL
 		FROM supplement_requests r JOIN applications ap ON ap.id = r.application_id LEFT JOIN accounts acc ON acc.id = r.requested_by
 		WHERE r.seq > 1`
@@ -58,7 +60,7 @@ func (s *Store) RepeatSupplements(ctx context.Context, p *identity.Principal, de
 		var r RepeatSupplement
 		var items string
 		var at db.Time
-		if err := rows.Scan(&r.ApplicationID, &r.Number, &r.ServiceName, &r.DepartmentCode, &r.Seq, &r.Reason, &items,
+		if err := rows.Scan(&r.ApplicationID, &r.TaskID, &r.Number, &r.ServiceName, &r.DepartmentCode, &r.Seq, &r.Reason, &items,
 			&r.RequestedBy, &at, &r.Answered); err != nil {
 			return nil, err
 		}

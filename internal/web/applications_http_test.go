@@ -664,6 +664,15 @@ func TestRepeatSupplementsHTTP(t *testing.T) {
 			t.Errorf("the supervisors' page lacks %q", want)
 		}
 	}
+	// Every number links to a page the supervisor can open: the task
+	// that asked for the supplement.
+	links := regexp.MustCompile(`<a href="(/[^"]+)">`+regexp.QuoteMeta(a.Number)).FindAllStringSubmatch(page, -1)
+	if len(links) != 1 {
+		t.Fatalf("links to %s on the supervisors' page: %v", a.Number, links)
+	}
+	if rec := e.get(links[0][1], jiancha); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "补交的申请书签字与身份证不符") {
+		t.Errorf("the supervisor follows %s: %d", links[0][1], rec.Code)
+	}
 	if !strings.Contains(e.get("/supervision", jiancha).Body.String(), `href="/supervision/supplements"`) {
 		t.Error("the supervision page does not link the repeat supplements")
 	}
