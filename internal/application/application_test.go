@@ -522,6 +522,22 @@ func TestJointApprovalWithSupplement(t *testing.T) {
 		if _, err := f.store.Decide(ctx, f.p[winner], f.task(t, a, "accept").ID, application.Decision{Action: "supplement", Items: []application.SupplementItem{{Material: "m2", Reason: "补充平面图"}}}); fieldKeys(t, err)["repeat_reason"] != "supplement_repeat_reason_required" {
 			t.Fatalf("second supplement without reason: %v", err)
 		}
+		// Every text a decision carries has a limit, said on its field.
+		long := strings.Repeat("长", 2001)
+		for _, c := range []struct {
+			d          application.Decision
+			field, key string
+		}{
+			{application.Decision{Action: "supplement", RepeatReason: long, Items: []application.SupplementItem{{Material: "m2", Reason: "补充平面图"}}}, "repeat_reason", "text_too_long"},
+			{application.Decision{Action: "supplement", RepeatReason: "平面图缺失", Items: []application.SupplementItem{{Material: "m2", Reason: long[:3*501]}}}, "items[0].reason", "text_too_long"},
+			{application.Decision{Action: "supplement", RepeatReason: "平面图缺失", Items: slices.Repeat([]application.SupplementItem{{Material: "m2", Reason: "补充平面图"}}, 101)}, "items", "supplement_items_too_many"},
+			{application.Decision{Action: "refuse", Opinion: "不予受理", LegalBasis: long[:3*501]}, "legal_basis", "text_too_long"},
+		} {
+			if _, err := f.store.Decide(ctx, f.p[winner], f.task(t, a, "accept").ID, c.d); fieldKeys(t, err)[c.field] != c.key {
+				t.Errorf("%s: %v, want %s", c.field, err, c.key)
+			}
+		}
+
 		// Intake accepts; 600 m² brings in the fire-safety review in
 		// parallel with the department's own.
 		f.clock.set("2026-10-12 09:00")

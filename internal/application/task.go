@@ -523,6 +523,16 @@ func (s *Store) notYours(p *identity.Principal, t *Task) error {
 
 const maxOpinion = 2000
 
+// maxLegalBasis caps the legal basis cited with a decision, maxItemReason
+// what a supplement request says of one item, and maxSupplementItems how
+// many items one request lists (a form's fields and a service's materials
+// are far fewer).
+const (
+	maxLegalBasis      = 500
+	maxItemReason      = 500
+	maxSupplementItems = 100
+)
+
 func (d *Decision) validate(kind workflow.StepKind, a *Application, svc *catalog.Service) error {
 	d.Opinion = strings.TrimSpace(d.Opinion)
 	d.LegalBasis = strings.TrimSpace(d.LegalBasis)
@@ -538,6 +548,9 @@ func (d *Decision) validate(kind workflow.StepKind, a *Application, svc *catalog
 	}
 	if len([]rune(d.Opinion)) > maxOpinion {
 		fe.Add("opinion", "text_too_long", maxOpinion)
+	}
+	if len([]rune(d.LegalBasis)) > maxLegalBasis {
+		fe.Add("legal_basis", "text_too_long", maxLegalBasis)
 	}
 	switch d.Action {
 	case ActPass, ActReject, ActApprove, ActDeny:
@@ -575,12 +588,21 @@ func (d *Decision) validate(kind workflow.StepKind, a *Application, svc *catalog
 			default:
 				fe.Add(name, "supplement_item_empty")
 			}
-			if it.Reason == "" {
+			switch n := len([]rune(it.Reason)); {
+			case n == 0:
 				fe.Add(name+".reason", "supplement_reason_required")
+			case n > maxItemReason:
+				fe.Add(name+".reason", "text_too_long", maxItemReason)
 			}
 		}
-		if a.SupplementCount > 0 && d.RepeatReason == "" {
+		if len(d.Items) > maxSupplementItems {
+			fe.Add("items", "supplement_items_too_many", maxSupplementItems)
+		}
+		switch {
+		case a.SupplementCount > 0 && d.RepeatReason == "":
 			fe.Add("repeat_reason", "supplement_repeat_reason_required")
+		case len([]rune(d.RepeatReason)) > maxOpinion:
+			fe.Add("repeat_reason", "text_too_long", maxOpinion)
 		}
 	}
 	return fe.Err()

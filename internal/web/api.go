@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -30,12 +31,66 @@ func decodeJSON(req *request, v any) error {
 		if errors.As(err, &mbe) {
 			return err
 		}
-		return fielderr.New("body", "json_invalid", err.Error())
+		return jsonError("body", err)
 	}
 	if dec.More() {
-		return fielderr.New("body", "json_invalid", "trailing data")
+		return fielderr.New("body", "json_trailing")
 	}
 	return nil
+}
+
+// jsonError turns what encoding/json says of a document that does not
+// decode into a field error in words a user can read: a value of the
+// wrong kind on the field it belongs to, an unknown field by its name, a
+// syntax error by where it is. field names the document itself (the body,
+// or a form field holding JSON).
+func jsonError(field string, err error) error {
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.Is(err, io.EOF):
+		return fielderr.New(field, "json_empty")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fielderr.New(field, "json_truncated")
+	case errors.As(err, &syn):
+		return fielderr.New(field, "json_syntax", syn.Offset)
+	case errors.As(err, &typ):
+		at := typ.Field
+		if at == "" {
+			at = field
+		}
+		return fielderr.New(at, "json_type_"+jsonKind(typ.Type), at)
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name = strings.Trim(name, `"`)
+		return fielderr.New(name, "json_unknown_field", name)
+	}
+	return fielderr.New(field, "json_invalid", err.Error())
+}
+
+// jsonKind names the kind of JSON value a Go type is decoded from.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "value"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "bool"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Struct, reflect.Map:
+		return "object"
+	}
+	return "value"
 }
 
 type listResponse[T any] struct {

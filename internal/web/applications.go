@@ -486,12 +486,16 @@ func (s *Server) apiApplication(req *request) error {
 func (s *Server) apiSaveDraft(req *request) error {
 	var in struct {
 		Form     json.RawMessage `json:"form"`
-		Revision int             `json:"revision"`
+		Revision *int            `json:"revision"`
 	}
 	if err := decodeJSON(req, &in); err != nil {
 		return err
 	}
-	a, err := s.Applications.SaveDraft(req.ctx(), req.p, req.r.PathValue("id"), in.Form, in.Revision)
+	// Without it a save could not tell whether it overwrites another tab's.
+	if in.Revision == nil {
+		return fielderr.New("revision", "revision_required")
+	}
+	a, err := s.Applications.SaveDraft(req.ctx(), req.p, req.r.PathValue("id"), in.Form, *in.Revision)
 	if err != nil {
 		return appError(err)
 	}

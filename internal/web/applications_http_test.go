@@ -207,6 +207,19 @@ func TestApplicationAPIApplicant(t *testing.T) {
 		t.Fatalf("my applications after a retried create: %d, want the one draft", mine.Count)
 	}
 
+	// Saving the form needs the revision it was typed on, and a value of
+	// the wrong kind is named on its field.
+	for _, c := range []struct{ body, field, code string }{
+		{`{"form":{}}`, "revision", "revision_required"},
+		{`{"form":{},"revision":"1"}`, "revision", "json_type_integer"},
+	} {
+		rec := e.sendJSON("PUT", "/api/v1/applications/"+a.ID+"/form", zhang, c.body)
+		wantStatus(t, "save "+c.body, rec, http.StatusUnprocessableEntity)
+		if codes, msgs := fieldCodes(t, rec); codes[c.field] != c.code || strings.Contains(msgs[c.field], "Go ") {
+			t.Errorf("save %s: %v %v, want %s on %s", c.body, codes, msgs, c.code, c.field)
+		}
+	}
+
 	// Submitting without the required materials names each one, in the
 	// caller's language.
 	submitURL := "/api/v1/applications/" + a.ID + "/submit"

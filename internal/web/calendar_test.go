@@ -173,7 +173,12 @@ func TestAPIAdminCalendarEdit(t *testing.T) {
 			{"2025-10-10", `{"kind":"off","name":"x"}`, "kind", "calendar_kind_invalid"},
 			{"2025-10-10", `{"kind":"holiday","name":""}`, "name", "required"},
 			{"20251010", `{"kind":"holiday","name":"x"}`, "date", "date_invalid"},
-			{"2025-10-10", `{"kind":"holiday","name":"x","extra":1}`, "body", "json_invalid"},
+			{"2025-10-10", `{"kind":"holiday","name":"x","extra":1}`, "extra", "json_unknown_field"},
+			{"2025-10-10", `{"kind":"holiday","name":1}`, "name", "json_type_string"},
+			{"2025-10-10", `{"kind":"holiday",`, "body", "json_truncated"},
+			{"2025-10-10", `{"kind":"holiday"]`, "body", "json_syntax"},
+			{"2025-10-10", ``, "body", "json_empty"},
+			{"2025-10-10", `{"kind":"holiday","name":"x"} {}`, "body", "json_trailing"},
 		} {
 			rec := e.sendJSON("PUT", "/api/v1/admin/calendar/days/"+tc.path, admin, tc.body)
 			body := decodeBody[apiError](t, rec.Body.Bytes())

@@ -242,12 +242,15 @@ func (s *Server) adminSaveProcess(req *request) error {
 	dec := json.NewDecoder(bytes.NewReader([]byte(text)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&def); err != nil || dec.More() {
-		msg := "trailing data"
-		if err != nil {
-			msg = err.Error()
+		if err == nil {
+			err = fielderr.New("definition", "json_trailing")
+		} else {
+			err = jsonError("definition", err)
 		}
-		d.Problems = []fieldError{{Field: "definition", Code: "json_invalid", Message: req.t("json_invalid", msg)}}
-		return s.processEditor(req, http.StatusUnprocessableEntity, d, nil, map[string]string{"definition": req.t("json_invalid", msg)})
+		var inv *fielderr.Invalid
+		errors.As(err, &inv)
+		d.Problems = translateFields(req.lang, inv)
+		return s.processEditor(req, http.StatusUnprocessableEntity, d, nil, map[string]string{"definition": d.Problems[0].Message})
 	}
 	def.Code = code
 	saved, err := s.Processes.Put(req.ctx(), req.p, def)

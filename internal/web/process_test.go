@@ -180,10 +180,16 @@ func TestProcessAdminPage(t *testing.T) {
 		t.Errorf("new process editor = %d", rec.Code)
 	}
 
-	// Not JSON: 422 with the reason, the text kept.
+	// Not JSON: 422 with the reason in the page's words, the text kept.
 	rec = e.postForm("/admin/processes/SCJG-001", admin, url.Values{"definition": {`{"steps": [`}})
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "请求体不是有效的 JSON") || !strings.Contains(rec.Body.String(), `{&#34;steps&#34;: [`) {
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "JSON 不完整") || !strings.Contains(rec.Body.String(), `{&#34;steps&#34;: [`) {
 		t.Errorf("POST broken JSON = %d: %s", rec.Code, rec.Body)
+	}
+	// A value of the wrong kind is named by its path, without Go's words.
+	wrong := regexp.MustCompile(`"days":\d+`).ReplaceAllString(foodProcess(t, e, func(*workflow.Definition) {}), `"days":1.5`)
+	rec = e.postForm("/admin/processes/SCJG-001", admin, url.Values{"definition": {wrong}})
+	if body := rec.Body.String(); rec.Code != http.StatusUnprocessableEntity || !strings.Contains(body, "steps.days 应为整数") || strings.Contains(body, "Go struct") {
+		t.Errorf("POST days 1.5 = %d: %s", rec.Code, body)
 	}
 	// Invalid definition: 422 listing every problem by field path.
 	bad := foodProcess(t, e, func(d *workflow.Definition) {
