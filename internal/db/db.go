@@ -56,6 +56,9 @@ type DB struct {
 	read    *sql.DB
 	dsn     string
 	batch   batcher
+	// wal checkpoints SQLite's write-ahead log off the writer; nil on
+	// PostgreSQL.
+	wal *walCheckpointer
 }
 
 // Open connects to the database named by dsn: "sqlite:PATH" (or a bare path
@@ -105,7 +108,13 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			w.Close()
 			return nil, err
 		}
-		d = &DB{Dialect: SQLite, write: w, read: r, dsn: dsn}
+		wal, err := startWALCheckpointer(path, WALCheckpointEvery)
+		if err != nil {
+			w.Close()
+			r.Close()
+			return nil, err
+		}
+		d = &DB{Dialect: SQLite, write: w, read: r, dsn: dsn, wal: wal}
 	default:
 		return nil, fmt.Errorf("db: unsupported database %q: use sqlite:PATH or postgres://URL", redact(dsn))
 	}
@@ -118,6 +127,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return d, nil
 }
 
+// openSQLite opens a pool of conns connections to the SQLite file at path.
 func openSQLite(path string, conns int) (*sql.DB, error) {
 	q := url.Values{}
 	// busy_timeout must come first so the following pragmas wait instead of
@@ -154,7 +164,11 @@ func (d *DB) String() string { return string(d.Dialect) + " " + redact(d.dsn) }
 
 // Close closes all connections.
 func (d *DB) Close() error {
-	err := d.write.Close()
+	var err error
+	if d.wal != nil {
+		err = d.wal.close()
+	}
+	err = errors.Join(err, d.write.Close())
 	if d.read != d.write {
 		err = errors.Join(err, d.read.Close())
 	}
