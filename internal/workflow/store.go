@@ -159,7 +159,15 @@ func scanDefinition(row *sql.Row, what string) (*Definition, error) {
 
 // Latest returns the newest version of a process, or db.ErrNotFound.
 func (s *Store) Latest(ctx context.Context, code string) (*Definition, error) {
-	row := s.db.Read().QueryRowContext(ctx, `SELECT definition, version FROM processes WHERE code = $1 ORDER BY version DESC LIMIT 1`, code)
+	return LatestIn(ctx, s.db.Read(), code)
+}
+
+// LatestIn returns the newest version of a process as q sees it, or
+// db.ErrNotFound: inside a transaction, for a check that must see what
+// the transaction sees (the catalog checks a service's form against its
+// process as it saves the service).
+func LatestIn(ctx context.Context, q db.Querier, code string) (*Definition, error) {
+	row := q.QueryRowContext(ctx, `SELECT definition, version FROM processes WHERE code = $1 ORDER BY version DESC LIMIT 1`, code)
 	return scanDefinition(row, code)
 }
 

@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -313,6 +314,45 @@ func schemaProperties(form json.RawMessage) (map[string]property, error) {
 		out[name] = property{Type: t, Enum: p.Enum}
 	}
 	return out, nil
+}
+
+// FormMismatch is a condition of a process that one service's form cannot
+// answer.
+type FormMismatch struct {
+	// Step is the conditional step.
+	Step Step
+	// Missing is true when the form lacks the field the condition tests,
+	// false when the field's type or choices do not fit the condition.
+	Missing bool
+}
+
+// FormMismatches checks the conditions of d against the form schema of one
+// service that uses it, by the rule Validate applies to each such form,
+// and returns the steps whose conditions the form cannot answer. A service
+// without a form (nil) has none of the fields a condition may test.
+func (d *Definition) FormMismatches(form json.RawMessage) []FormMismatch {
+	fields, err := schemaProperties(form)
+	if fields == nil || err != nil {
+		fields = map[string]property{}
+	}
+	var out []FormMismatch
+	for _, s := range d.Steps {
+		if s.When == nil || s.Kind == Accept || s.Kind == Conclude {
+			continue
+		}
+		var v validator
+		v.condition("when", s.When, fields, nil)
+		var inv *fielderr.Invalid
+		if !errors.As(v.fe.Err(), &inv) {
+			continue
+		}
+		m := FormMismatch{Step: s}
+		for _, f := range inv.Fields {
+			m.Missing = m.Missing || f.Key == "process_when_field_unknown"
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 // condition checks a step's condition against the form's fields.
