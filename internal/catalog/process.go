@@ -3,9 +3,12 @@ package catalog
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/fielderr"
+	"github.com/tongban/tongban/internal/workflow"
 )
 
 // ProcessForms returns the form schemas of the services whose draft or live
@@ -50,4 +53,36 @@ func (s *Store) ProcessForms(ctx context.Context, process string) ([]json.RawMes
 		}
 	}
 	return out, rows.Err()
+}
+
+// checkProcess refuses a service whose form cannot answer a condition of
+// the latest version of its process, the version new applications start
+// under: the form lacks the field a step's when tests, or the field's type
+// or choices no longer fit. It is the rule the process editor applies to
+// the forms of the services that use a process (workflow.Definition's
+// Validate), seen from the service: applying it to drafts as well as to
+// publishing keeps the two sides agreeing, so that neither a service nor
+// its process is left in a state the other refuses to save against. A
+// process not stored yet has nothing to check. q is the transaction that
+// writes the service.
+func checkProcess(ctx context.Context, q db.Querier, svc *Service) error {
+	if svc.Process == "" {
+		return nil
+	}
+	def, err := workflow.LatestIn(ctx, q, svc.Process)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("catalog: process of %s: %w", svc.Code, err)
+	}
+	var fe fielderr.Errors
+	for _, m := range def.FormMismatches(svc.FormSchema) {
+		key := "form_process_field_mismatch"
+		if m.Missing {
+			key = "form_process_field_missing"
+		}
+		fe.Add("form_schema", key, m.Step.When.Field, def.Code, m.Step.Name, m.Step.LocalName(true), m.Step.When.String())
+	}
+	return fe.Err()
 }

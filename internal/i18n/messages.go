@@ -352,6 +352,11 @@ var messages = map[string]msg{
 	"faq_incomplete":              {"请同时填写问题和解答。", "Give both the question and the answer."},
 	"form_schema_invalid":         {"申请表不是有效的 JSON Schema（须为 object 类型）。", "The form is not a valid JSON Schema of type object."},
 	"form_schema_not_json":        {"申请表不是有效的 JSON。", "The form is not valid JSON."},
+	// The form against the conditions of the service's process (%[1]s the
+	// form field, %[2]s the process code, %[3]s and %[4]s the step's name
+	// in Chinese and English, %[5]s the condition).
+	"form_process_field_missing":  {"流程 %[2]s 的环节“%[3]s”按申请表字段“%[1]s”决定是否办理（%[5]s），但申请表中没有这个字段。请保留该字段，或先修改流程，或改用其他流程。", "Step “%[4]s” of process %[2]s runs only when the form's field “%[1]s” says so (%[5]s), but the form has no such field. Keep the field, or first change the process or choose another one."},
+	"form_process_field_mismatch": {"申请表字段“%[1]s”的类型或可选值不符合流程 %[2]s 中环节“%[3]s”的条件（%[5]s）。请恢复该字段，或先修改流程，或改用其他流程。", "The form's field “%[1]s” does not fit the condition (%[5]s) of step “%[4]s” of process %[2]s: its type or choices differ. Restore the field, or first change the process or choose another one."},
 	"not_published":               {"事项未发布。", "The service is not published."},
 	"status_invalid":              {"状态无效。", "Unknown status."},
 	"version_not_increasing":      {"版本号必须大于已有版本。", "The version must be above existing ones."},
