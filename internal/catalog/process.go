@@ -13,7 +13,9 @@ import (
 
 // ProcessForms returns the form schemas of the services whose draft or live
 // version uses the process code: what the process's conditions may test.
-// Services without a form are left out.
+// A service without a form counts as a form without fields, so that a
+// process cannot gain a condition its services could never answer (saving
+// such a service would then be refused: see checkProcess).
 func (s *Store) ProcessForms(ctx context.Context, process string) ([]json.RawMessage, error) {
 	// The stored documents are compact JSON, so the reference appears
 	// verbatim; the LIKE narrows the scan and the decode confirms it.
@@ -45,15 +47,23 @@ func (s *Store) ProcessForms(ctx context.Context, process string) ([]json.RawMes
 			if err := json.Unmarshal([]byte(doc), &svc); err != nil {
 				return nil, fmt.Errorf("catalog: process forms: %w", err)
 			}
-			if svc.Process != process || len(svc.FormSchema) == 0 || seen[string(svc.FormSchema)] {
+			form := svc.FormSchema
+			if len(form) == 0 {
+				form = noForm
+			}
+			if svc.Process != process || seen[string(form)] {
 				continue
 			}
-			seen[string(svc.FormSchema)] = true
-			out = append(out, svc.FormSchema)
+			seen[string(form)] = true
+			out = append(out, form)
 		}
 	}
 	return out, rows.Err()
 }
+
+// noForm is the schema a service without a form answers conditions with:
+// it has no fields.
+var noForm = json.RawMessage(`{"type":"object"}`)
 
 // checkProcess refuses a service whose form cannot answer a condition of
 // the latest version of its process, the version new applications start

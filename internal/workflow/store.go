@@ -15,8 +15,10 @@ import (
 )
 
 // Forms gives the application-form schemas of the services that use a
-// process, which its conditions are checked against. catalog.Store
-// implements it.
+// process, which its conditions are checked against (a service without a
+// form gives a schema without properties). catalog.Store implements it,
+// and checks the other way round as it saves a service: its form against
+// the conditions of its process ([Definition.FormMismatches]).
 type Forms interface {
 	ProcessForms(ctx context.Context, process string) ([]json.RawMessage, error)
 }

@@ -298,3 +298,48 @@ func TestDirectory(t *testing.T) {
 		}
 	})
 }
+
+// TestConditionNeedsEveryForm: a condition must name a field of the form
+// of every service that uses the process, and a service without a form
+// has none, so a process its form-less service uses gains no condition;
+// the services' side refuses the same pairing (package catalog), so
+// neither side can leave the other unable to save.
+func TestConditionNeedsEveryForm(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := demoFixture(t, d)
+		scjg := f.principal(t, "scjg-admin")
+		def := simple("TEST-F", "SCJG")
+		if _, err := f.wf.Put(ctx, scjg, def); err != nil {
+			t.Fatal(err)
+		}
+		// SCJG-002 has a form with the integer field 从业人数; SCJG-004
+		// has no form.
+		use := func(code, process string) {
+			t.Helper()
+			e, err := f.cat.Entry(ctx, scjg, code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.Service.Process = process
+			if _, err := f.cat.UpdateDraft(ctx, scjg, code, e.Service); err != nil {
+				t.Fatalf("%s onto %s: %v", code, process, err)
+			}
+		}
+		use("SCJG-002", "TEST-F")
+		use("SCJG-004", "TEST-F")
+		def.Steps[1].When = &workflow.Condition{Field: "从业人数", Op: workflow.OpGt, Value: 5}
+		_, err := f.wf.Put(ctx, scjg, def)
+		var inv *fielderr.Invalid
+		if !errors.As(err, &inv) || inv.Get("steps[1].when.field") != "process_when_field_unknown" {
+			t.Fatalf("Put with a condition the form-less SCJG-004 cannot answer = %v, want process_when_field_unknown", err)
+		}
+		if p, err := f.wf.Latest(ctx, "TEST-F"); err != nil || p.Steps[1].When != nil {
+			t.Errorf("after the refused Put: %+v, %v; want no condition stored", p, err)
+		}
+		use("SCJG-004", "SCJG-004")
+		if p, err := f.wf.Put(ctx, scjg, def); err != nil || p.Version != 2 {
+			t.Errorf("Put once only SCJG-002 uses it = %v, %v; want version 2", p, err)
+		}
+	})
+}
