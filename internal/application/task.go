@@ -761,7 +761,11 @@ func (s *Store) sign(ctx context.Context, tx *db.Tx, p *identity.Principal, t *T
 	if err != nil {
 		return false, "", err
 	}
-	if err := s.event(ctx, tx, t.ApplicationID, p, t.Role, t.DepartmentCode, "signed", "", "", t.StepID, t.ID, d.Opinion, map[string]any{"outcome": outcome}); err != nil {
+	detail := map[string]any{"outcome": outcome}
+	if d.LegalBasis != "" {
+		detail["legal_basis"] = d.LegalBasis
+	}
+	if err := s.event(ctx, tx, t.ApplicationID, p, t.Role, t.DepartmentCode, "signed", "", "", t.StepID, t.ID, d.Opinion, detail); err != nil {
 		return false, "", err
 	}
 	if outcome == workflow.Denied {
@@ -934,17 +938,7 @@ func (s *Store) conclude(ctx context.Context, tx *db.Tx, p *identity.Principal, 
 	}
 	body := LetterBody{ApplicationNumber: a.Number, ServiceCode: a.ServiceCode, ServiceName: a.ServiceName, ApplicantName: a.ApplicantName,
 		DepartmentCode: a.DepartmentCode, DepartmentName: deptName, Result: result, Date: today.String()}
-	for _, lb := range svc.Guide.LegalBasis {
-		body.LegalBasis = append(body.LegalBasis, strings.TrimSpace(lb.Name+" "+lb.Article))
-	}
-	// The reasons are the opinions of the steps that decided.
-	for _, e := range a.Events {
-		if (result == Denied && (e.Action == ActDeny || e.Action == ActReject)) || (result == Approved && e.Action == ActApprove) {
-			if e.Opinion != "" {
-				body.Reasons = append(body.Reasons, e.Opinion)
-			}
-		}
-	}
+	body.Reasons, body.LegalBasis = letterGrounds(a.Events, result, svc.Guide.LegalBasis)
 	raw, err := json.Marshal(body)
 	if err != nil {
 		return err
@@ -983,6 +977,72 @@ func (s *Store) conclude(ctx context.Context, tx *db.Tx, p *identity.Principal, 
 	}
 	return s.notices(ctx, tx, Notice{AccountID: a.ApplicantID, Kind: "concluded", Link: "/applications/" + a.ID,
 		Params: map[string]string{"number": a.Number, "service": a.ServiceName, "result": string(result)}})
+}
+
+// letterGrounds gives a decision letter's reasons and legal basis from the
+// log. The reasons are the opinions of the decisions that led to the
+// result: approvals for an approval; denials and rejections (a review's,
+// parallel ones included, where one ends the process) for a denial. On a
+// countersigned step (会签) each signer's opinion counts, in the order
+// they signed. The legal basis is what those decisions cited (an entry of
+// several, separated by semicolons, cites each), then the service guide's
+// general list, each once however it is spaced.
+func letterGrounds(events []Event, result Result, guide []catalog.LegalBasis) (reasons, basis []string) {
+	seen := map[string]bool{}
+	cite := func(text string) {
+		for _, lb := range strings.FieldsFunc(text, func(r rune) bool { return r == '；' || r == ';' || r == '\n' }) {
+			lb = strings.TrimSpace(lb)
+			key := strings.Join(strings.Fields(lb), "")
+			if key == "" || seen[key] {
+				continue
+			}
+			seen[key] = true
+			basis = append(basis, lb)
+		}
+	}
+	type detail struct {
+		Outcome    workflow.Outcome `json:"outcome"`
+		LegalBasis string           `json:"legal_basis"`
+	}
+	detailOf := func(e Event) detail {
+		var d detail
+		json.Unmarshal(e.Detail, &d)
+		return d
+	}
+	signed := map[string][]Event{}
+	for _, e := range events {
+		if e.Action == "signed" {
+			signed[e.TaskID] = append(signed[e.TaskID], e)
+			continue
+		}
+		decided := (result == Approved && e.Action == ActApprove) || (result == Denied && (e.Action == ActDeny || e.Action == ActReject))
+		if !decided {
+			continue
+		}
+		grounds := []Event{e}
+		if sigs := signed[e.TaskID]; len(sigs) > 0 {
+			// The closing entry repeats its last signer's opinion; before
+			// it stand every signature of the outcome the step closed with.
+			want := detailOf(e).Outcome
+			grounds = nil
+			for _, sg := range sigs {
+				if detailOf(sg).Outcome == want {
+					grounds = append(grounds, sg)
+				}
+			}
+			grounds = append(grounds, Event{Detail: e.Detail}) // its legal basis, which signatures logged before did not carry
+		}
+		for _, g := range grounds {
+			if g.Opinion != "" {
+				reasons = append(reasons, g.Opinion)
+			}
+			cite(detailOf(g).LegalBasis)
+		}
+	}
+	for _, lb := range guide {
+		cite(strings.TrimSpace(lb.Name + " " + lb.Article))
+	}
+	return reasons, basis
 }
 
 // Return sends an application back from a task to an earlier step of the

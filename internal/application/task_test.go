@@ -1,0 +1,101 @@
+package application_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/tongban/tongban/internal/application"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/db/dbtest"
+)
+
+// guideBasis is the legal basis the test services' guide lists.
+const guideBasis = "《中华人民共和国食品安全法》 第三十五条"
+
+// concluded has the clerk conclude a and returns its letter's body.
+func (f *fixture) concluded(t *testing.T, a *application.Application) application.LetterBody {
+	t.Helper()
+	a = f.decide(t, "clerk", a, "conclude", application.Decision{Action: "conclude"})
+	if a.State != application.Concluded || a.Letter == nil {
+		t.Fatalf("not concluded: %s %+v", a.State, a.Letter)
+	}
+	return a.Letter.Body
+}
+
+// TestLetterCitesTheDecisionsLegalBasis: a decision letter cites the legal
+// basis entered with the decisions that led to it, first, then the guide's
+// general list, each once; before, a denial's letter cited only the guide,
+// whatever the approver had to enter.
+func TestLetterCitesTheDecisionsLegalBasis(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+
+		// An approver's denial.
+		a := f.filed(t, "SCJG-FOOD", 100)
+		a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "accept"})
+		a = f.decide(t, "reviewer", a, "review", application.Decision{Action: "pass", Opinion: "材料齐全"})
+		a = f.decide(t, "approver", a, "decide", application.Decision{Action: "deny", Opinion: "经营场所与住宅未有效分隔",
+			LegalBasis: "《食品经营许可和备案管理办法》第十二条"})
+		body := f.concluded(t, a)
+		if body.Result != application.Denied || !slices.Equal(body.Reasons, []string{"经营场所与住宅未有效分隔"}) ||
+			!slices.Equal(body.LegalBasis, []string{"《食品经营许可和备案管理办法》第十二条", guideBasis}) {
+			t.Errorf("denial letter: result %s, reasons %q, legal basis %q", body.Result, body.Reasons, body.LegalBasis)
+		}
+
+		// A parallel fire review's rejection ends the process (deny_ends);
+		// its basis lists two articles, one of them the guide's, spaced
+		// differently: each is cited once.
+		a = f.filed(t, "SCJG-FOOD", 600)
+		a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "accept"})
+		a = f.decide(t, "xf", a, "fire", application.Decision{Action: "reject", Opinion: "疏散通道宽度不足",
+			LegalBasis: "《建设工程消防设计审查验收管理暂行规定》第十七条；《中华人民共和国食品安全法》第三十五条"})
+		body = f.concluded(t, a)
+		if body.Result != application.Denied || !slices.Equal(body.Reasons, []string{"疏散通道宽度不足"}) ||
+			!slices.Equal(body.LegalBasis, []string{"《建设工程消防设计审查验收管理暂行规定》第十七条", "《中华人民共和国食品安全法》第三十五条"}) {
+			t.Errorf("letter of a rejected parallel review: result %s, reasons %q, legal basis %q", body.Result, body.Reasons, body.LegalBasis)
+		}
+
+		// An approval that gives its basis cites it; the review's passing
+		// opinion is no reason of the letter.
+		a = f.filed(t, "SCJG-FOOD", 100)
+		a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "accept"})
+		a = f.decide(t, "reviewer", a, "review", application.Decision{Action: "pass", Opinion: "材料齐全"})
+		a = f.decide(t, "approver", a, "decide", application.Decision{Action: "approve", Opinion: "准予许可", LegalBasis: "《中华人民共和国行政许可法》第三十八条"})
+		body = f.concluded(t, a)
+		if body.Result != application.Approved || !slices.Equal(body.Reasons, []string{"准予许可"}) ||
+			!slices.Equal(body.LegalBasis, []string{"《中华人民共和国行政许可法》第三十八条", guideBasis}) {
+			t.Errorf("approval letter: result %s, reasons %q, legal basis %q", body.Result, body.Reasons, body.LegalBasis)
+		}
+	})
+}
+
+// TestLetterGivesEverySignersOpinion: the letter of a countersigned
+// (会签) approval gives each signer's opinion, in the order they signed,
+// and the legal basis each gave; it used to keep only the last signer's.
+func TestLetterGivesEverySignersOpinion(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		a := f.filed(t, "SCJG-SIGN", 10)
+		a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "accept"})
+		a = f.decide(t, "approver-two", a, "decide", application.Decision{Action: "approve", Opinion: "经营场所核查无误，同意", LegalBasis: "《中华人民共和国行政许可法》第三十四条"})
+		a = f.decide(t, "approver", a, "decide", application.Decision{Action: "approve", Opinion: "材料真实有效，同意"})
+		body := f.concluded(t, a)
+		if want := []string{"经营场所核查无误，同意", "材料真实有效，同意"}; !slices.Equal(body.Reasons, want) {
+			t.Errorf("countersigned letter's reasons %q, want %q", body.Reasons, want)
+		}
+		if want := []string{"《中华人民共和国行政许可法》第三十四条", guideBasis}; !slices.Equal(body.LegalBasis, want) {
+			t.Errorf("countersigned letter's legal basis %q, want %q", body.LegalBasis, want)
+		}
+
+		// One signer agrees, the other denies: the denial's reason alone.
+		a = f.filed(t, "SCJG-SIGN", 10)
+		a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "accept"})
+		a = f.decide(t, "approver", a, "decide", application.Decision{Action: "approve", Opinion: "同意"})
+		a = f.decide(t, "approver-two", a, "decide", application.Decision{Action: "deny", Opinion: "申请人不具备经营条件", LegalBasis: "《中华人民共和国行政许可法》第三十八条第二款"})
+		body = f.concluded(t, a)
+		if body.Result != application.Denied || !slices.Equal(body.Reasons, []string{"申请人不具备经营条件"}) ||
+			!slices.Equal(body.LegalBasis, []string{"《中华人民共和国行政许可法》第三十八条第二款", guideBasis}) {
+			t.Errorf("countersigned denial: result %s, reasons %q, legal basis %q", body.Result, body.Reasons, body.LegalBasis)
+		}
+	})
+}
