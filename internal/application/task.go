@@ -938,7 +938,11 @@ func (s *Store) conclude(ctx context.Context, tx *db.Tx, p *identity.Principal, 
 	}
 	body := LetterBody{ApplicationNumber: a.Number, ServiceCode: a.ServiceCode, ServiceName: a.ServiceName, ApplicantName: a.ApplicantName,
 		DepartmentCode: a.DepartmentCode, DepartmentName: deptName, Result: result, Date: today.String()}
-	body.Reasons, body.LegalBasis = letterGrounds(a.Events, result, svc.Guide.LegalBasis)
+	superseded, err := supersededTasks(ctx, tx, a.ID)
+	if err != nil {
+		return err
+	}
+	body.Reasons, body.LegalBasis = letterGrounds(a.Events, result, superseded, svc.Guide.LegalBasis)
 	raw, err := json.Marshal(body)
 	if err != nil {
 		return err
@@ -979,6 +983,25 @@ func (s *Store) conclude(ctx context.Context, tx *db.Tx, p *identity.Principal, 
 		Params: map[string]string{"number": a.Number, "service": a.ServiceName, "result": string(result)}})
 }
 
+// supersededTasks lists an application's done tasks whose step a return
+// sent it back to (or before), decided again since.
+func supersededTasks(ctx context.Context, q querier, appID string) (map[string]bool, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id FROM tasks WHERE application_id = $1 AND superseded`, appID)
+	if err != nil {
+		return nil, fmt.Errorf("application: superseded tasks: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}
+
 // letterGrounds gives a decision letter's reasons and legal basis from the
 // log. The reasons are the opinions of the decisions that led to the
 // result: approvals for an approval; denials and rejections (a review's,
@@ -986,8 +1009,9 @@ func (s *Store) conclude(ctx context.Context, tx *db.Tx, p *identity.Principal, 
 // countersigned step (会签) each signer's opinion counts, in the order
 // they signed. The legal basis is what those decisions cited (an entry of
 // several, separated by semicolons, cites each), then the service guide's
-// general list, each once however it is spaced.
-func letterGrounds(events []Event, result Result, guide []catalog.LegalBasis) (reasons, basis []string) {
+// general list, each once however it is spaced. Decisions of tasks a
+// return superseded led to nothing and count for nothing.
+func letterGrounds(events []Event, result Result, superseded map[string]bool, guide []catalog.LegalBasis) (reasons, basis []string) {
 	seen := map[string]bool{}
 	cite := func(text string) {
 		for _, lb := range strings.FieldsFunc(text, func(r rune) bool { return r == '；' || r == ';' || r == '\n' }) {
@@ -1011,6 +1035,9 @@ func letterGrounds(events []Event, result Result, guide []catalog.LegalBasis) (r
 	}
 	signed := map[string][]Event{}
 	for _, e := range events {
+		if superseded[e.TaskID] {
+			continue
+		}
 		if e.Action == "signed" {
 			signed[e.TaskID] = append(signed[e.TaskID], e)
 			continue

@@ -1,6 +1,7 @@
 package application_test
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -96,6 +97,28 @@ func TestLetterGivesEverySignersOpinion(t *testing.T) {
 		if body.Result != application.Denied || !slices.Equal(body.Reasons, []string{"申请人不具备经营条件"}) ||
 			!slices.Equal(body.LegalBasis, []string{"《中华人民共和国行政许可法》第三十八条第二款", guideBasis}) {
 			t.Errorf("countersigned denial: result %s, reasons %q, legal basis %q", body.Result, body.Reasons, body.LegalBasis)
+		}
+	})
+}
+
+// TestLetterLeavesOutSupersededDecisions: a decision a return sent back
+// for deciding again is no ground of the letter; the new one is.
+func TestLetterLeavesOutSupersededDecisions(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		a := f.filed(t, "SCJG-FOOD", 100)
+		a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "accept"})
+		a = f.decide(t, "reviewer", a, "review", application.Decision{Action: "pass", Opinion: "材料齐全"})
+		a = f.decide(t, "approver", a, "decide", application.Decision{Action: "approve", Opinion: "初审同意", LegalBasis: "《旧办法》第一条"})
+		a, err := f.store.Return(ctx, f.p["clerk"], f.task(t, a, "conclude").ID, "decide", "决定意见需复核")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a = f.decide(t, "approver", a, "decide", application.Decision{Action: "approve", Opinion: "复核后同意"})
+		body := f.concluded(t, a)
+		if !slices.Equal(body.Reasons, []string{"复核后同意"}) || !slices.Equal(body.LegalBasis, []string{guideBasis}) {
+			t.Errorf("after a return: reasons %q, legal basis %q; want the second decision's alone", body.Reasons, body.LegalBasis)
 		}
 	})
 }
