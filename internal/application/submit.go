@@ -441,9 +441,8 @@ func (s *Store) Withdraw(ctx context.Context, p *identity.Principal, id, reason 
 		if !s.isApplicant(ctx, p, a) {
 			return db.ErrNotFound
 		}
-		// Before acceptance, also while intake waits for a supplement.
-		if a.AcceptDate != "" || (a.State != Submitted && a.State != Supplement) {
-			return fielderr.New("state", "withdraw_not_possible")
+		if err := withdrawable(a); err != nil {
+			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE applications SET state = 'withdrawn', concluded_at = $1, updated_at = $1, revision = revision + 1 WHERE id = $2 AND state IN ('submitted', 'supplement') AND accept_date IS NULL`, db.NewTime(s.now()), id)
 		if err != nil {
@@ -461,6 +460,25 @@ func (s *Store) Withdraw(ctx context.Context, p *identity.Principal, id, reason 
 		return nil, err
 	}
 	return s.Get(ctx, p, id)
+}
+
+// withdrawable tells why a cannot be withdrawn, as an error on field
+// "state", or nil when it can: when it is filed and intake has not
+// accepted it, also while intake waits for a supplement.
+func withdrawable(a *Application) error {
+	switch {
+	case a.State == Withdrawn:
+		return fielderr.New("state", "withdraw_already_withdrawn")
+	case a.State == Draft:
+		return fielderr.New("state", "withdraw_draft")
+	case a.State == Refused:
+		return fielderr.New("state", "withdraw_refused")
+	case a.State == Concluded:
+		return fielderr.New("state", "withdraw_concluded")
+	case a.AcceptDate != "" || (a.State != Submitted && a.State != Supplement):
+		return fielderr.New("state", "withdraw_not_possible")
+	}
+	return nil
 }
 
 // AnswerSupplement sends the applicant's answer to the open supplement
