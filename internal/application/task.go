@@ -1166,7 +1166,9 @@ func (s *Store) Return(ctx context.Context, p *identity.Principal, taskID, toSte
 }
 
 // Handover gives a task to a colleague holding the same role in the same
-// department. The current assignee or a department admin may do it.
+// department, not to p (claiming is for that). The current assignee, a
+// holder of the role while it is unclaimed, or a department admin may do
+// it.
 func (s *Store) Handover(ctx context.Context, p *identity.Principal, taskID, toAccount, reason string) (*Task, error) {
 	reason = strings.TrimSpace(reason)
 	err := s.tx(ctx, func(tx *db.Tx) error {
@@ -1199,7 +1201,10 @@ func (s *Store) Handover(ctx context.Context, p *identity.Principal, taskID, toA
 		for _, h := range holders {
 			ok = ok || h == toAccount
 		}
-		if !ok || toAccount == t.AssigneeID {
+		switch {
+		case toAccount == p.Account.ID:
+			fe.Add("to", "handover_to_self")
+		case !ok || toAccount == t.AssigneeID:
 			fe.Add("to", "handover_target_invalid")
 		}
 		if err := fe.Err(); err != nil {
@@ -1227,15 +1232,16 @@ func (s *Store) Handover(ctx context.Context, p *identity.Principal, taskID, toA
 	return s.loadTask(ctx, s.db.Read(), taskID)
 }
 
-// Colleagues lists who a task can be handed to.
-func (s *Store) Colleagues(ctx context.Context, t *Task) ([]*identity.Account, error) {
+// Colleagues lists who p can hand a task to: the holders of its role in
+// its department but p and its assignee.
+func (s *Store) Colleagues(ctx context.Context, p *identity.Principal, t *Task) ([]*identity.Account, error) {
 	ids, err := roleHolders(ctx, s.db.Read(), t.DepartmentCode, t.Role)
 	if err != nil {
 		return nil, err
 	}
 	var out []*identity.Account
 	for _, id := range ids {
-		if id == t.AssigneeID {
+		if id == t.AssigneeID || id == p.Account.ID {
 			continue
 		}
 		acc, err := s.identity.Account(ctx, id)

@@ -122,3 +122,54 @@ func TestLetterLeavesOutSupersededDecisions(t *testing.T) {
 		}
 	})
 }
+
+// TestNoHandoverToOneself: a task cannot be handed over to the one
+// handing it over, claimed or not, and they are not among the colleagues
+// offered; it used to be handed over, logged and announced to them.
+func TestNoHandoverToOneself(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		a := f.filed(t, "SCJG-SIGN", 10)
+		a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "accept"})
+		dec := f.task(t, a, "decide")
+		approver := f.p["approver"]
+		colleagues, err := f.store.Colleagues(ctx, approver, &dec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, c := range colleagues {
+			names = append(names, c.Username)
+		}
+		if !slices.Equal(names, []string{"approver-two"}) {
+			t.Errorf("colleagues offered to approver: %v, want approver-two alone", names)
+		}
+		before := f.notices.Load()
+		if _, err := f.store.Handover(ctx, approver, dec.ID, approver.Account.ID, "x"); fieldKeys(t, err)["to"] != "handover_to_self" {
+			t.Fatalf("handing an unclaimed task to oneself: %v", err)
+		}
+		if _, err := f.store.Claim(ctx, approver, dec.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.store.Handover(ctx, approver, dec.ID, approver.Account.ID, "x"); fieldKeys(t, err)["to"] != "handover_to_self" {
+			t.Fatalf("handing one's own task to oneself: %v", err)
+		}
+		a, err = f.store.Get(ctx, approver, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range a.Events {
+			if e.Action == "handed_over" {
+				t.Errorf("a refused handover was logged: %+v", e)
+			}
+		}
+		if n := f.notices.Load() - before; n != 0 {
+			t.Errorf("a refused handover sent %d notices", n)
+		}
+		// To a colleague it still goes.
+		if tk, err := f.store.Handover(ctx, approver, dec.ID, f.p["approver-two"].Account.ID, "出差"); err != nil || tk.AssigneeID != f.p["approver-two"].Account.ID {
+			t.Fatalf("handover to a colleague: %v", err)
+		}
+	})
+}

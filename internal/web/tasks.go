@@ -188,7 +188,7 @@ func (s *Server) taskView(req *request) (*taskView, error) {
 	if v.CanAct {
 		v.Actions = application.Actions(t.Kind)
 		v.Earlier = s.Applications.EarlierSteps(req.ctx(), a, t)
-		if v.Colleagues, err = s.Applications.Colleagues(req.ctx(), t); err != nil {
+		if v.Colleagues, err = s.Applications.Colleagues(req.ctx(), req.p, t); err != nil {
 			return nil, err
 		}
 	}

@@ -1,0 +1,81 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/tongban/tongban/internal/application"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/db/dbtest"
+	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/i18n"
+	"github.com/tongban/tongban/internal/identity"
+)
+
+// intakeTask files an application for applyService as zhangsan and returns
+// its intake task's ID.
+func intakeTask(t *testing.T, e *env) string {
+	t.Helper()
+	a := fileApplication(t, e, e.session("zhangsan"))
+	for _, tk := range a.Tasks {
+		if tk.StepID == "accept" && tk.State == application.TaskOpen {
+			return tk.ID
+		}
+	}
+	t.Fatalf("no open intake task: %+v", a.Tasks)
+	return ""
+}
+
+// TestNoHandoverToOneselfHTTP: handing a task over to oneself is a 422 on
+// field to, in the caller's language, and the task page's 转交给 list
+// offers the colleagues but not oneself. Before, it was handed over,
+// logged and announced, and the list began with oneself.
+func TestNoHandoverToOneselfHTTP(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		requireApplyService(t, e)
+		ctx := t.Context()
+		other, err := e.srv.Identity.Seed(ctx, identity.Account{Kind: identity.KindStaff, Username: "scjg-clerk2", Name: "林受理", DepartmentCode: "SCJG"},
+			demo.Password, []identity.RoleGrant{{Role: identity.Clerk, Department: "SCJG"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		me, err := e.srv.Identity.AccountByUsername(ctx, "scjg-clerk")
+		if err != nil {
+			t.Fatal(err)
+		}
+		clerk := e.session("scjg-clerk")
+		id := intakeTask(t, e)
+
+		page := e.get("/staff/tasks/"+id, clerk)
+		wantStatus(t, "task page", page, http.StatusOK)
+		body := page.Body.String()
+		if !strings.Contains(body, `<option value="`+other.ID+`">`) || strings.Contains(body, `<option value="`+me.ID+`">`) {
+			t.Errorf("the 转交给 list should offer %s (林受理) and not the viewer %s", other.ID, me.ID)
+		}
+
+		for _, lang := range []i18n.Lang{i18n.ZH, i18n.EN} {
+			rec := e.do("POST", "/api/v1/tasks/"+id+"/handover", clerk, "application/json", strings.NewReader(`{"to":"`+me.ID+`","reason":"x"}`), "Accept-Language", string(lang))
+			wantStatus(t, "handover to oneself ("+string(lang)+")", rec, http.StatusUnprocessableEntity)
+			matchesOpenAPI(t, rec, "Error")
+			codes, msgs := fieldCodes(t, rec)
+			if codes["to"] != "handover_to_self" || msgs["to"] != i18n.T(lang, "handover_to_self") {
+				t.Errorf("handover to oneself (%s): to %q %q, want handover_to_self", lang, codes["to"], msgs["to"])
+			}
+		}
+		var task struct {
+			Task        application.Task        `json:"task"`
+			Application application.Application `json:"application"`
+		}
+		decodeResponse(t, e.get("/api/v1/tasks/"+id, clerk), &task)
+		if task.Task.AssigneeID != "" {
+			t.Errorf("after a refused handover the task is assigned to %q", task.Task.AssigneeID)
+		}
+		for _, ev := range task.Application.Events {
+			if ev.Action == "handed_over" {
+				t.Errorf("a refused handover was logged")
+			}
+		}
+	})
+}
