@@ -116,6 +116,24 @@ func (s *Store) Task(ctx context.Context, p *identity.Principal, id string) (*Ta
 	return t, a, nil
 }
 
+// namedTask reads a task as an action answers it: with its step's names
+// and its application's number, service and applicant, as the work queue
+// and Task give them.
+func (s *Store) namedTask(ctx context.Context, id string) (*Task, error) {
+	q := s.db.Read()
+	t, err := s.loadTask(ctx, q, id)
+	if err != nil {
+		return nil, err
+	}
+	a, err := loadRow(ctx, q, t.ApplicationID)
+	if err != nil {
+		return nil, err
+	}
+	t.Number, t.ServiceName, t.ApplicantName = a.Number, a.ServiceName, a.ApplicantName
+	t.StepName, t.StepNameEn = s.stepName(ctx, a, t.StepID)
+	return t, nil
+}
+
 // pinned returns the process definition an application was filed under.
 func (s *Store) pinned(ctx context.Context, a *Application) (*workflow.Definition, error) {
 	if a.ProcessCode == "" {
@@ -509,7 +527,7 @@ func (s *Store) Claim(ctx context.Context, p *identity.Principal, taskID string)
 	if err != nil {
 		return nil, err
 	}
-	return s.loadTask(ctx, s.db.Read(), taskID)
+	return s.namedTask(ctx, taskID)
 }
 
 // notYours is the error for a task p may not act on: not found when p
@@ -1229,7 +1247,7 @@ func (s *Store) Handover(ctx context.Context, p *identity.Principal, taskID, toA
 	if err != nil {
 		return nil, err
 	}
-	return s.loadTask(ctx, s.db.Read(), taskID)
+	return s.namedTask(ctx, taskID)
 }
 
 // Colleagues lists who p can hand a task to: the holders of its role in

@@ -173,3 +173,31 @@ func TestNoHandoverToOneself(t *testing.T) {
 		}
 	})
 }
+
+// TestClaimAndHandoverNameTheStep: the task a claim or a handover answers
+// names its step and application as the work queue does; it used to come
+// with an empty step name.
+func TestClaimAndHandoverNameTheStep(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		a := f.filed(t, "SCJG-SIGN", 10)
+		a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "accept"})
+		dec := f.task(t, a, "decide")
+		named := func(what string, tk *application.Task) {
+			t.Helper()
+			if tk.StepName != "集体决定" || tk.Number != a.Number || tk.ServiceName != a.ServiceName || tk.ApplicantName != a.ApplicantName {
+				t.Errorf("%s answers step %q, number %q, service %q, applicant %q", what, tk.StepName, tk.Number, tk.ServiceName, tk.ApplicantName)
+			}
+		}
+		tk, err := f.store.Claim(ctx, f.p["approver"], dec.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		named("a claim", tk)
+		if tk, err = f.store.Handover(ctx, f.p["approver"], dec.ID, f.p["approver-two"].Account.ID, "出差"); err != nil {
+			t.Fatal(err)
+		}
+		named("a handover", tk)
+	})
+}

@@ -79,3 +79,41 @@ func TestNoHandoverToOneselfHTTP(t *testing.T) {
 		}
 	})
 }
+
+// TestClaimAndHandoverNameTheStepHTTP: POST .../claim and .../handover
+// answer the task with its step's Chinese and English names, as GET
+// /api/v1/tasks/{id} does; they used to answer "step_name":"".
+func TestClaimAndHandoverNameTheStepHTTP(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		requireApplyService(t, e)
+		other, err := e.srv.Identity.Seed(t.Context(), identity.Account{Kind: identity.KindStaff, Username: "scjg-clerk2", Name: "林受理", DepartmentCode: "SCJG"},
+			demo.Password, []identity.RoleGrant{{Role: identity.Clerk, Department: "SCJG"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clerk := e.session("scjg-clerk")
+		id := intakeTask(t, e)
+		var got struct {
+			Task application.Task `json:"task"`
+		}
+		decodeResponse(t, e.get("/api/v1/tasks/"+id, clerk), &got)
+		want := got.Task
+		if want.StepName == "" || want.StepNameEn == "" {
+			t.Fatalf("GET task names its step %q / %q; the demo's process should give both", want.StepName, want.StepNameEn)
+		}
+		for _, c := range []struct{ what, url, body string }{
+			{"claim", "/api/v1/tasks/" + id + "/claim", ""},
+			{"handover", "/api/v1/tasks/" + id + "/handover", `{"to":"` + other.ID + `","reason":"出差"}`},
+		} {
+			rec := e.do("POST", c.url, clerk, "application/json", strings.NewReader(c.body))
+			wantStatus(t, c.what, rec, http.StatusOK)
+			matchesOpenAPI(t, rec, "Task")
+			var tk application.Task
+			decodeResponse(t, rec, &tk)
+			if tk.StepName != want.StepName || tk.StepNameEn != want.StepNameEn || tk.Number != want.Number {
+				t.Errorf("%s answers step %q / %q, number %q; want %q / %q, %q", c.what, tk.StepName, tk.StepNameEn, tk.Number, want.StepName, want.StepNameEn, want.Number)
+			}
+		}
+	})
+}
