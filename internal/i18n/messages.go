@@ -594,6 +594,8 @@ var messages = map[string]msg{
 	"queue_prev_page":             {"上一页", "Previous page"},
 	"queue_warning_invalid":       {"预警须为黄牌、红牌或全部。", "The warning must be yellow, red or all."},
 	"queue_offset_invalid":        {"翻页位置无效，请从第一页重新查询。", "The page position is not valid; start again from the first page."},
+	"queue_limit_range":           {"每页条数须在 %d 到 %d 之间。", "The page size must be between %d and %d."},
+	"queue_mine_invalid":          {"“我签收的”筛选须为 1、0、true 或 false。", "mine must be 1, 0, true or false."},
 	"task_claimed_by":             {"此环节已由%s签收办理，您可以查看。", "%s has claimed this step; you can look but not act."},
 	"task_other_role":             {"此环节由%s的%s办理，您可以查看。", "This step is for %s, role %s; you can look but not act."},
 	"decide_title":                {"办理", "Decide"},

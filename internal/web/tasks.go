@@ -51,14 +51,21 @@ func (v queueView) URL(key, value string) string {
 // queuePageSize is how many tasks a page of the queue shows.
 const queuePageSize = 50
 
-// taskQueueFilter reads a work queue's filter from the query string: mine, the
-// department, the warning, q (tracking number or applicant) and offset
-// and limit.
+// taskQueueFilter reads a work queue's filter from the query string: mine
+// (1 or true; 0, false or absent for the whole queue), the department,
+// the warning, q (tracking number or applicant) and offset and limit.
 func taskQueueFilter(req *request, limit int) (application.QueueFilter, error) {
 	q := req.r.URL.Query()
-	f := application.QueueFilter{Mine: q.Get("mine") == "1", Department: q.Get("department"),
+	f := application.QueueFilter{Department: q.Get("department"),
 		Warning: application.Warning(q.Get("warning")), Query: q.Get("q"), Limit: limit}
 	var e fielderr.Errors
+	switch strings.ToLower(q.Get("mine")) {
+	case "1", "true":
+		f.Mine = true
+	case "", "0", "false":
+	default:
+		e.Add("mine", "queue_mine_invalid")
+	}
 	if v := q.Get("offset"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
@@ -69,7 +76,7 @@ func taskQueueFilter(req *request, limit int) (application.QueueFilter, error) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 200 {
-			e.Add("limit", "hotline_limit_range", 1, 200)
+			e.Add("limit", "queue_limit_range", 1, 200)
 		}
 		f.Limit = n
 	}

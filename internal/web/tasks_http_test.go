@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -114,6 +115,67 @@ func TestClaimAndHandoverNameTheStepHTTP(t *testing.T) {
 			if tk.StepName != want.StepName || tk.StepNameEn != want.StepNameEn || tk.Number != want.Number {
 				t.Errorf("%s answers step %q / %q, number %q; want %q / %q, %q", c.what, tk.StepName, tk.StepNameEn, tk.Number, want.StepName, want.StepNameEn, want.Number)
 			}
+		}
+	})
+}
+
+// TestQueueMineHTTP: GET /api/v1/tasks takes mine as 1/0/true/false and
+// answers anything else with a 422 on mine; mine=true used to be ignored
+// silently, listing the whole queue. The limit's error has a code of the
+// queue's own (it borrowed the hotline's).
+func TestQueueMineHTTP(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		requireApplyService(t, e)
+		clerk := e.session("scjg-clerk")
+		claimed, open := intakeTask(t, e), intakeTask(t, e)
+		wantStatus(t, "claim", e.do("POST", "/api/v1/tasks/"+claimed+"/claim", clerk, "", nil), http.StatusOK)
+		ids := func(query string) []string {
+			t.Helper()
+			rec := e.get("/api/v1/tasks?"+query, clerk)
+			wantStatus(t, "queue ?"+query, rec, http.StatusOK)
+			var l listResponse[application.Task]
+			decodeResponse(t, rec, &l)
+			var out []string
+			for _, tk := range l.Items {
+				out = append(out, tk.ID)
+			}
+			return out
+		}
+		for _, q := range []string{"mine=1", "mine=true", "mine=TRUE"} {
+			if got := ids(q); !slices.Equal(got, []string{claimed}) {
+				t.Errorf("?%s lists %v, want the claimed task %s alone", q, got, claimed)
+			}
+		}
+		for _, q := range []string{"", "mine=0", "mine=false"} {
+			if got := ids(q); !slices.Contains(got, claimed) || !slices.Contains(got, open) {
+				t.Errorf("?%s lists %v, want both %s and %s", q, got, claimed, open)
+			}
+		}
+		for _, c := range []struct{ query, field, code string }{
+			{"mine=yes", "mine", "queue_mine_invalid"},
+			{"mine=2", "mine", "queue_mine_invalid"},
+			{"limit=500", "limit", "queue_limit_range"},
+		} {
+			for _, lang := range []i18n.Lang{i18n.ZH, i18n.EN} {
+				rec := e.do("GET", "/api/v1/tasks?"+c.query, clerk, "", nil, "Accept-Language", string(lang))
+				wantStatus(t, "queue ?"+c.query, rec, http.StatusUnprocessableEntity)
+				matchesOpenAPI(t, rec, "Error")
+				codes, msgs := fieldCodes(t, rec)
+				var args []any
+				if c.field == "limit" {
+					args = []any{1, 200}
+				}
+				if codes[c.field] != c.code || msgs[c.field] != i18n.T(lang, c.code, args...) {
+					t.Errorf("?%s (%s): %s %q %q, want %s", c.query, lang, c.field, codes[c.field], msgs[c.field], c.code)
+				}
+			}
+		}
+		// The page says what is wrong, too.
+		rec := e.get("/staff/tasks?mine=yes", clerk)
+		wantStatus(t, "queue page ?mine=yes", rec, http.StatusUnprocessableEntity)
+		if !strings.Contains(rec.Body.String(), i18n.T(i18n.ZH, "queue_mine_invalid")) {
+			t.Error("the queue page does not say what is wrong with mine")
 		}
 	})
 }
