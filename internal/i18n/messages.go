@@ -386,6 +386,7 @@ var messages = map[string]msg{
 	"json_type_object":            {"%s 应为对象。", "%s must be an object."},
 	"json_type_value":             {"%s 的值类型不对。", "%s has a value of the wrong kind."},
 	"number_invalid":              {"请填写数字。", "Enter a number."},
+	"whole_number_invalid":        {"请填写整数。", "Enter a whole number."},
 	"date_invalid":                {"请按“年-月-日”填写有效日期，例如 2026-10-01。", "Enter a real date as YYYY-MM-DD, e.g. 2026-10-01."},
 	"calendar_year_invalid":       {"年份应在 %d–%d 之间。", "The year must be from %d to %d."},
 	"calendar_days_invalid":       {"工作日数应为 %d–%d 的整数。", "The number of working days must be a whole number from %d to %d."},

@@ -238,17 +238,27 @@ func (s *Server) applicationSave(req *request) error {
 	if err != nil {
 		return err
 	}
-	form := formFromPost(schemaFields(svc.FormSchema), req.r.PostForm)
+	form, bad, err := formFromPost(schemaFields(svc.FormSchema), req.r.PostForm)
+	if err != nil {
+		return err
+	}
 	if req.r.PostFormValue("submit") != "" {
+		// A number that does not parse fails the form's validation with
+		// the rest, so every mistake shows at once.
 		b, err := s.Applications.Submit(req.ctx(), req.p, id, form)
 		if err != nil {
 			if a, gerr := s.Applications.Get(req.ctx(), req.p, id); gerr == nil {
-				return s.renderApplication(req, http.StatusUnprocessableEntity, a, form, err)
+				return s.renderApplication(req, http.StatusUnprocessableEntity, a, form, overFieldErrors(bad, err))
 			}
 			return appError(err)
 		}
 		s.setFlash(req, "application_submitted", b.Number)
 		return s.redirect(req, "/applications/"+id)
+	}
+	if bad != nil {
+		// Saved as text, it would show as wrong only at the submission:
+		// say so now, on the page as typed, and keep the draft as it was.
+		return s.renderApplication(req, http.StatusUnprocessableEntity, a, form, bad)
 	}
 	rev := atoiDefault(req.r.PostFormValue("revision"), a.Revision)
 	if _, err := s.Applications.SaveDraft(req.ctx(), req.p, id, form, rev); err != nil {
@@ -389,19 +399,26 @@ func (s *Server) supplementAnswer(req *request) error {
 		return err
 	}
 	var form json.RawMessage
+	var badNumbers error
 	if r := a.OpenSupplement(); r != nil {
 		svc, err := s.Catalog.Version(req.ctx(), a.ServiceCode, a.ServiceVersion)
 		if err != nil {
 			return err
 		}
 		// Fields the request asks about come from the post; the rest stay.
-		var vals map[string]any
-		json.Unmarshal(a.Form, &vals)
-		if vals == nil {
-			vals = map[string]any{}
+		vals, err := decodeForm(a.Form)
+		if err != nil {
+			return err
 		}
-		var posted map[string]any
-		json.Unmarshal(formFromPost(schemaFields(svc.FormSchema), req.r.PostForm), &posted)
+		postedForm, bad, err := formFromPost(schemaFields(svc.FormSchema), req.r.PostForm)
+		if err != nil {
+			return err
+		}
+		badNumbers = bad
+		posted, err := decodeForm(postedForm)
+		if err != nil {
+			return err
+		}
 		asked := false
 		for _, it := range r.Items {
 			if it.Field == "" {
@@ -415,14 +432,51 @@ func (s *Server) supplementAnswer(req *request) error {
 			}
 		}
 		if asked {
-			form, _ = json.Marshal(vals)
+			if form, err = json.Marshal(vals); err != nil {
+				return err
+			}
 		}
 	}
 	if _, err := s.Applications.AnswerSupplement(req.ctx(), req.p, id, form, req.r.PostFormValue("note")); err != nil {
-		return s.renderApplication(req, http.StatusUnprocessableEntity, a, form, appError(err))
+		return s.renderApplication(req, http.StatusUnprocessableEntity, a, form, overFieldErrors(badNumbers, appError(err)))
 	}
 	s.setFlash(req, "supplement_sent")
 	return s.redirect(req, "/applications/"+id)
+}
+
+// overFieldErrors puts the failures of bad over those of err for the same
+// fields, so a number that did not parse is reported as such rather than
+// as the wrong type of value; any other error stays as it is.
+func overFieldErrors(bad, err error) error {
+	var inv *fielderr.Invalid
+	if bad == nil || !errors.As(err, &inv) {
+		return err
+	}
+	var fe fielderr.Errors
+	fe.Merge("", bad)
+	for _, f := range inv.Fields {
+		if !fe.Has(f.Field) {
+			fe.Add(f.Field, f.Key, f.Params...)
+		}
+	}
+	return fe.Err()
+}
+
+// decodeForm decodes a form's JSON (none is an empty form), its numbers
+// kept as written.
+func decodeForm(raw json.RawMessage) (map[string]any, error) {
+	var m map[string]any
+	if len(bytes.TrimSpace(raw)) > 0 {
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		if err := d.Decode(&m); err != nil {
+			return nil, err
+		}
+	}
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m, nil
 }
 
 func (s *Server) letterPage(req *request) error {

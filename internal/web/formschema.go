@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/tongban/tongban/internal/fielderr"
 )
 
 // An application form is a JSON Schema (see catalog.Service.FormSchema).
@@ -230,10 +233,25 @@ func textOf(v any) string {
 }
 
 // formFromPost turns posted inputs back into the form's JSON. A number that
-// does not parse is kept as the text typed, so validation reports it on its
-// field and the page shows it again unchanged.
-func formFromPost(fields []formField, post url.Values) json.RawMessage {
+// does not parse is kept as the text typed, so the page shows it again
+// unchanged, and reported in bad, on its top-level field: NaN and
+// infinities are not numbers here either, as JSON has none. err is set
+// only when the form cannot be encoded, and then form is nil: the caller
+// must not go on, or the draft would be emptied.
+func formFromPost(fields []formField, post url.Values) (form json.RawMessage, bad, err error) {
 	out := map[string]any{}
+	var fe fielderr.Errors
+	value := func(f formField, typ, v string) any {
+		x, ok := scalar(typ, v)
+		if !ok && !fe.Has("form."+f.Name) {
+			key := "number_invalid"
+			if typ == "integer" {
+				key = "whole_number_invalid"
+			}
+			fe.Add("form."+f.Name, key)
+		}
+		return x
+	}
 	for _, f := range fields {
 		key := fieldInput(f.Name)
 		switch {
@@ -249,7 +267,7 @@ func formFromPost(fields []formField, post url.Values) json.RawMessage {
 						present = true
 					}
 					if v := strings.TrimSpace(post.Get(k)); v != "" {
-						row[c.Name] = scalar(c.Type, v)
+						row[c.Name] = value(f, c.Type, v)
 						filled = true
 					}
 				}
@@ -287,24 +305,39 @@ func formFromPost(fields []formField, post url.Values) json.RawMessage {
 			}
 		default:
 			if v := strings.TrimSpace(post.Get(key)); v != "" {
-				out[f.Name] = scalar(f.Type, v)
+				out[f.Name] = value(f, f.Type, v)
 			}
 		}
 	}
-	b, _ := json.Marshal(out)
-	return b
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, nil, fmt.Errorf("web: encode the posted form: %w", err)
+	}
+	return b, fe.Err(), nil
 }
 
-func scalar(typ, v string) any {
+// scalar reads one typed value of type typ; ok is false for a number that
+// does not parse, which is returned as the text typed. A number is
+// written in decimal and finite; a boolean (in a table row, chosen from
+// 是/否) is "true" or "false".
+func scalar(typ, v string) (x any, ok bool) {
 	switch typ {
 	case "number":
-		if n, err := strconv.ParseFloat(v, 64); err == nil {
-			return json.Number(strconv.FormatFloat(n, 'f', -1, 64))
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(n) || math.IsInf(n, 0) || strings.ContainsAny(v, "xX") {
+			return v, false
 		}
+		return json.Number(strconv.FormatFloat(n, 'f', -1, 64)), true
 	case "integer":
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return n
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return v, false
+		}
+		return n, true
+	case "boolean":
+		if v == "true" || v == "false" {
+			return v == "true", true
 		}
 	}
-	return v
+	return v, true
 }

@@ -1,0 +1,206 @@
+package web
+
+import (
+	"encoding/json"
+	"html"
+	"net/http"
+	"net/url"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/tongban/tongban/internal/application"
+)
+
+// companyService is the demo's 有限责任公司设立登记: a number field
+// (注册资本) and a table of shareholders (股东) whose 出资方式 is chosen
+// from a list.
+const companyService = "SCJG-003"
+
+// newDraft creates a draft of the service as the holder of token and
+// returns its ID.
+func newDraft(t *testing.T, e *env, token, service string) string {
+	t.Helper()
+	rec := e.sendJSON("POST", "/api/v1/applications", token, `{"service_code":"`+service+`"}`)
+	wantStatus(t, "create a draft of "+service, rec, http.StatusCreated)
+	var a application.Application
+	decodeResponse(t, rec, &a)
+	return a.ID
+}
+
+// storedApp reads an application as the API answers it, with its form
+// decoded.
+func storedApp(t *testing.T, e *env, token, id string) (application.Application, map[string]any) {
+	t.Helper()
+	rec := e.get("/api/v1/applications/"+id, token)
+	wantStatus(t, "GET application", rec, http.StatusOK)
+	var a application.Application
+	decodeResponse(t, rec, &a)
+	var form map[string]any
+	if err := json.Unmarshal(a.Form, &form); err != nil {
+		t.Fatalf("stored form %s: %v", a.Form, err)
+	}
+	return a, form
+}
+
+// shownError returns the message shown under a form field of an
+// application page ("" for none).
+func shownError(page, field string) string {
+	m := regexp.MustCompile(`<p class="field-error" id="f-` + regexp.QuoteMeta(field) + `-err">([^<]*)</p>`).FindStringSubmatch(page)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+func with(v url.Values, kv ...string) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out.Set(kv[i], kv[i+1])
+	}
+	return out
+}
+
+// TestFormNumberNotANumber types what strconv reads as a number but JSON
+// has none for (NaN, infinities), and what does not parse at all, into
+// the number fields of the application form: saving says so on that
+// field alone, shows again all that was typed and leaves the draft as it
+// was; submitting says so among the form's other mistakes, in the
+// reader's language.
+func TestFormNumberNotANumber(t *testing.T) {
+	e := sqliteEnv(t)
+	zhang := e.session("zhangsan")
+	id := newDraft(t, e, zhang, companyService)
+	typed := url.Values{"revision": {"1"}, "save": {"1"}, "f.公司名称": {"临江测试科技有限公司"}, "f.注册资本": {"100"},
+		"f.股东.0.名称": {"张三"}, "f.股东.0.认缴出资额": {"50"}, "f.股东.0.出资方式": {"货币"}}
+	wantStatus(t, "save the draft", e.postForm("/applications/"+id, zhang, typed), http.StatusSeeOther)
+	saved, form := storedApp(t, e, zhang, id)
+	if form["注册资本"] != 100.0 || form["公司名称"] != "临江测试科技有限公司" {
+		t.Fatalf("saved form = %v", form)
+	}
+	typed.Set("revision", "2")
+
+	for _, tc := range []struct{ field, input, value string }{
+		{"f.注册资本", "注册资本", "NaN"},
+		{"f.注册资本", "注册资本", "nan"},
+		{"f.注册资本", "注册资本", "inf"},
+		{"f.注册资本", "注册资本", "Infinity"},
+		{"f.注册资本", "注册资本", "-Inf"},
+		{"f.注册资本", "注册资本", "1e400"},
+		{"f.注册资本", "注册资本", "0x1p4"},
+		{"f.注册资本", "注册资本", "一百"},
+		{"f.股东.0.认缴出资额", "股东", "NaN"},
+	} {
+		rec := e.postForm("/applications/"+id, zhang, with(typed, tc.field, tc.value))
+		if rec.Code != http.StatusUnprocessableEntity {
+			t.Errorf("saving %s=%s: %d, want 422", tc.field, tc.value, rec.Code)
+			continue
+		}
+		page := html.UnescapeString(rec.Body.String())
+		if got := shownError(page, tc.input); got != "请填写数字。" {
+			t.Errorf("saving %s=%s: the field says %q, want 请填写数字。", tc.field, tc.value, got)
+		}
+		if n := strings.Count(page, `class="field-error" id="f-`); n != 1 {
+			t.Errorf("saving %s=%s: %d fields marked, want that one", tc.field, tc.value, n)
+		}
+		for _, want := range []string{`name="` + tc.field + `" value="` + tc.value + `"`, `value="临江测试科技有限公司"`, `value="张三"`, `value="货币"`} {
+			if !strings.Contains(page, want) {
+				t.Errorf("saving %s=%s: the page does not show again %s", tc.field, tc.value, want)
+			}
+		}
+		if a, got := storedApp(t, e, zhang, id); a.Revision != saved.Revision || !reflect.DeepEqual(got, form) {
+			t.Errorf("saving %s=%s changed the draft to %v (revision %d), want it as it was: %v", tc.field, tc.value, got, a.Revision, form)
+		}
+	}
+
+	// In English.
+	rec := e.do("POST", "/applications/"+id, zhang, "application/x-www-form-urlencoded",
+		strings.NewReader(with(typed, "f.注册资本", "NaN").Encode()), "Accept-Language", "en")
+	wantStatus(t, "saving NaN in English", rec, http.StatusUnprocessableEntity)
+	page := rec.Body.String()
+	if got := shownError(page, "注册资本"); got != "Enter a number." {
+		t.Errorf("in English the field says %q, want Enter a number.", got)
+	}
+
+	// Submitting: the number is reported as such among the other
+	// mistakes, and nothing typed counts as missing.
+	sub := with(typed, "f.注册资本", "Infinity", "f.住所", "临江市滨江区江南大道 1 号")
+	sub.Del("save")
+	sub.Set("submit", "1")
+	rec = e.do("POST", "/applications/"+id, zhang, "application/x-www-form-urlencoded", strings.NewReader(sub.Encode()), "Accept-Language", "en")
+	wantStatus(t, "submitting Infinity", rec, http.StatusUnprocessableEntity)
+	page = html.UnescapeString(rec.Body.String())
+	if got := shownError(page, "注册资本"); got != "Enter a number." {
+		t.Errorf("submitting, 注册资本 says %q, want Enter a number.", got)
+	}
+	for _, f := range []string{"公司名称", "住所", "股东"} {
+		if got := shownError(page, f); got != "" {
+			t.Errorf("submitting, %s (filled in) says %q", f, got)
+		}
+	}
+	if got := shownError(page, "经营范围"); got != "This field is required." {
+		t.Errorf("submitting, 经营范围 (left empty) says %q, want This field is required.", got)
+	}
+	for _, want := range []string{`value="Infinity"`, `value="临江测试科技有限公司"`, `value="临江市滨江区江南大道 1 号"`, `value="张三"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("submitting, the page does not show again %s", want)
+		}
+	}
+	if a, got := storedApp(t, e, zhang, id); a.State != application.Draft || got["公司名称"] != "临江测试科技有限公司" || got["住所"] != "临江市滨江区江南大道 1 号" {
+		t.Errorf("after the failed submission the draft is %s with %v, want a draft keeping what was typed", a.State, got)
+	}
+
+	// A whole number (the loan's term in years) is asked for as such.
+	loan := newDraft(t, e, zhang, "GJJ-002")
+	for _, v := range []string{"2.5", "NaN", "inf"} {
+		rec := e.postForm("/applications/"+loan, zhang, url.Values{"revision": {"1"}, "save": {"1"}, "f.贷款期限": {v}, "f.贷款金额": {"60"}})
+		if got := shownError(rec.Body.String(), "贷款期限"); rec.Code != http.StatusUnprocessableEntity || got != "请填写整数。" {
+			t.Errorf("saving a term of %s: %d, the field says %q; want 422 and 请填写整数。", v, rec.Code, got)
+		}
+	}
+}
+
+// TestSupplementNumberNotANumber answers a supplement request for the
+// registered capital with NaN: the answer is refused on that field, shown
+// again, and the form keeps its value until a number comes.
+func TestSupplementNumberNotANumber(t *testing.T) {
+	e := sqliteEnv(t)
+	zhang, clerk := e.session("zhangsan"), e.session("scjg-clerk")
+	id := newDraft(t, e, zhang, companyService)
+	for _, m := range []string{"m1", "m2", "m3", "m4", "m5"} {
+		wantStatus(t, "upload "+m, uploadMaterialAPI(e, zhang, id, m, m+".pdf", []byte(tinyPDF)), http.StatusCreated)
+	}
+	rec := e.sendJSON("POST", "/api/v1/applications/"+id+"/submit", zhang, `{"form":{"公司名称":"临江测试科技有限公司","住所":"临江市滨江区江南大道 1 号",
+		"注册资本":100,"股东":[{"名称":"张三","认缴出资额":100,"出资方式":"货币"}],"经营范围":"软件开发","法定代表人":"张三"}}`)
+	wantStatus(t, "submit", rec, http.StatusOK)
+	var a application.Application
+	decodeResponse(t, rec, &a)
+	var queue listResponse[application.Task]
+	decodeResponse(t, e.get("/api/v1/tasks?q="+a.Number, clerk), &queue)
+	if len(queue.Items) != 1 {
+		t.Fatalf("the intake task of %s: %+v", a.Number, queue.Items)
+	}
+	wantStatus(t, "ask for the capital again", e.sendJSON("POST", "/api/v1/tasks/"+queue.Items[0].ID+"/decision", clerk,
+		`{"action":"supplement","items":[{"field":"注册资本","reason":"注册资本与章程不一致"}]}`), http.StatusOK)
+
+	rec = e.postForm("/applications/"+id+"/supplement", zhang, url.Values{"f.注册资本": {"NaN"}, "note": {"已更正"}})
+	wantStatus(t, "answer NaN", rec, http.StatusUnprocessableEntity)
+	page := rec.Body.String()
+	if got := shownError(page, "注册资本"); got != "请填写数字。" {
+		t.Errorf("answering NaN, the field says %q, want 请填写数字。", got)
+	}
+	if !strings.Contains(page, `name="f.注册资本" value="NaN"`) {
+		t.Error("answering NaN, the page does not show it again")
+	}
+	if b, form := storedApp(t, e, zhang, id); b.State != application.Supplement || form["注册资本"] != 100.0 {
+		t.Errorf("after answering NaN the application is %s with 注册资本 %v, want still waiting, with 100", b.State, form["注册资本"])
+	}
+	wantStatus(t, "answer 120", e.postForm("/applications/"+id+"/supplement", zhang, url.Values{"f.注册资本": {"120"}}), http.StatusSeeOther)
+	if b, form := storedApp(t, e, zhang, id); b.State == application.Supplement || form["注册资本"] != 120.0 || form["公司名称"] != "临江测试科技有限公司" {
+		t.Errorf("after answering 120 the application is %s with %v", b.State, form)
+	}
+}
