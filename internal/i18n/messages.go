@@ -508,6 +508,8 @@ var messages = map[string]msg{
 	"no_file_chosen":             {"未选择文件", "No file chosen"},
 	"remove":                     {"删除", "Remove"},
 	"choose":                     {"请选择", "Choose"},
+	"yes":                        {"是", "Yes"},
+	"no":                         {"否", "No"},
 	"one_per_line":               {"每行一项", "One per line"},
 	"save_draft":                 {"保存草稿", "Save draft"},
 	"submit_application":         {"提交申请", "Submit application"},

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -107,7 +108,7 @@ func TestFormNumberNotANumber(t *testing.T) {
 		if n := strings.Count(page, `class="field-error" id="f-`); n != 1 {
 			t.Errorf("saving %s=%s: %d fields marked, want that one", tc.field, tc.value, n)
 		}
-		for _, want := range []string{`name="` + tc.field + `" value="` + tc.value + `"`, `value="临江测试科技有限公司"`, `value="张三"`, `value="货币"`} {
+		for _, want := range []string{`name="` + tc.field + `" value="` + tc.value + `"`, `value="临江测试科技有限公司"`, `value="张三"`, `<option selected>货币</option>`} {
 			if !strings.Contains(page, want) {
 				t.Errorf("saving %s=%s: the page does not show again %s", tc.field, tc.value, want)
 			}
@@ -202,5 +203,54 @@ func TestSupplementNumberNotANumber(t *testing.T) {
 	wantStatus(t, "answer 120", e.postForm("/applications/"+id+"/supplement", zhang, url.Values{"f.注册资本": {"120"}}), http.StatusSeeOther)
 	if b, form := storedApp(t, e, zhang, id); b.State == application.Supplement || form["注册资本"] != 120.0 || form["公司名称"] != "临江测试科技有限公司" {
 		t.Errorf("after answering 120 the application is %s with %v", b.State, form)
+	}
+}
+
+// TestFormTableChoices: a column of a table chosen from a list is a list
+// to choose from in every row, blank until chosen, and required columns
+// are marked as required fields are; the choice comes back selected.
+func TestFormTableChoices(t *testing.T) {
+	e := sqliteEnv(t)
+	zhang := e.session("zhangsan")
+	id := newDraft(t, e, zhang, companyService)
+	page := e.get("/applications/"+id, zhang).Body.String()
+	choices := "请选择 货币 实物 知识产权 土地使用权 股权 债权"
+	for i := range blankRows {
+		sel := regexp.MustCompile(`(?s)<select name="f\.股东\.` + strconv.Itoa(i) + `\.出资方式">(.*?)</select>`).FindStringSubmatch(page)
+		if sel == nil {
+			t.Fatalf("row %d: 出资方式 is not a list to choose from", i)
+		}
+		if !strings.Contains(sel[1], `<option value="">请选择</option>`) {
+			t.Errorf("row %d: 出资方式 has no empty choice: %s", i, sel[1])
+		}
+		if got := strings.Join(strings.Fields(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(sel[1], " ")), " "); got != choices {
+			t.Errorf("row %d: 出资方式 offers %q, want %q", i, got, choices)
+		}
+	}
+	if strings.Contains(page, `<input name="f.股东.0.出资方式"`) {
+		t.Error("出资方式 is still a text box")
+	}
+	// Each column is labelled in the schema's order, the required ones
+	// marked.
+	row := regexp.MustCompile(`(?s)<div class="row-fields" data-row>(.*?)</div>`).FindStringSubmatch(page)
+	if row == nil {
+		t.Fatal("no table row")
+	}
+	var labels []string
+	for _, m := range regexp.MustCompile(`<label><span>([^<]*)(<abbr title="此项必填。">\*</abbr>)?</span>`).FindAllStringSubmatch(row[1], -1) {
+		labels = append(labels, strings.TrimSpace(m[1])+map[bool]string{true: " *"}[m[2] != ""])
+	}
+	if want := []string{"股东姓名或名称 *", "认缴出资额（万元） *", "出资方式 *"}; !reflect.DeepEqual(labels, want) {
+		t.Errorf("the row's columns read %q, want %q", labels, want)
+	}
+
+	form := url.Values{"revision": {"1"}, "save": {"1"}, "f.股东.0.名称": {"张三"}, "f.股东.0.认缴出资额": {"60"}, "f.股东.0.出资方式": {"实物"},
+		"f.股东.1.名称": {"李四"}, "f.股东.1.认缴出资额": {"40"}, "f.股东.1.出资方式": {"货币"}}
+	wantStatus(t, "save the shareholders", e.postForm("/applications/"+id, zhang, form), http.StatusSeeOther)
+	page = e.get("/applications/"+id, zhang).Body.String()
+	for _, want := range []string{`<select name="f.股东.0.出资方式">`, `<option selected>实物</option>`, `<select name="f.股东.1.出资方式">`, `<option selected>货币</option>`, `<select name="f.股东.3.出资方式">`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("after saving, the page lacks %s", want)
+		}
 	}
 }

@@ -80,7 +80,8 @@ func (p schemaProp) typ() string {
 }
 
 // schemaFields lists a schema's top-level properties in the schema's own
-// order (the order they appear in the document).
+// order (the order they appear in the document), and so the columns of a
+// table (an array of objects).
 func schemaFields(schema json.RawMessage) []formField {
 	if len(schema) == 0 {
 		return nil
@@ -94,13 +95,31 @@ func schemaFields(schema json.RawMessage) []formField {
 	for _, r := range s.Required {
 		required[r] = true
 	}
+	// A table's columns keep their order in the document too.
+	var items struct {
+		Properties map[string]struct {
+			Items json.RawMessage `json:"items"`
+		} `json:"properties"`
+	}
+	json.Unmarshal(schema, &items)
 	var out []formField
 	for _, name := range order {
 		p, ok := s.Properties[name]
 		if !ok {
 			continue
 		}
-		out = append(out, makeField(name, p, required[name]))
+		f := makeField(name, p, required[name])
+		if len(f.Columns) > 1 {
+			pos := map[string]int{}
+			for i, n := range propertyOrder(items.Properties[name].Items) {
+				pos[n] = i + 1
+			}
+			sort.SliceStable(f.Columns, func(i, j int) bool {
+				a, b := pos[f.Columns[i].Name], pos[f.Columns[j].Name]
+				return a != 0 && (b == 0 || a < b)
+			})
+		}
+		out = append(out, f)
 	}
 	return out
 }

@@ -14,10 +14,12 @@
       next.querySelectorAll("input, select, textarea").forEach(function (el) {
         el.name = el.name.replace(/\.(\d+)\./, "." + n + ".");
         if (el.type === "checkbox") { el.checked = el.name.slice(-9) === ".required"; }
-        else if (el.tagName !== "SELECT") { el.value = ""; }
+        // A list with an empty choice starts empty; one without keeps the
+        // last row's choice.
+        else if (el.tagName !== "SELECT" || el.querySelector('option[value=""]')) { el.value = ""; }
       });
       last.after(next);
-      var first = next.querySelector("input, textarea");
+      var first = next.querySelector("input, select, textarea");
       if (first) { first.focus(); }
     }
   });
