@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tongban/tongban/internal/application"
+	"github.com/tongban/tongban/internal/db/dbtest"
 )
 
 // companyService is the demo's 有限责任公司设立登记: a number field
@@ -253,4 +254,40 @@ func TestFormTableChoices(t *testing.T) {
 			t.Errorf("after saving, the page lacks %s", want)
 		}
 	}
+}
+
+// TestTaskPageYesNo: the clerk reads a yes/no answer as 是/否 (Yes/No),
+// never as a raw true or false.
+func TestTaskPageYesNo(t *testing.T) {
+	e := newEnvWith(t, dbtest.SQLite(t), true)
+	approver := e.session("gjj-approver")
+	task := housingLoanTask(t, e, approver)
+	zh := e.get("/staff/tasks/"+task.ID, approver).Body.String()
+	if !strings.Contains(zh, "<dt>配偶是否共同申请</dt><dd>否</dd>") {
+		t.Error("the task page does not answer 配偶是否共同申请 with 否")
+	}
+	en := e.do("GET", "/staff/tasks/"+task.ID, approver, "", nil, "Accept-Language", "en").Body.String()
+	if !strings.Contains(en, "<dt>配偶是否共同申请</dt><dd>No</dd>") {
+		t.Error("in English the task page does not answer 配偶是否共同申请 with No")
+	}
+	for _, page := range []string{zh, en} {
+		if strings.Contains(page, "<dd>false</dd>") || strings.Contains(page, "<dd>true</dd>") {
+			t.Error("the task page shows a raw true or false")
+		}
+	}
+}
+
+// housingLoanTask finds the demo's housing loan (住房公积金个人住房贷款,
+// where the spouse does not apply too) in the approver's queue.
+func housingLoanTask(t *testing.T, e *env, approver string) application.Task {
+	t.Helper()
+	var queue listResponse[application.Task]
+	decodeResponse(t, e.get("/api/v1/tasks", approver), &queue)
+	for _, x := range queue.Items {
+		if x.ServiceName == "住房公积金个人住房贷款" {
+			return x
+		}
+	}
+	t.Fatalf("no housing loan task for gjj-approver in %+v", queue.Items)
+	return application.Task{}
 }

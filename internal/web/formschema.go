@@ -47,6 +47,34 @@ type formField struct {
 	FromLicense bool
 }
 
+// formCell is one value of a filled-in form, to read.
+type formCell struct {
+	Title, Type, Value string
+}
+
+// Cell is the field's value to read.
+func (f formField) Cell() formCell {
+	return formCell{Title: f.Title, Type: f.Type, Value: f.Value}
+}
+
+// FilledRows lists a table's rows that hold something, each as its filled
+// cells in column order.
+func (f formField) FilledRows() [][]formCell {
+	var out [][]formCell
+	for _, row := range f.Rows {
+		var cells []formCell
+		for _, c := range f.Columns {
+			if v := row[c.Name]; v != "" {
+				cells = append(cells, formCell{Title: c.Title, Type: c.Type, Value: v})
+			}
+		}
+		if len(cells) > 0 {
+			out = append(out, cells)
+		}
+	}
+	return out
+}
+
 // Input names: "f.<property>", and "f.<property>.<row>.<column>" for rows.
 func fieldInput(name string) string { return "f." + name }
 
