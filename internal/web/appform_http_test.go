@@ -291,3 +291,90 @@ func housingLoanTask(t *testing.T, e *env, approver string) application.Task {
 	t.Fatalf("no housing loan task for gjj-approver in %+v", queue.Items)
 	return application.Task{}
 }
+
+// TestServiceNamesInEnglish: in English, the pages of applications and
+// tasks name the service by its English name, as the guides do, where the
+// service has one; in Chinese by the name the application keeps.
+func TestServiceNamesInEnglish(t *testing.T) {
+	e := newEnvWith(t, dbtest.SQLite(t), true)
+	approver, zhang := e.session("gjj-approver"), e.session("zhangsan")
+	task := housingLoanTask(t, e, approver)
+	en := func(path, token string) string {
+		t.Helper()
+		rec := e.do("GET", path, token, "", nil, "Accept-Language", "en")
+		wantStatus(t, "GET "+path+" in English", rec, http.StatusOK)
+		return rec.Body.String()
+	}
+
+	page := en("/staff/tasks/"+task.ID, approver)
+	if !strings.Contains(page, "<dd>Housing Provident Fund Mortgage Loan (v1)</dd>") || strings.Contains(page, "住房公积金个人住房贷款") {
+		t.Error("in English the task page does not name the service in English alone")
+	}
+	if !strings.Contains(page, "<title>Loan approval (two signatures) · "+task.Number) {
+		t.Errorf("in English the task page's title is not the English step's: %s", regexp.MustCompile(`<title>[^<]*`).FindString(page))
+	}
+	if !strings.Contains(e.get("/staff/tasks/"+task.ID, approver).Body.String(), "<dd>住房公积金个人住房贷款 (v1)</dd>") {
+		t.Error("in Chinese the task page does not name the service in Chinese")
+	}
+	queue := en("/staff/tasks", approver)
+	if !strings.Contains(queue, `data-label="Service">Housing Provident Fund Mortgage Loan</td>`) || strings.Contains(queue, "住房公积金个人住房贷款") {
+		t.Error("in English the work queue does not name the service in English")
+	}
+	if !strings.Contains(e.get("/staff/tasks", approver).Body.String(), `data-label="事项">住房公积金个人住房贷款</td>`) {
+		t.Error("in Chinese the work queue does not name the service in Chinese")
+	}
+
+	list := en("/applications", zhang)
+	if !strings.Contains(list, `data-label="Service">Housing Provident Fund Mortgage Loan</td>`) || strings.Contains(list, "住房公积金个人住房贷款") {
+		t.Error("in English my applications do not name the service in English")
+	}
+	if han := regexp.MustCompile(`data-label="Service">[^<]*\p{Han}[^<]*`).FindString(list); han != "" {
+		t.Errorf("in English my applications name a service in Chinese: %s", han)
+	}
+	if !strings.Contains(e.get("/applications", zhang).Body.String(), ">住房公积金个人住房贷款</td>") {
+		t.Error("in Chinese my applications do not name the service in Chinese")
+	}
+	app := en("/applications/"+task.ApplicationID, zhang)
+	if !strings.Contains(app, "<h1>Housing Provident Fund Mortgage Loan</h1>") || !strings.Contains(app, "<title>Housing Provident Fund Mortgage Loan") {
+		t.Error("in English the application page does not name the service in English")
+	}
+	todo := regexp.MustCompile(`(?s)<section id="todo".*?</section>`).FindString(en("/", zhang))
+	if !strings.Contains(todo, "<li") || regexp.MustCompile(`· [^<]*\p{Han}`).MatchString(todo) {
+		t.Errorf("in English the home page's waiting list names a service in Chinese: %s", todo)
+	}
+
+	// A version published without an English name is named in Chinese.
+	ctx := t.Context()
+	acc, err := e.srv.Identity.AccountByUsername(ctx, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := e.srv.Identity.Principal(ctx, acc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry, err := e.srv.Catalog.Entry(ctx, admin, applyService)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := entry.Service
+	svc.NameEn = ""
+	if _, err := e.srv.Catalog.UpdateDraft(ctx, admin, applyService, svc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.srv.Catalog.Publish(ctx, admin, applyService); err != nil {
+		t.Fatal(err)
+	}
+	a := fileApplication(t, e, zhang)
+	row := regexp.MustCompile(`(?s)>` + a.Number + `</a></td>\s*<td data-label="Service">([^<]*)</td>`).FindStringSubmatch(en("/applications", zhang))
+	if row == nil || row[1] != svc.Name {
+		t.Errorf("in English my applications name %s's service %v, want %s", a.Number, row, svc.Name)
+	}
+	if got := regexp.MustCompile(`<h1>[^<]*</h1>`).FindString(en("/applications/"+a.ID, zhang)); got != "<h1>"+svc.Name+"</h1>" {
+		t.Errorf("in English %s's page is headed %s, want %s", a.Number, got, svc.Name)
+	}
+	row = regexp.MustCompile(`(?s)>` + a.Number + `</a></td>\s*<td data-label="Service">([^<]*)</td>`).FindStringSubmatch(en("/staff/tasks", e.session("scjg-clerk")))
+	if row == nil || row[1] != svc.Name {
+		t.Errorf("in English the work queue names %s's service %v, want %s", a.Number, row, svc.Name)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/tongban/tongban/internal/application"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/fielderr"
+	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/license"
@@ -34,15 +35,19 @@ func appError(err error) error {
 
 // applicationView is what the application page shows.
 type applicationView struct {
-	App        *application.Application
-	Service    *catalog.Service
-	Fields     []formField
-	Materials  []materialRow
-	Orgs       []*identity.Organization
-	DeptNames  map[string]string
-	StepNames  map[string]string
-	Supplement *application.SupplementRequest
-	Upload     int64
+	App     *application.Application
+	Service *catalog.Service
+	// ServiceName is the service's name in the page's language: in
+	// English the version's English name, where it has one; else the
+	// name the application keeps.
+	ServiceName string
+	Fields      []formField
+	Materials   []materialRow
+	Orgs        []*identity.Organization
+	DeptNames   map[string]string
+	StepNames   map[string]string
+	Supplement  *application.SupplementRequest
+	Upload      int64
 	// Verified are the draft form's verified-identity fields and values.
 	Verified map[string]string
 	// Stamps are the application's ledger entries (上链盖戳), each with
@@ -120,7 +125,10 @@ func (s *Server) viewApplication(req *request, a *application.Application) (*app
 	if err != nil {
 		return nil, err
 	}
-	v := &applicationView{App: a, Service: svc, Upload: s.Applications.UploadLimit() >> 20, Supplement: a.OpenSupplement()}
+	v := &applicationView{App: a, Service: svc, ServiceName: a.ServiceName, Upload: s.Applications.UploadLimit() >> 20, Supplement: a.OpenSupplement()}
+	if req.lang == i18n.EN && svc.NameEn != "" {
+		v.ServiceName = svc.NameEn
+	}
 	if a.State == application.Draft {
 		if v.Verified, err = s.Applications.VerifiedFields(req.ctx(), a, svc.FormSchema); err != nil {
 			return nil, err
@@ -188,12 +196,24 @@ func (s *Server) applyStart(req *request) error {
 	return s.redirect(req, "/applications/"+a.ID)
 }
 
+// applicationsView is the list of the applicant's applications.
+type applicationsView struct {
+	Apps []*application.Application
+	// ServiceNames names each application's service in the page's
+	// language, by application ID.
+	ServiceNames map[string]string
+}
+
 func (s *Server) myApplicationsPage(req *request) error {
 	apps, err := s.Applications.Mine(req.ctx(), req.p)
 	if err != nil {
 		return err
 	}
-	return s.render(req, http.StatusOK, "applications", req.t("my_applications"), apps)
+	v := applicationsView{Apps: apps}
+	if v.ServiceNames, err = s.appServiceNames(req, apps); err != nil {
+		return err
+	}
+	return s.render(req, http.StatusOK, "applications", req.t("my_applications"), v)
 }
 
 func (s *Server) applicationPage(req *request) error {
@@ -209,7 +229,7 @@ func (s *Server) renderApplication(req *request, status int, a *application.Appl
 	if verr != nil {
 		return verr
 	}
-	pg := &page{Title: a.ServiceName, Data: v}
+	pg := &page{Title: v.ServiceName, Data: v}
 	if form != nil {
 		v.Fields = markPrefilled(fillFields(schemaFields(v.Service.FormSchema), form), v.Service.FormSchema, v.Verified)
 	}
@@ -338,7 +358,7 @@ func (s *Server) materialUpload(req *request) error {
 			if verr != nil {
 				return verr
 			}
-			return s.renderPage(req, http.StatusUnprocessableEntity, "application", &page{Title: a.ServiceName, Data: v, Errors: msgs})
+			return s.renderPage(req, http.StatusUnprocessableEntity, "application", &page{Title: v.ServiceName, Data: v, Errors: msgs})
 		}
 		return appError(err)
 	}

@@ -74,6 +74,9 @@ type homeData struct {
 type todoItem struct {
 	App  *application.Application
 	What string
+	// ServiceName names the application's service in the page's
+	// language.
+	ServiceName string
 }
 
 // rateChecks caps how many concluded applications the home page asks the
@@ -96,9 +99,9 @@ func (s *Server) applicantTodo(req *request) ([]todoItem, error) {
 	for _, a := range apps {
 		switch {
 		case a.State == application.Supplement:
-			supplements = append(supplements, todoItem{a, "supplement"})
+			supplements = append(supplements, todoItem{App: a, What: "supplement"})
 		case a.State == application.Draft:
-			drafts = append(drafts, todoItem{a, "draft"})
+			drafts = append(drafts, todoItem{App: a, What: "draft"})
 		case (a.State == application.Concluded || a.State == application.Refused) && s.Ratings != nil && checked < rateChecks:
 			checked++
 			ok, err := s.Ratings.CanRate(req.ctx(), req.p, rating.ApplicationObject, a.ID)
@@ -106,11 +109,23 @@ func (s *Server) applicantTodo(req *request) ([]todoItem, error) {
 				return nil, err
 			}
 			if ok {
-				rate = append(rate, todoItem{a, "rate"})
+				rate = append(rate, todoItem{App: a, What: "rate"})
 			}
 		}
 	}
-	return slices.Concat(supplements, drafts, rate), nil
+	todo := slices.Concat(supplements, drafts, rate)
+	waiting := make([]*application.Application, len(todo))
+	for i, t := range todo {
+		waiting[i] = t.App
+	}
+	names, err := s.appServiceNames(req, waiting)
+	if err != nil {
+		return nil, err
+	}
+	for i := range todo {
+		todo[i].ServiceName = names[todo[i].App.ID]
+	}
+	return todo, nil
 }
 
 func (s *Server) homePage(req *request) error {

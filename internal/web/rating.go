@@ -125,7 +125,7 @@ func (s *Server) rateSubmit(req *request, typ rating.ObjectType, amend bool) err
 				return verr
 			}
 			form := ratingFormValues(req, v.Rating)
-			return s.renderPage(req, http.StatusUnprocessableEntity, "application", &page{Title: a.ServiceName, Data: v, Errors: msgs, Form: form})
+			return s.renderPage(req, http.StatusUnprocessableEntity, "application", &page{Title: v.ServiceName, Data: v, Errors: msgs, Form: form})
 		default:
 			v, verr := s.ticketView(req, id)
 			if verr != nil {

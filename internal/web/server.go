@@ -86,6 +86,8 @@ type Server struct {
 
 	// figCache keeps the last public figures document.
 	figCache *figuresCache
+	// svcNamesEn keeps the English names of published service versions.
+	svcNamesEn *serviceNamesEn
 }
 
 // Session cookie and language cookie names.
@@ -138,6 +140,7 @@ func New(s Server) (*Server, error) {
 		srv.Ratings = rating.NewStore(rating.Deps{DB: srv.DB, Calendar: srv.Calendar, Location: srv.Config.Location, Now: srv.Now})
 	}
 	srv.figCache = &figuresCache{}
+	srv.svcNamesEn = &serviceNamesEn{}
 	var err error
 	if srv.static, err = loadStatic(); err != nil {
 		return nil, err

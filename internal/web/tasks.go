@@ -20,6 +20,9 @@ type queueView struct {
 	Counts    application.QueueCounts
 	DeptNames map[string]string
 	StepNames map[string]string
+	// ServiceNames names each task's service in the page's language, by
+	// task ID.
+	ServiceNames map[string]string
 	// Depts are the departments a supervisor may narrow the queue to.
 	Depts []org.Department
 	// PrevURL and NextURL page through it ("" at either end).
@@ -103,6 +106,9 @@ func (s *Server) queuePage(req *request) error {
 	}
 	if !req.p.Can(identity.PermSupervise) {
 		v.Depts = nil
+	}
+	if v.ServiceNames, err = s.taskServiceNames(req, v.Tasks); err != nil {
+		return err
 	}
 	v.StepNames = map[string]string{}
 	for _, t := range v.Tasks {
@@ -202,6 +208,16 @@ func (s *Server) taskView(req *request) (*taskView, error) {
 	return v, nil
 }
 
+// title is the task page's title: the step, named in the page's language,
+// and the tracking number.
+func (v *taskView) title() string {
+	name := v.App.StepNames[v.Task.StepID]
+	if name == "" {
+		name = v.Task.StepName
+	}
+	return name + " · " + v.Task.Number
+}
+
 func holds(p *identity.Principal, role, dept string) bool {
 	for _, g := range p.Grants {
 		if string(g.Role) == role && g.Department == dept {
@@ -216,7 +232,7 @@ func (s *Server) taskPage(req *request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(req, http.StatusOK, "task", v.Task.StepName+" · "+v.Task.Number, v)
+	return s.render(req, http.StatusOK, "task", v.title(), v)
 }
 
 func (s *Server) renderTaskError(req *request, err error, form map[string]string) error {
@@ -228,7 +244,7 @@ func (s *Server) renderTaskError(req *request, err error, form map[string]string
 	if verr != nil {
 		return verr
 	}
-	return s.renderPage(req, http.StatusUnprocessableEntity, "task", &page{Title: v.Task.StepName, Data: v, Errors: msgs, Form: form})
+	return s.renderPage(req, http.StatusUnprocessableEntity, "task", &page{Title: v.title(), Data: v, Errors: msgs, Form: form})
 }
 
 func (s *Server) taskClaim(req *request) error {

@@ -1,0 +1,112 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/tongban/tongban/internal/application"
+	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/i18n"
+)
+
+// An application keeps the Chinese name of its service as it was when it
+// was made (service_name); the English name is in the catalog, in the
+// document of the service version the application is pinned to. Published
+// versions never change, so each version's English name is read once and
+// kept.
+
+// serviceNamesEn keeps the English names of published service versions
+// ("" for a version without one), by catalog.LedgerID.
+type serviceNamesEn struct{ m sync.Map }
+
+// serviceNameEn returns the English name of a published version of a
+// service, "" when it has none or the version is unknown.
+func (s *Server) serviceNameEn(ctx context.Context, code string, version int) (string, error) {
+	key := catalog.LedgerID(code, version)
+	if v, ok := s.svcNamesEn.m.Load(key); ok {
+		return v.(string), nil
+	}
+	svc, err := s.Catalog.Version(ctx, code, version)
+	if errors.Is(err, db.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	s.svcNamesEn.m.Store(key, svc.NameEn)
+	return svc.NameEn, nil
+}
+
+// appServiceNames names the services of applications in the page's
+// language, by application ID: in English the English name of the version
+// each was made under, where it has one; else the name the application
+// keeps.
+func (s *Server) appServiceNames(req *request, apps []*application.Application) (map[string]string, error) {
+	out := make(map[string]string, len(apps))
+	for _, a := range apps {
+		out[a.ID] = a.ServiceName
+		if req.lang != i18n.EN {
+			continue
+		}
+		en, err := s.serviceNameEn(req.ctx(), a.ServiceCode, a.ServiceVersion)
+		if err != nil {
+			return nil, err
+		}
+		if en != "" {
+			out[a.ID] = en
+		}
+	}
+	return out, nil
+}
+
+// taskServiceNames names the services of work-queue tasks in the page's
+// language, by task ID. A task carries only its application's Chinese
+// service name, so in English the name is looked up among the live
+// services (one read of the catalog's list); a name no live service has
+// any more stays Chinese.
+func (s *Server) taskServiceNames(req *request, tasks []application.Task) (map[string]string, error) {
+	out := make(map[string]string, len(tasks))
+	for _, t := range tasks {
+		out[t.ID] = t.ServiceName
+	}
+	if req.lang != i18n.EN || len(tasks) == 0 {
+		return out, nil
+	}
+	live, err := s.Catalog.List(req.ctx(), catalog.Filter{})
+	if err != nil {
+		return nil, err
+	}
+	// A name two live services share is left as it is unless both have
+	// the same English name.
+	byName := map[string][]catalog.Summary{}
+	for _, sm := range live {
+		byName[sm.Name] = append(byName[sm.Name], sm)
+	}
+	en := map[string]string{}
+	for _, t := range tasks {
+		if _, done := en[t.ServiceName]; done {
+			continue
+		}
+		name := ""
+		for i, sm := range byName[t.ServiceName] {
+			n, err := s.serviceNameEn(req.ctx(), sm.Code, sm.Version)
+			if err != nil {
+				return nil, err
+			}
+			if i > 0 && n != name {
+				name = ""
+				break
+			}
+			name = n
+		}
+		en[t.ServiceName] = name
+	}
+	for _, t := range tasks {
+		if n := en[t.ServiceName]; n != "" {
+			out[t.ID] = n
+		}
+	}
+	return out, nil
+}
