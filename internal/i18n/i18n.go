@@ -48,10 +48,20 @@ func FromAcceptLanguage(h string, def Lang) Lang {
 
 // T translates key with fmt-style args. An unknown key returns the key
 // itself, so a missing translation is visible rather than blank.
+//
+// A message that counts something has, where English needs it, a second
+// one for a count of one, under key + "_one" ("%d fields need attention"
+// and "%d field needs attention"): T takes it when the first argument is
+// the integer 1. Chinese says both alike.
 func T(l Lang, key string, args ...any) string {
 	m, ok := messages[key]
 	if !ok {
 		return key
+	}
+	if len(args) > 0 && isOne(args[0]) {
+		if one, ok := messages[key+"_one"]; ok {
+			m = one
+		}
 	}
 	s := m.zh
 	if l == EN {
@@ -61,6 +71,23 @@ func T(l Lang, key string, args ...any) string {
 		return fmt.Sprintf(s, args...)
 	}
 	return s
+}
+
+// isOne reports whether v is an integer equal to 1.
+func isOne(v any) bool {
+	switch n := v.(type) {
+	case int:
+		return n == 1
+	case int64:
+		return n == 1
+	case int32:
+		return n == 1
+	case uint:
+		return n == 1
+	case uint64:
+		return n == 1
+	}
+	return false
 }
 
 // Has reports whether key is translated.

@@ -1,6 +1,9 @@
 package i18n
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestEveryKeyHasBothLanguages(t *testing.T) {
 	for k, m := range messages {
@@ -36,5 +39,47 @@ func TestTFormatsAndFallsBack(t *testing.T) {
 	}
 	if got := T(ZH, "no-such-key"); got != "no-such-key" {
 		t.Errorf("T(unknown) = %q, want the key", got)
+	}
+}
+
+func TestTCountOfOne(t *testing.T) {
+	for _, tc := range []struct {
+		l    Lang
+		key  string
+		n    any
+		want string
+	}{
+		{EN, "fulfil_summary", 1, "1 material needs no upload: the platform took it from the license library or shared data. Upload only the rest."},
+		{EN, "fulfil_summary", 2, "2 materials need no upload: the platform took them from the license library or shared data. Upload only the rest."},
+		{EN, "fulfil_summary", 0, "0 materials need no upload: the platform took them from the license library or shared data. Upload only the rest."},
+		{ZH, "fulfil_summary", 1, "1 项材料无需上传，平台已从电子证照库或共享数据中调取；请只上传其余材料。"},
+		{EN, "form_has_errors", 1, "1 field needs attention; see the marked field."},
+		{EN, "form_has_errors", 3, "3 fields need attention; see the marked fields."},
+		{EN, "n_workdays", int64(1), "1 working day"},
+		{EN, "n_workdays", 11, "11 working days"},
+		{ZH, "n_workdays", 1, "1 个工作日"},
+	} {
+		if got := T(tc.l, tc.key, tc.n); got != tc.want {
+			t.Errorf("T(%s, %s, %v) = %q, want %q", tc.l, tc.key, tc.n, got, tc.want)
+		}
+	}
+}
+
+// A message for a count of one stands for another and takes the same
+// arguments.
+func TestCountOfOneHasItsMessage(t *testing.T) {
+	for k, m := range messages {
+		base, ok := strings.CutSuffix(k, "_one")
+		if !ok {
+			continue
+		}
+		b, ok := messages[base]
+		if !ok {
+			t.Errorf("%s: no message %s", k, base)
+			continue
+		}
+		if strings.Count(m.zh, "%") != strings.Count(b.zh, "%") || strings.Count(m.en, "%") != strings.Count(b.en, "%") {
+			t.Errorf("%s takes other arguments than %s", k, base)
+		}
 	}
 }

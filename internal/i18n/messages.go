@@ -58,6 +58,7 @@ var messages = map[string]msg{
 	"statutory_days":       {"法定办结时限", "Statutory limit"},
 	"promised_days":        {"承诺办结时限", "Promised limit"},
 	"n_workdays":           {"%d 个工作日", "%d working days"},
+	"n_workdays_one":       {"%d 个工作日", "%d working day"},
 	"immediate":            {"即办", "Same day"},
 	"visits_required":      {"到现场次数", "Visits in person"},
 	"n_visits":             {"%d 次", "%d"},
@@ -294,6 +295,9 @@ var messages = map[string]msg{
 	"error_503":       {"服务暂不可用。", "Service unavailable."},
 	"form_has_errors": {"有 %d 处需要修改，请看标红的字段。", "%d fields need attention; see the marked fields."},
 	"back_home":       {"返回首页", "Back to home"},
+
+	// For one field (see T).
+	"form_has_errors_one": {"有 %d 处需要修改，请看标红的字段。", "%d field needs attention; see the marked field."},
 
 	// Field-level validation messages (keys come from the domain).
 	"required":                    {"此项必填。", "This field is required."},

@@ -5,6 +5,7 @@ package i18n
 // avoided-uploads report.
 var fulfilMessages = map[string]msg{
 	"fulfil_summary":           {"%d 项材料无需上传，平台已从电子证照库或共享数据中调取；请只上传其余材料。", "%d materials need no upload: the platform took them from the license library or shared data. Upload only the rest."},
+	"fulfil_summary_one":       {"%d 项材料无需上传，平台已从电子证照库或共享数据中调取；请只上传其余材料。", "%d material needs no upload: the platform took it from the license library or shared data. Upload only the rest."},
 	"fulfil_by_license":        {"无需上传：已从电子证照库调取", "No need to upload: taken from the license library"},
 	"fulfil_by_data":           {"无需上传：由受理部门通过数据共享核验", "No need to upload: the department verifies it through data sharing"},
 	"fulfil_license_type":      {"证照类型", "License type"},

@@ -119,13 +119,16 @@ func TestFormNumberNotANumber(t *testing.T) {
 		}
 	}
 
-	// In English.
+	// In English, with one field to correct.
 	rec := e.do("POST", "/applications/"+id, zhang, "application/x-www-form-urlencoded",
 		strings.NewReader(with(typed, "f.注册资本", "NaN").Encode()), "Accept-Language", "en")
 	wantStatus(t, "saving NaN in English", rec, http.StatusUnprocessableEntity)
 	page := rec.Body.String()
 	if got := shownError(page, "注册资本"); got != "Enter a number." {
 		t.Errorf("in English the field says %q, want Enter a number.", got)
+	}
+	if !strings.Contains(page, "1 field needs attention; see the marked field.") {
+		t.Error("in English the page does not say that 1 field needs attention")
 	}
 
 	// Submitting: the number is reported as such among the other

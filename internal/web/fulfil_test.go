@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -419,6 +420,11 @@ func TestFulfilSharedData(t *testing.T) {
 		rec = e.get("/applications/"+a.ID, lisi)
 		if !strings.Contains(rec.Body.String(), "无需上传：由受理部门通过数据共享核验") {
 			t.Error("the draft page does not say m3 is verified through data sharing")
+		}
+		// One material, said as one in English.
+		rec = e.do("GET", "/applications/"+a.ID, lisi, "", nil, "Accept-Language", "en")
+		if page := rec.Body.String(); !strings.Contains(page, "1 material needs no upload: the platform took it from") || strings.Contains(page, "1 materials") {
+			t.Errorf("in English the draft page's summary reads %q, want 1 material needs no upload", regexp.MustCompile(`<p class="notice fulfilled-summary">[^<]*`).FindString(page))
 		}
 		for _, m := range []string{"m2", "m4", "m5"} {
 			wantStatus(t, "upload "+m, uploadMaterialAPI(e, lisi, a.ID, m, m+".pdf", []byte(tinyPDF)), http.StatusCreated)
