@@ -167,10 +167,14 @@ type Task struct {
 	Superseded bool       `json:"superseded,omitempty"`
 	Revision   int        `json:"revision"`
 
-	// Filled in for work-queue listings.
-	Number        string `json:"number,omitempty"`
-	ServiceName   string `json:"service_name,omitempty"`
-	ApplicantName string `json:"applicant_name,omitempty"`
+	// Filled in for work-queue listings. ServiceCode and ServiceVersion
+	// are the service version the application is filed under, whose
+	// catalog entry has the service's name in English.
+	Number         string `json:"number,omitempty"`
+	ServiceName    string `json:"service_name,omitempty"`
+	ServiceCode    string `json:"service_code,omitempty"`
+	ServiceVersion int    `json:"service_version,omitempty"`
+	ApplicantName  string `json:"applicant_name,omitempty"`
 }
 
 // Signature is one person's sign-off on a countersigned task (会签).

@@ -108,6 +108,7 @@ func (s *Store) Task(ctx context.Context, p *identity.Principal, id string) (*Ta
 		}
 	}
 	t.Number, t.ServiceName, t.ApplicantName = a.Number, a.ServiceName, a.ApplicantName
+	t.ServiceCode, t.ServiceVersion = a.ServiceCode, a.ServiceVersion
 	if def, err := s.pinned(ctx, a); err == nil {
 		for i := range a.Tasks {
 			a.Tasks[i].StepName = stepName(def, a.Tasks[i].StepID)
@@ -130,6 +131,7 @@ func (s *Store) namedTask(ctx context.Context, id string) (*Task, error) {
 		return nil, err
 	}
 	t.Number, t.ServiceName, t.ApplicantName = a.Number, a.ServiceName, a.ApplicantName
+	t.ServiceCode, t.ServiceVersion = a.ServiceCode, a.ServiceVersion
 	t.StepName, t.StepNameEn = s.stepName(ctx, a, t.StepID)
 	return t, nil
 }
@@ -414,6 +416,7 @@ func (s *Store) queueTasks(ctx context.Context, q *queueSQL, f QueueFilter) ([]T
 			return nil, err
 		}
 		t.Number, t.ServiceName, t.ApplicantName = a.Number, a.ServiceName, a.ApplicantName
+		t.ServiceCode, t.ServiceVersion = a.ServiceCode, a.ServiceVersion
 		// Process versions are cached, so naming the steps costs no query.
 		t.StepName, t.StepNameEn = s.stepName(ctx, &a, t.StepID)
 		byID[t.ID] = t

@@ -62,50 +62,20 @@ func (s *Server) appServiceNames(req *request, apps []*application.Application) 
 }
 
 // taskServiceNames names the services of work-queue tasks in the page's
-// language, by task ID. A task carries only its application's Chinese
-// service name, so in English the name is looked up among the live
-// services (one read of the catalog's list); a name no live service has
-// any more stays Chinese.
+// language, by task ID, as appServiceNames does for applications.
 func (s *Server) taskServiceNames(req *request, tasks []application.Task) (map[string]string, error) {
 	out := make(map[string]string, len(tasks))
 	for _, t := range tasks {
 		out[t.ID] = t.ServiceName
-	}
-	if req.lang != i18n.EN || len(tasks) == 0 {
-		return out, nil
-	}
-	live, err := s.Catalog.List(req.ctx(), catalog.Filter{})
-	if err != nil {
-		return nil, err
-	}
-	// A name two live services share is left as it is unless both have
-	// the same English name.
-	byName := map[string][]catalog.Summary{}
-	for _, sm := range live {
-		byName[sm.Name] = append(byName[sm.Name], sm)
-	}
-	en := map[string]string{}
-	for _, t := range tasks {
-		if _, done := en[t.ServiceName]; done {
+		if req.lang != i18n.EN {
 			continue
 		}
-		name := ""
-		for i, sm := range byName[t.ServiceName] {
-			n, err := s.serviceNameEn(req.ctx(), sm.Code, sm.Version)
-			if err != nil {
-				return nil, err
-			}
-			if i > 0 && n != name {
-				name = ""
-				break
-			}
-			name = n
+		en, err := s.serviceNameEn(req.ctx(), t.ServiceCode, t.ServiceVersion)
+		if err != nil {
+			return nil, err
 		}
-		en[t.ServiceName] = name
-	}
-	for _, t := range tasks {
-		if n := en[t.ServiceName]; n != "" {
-			out[t.ID] = n
+		if en != "" {
+			out[t.ID] = en
 		}
 	}
 	return out, nil
