@@ -465,6 +465,10 @@ func (s *Store) Withdraw(ctx context.Context, p *identity.Principal, id, reason 
 // withdrawable tells why a cannot be withdrawn, as an error on field
 // "state", or nil when it can: when it is filed and intake has not
 // accepted it, also while intake waits for a supplement.
+// Withdrawable reports whether the applicant may still withdraw a: it is
+// filed and intake has not accepted it.
+func (a *Application) Withdrawable() bool { return withdrawable(a) == nil }
+
 func withdrawable(a *Application) error {
 	switch {
 	case a.State == Withdrawn:

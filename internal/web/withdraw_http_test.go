@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	neturl "net/url"
+	"strings"
 	"testing"
 
 	"github.com/tongban/tongban/internal/db"
@@ -19,7 +21,17 @@ func TestWithdrawTwiceHTTP(t *testing.T) {
 		zhang := e.session("zhangsan")
 		a := fileApplication(t, e, zhang)
 		url := "/api/v1/applications/" + a.ID + "/withdraw"
+		if !strings.Contains(e.get("/applications/"+a.ID, zhang).Body.String(), `action="/applications/`+a.ID+`/withdraw"`) {
+			t.Fatal("the page of a submitted application offers no withdrawal")
+		}
 		wantStatus(t, "withdraw", e.do("POST", url, zhang, "", nil), http.StatusOK)
+		// The page, whose withdrawal form is gone, says why another one
+		// (from a second tab) was refused.
+		rec := e.postForm("/applications/"+a.ID+"/withdraw", zhang, neturl.Values{"reason": {"重复提交"}})
+		wantStatus(t, "withdraw again on the page", rec, http.StatusUnprocessableEntity)
+		if page := rec.Body.String(); !strings.Contains(page, `id="state-error">该申请已撤回。`) || strings.Contains(page, `action="/applications/`+a.ID+`/withdraw"`) {
+			t.Errorf("the page after a second withdrawal does not say it was withdrawn already: %s", page)
+		}
 		for _, lang := range []i18n.Lang{i18n.ZH, i18n.EN} {
 			rec := e.do("POST", url, zhang, "", nil, "Accept-Language", string(lang))
 			wantStatus(t, "withdraw again ("+string(lang)+")", rec, http.StatusUnprocessableEntity)
