@@ -99,3 +99,22 @@ func (v *Invalid) Get(field string) string {
 	}
 	return ""
 }
+
+// Rename returns err with the failures of field from reported on field to
+// instead, for a page whose forms name the same thing differently (two
+// forms on one page, each with a "reason"). Any other error is returned
+// as it is.
+func Rename(err error, from, to string) error {
+	var inv *Invalid
+	if !errors.As(err, &inv) {
+		return err
+	}
+	out := &Invalid{Fields: make([]Field, len(inv.Fields))}
+	for i, f := range inv.Fields {
+		if f.Field == from {
+			f.Field = to
+		}
+		out.Fields[i] = f
+	}
+	return out
+}

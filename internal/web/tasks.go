@@ -311,8 +311,9 @@ func (s *Server) taskHandover(req *request) error {
 		return err
 	}
 	id := req.r.PathValue("id")
-	if _, err := s.Applications.Handover(req.ctx(), req.p, id, req.r.PostFormValue("to"), req.r.PostFormValue("reason")); err != nil {
-		return s.renderTaskError(req, err, formMap(req, "to", "handover_reason"))
+	if _, err := s.Applications.Handover(req.ctx(), req.p, id, req.r.PostFormValue("to"), req.r.PostFormValue("handover_reason")); err != nil {
+		// The return form on the same page has a reason of its own.
+		return s.renderTaskError(req, fielderr.Rename(err, "reason", "handover_reason"), formMap(req, "to", "handover_reason"))
 	}
 	s.setFlash(req, "task_handed_over")
 	return s.redirect(req, "/staff/tasks")

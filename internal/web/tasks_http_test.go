@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	neturl "net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -64,6 +65,21 @@ func TestNoHandoverToOneselfHTTP(t *testing.T) {
 			if codes["to"] != "handover_to_self" || msgs["to"] != i18n.T(lang, "handover_to_self") {
 				t.Errorf("handover to oneself (%s): to %q %q, want handover_to_self", lang, codes["to"], msgs["to"])
 			}
+		}
+		// On the page, a hand-over without its reason is told so under
+		// the hand-over form, not under the return form beside it, and
+		// the chosen colleague stays chosen.
+		rec := e.postForm("/staff/tasks/"+id+"/handover", clerk, neturl.Values{"to": {other.ID}, "handover_reason": {" "}})
+		wantStatus(t, "hand over without a reason on the page", rec, http.StatusUnprocessableEntity)
+		page2 := rec.Body.String()
+		want := i18n.T(i18n.ZH, "handover_reason_required")
+		handover := page2[strings.Index(page2, `action="/staff/tasks/`+id+`/handover"`):]
+		handover = handover[:strings.Index(handover, "</form>")]
+		if !strings.Contains(handover, want) || strings.Count(page2, want) != 1 {
+			t.Errorf("the missing hand-over reason is not shown (once) in the hand-over form: %s", handover)
+		}
+		if !strings.Contains(handover, `<option value="`+other.ID+`" selected>`) {
+			t.Errorf("the chosen colleague was lost: %s", handover)
 		}
 		var task struct {
 			Task        application.Task        `json:"task"`
