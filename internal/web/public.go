@@ -152,6 +152,9 @@ func (s *Server) homePage(req *request) error {
 	if len(all) > 8 {
 		all = all[:8]
 	}
+	if err := s.englishNames(req, all); err != nil {
+		return err
+	}
 	d.Popular = all
 	if d.Todo, err = s.applicantTodo(req); err != nil {
 		return err
@@ -180,6 +183,16 @@ func (s *Server) searchPage(req *request) error {
 			d.Error, status = fe["q"], http.StatusUnprocessableEntity
 		} else if err != nil {
 			return err
+		}
+		sums := make([]catalog.Summary, len(d.Hits))
+		for i, h := range d.Hits {
+			sums[i] = h.Summary
+		}
+		if err := s.englishNames(req, sums); err != nil {
+			return err
+		}
+		for i := range d.Hits {
+			d.Hits[i].Name = sums[i].Name
 		}
 	}
 	pg := &page{Title: req.t("search_results", q), Data: d, Query: q}
@@ -227,6 +240,9 @@ func (s *Server) servicesPage(req *request) error {
 	if d.Services, err = s.Catalog.List(req.ctx(), f); err != nil {
 		return err
 	}
+	if err := s.englishNames(req, d.Services); err != nil {
+		return err
+	}
 	return s.render(req, http.StatusOK, "services", req.t("all_services"), d)
 }
 
@@ -263,7 +279,11 @@ func (s *Server) guidePage(req *request) error {
 			return err
 		}
 	}
-	return s.render(req, http.StatusOK, "guide", svc.Name, d)
+	title := svc.Name
+	if req.lang == i18n.EN && svc.NameEn != "" {
+		title = svc.NameEn
+	}
+	return s.render(req, http.StatusOK, "guide", title, d)
 }
 
 type themeData struct {
@@ -289,7 +309,11 @@ func (s *Server) themePage(req *request) error {
 		d.Services = append(d.Services, svc)
 		d.Notes = append(d.Notes, st.Note)
 	}
-	return s.render(req, http.StatusOK, "theme", t.Name, d)
+	title := t.Name
+	if req.lang == i18n.EN && t.NameEn != "" {
+		title = t.NameEn
+	}
+	return s.render(req, http.StatusOK, "theme", title, d)
 }
 
 type departmentsData struct {
@@ -321,6 +345,9 @@ func (s *Server) departmentPage(req *request) error {
 	}
 	list, err := s.Catalog.List(req.ctx(), catalog.Filter{Department: d.Code})
 	if err != nil {
+		return err
+	}
+	if err := s.englishNames(req, list); err != nil {
 		return err
 	}
 	return s.render(req, http.StatusOK, "department", d.Name, departmentData{d, list})

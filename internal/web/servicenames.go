@@ -80,3 +80,22 @@ func (s *Server) taskServiceNames(req *request, tasks []application.Task) (map[s
 	}
 	return out, nil
 }
+
+// englishNames puts, on an English page, the English name of each listed
+// service version in place of its Chinese one, where the version has
+// one. list is the caller's own (catalog lists are made per call).
+func (s *Server) englishNames(req *request, list []catalog.Summary) error {
+	if req.lang != i18n.EN {
+		return nil
+	}
+	for i := range list {
+		en, err := s.serviceNameEn(req.ctx(), list[i].Code, list[i].Version)
+		if err != nil {
+			return err
+		}
+		if en != "" {
+			list[i].Name = en
+		}
+	}
+	return nil
+}
