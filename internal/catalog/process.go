@@ -16,7 +16,7 @@ import (
 // A service without a form counts as a form without fields, so that a
 // process cannot gain a condition its services could never answer (saving
 // such a service would then be refused: see checkProcess).
-func (s *Store) ProcessForms(ctx context.Context, process string) ([]json.RawMessage, error) {
+func (s *Store) ProcessForms(ctx context.Context, q db.Querier, process string) ([]json.RawMessage, error) {
 	// The stored documents are compact JSON, so the reference appears
 	// verbatim; the LIKE narrows the scan and the decode confirms it.
 	ref, err := json.Marshal(process)
@@ -24,7 +24,7 @@ func (s *Store) ProcessForms(ctx context.Context, process string) ([]json.RawMes
 		return nil, err
 	}
 	needle := `%"process":` + db.LikeEscape(string(ref)) + `%`
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT s.draft, COALESCE(v.document, '') FROM services s
+	rows, err := q.QueryContext(ctx, `SELECT s.draft, COALESCE(v.document, '') FROM services s
 		LEFT JOIN service_versions v ON v.service_code = s.code AND v.version = s.published_version
 		WHERE s.draft LIKE $1 ESCAPE '\' OR v.document LIKE $1 ESCAPE '\'
 		ORDER BY s.code`, needle)
@@ -73,13 +73,18 @@ var noForm = json.RawMessage(`{"type":"object"}`)
 // Validate), seen from the service: applying it to drafts as well as to
 // publishing keeps the two sides agreeing, so that neither a service nor
 // its process is left in a state the other refuses to save against. A
-// process not stored yet has nothing to check. q is the transaction that
-// writes the service.
-func checkProcess(ctx context.Context, q db.Querier, svc *Service) error {
+// process not stored yet has nothing to check. tx is the transaction that
+// writes the service; it takes the process's lock, which saving the
+// process takes too, so that a condition added to it at the same moment
+// is seen by one of the two.
+func (s *Store) checkProcess(ctx context.Context, tx *db.Tx, svc *Service) error {
 	if svc.Process == "" {
 		return nil
 	}
-	def, err := workflow.LatestIn(ctx, q, svc.Process)
+	if err := s.db.Lock(ctx, tx, workflow.LockKey(svc.Process)); err != nil {
+		return err
+	}
+	def, err := workflow.LatestIn(ctx, tx, svc.Process)
 	if errors.Is(err, db.ErrNotFound) {
 		return nil
 	}

@@ -256,3 +256,106 @@ func TestImportChecksProcess(t *testing.T) {
 		}
 	})
 }
+
+// A process gaining a condition and a service losing the field it tests,
+// saved at the same moment: one of the two is refused, whichever comes
+// second, because both take the process's lock before they check. The
+// other side is played by a transaction of the test that holds the lock
+// and writes directly.
+func TestProcessAndServiceSavedAtOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		ctx := context.Background()
+		scjg := f.principal(t, "scjg-admin")
+		wf := workflow.NewStore(d, f.ids, f.cat, time.Now)
+		e, err := f.cat.Entry(ctx, scjg, "SCJG-001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		food := e.Service
+		withCond, err := wf.Latest(ctx, "SCJG-001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Start from the process without its condition on 经营面积.
+		plain := *withCond
+		plain.Steps = slices.Clone(withCond.Steps)
+		for i := range plain.Steps {
+			plain.Steps[i].When = nil
+		}
+		if _, err := wf.Put(ctx, scjg, plain); err != nil {
+			t.Fatal(err)
+		}
+		// holding runs fn (the other side's writes) in a transaction that
+		// holds the process's lock while call runs and is seen waiting.
+		holding := func(call func() error, fn func(tx *db.Tx) error) error {
+			t.Helper()
+			done := make(chan error, 1)
+			if err := d.Tx(ctx, func(tx *db.Tx) error {
+				if err := d.Lock(ctx, tx, workflow.LockKey("SCJG-001")); err != nil {
+					return err
+				}
+				go func() { done <- call() }()
+				waitForLock(t, d)
+				return fn(tx)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return <-done
+		}
+
+		// The condition comes back while the form loses its field.
+		err = holding(func() error {
+			_, err := f.cat.UpdateDraft(ctx, scjg, "SCJG-001", withoutField(t, food, "经营面积"))
+			return err
+		}, func(tx *db.Tx) error {
+			def := *withCond
+			def.Version = 3
+			doc, _ := json.Marshal(def)
+			_, err := tx.ExecContext(ctx, `INSERT INTO processes (code, version, department_code, definition, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)`,
+				"SCJG-001", 3, def.DepartmentCode, string(doc), db.NewTime(time.Now()), scjg.Account.ID)
+			return err
+		})
+		formError(t, err, "a service save waiting for a process save that adds a condition on 经营面积")
+
+		// And the other way: the form loses the field while the process
+		// gains the condition.
+		if _, err := wf.Put(ctx, scjg, plain); err != nil {
+			t.Fatal(err)
+		}
+		err = holding(func() error {
+			_, err := wf.Put(ctx, scjg, *withCond)
+			return err
+		}, func(tx *db.Tx) error {
+			doc, _ := json.Marshal(withoutField(t, food, "经营面积"))
+			_, err := tx.ExecContext(ctx, `UPDATE services SET draft = $1 WHERE code = 'SCJG-001'`, string(doc))
+			return err
+		})
+		if fieldKey(err, "steps[2].when.field") != "process_when_field_unknown" {
+			t.Errorf("a process save waiting for a service save that drops 经营面积: %v, want process_when_field_unknown", err)
+		}
+	})
+}
+
+// waitForLock waits until a transaction waits for a lock (PostgreSQL);
+// on SQLite, whose writers queue for the one write connection, it gives
+// the waiting call a moment to get there.
+func waitForLock(t *testing.T, d *db.DB) {
+	t.Helper()
+	if d.Dialect != db.Postgres {
+		time.Sleep(100 * time.Millisecond)
+		return
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var waiting int
+		if err := d.Read().QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Error(err)
+			return
+		}
+		if waiting > 0 || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -73,7 +73,7 @@ func (s *Store) Create(ctx context.Context, actor *identity.Principal, svc Servi
 		if err := departmentExists(ctx, tx, svc.DepartmentCode); err != nil {
 			return err
 		}
-		if err := checkProcess(ctx, tx, &svc); err != nil {
+		if err := s.checkProcess(ctx, tx, &svc); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO services (code, department_code, status, draft, draft_updated_at, created_at) VALUES ($1, $2, $3, $4, $5, $5)`,
@@ -132,7 +132,7 @@ func (s *Store) UpdateDraft(ctx context.Context, actor *identity.Principal, code
 		if err := departmentExists(ctx, tx, svc.DepartmentCode); err != nil {
 			return err
 		}
-		if err := checkProcess(ctx, tx, &svc); err != nil {
+		if err := s.checkProcess(ctx, tx, &svc); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE services SET draft = $1, draft_updated_at = $2, department_code = $3 WHERE code = $4`,
@@ -194,7 +194,7 @@ func (s *Store) publishTx(ctx context.Context, tx *db.Tx, actor *identity.Princi
 	if err := svc.Validate(); err != nil {
 		return nil, err
 	}
-	if err := checkProcess(ctx, tx, &svc); err != nil {
+	if err := s.checkProcess(ctx, tx, &svc); err != nil {
 		return nil, err
 	}
 	var maxVersion int

@@ -309,7 +309,7 @@ func (s *Store) putDraftTx(ctx context.Context, tx *db.Tx, svc *Service) error {
 	if err := departmentExists(ctx, tx, c.DepartmentCode); err != nil {
 		return err
 	}
-	if err := checkProcess(ctx, tx, &c); err != nil {
+	if err := s.checkProcess(ctx, tx, &c); err != nil {
 		return err
 	}
 	doc, err := json.Marshal(c)

@@ -257,3 +257,20 @@ type Querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
+
+// Lock takes, in tx, a lock named key that other transactions taking it
+// wait for until tx ends: for rules that span tables two transactions
+// could otherwise check at once, each seeing the other's data as it was
+// before (a process's conditions and the forms of the services using it).
+// On PostgreSQL it is a transaction-scoped advisory lock; SQLite's write
+// transactions already run one at a time (BEGIN IMMEDIATE), so there it
+// is nothing.
+func (d *DB) Lock(ctx context.Context, tx *Tx, key string) error {
+	if d.Dialect != Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, key); err != nil {
+		return fmt.Errorf("db: lock %s: %w", key, err)
+	}
+	return nil
+}

@@ -20,8 +20,13 @@ import (
 // and checks the other way round as it saves a service: its form against
 // the conditions of its process ([Definition.FormMismatches]).
 type Forms interface {
-	ProcessForms(ctx context.Context, process string) ([]json.RawMessage, error)
+	ProcessForms(ctx context.Context, q db.Querier, process string) ([]json.RawMessage, error)
 }
+
+// LockKey names the lock ([db.DB.Lock]) that saving process code and
+// saving a service that uses it both take, so that neither checks against
+// what the other is about to change.
+func LockKey(code string) string { return "process:" + code }
 
 // Store keeps process definitions as immutable versions.
 type Store struct {
@@ -65,23 +70,31 @@ func (s *Store) Put(ctx context.Context, actor *identity.Principal, def Definiti
 	if def.DepartmentCode != "" && !actor.CanIn(identity.PermCatalogEdit, def.DepartmentCode) {
 		return nil, identity.ErrForbidden
 	}
-	if err := s.validate(ctx, &def); err != nil {
-		return nil, err
-	}
-	if cur != nil && sameDefinition(cur, &def) {
-		return cur, nil
-	}
-	doc, err := json.Marshal(def)
-	if err != nil {
-		return nil, err
-	}
-	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+	var same *Definition
+	err := s.db.Tx(ctx, func(tx *db.Tx) error {
+		// The forms are read under the lock a service save takes too, so
+		// a form losing a field cannot pass unseen while a condition on
+		// it is added here (catalog's checkProcess).
+		if err := s.db.Lock(ctx, tx, LockKey(def.Code)); err != nil {
+			return err
+		}
+		if err := s.validate(ctx, tx, &def); err != nil {
+			return err
+		}
+		if cur != nil && sameDefinition(cur, &def) {
+			same = cur
+			return nil
+		}
+		doc, err := json.Marshal(def)
+		if err != nil {
+			return err
+		}
 		var last int
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM processes WHERE code = $1`, def.Code).Scan(&last); err != nil {
 			return fmt.Errorf("workflow: put: %w", err)
 		}
 		def.Version = last + 1
-		_, err := tx.ExecContext(ctx, `INSERT INTO processes (code, version, department_code, definition, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)`,
+		_, err = tx.ExecContext(ctx, `INSERT INTO processes (code, version, department_code, definition, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)`,
 			def.Code, def.Version, def.DepartmentCode, string(doc), db.NewTime(s.now()), actor.Account.ID)
 		if db.IsUniqueViolation(err) {
 			return fmt.Errorf("workflow: put %s: %w", def.Code, db.ErrConflict)
@@ -94,13 +107,16 @@ func (s *Store) Put(ctx context.Context, actor *identity.Principal, def Definiti
 	if err != nil {
 		return nil, err
 	}
+	if same != nil {
+		return same, nil
+	}
 	return &def, nil
 }
 
 // validate checks def against the form of every service that uses it and
 // reports each distinct problem once.
-func (s *Store) validate(ctx context.Context, def *Definition) error {
-	forms, err := s.forms.ProcessForms(ctx, def.Code)
+func (s *Store) validate(ctx context.Context, q db.Querier, def *Definition) error {
+	forms, err := s.forms.ProcessForms(ctx, q, def.Code)
 	if err != nil {
 		return fmt.Errorf("workflow: forms of %s: %w", def.Code, err)
 	}
@@ -130,7 +146,7 @@ func (s *Store) validate(ctx context.Context, def *Definition) error {
 
 // Validate checks def as Put would, without storing it: for previews.
 func (s *Store) Validate(ctx context.Context, def *Definition) error {
-	return s.validate(ctx, def)
+	return s.validate(ctx, s.db.Read(), def)
 }
 
 func sameDefinition(a, b *Definition) bool {
