@@ -58,6 +58,11 @@ func TestTCountOfOne(t *testing.T) {
 		{EN, "n_workdays", int64(1), "1 working day"},
 		{EN, "n_workdays", 11, "11 working days"},
 		{ZH, "n_workdays", 1, "1 个工作日"},
+		{EN, "license_years", 1, "1 year"},
+		{EN, "license_years", 5, "5 years"},
+		{EN, "consultation_group_count", 1, "1 comment"},
+		{EN, "consultation_unanswered", 1, "1 comment is still unanswered; answer it before publishing the report."},
+		{EN, "exchange_pattern_count", 1, "1 time"},
 	} {
 		if got := T(tc.l, tc.key, tc.n); got != tc.want {
 			t.Errorf("T(%s, %s, %v) = %q, want %q", tc.l, tc.key, tc.n, got, tc.want)

@@ -714,6 +714,7 @@ var messages = map[string]msg{
 	"verification_source_serve":   {"服务定时核验", "the server's periodic check"},
 	"verification_ok":             {"未发现篡改：每条记录都与其上链存证一致。", "No tampering found: every record matches its ledger entry."},
 	"verification_breaks":         {"发现 %d 处不一致：以下记录在平台之外被修改，或日志被改写。", "%d breaks found: the records below were changed outside the platform, or the log was rewritten."},
+	"verification_breaks_one":     {"发现 %d 处不一致：以下记录在平台之外被修改，或日志被改写。", "%d break found: the record below was changed outside the platform, or the log was rewritten."},
 	"verification_more_breaks":    {"共 %d 处，此处只列出前 100 处；运行 tongban verify 查看全部。", "%d in all; only the first 100 are listed; run tongban verify to see them all."},
 	"verification_failed":         {"核验未能完成：", "Verification could not run:"},
 	"verification_none":           {"尚未核验。运行 tongban verify，或等待服务的定时核验。", "Not verified yet. Run tongban verify, or wait for the server's periodic check."},

@@ -30,6 +30,7 @@ var consultationMessages = map[string]msg{
 	"consultation_comment_hidden":        {"已隐藏的意见无需答复。", "Hidden comments are not answered."},
 	"consultation_comment_grouped":       {"该意见已归并，请答复其所在的组。", "This comment is grouped; answer its group."},
 	"consultation_unanswered":            {"还有 %d 条意见未答复，全部答复后才能发布采纳情况。", "%d comments are still unanswered; answer them all before publishing the report."},
+	"consultation_unanswered_one":        {"还有 %d 条意见未答复，全部答复后才能发布采纳情况。", "%d comment is still unanswered; answer it before publishing the report."},
 	"consultation_too_many_comments":     {"同一征求意见每人 24 小时内最多提交 %d 条意见，请稍后再提交，或把意见合并成一条。", "At most %d comments per person on one consultation in 24 hours; try later or combine your comments."},
 	"consultation_frozen":                {"当前阶段不能这样做：发布后的征求意见稿不能修改（如需更正，请另行发布），意见只能在征求期内提交，采纳情况须在征求期结束后、发布前答复。", "Not possible at this stage: a published draft cannot change (publish a new one to correct it), comments are taken only during the period, and answers are given after it closes and before the report is published."},
 
@@ -81,6 +82,7 @@ var consultationMessages = map[string]msg{
 	"consultation_report_each":          {"每条意见的采纳情况和理由见下方意见列表。", "Each comment's answer and reason are shown with it below."},
 	"consultation_groups":               {"归并的意见", "Grouped comments"},
 	"consultation_group_count":          {"%d 条意见", "%d comments"},
+	"consultation_group_count_one":      {"%d 条意见", "%d comment"},
 	"consultation_stats":                {"意见统计", "Statistics"},
 	"consultation_stat_comments":        {"意见数", "Comments"},
 	"consultation_stat_commenters":      {"提意见人数", "Commenters"},

@@ -95,6 +95,7 @@ var exchangeMessages = map[string]msg{
 	"exchange_pattern_refused":     {"被拒绝的查询", "Refused lookups"},
 	"exchange_pattern_night_bulk":  {"夜间批量查询", "Night-time bulk lookups"},
 	"exchange_pattern_count":       {"%d 次", "%d times"},
+	"exchange_pattern_count_one":   {"%d 次", "%d time"},
 	"exchange_when":                {"时间", "When"},
 	"exchange_who":                 {"查询人", "Who"},
 	"exchange_subject":             {"查询对象", "Subject"},

@@ -129,6 +129,7 @@ var licenseMessages = map[string]msg{
 	"license_type_edit":                {"修改证照类型", "Edit the license type"},
 	"license_type_new":                 {"新增证照类型", "New license type"},
 	"license_years":                    {"%d 年", "%d years"},
+	"license_years_one":                {"%d 年", "%d year"},
 	"license_holder_kind_person":       {"个人（身份证号码）", "Person (ID number)"},
 	"license_holder_kind_organization": {"单位（统一社会信用代码）", "Organization (credit code)"},
 	"license_holder_kind_any":          {"个人或单位", "Person or organization"},
