@@ -677,6 +677,7 @@ var messages = map[string]msg{
 	"file_too_large":                    {"文件超过 %d MB。", "The file is larger than %d MB."},
 	"file_type":                         {"只接受 PDF、JPEG、PNG、OFD 文件（按内容识别）。", "Only PDF, JPEG, PNG or OFD files are accepted (judged by content)."},
 	"file_upload_again":                 {"文件未能保存，请重新上传。", "The file could not be kept; please upload it again."},
+	"list_sep":                          {"、", ", "},
 	"text_too_long":                     {"最多 %d 字。", "At most %d characters."},
 	"withdraw_not_possible":             {"已受理的申请不能撤回。", "An accepted application cannot be withdrawn."},
 	"withdraw_already_withdrawn":        {"该申请已撤回。", "This application has already been withdrawn."},

@@ -37,8 +37,14 @@ func TestCatalogPagesInEnglish(t *testing.T) {
 			}
 		}
 	}
+	const dept = "Linjiang Administration for Market Regulation"
 	if page := get("/services/SCJG-004", "en"); !strings.Contains(page, "<h1>"+en+"</h1>") || !strings.Contains(page, "<title>"+en) {
 		t.Errorf("the English guide is not headed %q", en)
+	} else if !strings.Contains(page, `<a href="/departments/SCJG">`+dept+`</a>`) || strings.Contains(page, "临江市市场监督管理局") || !strings.Contains(page, "<dd>Organizations, Persons</dd>") {
+		t.Errorf("the English guide names its department or lists its audience in Chinese")
+	}
+	if page := get("/departments/SCJG", "en"); !strings.Contains(page, "<h1>"+dept+"</h1>") {
+		t.Errorf("the English department page is not headed %q", dept)
 	}
 	if page := get("/services/SCJG-004", "zh-CN"); !strings.Contains(page, "<h1>"+zh+"</h1>") {
 		t.Errorf("the Chinese guide is not headed %q", zh)

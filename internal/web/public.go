@@ -264,6 +264,9 @@ func (s *Server) guidePage(req *request) error {
 	if err != nil {
 		return err
 	}
+	if req.lang == i18n.EN && dept.NameEn != "" {
+		dept.Name = dept.NameEn
+	}
 	d := guideData{Service: svc, Department: dept, FormFields: schemaFields(svc.FormSchema)}
 	def, err := s.serviceProcess(req, svc.Process)
 	if err != nil {
@@ -342,6 +345,9 @@ func (s *Server) departmentPage(req *request) error {
 	d, err := s.Org.Department(req.ctx(), req.r.PathValue("code"))
 	if err != nil {
 		return err
+	}
+	if req.lang == i18n.EN && d.NameEn != "" {
+		d.Name = d.NameEn
 	}
 	list, err := s.Catalog.List(req.ctx(), catalog.Filter{Department: d.Code})
 	if err != nil {
