@@ -488,11 +488,11 @@ func withdrawable(a *Application) error {
 // AnswerSupplement sends the applicant's answer to the open supplement
 // request: every material it asks for must have a new upload, and form
 // fields it asks about may be corrected in form. The clock restarts today.
+// Every problem of an answer is reported at once (一次性告知): the note,
+// the missing materials, fields changed that were not asked about and
+// what the schema finds wrong with the form.
 func (s *Store) AnswerSupplement(ctx context.Context, p *identity.Principal, id string, form json.RawMessage, note string) (*Application, error) {
 	note = strings.TrimSpace(note)
-	if len([]rune(note)) > 1000 {
-		return nil, fielderr.New("note", "text_too_long", 1000)
-	}
 	cal, err := s.calendar.Calendar(ctx)
 	if err != nil {
 		return nil, err
@@ -514,6 +514,9 @@ func (s *Store) AnswerSupplement(ctx context.Context, p *identity.Principal, id 
 			return fielderr.New("state", "no_open_supplement")
 		}
 		var fe fielderr.Errors
+		if len([]rune(note)) > 1000 {
+			fe.Add("note", "text_too_long", 1000)
+		}
 		answered := map[string]bool{}
 		for _, m := range a.Materials {
 			if m.SupplementID == req.ID {
@@ -545,14 +548,14 @@ func (s *Store) AnswerSupplement(ctx context.Context, p *identity.Principal, id 
 			}
 			newForm = raw
 		}
-		if err := fe.Err(); err != nil {
-			return err
-		}
 		svc, err := s.service(ctx, a.ServiceCode, a.ServiceVersion)
 		if err != nil {
 			return err
 		}
-		if err := validateForm(svc.FormSchema, newForm); err != nil {
+		if err := validateForm(svc.FormSchema, newForm); err != nil && !fe.Merge("", err) {
+			return err
+		}
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		// The materials the answer replaces are marked, not deleted: the

@@ -2,6 +2,8 @@ package application_test
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/tongban/tongban/internal/application"
@@ -47,5 +49,31 @@ func TestWithdrawSaysWhyNot(t *testing.T) {
 		c = f.decide(t, "approver", c, "decide", application.Decision{Action: "approve", Opinion: "准予许可"})
 		c = f.decide(t, "clerk", c, "conclude", application.Decision{Action: "conclude"})
 		withdraw("a concluded application", c, "withdraw_concluded")
+	})
+}
+
+// TestAnswerSupplementTellsOnce: an answer is told every problem at once
+// (一次性告知), as a submission is: the material asked for and not
+// uploaded, the field asked about and left wrong, and a note too long.
+// The field's error used to wait until the material was there.
+func TestAnswerSupplementTellsOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		zhang := f.p["zhang"]
+		a := f.filed(t, "SCJG-FOOD", 100)
+		a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "supplement", Items: []application.SupplementItem{
+			{Material: "m1", Reason: "营业执照已过期"}, {Field: "name", Reason: "名称与执照不一致"}}})
+		_, err := f.store.AnswerSupplement(ctx, zhang, a.ID, json.RawMessage(`{"name":"","area":100}`), strings.Repeat("说", 1001))
+		got := fieldKeys(t, err)
+		want := map[string]string{"materials.m1": "material_missing", "form.name": "form_field_length", "note": "text_too_long"}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("answer: %s is %q, want %q (all: %v)", k, got[k], v, got)
+			}
+		}
+		if b, err := f.store.Get(ctx, zhang, a.ID); err != nil || b.State != application.Supplement {
+			t.Fatalf("after the refused answer: %v %v", b.State, err)
+		}
 	})
 }
