@@ -225,11 +225,18 @@ func (s *Server) applicationPage(req *request) error {
 }
 
 func (s *Server) renderApplication(req *request, status int, a *application.Application, form json.RawMessage, err error) error {
+	return s.renderApplicationKept(req, status, a, form, nil, err)
+}
+
+// renderApplicationKept is renderApplication that also fills in again the
+// plain inputs in kept (such as a supplement answer's note), so nothing
+// typed is lost to an error.
+func (s *Server) renderApplicationKept(req *request, status int, a *application.Application, form json.RawMessage, kept map[string]string, err error) error {
 	v, verr := s.viewApplication(req, a)
 	if verr != nil {
 		return verr
 	}
-	pg := &page{Title: v.ServiceName, Data: v}
+	pg := &page{Title: v.ServiceName, Data: v, Form: kept}
 	if form != nil {
 		v.Fields = markPrefilled(fillFields(schemaFields(v.Service.FormSchema), form), v.Service.FormSchema, v.Verified)
 	}
@@ -457,8 +464,9 @@ func (s *Server) supplementAnswer(req *request) error {
 			}
 		}
 	}
-	if _, err := s.Applications.AnswerSupplement(req.ctx(), req.p, id, form, req.r.PostFormValue("note")); err != nil {
-		return s.renderApplication(req, http.StatusUnprocessableEntity, a, form, overFieldErrors(badNumbers, appError(err)))
+	note := req.r.PostFormValue("note")
+	if _, err := s.Applications.AnswerSupplement(req.ctx(), req.p, id, form, note); err != nil {
+		return s.renderApplicationKept(req, http.StatusUnprocessableEntity, a, form, map[string]string{"note": note}, overFieldErrors(badNumbers, appError(err)))
 	}
 	s.setFlash(req, "supplement_sent")
 	return s.redirect(req, "/applications/"+id)
