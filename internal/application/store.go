@@ -177,8 +177,11 @@ func Outbox(ctx context.Context, tx *db.Tx, ns ...Notice) error {
 	out := make([]notify.Notice, 0, len(ns))
 	for _, n := range ns {
 		args := []string{n.Params["number"], n.Params["service"]}
-		if n.Kind == "task_yellow" || n.Kind == "task_red" {
+		switch n.Kind {
+		case "task_yellow", "task_red":
 			args = append(args, n.Params["due"])
+		case "task_returned":
+			args = append(args, n.Params["reason"])
 		}
 		out = append(out, notify.Notice{AccountID: n.AccountID, Kind: notify.Kind(n.Kind), Args: args, Link: n.Link, CreatedAt: n.At})
 	}

@@ -349,8 +349,32 @@ func nextSequence(ctx context.Context, tx *db.Tx, prefix string) (int, error) {
 }
 
 // openTask opens the task of a step, with its deadline, and tells the
-// people who can take it.
+// people who can take it that there is new work (task_assigned).
 func (s *Store) openTask(ctx context.Context, tx *db.Tx, a *Application, def *workflow.Definition, st workflow.Step, cal *calendar.Calendar, today calendar.Date) (*Task, error) {
+	return s.openTaskTelling(ctx, tx, a, st, cal, today, opened{})
+}
+
+// opened is what the people who can take a newly opened task are told:
+// by default that there is new work (task_assigned); after a return, that
+// the application came back to their step, and why (task_returned).
+type opened struct {
+	// ReturnReason is the reason of the return that reopened the step;
+	// empty for a step opened in the process's course.
+	ReturnReason string
+}
+
+func (o opened) notice(a *Application, st workflow.Step, t *Task, to string) Notice {
+	n := Notice{AccountID: to, Kind: "task_assigned", Link: "/staff/tasks/" + t.ID,
+		Params: map[string]string{"number": a.Number, "service": a.ServiceName, "step": st.Name, "due": t.DueDate}}
+	if o.ReturnReason != "" {
+		n.Kind = "task_returned"
+		n.Params["reason"] = o.ReturnReason
+	}
+	return n
+}
+
+// openTaskTelling is openTask telling the people what o says.
+func (s *Store) openTaskTelling(ctx context.Context, tx *db.Tx, a *Application, st workflow.Step, cal *calendar.Calendar, today calendar.Date, o opened) (*Task, error) {
 	t, err := s.insertTask(ctx, tx, a, st, cal, today)
 	if err != nil {
 		return nil, err
@@ -359,7 +383,7 @@ func (s *Store) openTask(ctx context.Context, tx *db.Tx, a *Application, def *wo
 	if err != nil {
 		return nil, err
 	}
-	if err := s.announceTask(ctx, tx, a, st, t, holders); err != nil {
+	if err := s.announceTaskTelling(ctx, tx, a, st, t, holders, o); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -393,13 +417,17 @@ func (s *Store) insertTask(ctx context.Context, tx *db.Tx, a *Application, st wo
 // accounts that can take it, and then whoever else the notices more
 // name, all with one Notifier call.
 func (s *Store) announceTask(ctx context.Context, tx *db.Tx, a *Application, st workflow.Step, t *Task, holders []string, more ...Notice) error {
+	return s.announceTaskTelling(ctx, tx, a, st, t, holders, opened{}, more...)
+}
+
+// announceTaskTelling is announceTask telling the holders what o says.
+func (s *Store) announceTaskTelling(ctx context.Context, tx *db.Tx, a *Application, st workflow.Step, t *Task, holders []string, o opened, more ...Notice) error {
 	if err := s.event(ctx, tx, a.ID, nil, "", t.DepartmentCode, "step_opened", "", "", t.StepID, t.ID, "", map[string]any{"due_date": t.DueDate, "days": t.Days}); err != nil {
 		return err
 	}
 	ns := make([]Notice, 0, len(holders)+len(more))
 	for _, id := range holders {
-		ns = append(ns, Notice{AccountID: id, Kind: "task_assigned", Link: "/staff/tasks/" + t.ID,
-			Params: map[string]string{"number": a.Number, "service": a.ServiceName, "step": st.Name, "due": t.DueDate}})
+		ns = append(ns, o.notice(a, st, t, id))
 	}
 	ns = append(ns, more...)
 	if len(ns) == 0 {

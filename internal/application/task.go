@@ -948,6 +948,17 @@ func (s *Store) advance(ctx context.Context, tx *db.Tx, a *Application, def *wor
 			return err
 		}
 	}
+	// The decision is made when the conclude step opens: the applicant
+	// is told whether it was approved now, and gets the result (the
+	// letter) with the conclusion.
+	if pr.Result != "" && slices.Contains(pr.Activate, def.Last().ID) {
+		kind := "application_approved"
+		if pr.Result == workflow.Denied {
+			kind = "application_denied"
+		}
+		return s.notices(ctx, tx, Notice{AccountID: a.ApplicantID, Kind: kind, Link: "/applications/" + a.ID,
+			Params: map[string]string{"number": a.Number, "service": a.ServiceName}})
+	}
 	return nil
 }
 
@@ -1177,7 +1188,7 @@ func (s *Store) Return(ctx context.Context, p *identity.Principal, taskID, toSte
 			return err
 		}
 		st, _ := def.Step(toStep)
-		_, err = s.openTask(ctx, tx, a, def, st, cal, today)
+		_, err = s.openTaskTelling(ctx, tx, a, st, cal, today, opened{ReturnReason: reason})
 		return err
 	})
 	if err != nil {

@@ -30,6 +30,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,7 +41,10 @@ import (
 // Kind names what a notice is about.
 type Kind string
 
-// The kinds of notice. The body arguments of each are listed after it.
+// Some kinds of notice. The body arguments of each are listed after it.
+// The packages that send notices name their own kinds (application
+// task_yellow …, license_issued, ticket_replied …); [Kinds] lists them
+// all.
 const (
 	// ApplicationAccepted: an application was accepted (受理).
 	// Args: application number, service name.
@@ -48,19 +52,39 @@ const (
 	// SupplementRequested: staff ask for missing material (补正).
 	// Args: application number, service name.
 	SupplementRequested Kind = "supplement_requested"
-	// Decided: the decision on an application was made.
+	// ApplicationApproved, ApplicationDenied: the decision on an
+	// application was made; its letter follows with the conclusion.
 	// Args: application number, service name.
-	Decided Kind = "decided"
+	ApplicationApproved Kind = "application_approved"
+	ApplicationDenied   Kind = "application_denied"
 	// Concluded: the application is finished (办结).
 	// Args: application number, service name.
 	Concluded Kind = "concluded"
 	// TaskAssigned: a staff member has new work (待办).
 	// Args: application number, service name.
 	TaskAssigned Kind = "task_assigned"
-	// TaskWarning: a task is near or past its time limit (预警).
-	// Args: application number, service name, deadline date.
-	TaskWarning Kind = "task_warning"
+	// TaskReturned: a return (退回) reopened a step; its role holders are
+	// told. Args: application number, service name, the return's reason.
+	TaskReturned Kind = "task_returned"
 )
+
+// Kinds returns every kind of notice the platform can send, sorted: those
+// with a subject and a body in the message catalog (a notice of any other
+// kind is refused by [Enqueue]).
+func Kinds() []Kind {
+	var out []Kind
+	for _, k := range i18n.Keys() {
+		name, ok := strings.CutPrefix(k, "notice_")
+		if !ok {
+			continue
+		}
+		if name, ok = strings.CutSuffix(name, "_subject"); ok && i18n.Has(bodyKey(Kind(name))) {
+			out = append(out, Kind(name))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
 
 // Channel is a way a notice reaches a person outside the platform. The
 // in-app inbox is not a channel: every notice is in it.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -83,7 +84,7 @@ func TestEnqueueCommitsWithTheTransaction(t *testing.T) {
 		addAccount(t, d, "u1", testEmail, testPhone)
 		addAccount(t, d, "u2", "", "")
 		s := NewStore(d, func() time.Time { return t0 })
-		n := Notice{AccountID: "u1", Kind: Decided, Args: []string{"LJ2026-000001", "食品经营许可"}, Link: "/applications/a1"}
+		n := Notice{AccountID: "u1", Kind: ApplicationApproved, Args: []string{"LJ2026-000001", "食品经营许可"}, Link: "/applications/a1"}
 
 		// The state change fails after the notice was written: both
 		// roll back, and nobody is told of a change that did not happen.
@@ -110,13 +111,13 @@ func TestEnqueueCommitsWithTheTransaction(t *testing.T) {
 			t.Fatalf("List = %v, %v; want the notice", list, err)
 		}
 		got := list[0]
-		if got.ID != id || got.Kind != Decided || got.Link != "/applications/a1" || got.Read() || !got.CreatedAt.Equal(t0) {
+		if got.ID != id || got.Kind != ApplicationApproved || got.Link != "/applications/a1" || got.Read() || !got.CreatedAt.Equal(t0) {
 			t.Fatalf("List()[0] = %+v", got)
 		}
 		if body := got.Body(i18n.ZH); !strings.Contains(body, "LJ2026-000001") || !strings.Contains(body, "食品经营许可") {
 			t.Errorf("Body(zh) = %q, want the number and the service", body)
 		}
-		if subj := got.Subject(i18n.EN); subj != "Decision made" {
+		if subj := got.Subject(i18n.EN); subj != "Decision made: approved" {
 			t.Errorf("Subject(en) = %q", subj)
 		}
 		if u, err := s.Unread(ctx, "u1"); err != nil || u != 1 {
@@ -146,14 +147,14 @@ func TestEnqueueRejectsBadNotices(t *testing.T) {
 			name string
 			n    Notice
 		}{
-			{"no recipient", Notice{Kind: Decided, Args: two}},
+			{"no recipient", Notice{Kind: ApplicationApproved, Args: two}},
 			{"unknown kind", Notice{AccountID: "u1", Kind: "party", Args: two}},
-			{"too few args", Notice{AccountID: "u1", Kind: Decided, Args: two[:1]}},
-			{"too many args", Notice{AccountID: "u1", Kind: Decided, Args: append(two, "x")}},
-			{"query in link", Notice{AccountID: "u1", Kind: Decided, Args: two, Link: "/applications?id=110105199001011232"}},
-			{"absolute link", Notice{AccountID: "u1", Kind: Decided, Args: two, Link: "https://evil.example/"}},
-			{"protocol-relative link", Notice{AccountID: "u1", Kind: Decided, Args: two, Link: "//evil.example/"}},
-			{"unknown language", Notice{AccountID: "u1", Kind: Decided, Args: two, Lang: "fr"}},
+			{"too few args", Notice{AccountID: "u1", Kind: ApplicationApproved, Args: two[:1]}},
+			{"too many args", Notice{AccountID: "u1", Kind: ApplicationApproved, Args: append(two, "x")}},
+			{"query in link", Notice{AccountID: "u1", Kind: ApplicationApproved, Args: two, Link: "/applications?id=110105199001011232"}},
+			{"absolute link", Notice{AccountID: "u1", Kind: ApplicationApproved, Args: two, Link: "https://evil.example/"}},
+			{"protocol-relative link", Notice{AccountID: "u1", Kind: ApplicationApproved, Args: two, Link: "//evil.example/"}},
+			{"unknown language", Notice{AccountID: "u1", Kind: ApplicationApproved, Args: two, Lang: "fr"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				err := d.Tx(t.Context(), func(tx *db.Tx) error { return Enqueue(t.Context(), tx, tc.n) })
@@ -163,7 +164,7 @@ func TestEnqueueRejectsBadNotices(t *testing.T) {
 			})
 		}
 		err := d.Tx(t.Context(), func(tx *db.Tx) error {
-			return Enqueue(t.Context(), tx, Notice{AccountID: "nobody", Kind: Decided, Args: two})
+			return Enqueue(t.Context(), tx, Notice{AccountID: "nobody", Kind: ApplicationApproved, Args: two})
 		})
 		if !errors.Is(err, db.ErrNotFound) {
 			t.Fatalf("Enqueue to an unknown account = %v, want ErrNotFound", err)
@@ -175,7 +176,7 @@ func TestEnqueueRejectsBadNotices(t *testing.T) {
 }
 
 func TestEveryKindHasItsMessages(t *testing.T) {
-	want := map[Kind]int{ApplicationAccepted: 2, SupplementRequested: 2, Decided: 2, Concluded: 2, TaskAssigned: 2, TaskWarning: 3}
+	want := map[Kind]int{ApplicationAccepted: 2, SupplementRequested: 2, ApplicationApproved: 2, ApplicationDenied: 2, Concluded: 2, TaskAssigned: 2, TaskReturned: 3, "task_yellow": 3}
 	for k, args := range want {
 		for _, l := range []i18n.Lang{i18n.ZH, i18n.EN} {
 			if got := countVerbs(i18n.T(l, bodyKey(k))); got != args {
@@ -188,6 +189,32 @@ func TestEveryKindHasItsMessages(t *testing.T) {
 	}
 }
 
+// TestKinds: the kinds listed are those with messages, the named ones
+// among them, and none whose notice nobody sends; each reads with as many
+// arguments in English as in Chinese.
+func TestKinds(t *testing.T) {
+	kinds := Kinds()
+	for _, k := range []Kind{ApplicationAccepted, SupplementRequested, ApplicationApproved, ApplicationDenied, Concluded, TaskAssigned, TaskReturned,
+		"task_yellow", "license_issued", "ticket_replied", "rectification_opened", "consultation_report"} {
+		if !slices.Contains(kinds, k) {
+			t.Errorf("Kinds lacks %s: %v", k, kinds)
+		}
+	}
+	for _, k := range []Kind{"decided", "task_warning", "unread", "email_footer"} {
+		if slices.Contains(kinds, k) {
+			t.Errorf("Kinds lists %s", k)
+		}
+	}
+	if !slices.IsSorted(kinds) {
+		t.Errorf("Kinds are not sorted: %v", kinds)
+	}
+	for _, k := range kinds {
+		if zh, en := countVerbs(i18n.T(i18n.ZH, bodyKey(k))), countVerbs(i18n.T(i18n.EN, bodyKey(k))); zh != en {
+			t.Errorf("%s takes %d arguments in Chinese, %d in English", k, zh, en)
+		}
+	}
+}
+
 func TestInbox(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := t.Context()
@@ -195,7 +222,7 @@ func TestInbox(t *testing.T) {
 		addAccount(t, d, "u2", "", "")
 		s := NewStore(d, func() time.Time { return t0.Add(time.Hour) })
 		first := enqueue(t, d, Notice{AccountID: "u1", CreatedAt: t0})
-		second := enqueue(t, d, Notice{AccountID: "u1", Kind: TaskWarning, Args: []string{"LJ2026-000002", "户口迁移", "2026-03-09"}, CreatedAt: t0.Add(time.Minute)})
+		second := enqueue(t, d, Notice{AccountID: "u1", Kind: "task_yellow", Args: []string{"LJ2026-000002", "户口迁移", "2026-03-09"}, CreatedAt: t0.Add(time.Minute)})
 		other := enqueue(t, d, Notice{AccountID: "u2", CreatedAt: t0})
 
 		list, err := s.List(ctx, "u1", 10)
@@ -603,8 +630,8 @@ func TestEnqueueAll(t *testing.T) {
 		two := []string{"SCJG2026112900042", "设立登记"}
 		err := d.Tx(ctx, func(tx *db.Tx) error {
 			return EnqueueAll(ctx, tx,
-				Notice{AccountID: "u1", Kind: Decided, Args: two, Link: "/applications/a1"},
-				Notice{AccountID: "nobody", Kind: Decided, Args: two})
+				Notice{AccountID: "u1", Kind: ApplicationApproved, Args: two, Link: "/applications/a1"},
+				Notice{AccountID: "nobody", Kind: ApplicationApproved, Args: two})
 		})
 		if !errors.Is(err, db.ErrNotFound) {
 			t.Fatalf("EnqueueAll with an unknown recipient = %v, want ErrNotFound", err)
@@ -614,7 +641,7 @@ func TestEnqueueAll(t *testing.T) {
 		}
 		var ns []Notice
 		for _, id := range []string{"u1", "u2", "u3", "u1"} {
-			ns = append(ns, Notice{AccountID: id, Kind: Decided, Args: two, Link: "/applications/a1"})
+			ns = append(ns, Notice{AccountID: id, Kind: ApplicationApproved, Args: two, Link: "/applications/a1"})
 		}
 		if err := d.Tx(ctx, func(tx *db.Tx) error { return EnqueueAll(ctx, tx, ns...) }); err != nil {
 			t.Fatal(err)
@@ -629,7 +656,7 @@ func TestEnqueueAll(t *testing.T) {
 				t.Fatalf("%s has %d notices, want %d", id, len(list), max(n, 1))
 			}
 			for _, n := range list {
-				if n.Kind != Decided || n.Link != "/applications/a1" || !strings.Contains(n.Body(i18n.ZH), two[0]) {
+				if n.Kind != ApplicationApproved || n.Link != "/applications/a1" || !strings.Contains(n.Body(i18n.ZH), two[0]) {
 					t.Errorf("%s got %+v", id, n)
 				}
 				ds, err := s.Deliveries(ctx, n.ID)

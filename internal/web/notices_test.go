@@ -49,7 +49,7 @@ func TestNotices(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		mine := e.notice("zhangsan", notify.Notice{Kind: notify.ApplicationAccepted, Args: []string{"LJ2026-000001", "食品经营许可"}, Link: "/applications/a1"})
-		theirs := e.notice("lisi", notify.Notice{Kind: notify.Decided, Args: []string{"LJ2026-000002", "出生医学证明"}})
+		theirs := e.notice("lisi", notify.Notice{Kind: notify.ApplicationApproved, Args: []string{"LJ2026-000002", "出生医学证明"}})
 		tok := e.session("zhangsan")
 
 		// The header of any page shows the unread count.
