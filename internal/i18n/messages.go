@@ -569,7 +569,7 @@ var messages = map[string]msg{
 	"letter_title_denied":        {"不予行政许可决定书", "Decision to deny"},
 	"letter_body":                {"你（单位）于办件编号 %s 提出的“%s”申请，经审查，", "Your application %s for “%s” was examined, and "},
 	"letter_approved":            {"符合法定条件、标准，决定准予。", "meets the statutory conditions and standards: it is approved."},
-	"letter_denied":              {"不符合法定条件，决定不予准予。", "does not meet the statutory conditions: it is denied."},
+	"letter_denied":              {"不符合法定条件，决定不予许可。", "does not meet the statutory conditions: it is denied."},
 	"letter_reasons":             {"理由如下：", "Reasons:"},
 	"letter_basis":               {"依据：", "Legal basis: "},
 	"back_to_application":        {"返回办件", "Back to the application"},

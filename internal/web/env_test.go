@@ -81,6 +81,8 @@ type envOptions struct {
 	// wrapLibrary, with libraryLicenses, stands between applications and
 	// the library.
 	wrapLibrary func(application.LicenseSource) application.LicenseSource
+	// outbox has applications send their notices, as serve does.
+	outbox bool
 }
 
 func newEnvOpts(t testing.TB, d *db.DB, o envOptions) *env {
@@ -106,6 +108,9 @@ func newEnvOpts(t testing.TB, d *db.DB, o envOptions) *env {
 	licenses := license.NewStore(license.Deps{DB: d, Identity: ids, Keys: license.NewKeyring(cfg.LicenseKeyDir(), "127.0.0.1:8080"), Location: loc, Now: time.Now})
 	deps := application.Deps{DB: d, Catalog: cat, Processes: workflow.NewStore(d, ids, cat, time.Now), Calendar: cals,
 		Blobs: blobs, Identity: ids, Org: orgs, Location: loc, Now: time.Now, UploadLimit: 1 << 20, Licenses: licenses}
+	if o.outbox {
+		deps.Notices = application.Outbox
+	}
 	var exchanges *exchange.Store
 	if o.fulfil {
 		exchanges = exchange.NewStore(exchange.Deps{DB: d, Identity: ids, Location: loc})

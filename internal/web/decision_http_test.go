@@ -1,0 +1,72 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/tongban/tongban/internal/application"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/db/dbtest"
+)
+
+// act has the holder of token take the open task of the step kind on the
+// application numbered number with the decision body.
+func act(t *testing.T, e *env, token, number, kind, body string) {
+	t.Helper()
+	var queue listResponse[application.Task]
+	decodeResponse(t, e.get("/api/v1/tasks?q="+number, token), &queue)
+	for _, tk := range queue.Items {
+		if string(tk.Kind) == kind {
+			wantStatus(t, kind, e.sendJSON("POST", "/api/v1/tasks/"+tk.ID+"/decision", token, body), http.StatusOK)
+			return
+		}
+	}
+	t.Fatalf("no open %s task on %s: %+v", kind, number, queue.Items)
+}
+
+// TestDenialToldAndLettered: a denial tells the applicant at once that
+// it was not approved, and its letter reads as a decision not to
+// license (决定不予许可), not "决定不予准予".
+func TestDenialToldAndLettered(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnvOpts(t, d, envOptions{outbox: true})
+		zhang := e.session("zhangsan")
+		clerk, approver := e.session("scjg-clerk"), e.session("scjg-approver")
+		id := newDraft(t, e, zhang, companyService)
+		for _, m := range []string{"m1", "m2", "m3", "m4", "m5"} {
+			wantStatus(t, "upload "+m, uploadMaterialAPI(e, zhang, id, m, m+".pdf", []byte(tinyPDF)), http.StatusCreated)
+		}
+		rec := e.sendJSON("POST", "/api/v1/applications/"+id+"/submit", zhang, `{"form":{"公司名称":"临江测试科技有限公司","住所":"临江市滨江区江南大道 1 号",
+			"注册资本":100,"股东":[{"名称":"张三","认缴出资额":100,"出资方式":"货币"}],"经营范围":"软件开发","法定代表人":"张三"}}`)
+		wantStatus(t, "submit", rec, http.StatusOK)
+		var a application.Application
+		decodeResponse(t, rec, &a)
+		act(t, e, clerk, a.Number, "accept", `{"action":"accept"}`)
+		act(t, e, approver, a.Number, "decide", `{"action":"deny","opinion":"名称与在先登记的企业名称近似","legal_basis":"《企业名称登记管理规定》第十七条"}`)
+
+		// Told before the conclusion, in the reader's language.
+		for _, tc := range []struct{ lang, subject, body string }{
+			{"zh-CN", "办件已作出决定：不予批准", "您的办件 " + a.Number + "（"},
+			{"en", "Decision made: not approved", "A decision has been made on your application " + a.Number + " ("},
+		} {
+			var got noticeList
+			decodeResponse(t, e.do("GET", "/api/v1/notices", zhang, "", nil, "Accept-Language", tc.lang), &got)
+			if len(got.Items) == 0 || got.Items[0].Kind != "application_denied" || got.Items[0].Subject != tc.subject ||
+				!strings.HasPrefix(got.Items[0].Body, tc.body) || got.Items[0].Link != "/applications/"+id {
+				t.Errorf("%s: after the denial the newest notice is %+v", tc.lang, got.Items)
+			}
+		}
+
+		act(t, e, clerk, a.Number, "conclude", `{"action":"conclude"}`)
+		page := e.get("/applications/"+id+"/letter", zhang)
+		wantStatus(t, "letter", page, http.StatusOK)
+		if body := page.Body.String(); !strings.Contains(body, "不符合法定条件，决定不予许可。") || strings.Contains(body, "不予准予") {
+			t.Errorf("the denial letter does not read 决定不予许可:\n%s", body)
+		}
+		en := e.do("GET", "/applications/"+id+"/letter", zhang, "", nil, "Accept-Language", "en").Body.String()
+		if !strings.Contains(en, "does not meet the statutory conditions: it is denied.") {
+			t.Errorf("the English denial letter:\n%s", en)
+		}
+	})
+}
