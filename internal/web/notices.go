@@ -2,8 +2,10 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
+	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/notify"
 )
 
@@ -70,12 +72,21 @@ func (s *Server) noticeReadSubmit(req *request) error {
 	return s.redirect(req, "/notices")
 }
 
+// noticesLimit is the most notices GET /api/v1/notices returns at once.
+const noticesLimit = 200
+
 func (s *Server) apiNotices(req *request) error {
-	limit := atoiDefault(req.r.URL.Query().Get("limit"), 50)
-	if limit < 1 {
-		limit = 50
+	// A limit out of range is refused, as the work queue's is, rather
+	// than silently replaced by the default.
+	limit := 50
+	if v := req.r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > noticesLimit {
+			return fielderr.New("limit", "queue_limit_range", 1, noticesLimit)
+		}
+		limit = n
 	}
-	items, err := s.notices(req, min(limit, 200))
+	items, err := s.notices(req, limit)
 	if err != nil {
 		return err
 	}
