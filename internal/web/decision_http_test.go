@@ -51,7 +51,9 @@ func TestDenialToldAndLettered(t *testing.T) {
 			{"en", "Decision made: not approved", "A decision has been made on your application " + a.Number + " ("},
 		} {
 			var got noticeList
-			decodeResponse(t, e.do("GET", "/api/v1/notices", zhang, "", nil, "Accept-Language", tc.lang), &got)
+			rec := e.do("GET", "/api/v1/notices", zhang, "", nil, "Accept-Language", tc.lang)
+			matchesOpenAPI(t, rec, "NoticeList")
+			decodeResponse(t, rec, &got)
 			if len(got.Items) == 0 || got.Items[0].Kind != "application_denied" || got.Items[0].Subject != tc.subject ||
 				!strings.HasPrefix(got.Items[0].Body, tc.body) || got.Items[0].Link != "/applications/"+id {
 				t.Errorf("%s: after the denial the newest notice is %+v", tc.lang, got.Items)
