@@ -64,6 +64,49 @@ type Decision struct {
 	Revision int `json:"revision,omitempty"`
 }
 
+// SignedBy reports whether the account has signed this countersigned
+// task already.
+func (t *Task) SignedBy(accountID string) bool {
+	for _, sg := range t.Signatures {
+		if sg.AccountID == accountID {
+			return true
+		}
+	}
+	return false
+}
+
+// Offered lists the actions p may take on task t of application a now:
+// none on a closed task, to someone without the step's role, on a task a
+// colleague has claimed (but a countersigned step, which each signer signs
+// in turn), to one who has signed it already, or while the application
+// waits for the applicant's supplement (nobody acts until it is answered).
+func Offered(p *identity.Principal, t *Task, a *Application) []string {
+	switch {
+	case t.State != TaskOpen || !holdsRole(p, t.Role, t.DepartmentCode):
+		return nil
+	case t.Signers <= 1 && t.AssigneeID != "" && t.AssigneeID != p.Account.ID:
+		return nil
+	case t.Signers > 1 && t.SignedBy(p.Account.ID):
+		return nil
+	case a != nil && a.State == Supplement:
+		return nil
+	}
+	return Actions(t.Kind)
+}
+
+// MayHandOver reports whether p may hand task t over: a department admin
+// of its department, or a holder of its role while it is unclaimed or
+// theirs.
+func MayHandOver(p *identity.Principal, t *Task) bool {
+	if t.State != TaskOpen {
+		return false
+	}
+	if holdsRole(p, string(identity.DeptAdmin), t.DepartmentCode) {
+		return true
+	}
+	return holdsRole(p, t.Role, t.DepartmentCode) && (t.AssigneeID == "" || t.AssigneeID == p.Account.ID)
+}
+
 // ErrNotAssignee is returned when a task is claimed by someone else.
 var ErrNotAssignee = fmt.Errorf("application: task is claimed by a colleague: %w", db.ErrConflict)
 
@@ -1224,6 +1267,12 @@ func (s *Store) Handover(ctx context.Context, p *identity.Principal, taskID, toA
 		var fe fielderr.Errors
 		if reason == "" {
 			fe.Add("reason", "handover_reason_required")
+		} else if len([]rune(reason)) > maxOpinion {
+			fe.Add("reason", "text_too_long", maxOpinion)
+		}
+		signed, err := signedBy(ctx, tx, t)
+		if err != nil {
+			return err
 		}
 		holders, err := roleHolders(ctx, tx, t.DepartmentCode, t.Role)
 		if err != nil {
@@ -1238,6 +1287,10 @@ func (s *Store) Handover(ctx context.Context, p *identity.Principal, taskID, toA
 			fe.Add("to", "handover_to_self")
 		case !ok || toAccount == t.AssigneeID:
 			fe.Add("to", "handover_target_invalid")
+		case signed[toAccount]:
+			// A countersigned step left with one who signed it waits
+			// for a signature they cannot give.
+			fe.Add("to", "handover_target_signed")
 		}
 		if err := fe.Err(); err != nil {
 			return err
@@ -1264,16 +1317,42 @@ func (s *Store) Handover(ctx context.Context, p *identity.Principal, taskID, toA
 	return s.namedTask(ctx, taskID)
 }
 
+// signedBy lists who has signed a countersigned task.
+func signedBy(ctx context.Context, q querier, t *Task) (map[string]bool, error) {
+	out := map[string]bool{}
+	if t.Signers <= 1 {
+		return out, nil
+	}
+	rows, err := q.QueryContext(ctx, `SELECT account_id FROM task_signatures WHERE task_id = $1`, t.ID)
+	if err != nil {
+		return nil, fmt.Errorf("application: signatures: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}
+
 // Colleagues lists who p can hand a task to: the holders of its role in
-// its department but p and its assignee.
+// its department but p, its assignee and, on a countersigned step, those
+// who have signed it.
 func (s *Store) Colleagues(ctx context.Context, p *identity.Principal, t *Task) ([]*identity.Account, error) {
 	ids, err := roleHolders(ctx, s.db.Read(), t.DepartmentCode, t.Role)
 	if err != nil {
 		return nil, err
 	}
+	signed, err := signedBy(ctx, s.db.Read(), t)
+	if err != nil {
+		return nil, err
+	}
 	var out []*identity.Account
 	for _, id := range ids {
-		if id == t.AssigneeID || id == p.Account.ID {
+		if id == t.AssigneeID || id == p.Account.ID || signed[id] {
 			continue
 		}
 		acc, err := s.identity.Account(ctx, id)

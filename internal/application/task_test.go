@@ -3,6 +3,7 @@ package application_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tongban/tongban/internal/application"
@@ -199,5 +200,51 @@ func TestClaimAndHandoverNameTheStep(t *testing.T) {
 			t.Fatal(err)
 		}
 		named("a handover", tk)
+	})
+}
+
+// TestHandoverSkipsSigners: on a countersigned step one who has signed is
+// neither offered nor accepted as whom to hand it to (the task would wait
+// on a signature they cannot give), nor offered the decision again; and a
+// hand-over's reason is capped like a return's. Signers used to be offered
+// and taken, and a reason of any length was stored.
+func TestHandoverSkipsSigners(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		a := f.filed(t, "SCJG-SIGN", 10)
+		a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "accept"})
+		a = f.decide(t, "approver", a, "decide", application.Decision{Action: "approve", Opinion: "同意"})
+		dec := f.task(t, a, "decide")
+		approver, two := f.p["approver"], f.p["approver-two"]
+		if got := application.Offered(approver, &dec, a); len(got) != 0 {
+			t.Errorf("actions offered to one who signed: %v", got)
+		}
+		if got := application.Offered(two, &dec, a); !slices.Equal(got, []string{"approve", "deny"}) {
+			t.Errorf("actions offered to the other signer: %v", got)
+		}
+		colleagues, err := f.store.Colleagues(ctx, two, &dec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(colleagues) != 0 {
+			t.Errorf("colleagues offered to approver-two: %v, want none (approver has signed)", colleagues)
+		}
+		if _, err := f.store.Handover(ctx, two, dec.ID, approver.Account.ID, "出差"); fieldKeys(t, err)["to"] != "handover_target_signed" {
+			t.Fatalf("handing a countersigned step to one who signed it: %v", err)
+		}
+		long := strings.Repeat("长", 2001)
+		if _, err := f.store.Handover(ctx, approver, dec.ID, two.Account.ID, long); fieldKeys(t, err)["reason"] != "text_too_long" {
+			t.Fatalf("a hand-over reason of 2,001 characters: %v", err)
+		}
+		a, err = f.store.Get(ctx, approver, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range a.Events {
+			if e.Action == "handed_over" {
+				t.Errorf("a refused hand-over was logged: %+v", e)
+			}
+		}
 	})
 }

@@ -708,6 +708,7 @@ var messages = map[string]msg{
 	"return_not_possible":               {"当前状态不能退回。", "Cannot return in the current state."},
 	"handover_reason_required":          {"请写明转交原因。", "Give the reason for the handover."},
 	"handover_target_invalid":           {"只能转交给本部门同岗位的同事。", "Hand over only to a colleague with the same role in the department."},
+	"handover_target_signed":            {"该同事已会签过此环节，不能再转交给他。", "This colleague has already signed this step; hand it to someone who has not."},
 	"handover_to_self":                  {"不能转交给自己。", "You cannot hand a task over to yourself."},
 
 	// The supervisors' view of the ledger verification (上链盖戳核验).
