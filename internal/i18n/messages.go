@@ -573,6 +573,7 @@ var messages = map[string]msg{
 	"letter_reasons":             {"理由如下：", "Reasons:"},
 	"letter_basis":               {"依据：", "Legal basis: "},
 	"back_to_application":        {"返回办件", "Back to the application"},
+	"back_to_task":               {"返回办理环节", "Back to the step"},
 	"print":                      {"打印", "Print"},
 	"application_submitted":      {"申请已提交，办件编号 %s。", "Submitted. Your tracking number is %s."},
 	"draft_saved":                {"草稿已保存。", "Draft saved."},

@@ -515,7 +515,26 @@ func (s *Server) letterPage(req *request) error {
 	if a.Letter == nil {
 		return notFound()
 	}
-	return s.render(req, http.StatusOK, "letter", a.Letter.Number, a)
+	v := letterView{Application: a, Back: "/applications/" + a.ID, BackKey: "back_to_application"}
+	if req.p.IsStaff() {
+		// The applicant's page is theirs alone: staff go back to the
+		// application's last step they may open, or to their queue.
+		v.Back, v.BackKey = "/staff/tasks", "queue_title"
+		for i := len(a.Tasks) - 1; i >= 0; i-- {
+			if req.p.CanIn(identity.PermStaffDesk, a.Tasks[i].DepartmentCode) || req.p.Can(identity.PermSupervise) {
+				v.Back, v.BackKey = "/staff/tasks/"+a.Tasks[i].ID, "back_to_task"
+				break
+			}
+		}
+	}
+	return s.render(req, http.StatusOK, "letter", a.Letter.Number, v)
+}
+
+// letterView is the decision letter's page: the application, and where
+// its back link goes for the viewer (Back, named by message BackKey).
+type letterView struct {
+	*application.Application
+	Back, BackKey string
 }
 
 // JSON API.
