@@ -1,8 +1,10 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/org"
+	"github.com/tongban/tongban/internal/workflow"
 )
 
 // queueView is the clerk's work queue.
@@ -139,19 +142,77 @@ type taskView struct {
 	Task    *application.Task
 	App     *applicationView
 	Actions []string
-	CanAct  bool
+	// CanAct: the viewer may act on the task now (decide, attach
+	// documents, return it).
+	CanAct bool
 	// HoldsRole: the viewer holds the step's role (and may act once
 	// the task is theirs or unclaimed).
-	HoldsRole  bool
-	Colleagues []*identity.Account
-	Earlier    []string
-	Documents  []application.Document
+	HoldsRole bool
+	// Signed: the viewer has signed this countersigned step and waits
+	// for the other signers.
+	Signed bool
+	// Waiting: the application waits for the applicant's supplement, and
+	// nobody acts on it until they answer.
+	Waiting bool
+	// CanHandOver: the viewer may hand the task over (to Colleagues).
+	CanHandOver bool
+	Colleagues  []*identity.Account
+	Earlier     []string
+	Documents   []application.Document
+	// ItemRows is how many rows the supplement request's list has.
+	ItemRows int
+	// Placed counts the errors shown beside their fields; Loose are the
+	// others (a closed task, a form the page no longer has), shown at
+	// the top of the page.
+	Placed int
+	Loose  []string
 	// Lookups maps a material verified from shared data to the index of
 	// the case subject to look up (see lookupView), when the viewer may
 	// look it up for this task.
 	Lookups map[string]string
 	// verifyLink makes a license's public verification link.
 	verifyLink func(licenseID string) string
+}
+
+// supplementRows is how many rows a supplement request's list offers.
+const supplementRows = 5
+
+// placed reports whether the page shows an error on field beside the
+// field, in the form it belongs to.
+func (v *taskView) placed(field string) bool {
+	itemsShown := v.Task.Kind == workflow.Accept || v.Task.Kind == workflow.Review
+	switch {
+	case field == "action", field == "file":
+		return v.CanAct
+	case field == "opinion", field == "legal_basis":
+		return v.CanAct && v.Task.Kind != workflow.Conclude
+	case field == "items", strings.HasPrefix(field, "item."):
+		return v.CanAct && itemsShown
+	case field == "repeat_reason":
+		return v.CanAct && itemsShown && v.App.App.SupplementCount > 0
+	case field == "to_step", field == "reason":
+		return v.CanAct && len(v.Earlier) > 0
+	case field == "to", field == "handover_reason":
+		return v.CanHandOver && len(v.Colleagues) > 0
+	}
+	return false
+}
+
+// sortErrors counts the errors the page shows beside their fields and
+// lists the others, in a steady order.
+func (v *taskView) sortErrors(msgs map[string]string) {
+	keys := make([]string, 0, len(msgs))
+	for k := range msgs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if v.placed(k) {
+			v.Placed++
+		} else {
+			v.Loose = append(v.Loose, msgs[k])
+		}
+	}
 }
 
 // VerifyLink is the public verification page of a license, or "" when the
@@ -196,11 +257,18 @@ func (s *Server) taskView(req *request) (*taskView, error) {
 		}
 	}
 	v.HoldsRole = holds(req.p, t.Role, t.DepartmentCode)
-	v.CanAct = t.State == application.TaskOpen && v.HoldsRole &&
-		(t.AssigneeID == "" || t.AssigneeID == req.p.Account.ID || t.Signers > 1)
+	v.ItemRows = supplementRows
+	open := t.State == application.TaskOpen
+	v.Waiting = open && a.State == application.Supplement
+	v.Signed = open && v.HoldsRole && t.Signers > 1 && t.SignedBy(req.p.Account.ID)
+	v.Actions = application.Offered(req.p, t, a)
+	v.CanAct = len(v.Actions) > 0
 	if v.CanAct {
-		v.Actions = application.Actions(t.Kind)
 		v.Earlier = s.Applications.EarlierSteps(req.ctx(), a, t)
+	}
+	// A department admin hands tasks over without acting on them.
+	v.CanHandOver = application.MayHandOver(req.p, t)
+	if v.CanHandOver {
 		if v.Colleagues, err = s.Applications.Colleagues(req.ctx(), req.p, t); err != nil {
 			return nil, err
 		}
@@ -235,7 +303,10 @@ func (s *Server) taskPage(req *request) error {
 	return s.render(req, http.StatusOK, "task", v.title(), v)
 }
 
-func (s *Server) renderTaskError(req *request, err error, form map[string]string) error {
+// renderTaskError shows the task page again with err's messages, each
+// beside its field in the form that was posted, and those that have no
+// field on the page at its top; opts adjust the view (the rows posted).
+func (s *Server) renderTaskError(req *request, err error, form map[string]string, opts ...func(*taskView)) error {
 	msgs, ok := formErrors(req.lang, err)
 	if !ok {
 		return appError(err)
@@ -244,26 +315,34 @@ func (s *Server) renderTaskError(req *request, err error, form map[string]string
 	if verr != nil {
 		return verr
 	}
+	for _, o := range opts {
+		o(v)
+	}
+	v.sortErrors(msgs)
 	return s.renderPage(req, http.StatusUnprocessableEntity, "task", &page{Title: v.title(), Data: v, Errors: msgs, Form: form})
 }
 
 func (s *Server) taskClaim(req *request) error {
 	id := req.r.PathValue("id")
 	if _, err := s.Applications.Claim(req.ctx(), req.p, id); err != nil {
-		return appError(err)
+		return s.renderTaskError(req, appError(err), nil)
 	}
 	s.setFlash(req, "task_claimed")
 	return s.redirect(req, "/staff/tasks/"+id)
 }
 
+// maxItemRows is how many rows of a supplement request a form may post.
+const maxItemRows = 50
+
 // decisionFromForm reads a decision form. Supplement items come as rows
-// item.<i>.what ("m:<code>" or "f:<field>") and item.<i>.reason.
-func decisionFromForm(f url.Values) application.Decision {
-	d := application.Decision{
+// item.<i>.what ("m:<code>" or "f:<field>") and item.<i>.reason; blank
+// rows are left out, and rows gives the row each item came from.
+func decisionFromForm(f url.Values) (d application.Decision, rows []int) {
+	d = application.Decision{
 		Action: f.Get("action"), Opinion: f.Get("opinion"), LegalBasis: f.Get("legal_basis"),
 		RepeatReason: f.Get("repeat_reason"), Revision: atoiDefault(f.Get("revision"), 0),
 	}
-	for i := 0; i < 50; i++ {
+	for i := 0; i < maxItemRows; i++ {
 		what := f.Get("item." + itoa(i) + ".what")
 		reason := f.Get("item." + itoa(i) + ".reason")
 		if what == "" && strings.TrimSpace(reason) == "" {
@@ -277,8 +356,24 @@ func decisionFromForm(f url.Values) application.Decision {
 			it.Field = what[2:]
 		}
 		d.Items = append(d.Items, it)
+		rows = append(rows, i)
 	}
-	return d
+	return d, rows
+}
+
+// itemErrorsToRows reports the errors of a decision's items (items[i],
+// items[i].material, items[i].field, items[i].reason) on the form rows
+// they came from: what was chosen on item.<row>.what, the reason on
+// item.<row>.reason.
+func itemErrorsToRows(err error, rows []int) error {
+	for i, row := range rows {
+		item, at := fmt.Sprintf("items[%d]", i), "item."+itoa(row)
+		err = fielderr.Rename(err, item, at+".what")
+		err = fielderr.Rename(err, item+".material", at+".what")
+		err = fielderr.Rename(err, item+".field", at+".what")
+		err = fielderr.Rename(err, item+".reason", at+".reason")
+	}
+	return err
 }
 
 func (s *Server) taskDecide(req *request) error {
@@ -286,9 +381,19 @@ func (s *Server) taskDecide(req *request) error {
 		return err
 	}
 	id := req.r.PathValue("id")
-	d := decisionFromForm(req.r.PostForm)
+	d, rows := decisionFromForm(req.r.PostForm)
 	if err := s.Applications.Act(req.ctx(), req.p, id, d); err != nil {
-		return s.renderTaskError(req, err, formMap(req, "action", "opinion", "legal_basis", "repeat_reason"))
+		form := formMap(req, "action", "opinion", "legal_basis", "repeat_reason")
+		n := supplementRows
+		for i := 0; i < maxItemRows; i++ {
+			for _, k := range []string{"item." + itoa(i) + ".what", "item." + itoa(i) + ".reason"} {
+				if v := req.r.PostFormValue(k); v != "" {
+					form[k] = v
+					n = max(n, i+1)
+				}
+			}
+		}
+		return s.renderTaskError(req, itemErrorsToRows(err, rows), form, func(v *taskView) { v.ItemRows = n })
 	}
 	s.setFlash(req, "decision_recorded")
 	return s.redirect(req, "/staff/tasks")
@@ -352,10 +457,12 @@ func (s *Server) apiTask(req *request) error {
 	if err != nil {
 		return err
 	}
-	// Only someone who may act now is offered actions.
-	actions := []string{}
-	if t.State == application.TaskOpen && holds(req.p, t.Role, t.DepartmentCode) && (t.AssigneeID == "" || t.AssigneeID == req.p.Account.ID || t.Signers > 1) {
-		actions = application.Actions(t.Kind)
+	// Only someone who may act now is offered actions: not one who has
+	// signed a countersigned step, nor anyone while the applicant's
+	// supplement is awaited.
+	actions := application.Offered(req.p, t, a)
+	if actions == nil {
+		actions = []string{}
 	}
 	writeJSON(req.w, http.StatusOK, map[string]any{"task": t, "application": a, "actions": actions})
 	return nil
