@@ -598,6 +598,19 @@ func TestQueueFiltersHTTP(t *testing.T) {
 	if page.Count != 1 || page.NextOffset == nil || *page.NextOffset != 1 || page.Items[0].ID != all.Items[0].ID {
 		t.Errorf("first page of one: %+v next %v", page.Items, page.NextOffset)
 	}
+	// A full page that ends the queue is the last: no next page.
+	rec = e.get(fmt.Sprintf("/api/v1/tasks?limit=%d&offset=%d", 1, all.Count-1), clerk)
+	page.NextOffset = nil
+	decodeResponse(t, rec, &page)
+	if page.Count != 1 || page.NextOffset != nil {
+		t.Errorf("the last task as a page of one: %d items, next %v; want no next page", page.Count, page.NextOffset)
+	}
+	rec = e.get(fmt.Sprintf("/api/v1/tasks?limit=%d", all.Count), clerk)
+	page.NextOffset = nil
+	decodeResponse(t, rec, &page)
+	if page.Count != all.Count || page.NextOffset != nil {
+		t.Errorf("the whole queue as one full page: %d items, next %v; want no next page", page.Count, page.NextOffset)
+	}
 	// By tracking number.
 	number := all.Items[len(all.Items)-1].Number
 	decodeResponse(t, e.get("/api/v1/tasks?q="+strings.ToLower(number), clerk), &page)

@@ -125,7 +125,7 @@ func (s *Server) queuePage(req *request) error {
 	if f.Offset > 0 {
 		v.PrevURL = v.URL("offset", strconv.Itoa(max(f.Offset-queuePageSize, 0)))
 	}
-	if len(v.Tasks) == queuePageSize {
+	if more(f, v.Counts, len(v.Tasks)) {
 		v.NextURL = v.URL("offset", strconv.Itoa(f.Offset+queuePageSize))
 	}
 	form := map[string]string{}
@@ -233,6 +233,7 @@ func (s *Server) taskView(req *request) (*taskView, error) {
 	if err != nil {
 		return nil, err
 	}
+	av.Staff = true
 	v := &taskView{Task: t, App: av, verifyLink: s.LicenseLink, Lookups: map[string]string{}}
 	if v.Documents, err = s.Applications.Documents(req.ctx(), req.p, a.ID); err != nil {
 		return nil, err
@@ -434,6 +435,20 @@ type taskList struct {
 	NextOffset *int                    `json:"next_offset,omitempty"`
 }
 
+// more reports whether a queue page of n tasks read with f has a next
+// page. The counts are of the queue under every filter but the warning,
+// so they tell whether a full page is the last.
+func more(f application.QueueFilter, counts application.QueueCounts, n int) bool {
+	matching := counts.Total
+	switch f.Warning {
+	case application.Yellow:
+		matching = counts.Yellow
+	case application.Red:
+		matching = counts.Red
+	}
+	return n == f.Limit && f.Offset+n < matching
+}
+
 func (s *Server) apiQueue(req *request) error {
 	f, err := taskQueueFilter(req, 200)
 	if err != nil {
@@ -444,7 +459,7 @@ func (s *Server) apiQueue(req *request) error {
 		return err
 	}
 	out := taskList{listResponse: list(tasks), Counts: counts}
-	if len(tasks) == f.Limit {
+	if more(f, counts, len(tasks)) {
 		next := f.Offset + f.Limit
 		out.NextOffset = &next
 	}
