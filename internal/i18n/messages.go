@@ -280,7 +280,7 @@ var messages = map[string]msg{
 	"notice_task_red_subject":              {"红牌预警：待办已超期", "Red warning: task overdue"},
 	"notice_task_red_body":                 {"办件 %s（%s）的待办已于 %s 到期，现已超期。", "The task on application %s (%s) was due on %s and is overdue."},
 	"notice_task_assigned_subject":         {"新的待办", "New task"},
-	"notice_task_assigned_body":            {"办件 %s（%s）已分派给您办理。", "Application %s (%s) has been assigned to you."},
+	"notice_task_assigned_body":            {"办件 %s（%s）有一个新环节等待您所在岗位办理，请在待办中认领。", "Application %s (%s) has a new step waiting for your role: claim it in your task queue."},
 
 	// Errors.
 	"error_title":     {"出错了", "Something went wrong"},
