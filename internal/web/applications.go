@@ -58,6 +58,9 @@ type applicationView struct {
 	License *license.License
 	// Rating is the rating section (好差评), nil when there is none.
 	Rating *ratingBlock
+	// Staff is set when staff, not the applicant, look at it (the task
+	// page), for the states that read differently to them.
+	Staff bool
 }
 
 // materialRow pairs a requirement with the files uploaded for it.

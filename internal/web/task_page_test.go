@@ -190,6 +190,10 @@ func TestTaskPageWhileWaitingForSupplement(t *testing.T) {
 			if !strings.Contains(page, state) {
 				t.Errorf("%s: the state is not told in staff's words, want %s", lang, state)
 			}
+			// The timeline too speaks to staff, not to the applicant.
+			if yours := html.EscapeString(i18n.T(lang, "app_state_supplement")); strings.Contains(page, "→ "+yours) {
+				t.Errorf("%s: the timeline tells staff %q", lang, yours)
+			}
 		}
 		if !strings.Contains(i18n.T(i18n.EN, "app_state_supplement_staff"), "applicant") {
 			t.Errorf("the English staff wording does not name the applicant")
