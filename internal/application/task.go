@@ -775,6 +775,10 @@ func (s *Store) decide(ctx context.Context, p *identity.Principal, taskID string
 		}
 		switch d.Action {
 		case ActSupplement:
+			// One who has countersigned has had their say on the step.
+			if err := refuseSigner(ctx, tx, p, t); err != nil {
+				return err
+			}
 			return s.requestSupplement(ctx, tx, p, a, t, d, today)
 		case ActRefuse:
 			if err := s.closeTask(ctx, tx, p, t, workflow.Denied, d); err != nil {
@@ -1203,6 +1207,11 @@ func (s *Store) Return(ctx context.Context, p *identity.Principal, taskID, toSte
 		if t.AssigneeID != "" && t.AssigneeID != p.Account.ID {
 			return ErrNotAssignee
 		}
+		// Returning a countersigned step would throw away the signatures;
+		// one who signed has had their say on it.
+		if err := refuseSigner(ctx, tx, p, t); err != nil {
+			return err
+		}
 		a, err := s.load(ctx, tx, t.ApplicationID)
 		if err != nil {
 			return err
@@ -1318,6 +1327,22 @@ func (s *Store) Handover(ctx context.Context, p *identity.Principal, taskID, toA
 }
 
 // signedBy lists who has signed a countersigned task.
+// refuseSigner refuses p acting on countersigned task t (other than by
+// signing, which refuses a second signature itself) once p has signed it.
+func refuseSigner(ctx context.Context, q querier, p *identity.Principal, t *Task) error {
+	if t.Signers <= 1 {
+		return nil
+	}
+	signed, err := signedBy(ctx, q, t)
+	if err != nil {
+		return err
+	}
+	if signed[p.Account.ID] {
+		return fielderr.New("task", "already_signed")
+	}
+	return nil
+}
+
 func signedBy(ctx context.Context, q querier, t *Task) (map[string]bool, error) {
 	out := map[string]bool{}
 	if t.Signers <= 1 {

@@ -233,6 +233,11 @@ func TestHandoverSkipsSigners(t *testing.T) {
 		if _, err := f.store.Handover(ctx, two, dec.ID, approver.Account.ID, "出差"); fieldKeys(t, err)["to"] != "handover_target_signed" {
 			t.Fatalf("handing a countersigned step to one who signed it: %v", err)
 		}
+		// Nor may one who signed send the step back, throwing away the
+		// signatures.
+		if _, err := f.store.Return(ctx, approver, dec.ID, "accept", "材料需重新核对"); fieldKeys(t, err)["task"] != "already_signed" {
+			t.Fatalf("a signer returning the countersigned step: %v", err)
+		}
 		long := strings.Repeat("长", 2001)
 		if _, err := f.store.Handover(ctx, approver, dec.ID, two.Account.ID, long); fieldKeys(t, err)["reason"] != "text_too_long" {
 			t.Fatalf("a hand-over reason of 2,001 characters: %v", err)
