@@ -557,31 +557,53 @@ func (s *Store) AnswerSupplement(ctx context.Context, p *identity.Principal, id 
 			}
 		}
 		newForm := a.Form
+		formRead := true
 		if form != nil {
 			raw, vals, err := parseForm(form)
 			if err != nil {
-				return err
-			}
-			// Only the fields asked about may change.
-			old := formValues(a.Form)
-			for k, v := range vals {
-				if !req.asksField(k) && !jsonEqual(old[k], v) {
-					fe.Add("form."+k, "field_not_requested")
+				// Said with the rest; there is no form to check further.
+				if !fe.Merge("", err) {
+					return err
 				}
-			}
-			for k := range old {
-				if _, ok := vals[k]; !ok && !req.asksField(k) {
-					fe.Add("form."+k, "field_not_requested")
+				formRead = false
+			} else {
+				// Only the fields asked about may change.
+				old := formValues(a.Form)
+				for k, v := range vals {
+					if !req.asksField(k) && !jsonEqual(old[k], v) {
+						fe.Add("form."+k, "field_not_requested")
+					}
 				}
+				for k := range old {
+					if _, ok := vals[k]; !ok && !req.asksField(k) {
+						fe.Add("form."+k, "field_not_requested")
+					}
+				}
+				newForm = raw
 			}
-			newForm = raw
 		}
 		svc, err := s.service(ctx, a.ServiceCode, a.ServiceVersion)
 		if err != nil {
 			return err
 		}
-		if err := validateForm(svc.FormSchema, newForm); err != nil && !fe.Merge("", err) {
-			return err
+		if formRead {
+			// Only what the request asks about is judged: the rest was
+			// filed before and may not change now, so a value an earlier
+			// rule let through (a date typed by hand before dates were
+			// checked) cannot hold the answer up.
+			err := validateForm(svc.FormSchema, newForm)
+			var inv *fielderr.Invalid
+			if err != nil && !errors.As(err, &inv) {
+				return err
+			}
+			if inv != nil {
+				for _, f := range inv.Fields {
+					if name, ok := strings.CutPrefix(f.Field, "form."); ok && !req.asksField(name) {
+						continue
+					}
+					fe.Add(f.Field, f.Key, f.Params...)
+				}
+			}
 		}
 		if err := fe.Err(); err != nil {
 			return err

@@ -77,3 +77,58 @@ func TestAnswerSupplementTellsOnce(t *testing.T) {
 		}
 	})
 }
+
+// A form that does not read at all is told with the rest of the answer's
+// problems, not instead of them.
+func TestAnswerSupplementUnreadableForm(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		a := f.filed(t, "SCJG-FOOD", 100)
+		a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "supplement", Items: []application.SupplementItem{
+			{Material: "m1", Reason: "营业执照已过期"}, {Field: "area", Reason: "面积有误"}}})
+		_, err := f.store.AnswerSupplement(ctx, f.p["zhang"], a.ID, json.RawMessage(`{"name":"临江味道餐饮","area":1e400}`), strings.Repeat("说", 1001))
+		got := fieldKeys(t, err)
+		want := map[string]string{"materials.m1": "material_missing", "form.area": "form_field_range", "note": "text_too_long"}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("answer: %s is %q, want %q (all: %v)", k, got[k], v, got)
+			}
+		}
+		if _, ok := got["form.name"]; ok {
+			t.Errorf("an unchanged field is reported: %v", got)
+		}
+	})
+}
+
+// Only what a supplement request asks about is judged in the answer: a
+// value filed before, which the answer may not change, cannot hold it up
+// even where today's rules would refuse it (a date typed by hand before
+// dates were checked).
+func TestAnswerSupplementJudgesWhatWasAsked(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		zhang := f.p["zhang"]
+		a := f.filed(t, "SCJG-FOOD", 100)
+		if _, err := d.Write().ExecContext(ctx, `UPDATE applications SET form = $1 WHERE id = $2`,
+			`{"name":"临江味道餐饮","area":100,"opened":"2026/02/28"}`, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		// Asked about the area: the old date is left alone.
+		a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "supplement", Items: []application.SupplementItem{{Field: "area", Reason: "面积有误"}}})
+		if _, err := f.store.AnswerSupplement(ctx, zhang, a.ID, json.RawMessage(`{"name":"临江味道餐饮","area":120,"opened":"2026/02/28"}`), ""); err != nil {
+			t.Fatalf("answering about the area of a form with an old hand-typed date: %v", err)
+		}
+		// Asked about the date itself: it must be a date now.
+		a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "supplement", RepeatReason: "开业日期格式不对",
+			Items: []application.SupplementItem{{Field: "opened", Reason: "请按年-月-日填写"}}})
+		_, err := f.store.AnswerSupplement(ctx, zhang, a.ID, json.RawMessage(`{"name":"临江味道餐饮","area":120,"opened":"2026/02/28"}`), "")
+		if fieldKeys(t, err)["form.opened"] != "form_field_format" {
+			t.Fatalf("answering about the date with the same text: %v", err)
+		}
+		if _, err := f.store.AnswerSupplement(ctx, zhang, a.ID, json.RawMessage(`{"name":"临江味道餐饮","area":120,"opened":"2026-02-28"}`), ""); err != nil {
+			t.Fatalf("answering about the date with a date: %v", err)
+		}
+	})
+}
