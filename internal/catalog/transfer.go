@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/org"
+	"github.com/tongban/tongban/internal/workflow"
 )
 
 // FormatV1 identifies the catalog exchange format, described by the JSON
@@ -188,6 +190,23 @@ func (s *Store) Import(ctx context.Context, actor *identity.Principal, orgs *org
 				return prefixed(fmt.Sprintf("departments[%d]", i), err)
 			}
 			res.Departments++
+		}
+		// The processes' locks (see checkProcess), all at once and in
+		// order, so two imports naming them in other orders cannot
+		// deadlock.
+		var procs []string
+		for _, rec := range doc.Services {
+			for _, svc := range []*Service{rec.Published, rec.Draft} {
+				if svc != nil && svc.Process != "" {
+					procs = append(procs, svc.Process)
+				}
+			}
+		}
+		slices.Sort(procs)
+		for _, code := range slices.Compact(procs) {
+			if err := s.db.Lock(ctx, tx, workflow.LockKey(code)); err != nil {
+				return err
+			}
 		}
 		stats := dfDelta{}
 		for i, rec := range doc.Services {

@@ -70,6 +70,22 @@ func jsonError(field string, err error) error {
 	return fielderr.New(field, "json_invalid", err.Error())
 }
 
+// jsonErrorIn is jsonError for a document typed into one input of an HTML
+// form (field): every problem is reported on that input, the path inside
+// the document in the message, so it is not mistaken for another input
+// of the form with the same name.
+func jsonErrorIn(field string, err error) error {
+	var inv *fielderr.Invalid
+	if !errors.As(jsonError(field, err), &inv) {
+		return err
+	}
+	var fe fielderr.Errors
+	for _, f := range inv.Fields {
+		fe.Add(field, f.Key, f.Params...)
+	}
+	return fe.Err()
+}
+
 // jsonKind names the kind of JSON value a Go type is decoded from.
 func jsonKind(t reflect.Type) string {
 	if t == nil {

@@ -264,7 +264,9 @@ func (s *Server) taskView(req *request) (*taskView, error) {
 	v.Signed = open && v.HoldsRole && t.Signers > 1 && t.SignedBy(req.p.Account.ID)
 	v.Actions = application.Offered(req.p, t, a)
 	v.CanAct = len(v.Actions) > 0
-	if v.CanAct {
+	// Returning needs the task free or one's own, even on a countersigned
+	// step (Return), where others may still sign.
+	if v.CanAct && (t.AssigneeID == "" || t.AssigneeID == req.p.Account.ID) {
 		v.Earlier = s.Applications.EarlierSteps(req.ctx(), a, t)
 	}
 	// A department admin hands tasks over without acting on them.
