@@ -1345,7 +1345,7 @@ func TestUploadsWaitForSubmission(t *testing.T) {
 				defer wg.Done()
 				_, addErr = f.store.AddMaterial(ctx, zhang, a.ID, "m2", "plan.png", bytes.NewReader(pngFile))
 			}()
-			waitForLockWaiters(t, d, 2)
+			dbtest.WaitForLockWaiters(t, d, 2)
 		}
 		f.onNotice.Store(&hook)
 		filed, err := f.store.Submit(ctx, zhang, a.ID, json.RawMessage(`{"name":"临江味道餐饮","area":80}`))
@@ -1375,31 +1375,4 @@ func TestUploadsWaitForSubmission(t *testing.T) {
 			t.Errorf("state %s is not the one stamped", state)
 		}
 	})
-}
-
-// waitForLockWaiters waits until n other transactions wait for a lock
-// (PostgreSQL) or, on SQLite, where every write waits for the one
-// writer, gives them a moment to start waiting.
-func waitForLockWaiters(t *testing.T, d *db.DB, n int) {
-	t.Helper()
-	if d.Dialect != db.Postgres {
-		time.Sleep(100 * time.Millisecond)
-		return
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var waiting int
-		if err := d.Read().QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
-			t.Error(err)
-			return
-		}
-		if waiting >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("%d transactions wait for a lock, want %d", waiting, n)
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

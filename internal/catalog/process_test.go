@@ -296,7 +296,7 @@ func TestProcessAndServiceSavedAtOnce(t *testing.T) {
 					return err
 				}
 				go func() { done <- call() }()
-				waitForLock(t, d)
+				dbtest.WaitForLockWaiters(t, d, 1)
 				return fn(tx)
 			}); err != nil {
 				t.Fatal(err)
@@ -335,27 +335,4 @@ func TestProcessAndServiceSavedAtOnce(t *testing.T) {
 			t.Errorf("a process save waiting for a service save that drops 经营面积: %v, want process_when_field_unknown", err)
 		}
 	})
-}
-
-// waitForLock waits until a transaction waits for a lock (PostgreSQL);
-// on SQLite, whose writers queue for the one write connection, it gives
-// the waiting call a moment to get there.
-func waitForLock(t *testing.T, d *db.DB) {
-	t.Helper()
-	if d.Dialect != db.Postgres {
-		time.Sleep(100 * time.Millisecond)
-		return
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		var waiting int
-		if err := d.Read().QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
-			t.Error(err)
-			return
-		}
-		if waiting > 0 || time.Now().After(deadline) {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

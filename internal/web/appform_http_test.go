@@ -175,24 +175,9 @@ func TestFormNumberNotANumber(t *testing.T) {
 func TestSupplementNumberNotANumber(t *testing.T) {
 	e := sqliteEnv(t)
 	zhang, clerk := e.session("zhangsan"), e.session("scjg-clerk")
-	id := newDraft(t, e, zhang, companyService)
-	for _, m := range []string{"m1", "m2", "m3", "m4", "m5"} {
-		wantStatus(t, "upload "+m, uploadMaterialAPI(e, zhang, id, m, m+".pdf", []byte(tinyPDF)), http.StatusCreated)
-	}
-	rec := e.sendJSON("POST", "/api/v1/applications/"+id+"/submit", zhang, `{"form":{"公司名称":"临江测试科技有限公司","住所":"临江市滨江区江南大道 1 号",
-		"注册资本":100,"股东":[{"名称":"张三","认缴出资额":100,"出资方式":"货币"}],"经营范围":"软件开发","法定代表人":"张三"}}`)
-	wantStatus(t, "submit", rec, http.StatusOK)
-	var a application.Application
-	decodeResponse(t, rec, &a)
-	var queue listResponse[application.Task]
-	decodeResponse(t, e.get("/api/v1/tasks?q="+a.Number, clerk), &queue)
-	if len(queue.Items) != 1 {
-		t.Fatalf("the intake task of %s: %+v", a.Number, queue.Items)
-	}
-	wantStatus(t, "ask for the capital again", e.sendJSON("POST", "/api/v1/tasks/"+queue.Items[0].ID+"/decision", clerk,
-		`{"action":"supplement","items":[{"field":"注册资本","reason":"注册资本与章程不一致"}]}`), http.StatusOK)
+	id := askSupplement(t, e, zhang, clerk, `[{"field":"注册资本","reason":"注册资本与章程不一致"}]`)
 
-	rec = e.postForm("/applications/"+id+"/supplement", zhang, url.Values{"f.注册资本": {"NaN"}, "note": {"已更正"}})
+	rec := e.postForm("/applications/"+id+"/supplement", zhang, url.Values{"f.注册资本": {"NaN"}, "note": {"已更正"}})
 	wantStatus(t, "answer NaN", rec, http.StatusUnprocessableEntity)
 	page := rec.Body.String()
 	if got := shownError(page, "注册资本"); got != "请填写数字。" {

@@ -13,9 +13,9 @@ import (
 )
 
 // askSupplement files a company application as zhangsan and has the
-// clerk ask for material m1 and the field 住所 at once; it returns the
-// application's ID.
-func askSupplement(t *testing.T, e *env, zhang, clerk string) string {
+// clerk ask for items (a supplement request's items as JSON); it returns
+// the application's ID.
+func askSupplement(t *testing.T, e *env, zhang, clerk, items string) string {
 	t.Helper()
 	id := newDraft(t, e, zhang, companyService)
 	for _, m := range []string{"m1", "m2", "m3", "m4", "m5"} {
@@ -31,8 +31,8 @@ func askSupplement(t *testing.T, e *env, zhang, clerk string) string {
 	if len(queue.Items) != 1 {
 		t.Fatalf("the intake task of %s: %+v", a.Number, queue.Items)
 	}
-	wantStatus(t, "ask for m1 and 住所", e.sendJSON("POST", "/api/v1/tasks/"+queue.Items[0].ID+"/decision", clerk,
-		`{"action":"supplement","items":[{"material":"m1","reason":"复印件不清晰"},{"field":"住所","reason":"住所与证明不一致"}]}`), http.StatusOK)
+	wantStatus(t, "ask for "+items, e.sendJSON("POST", "/api/v1/tasks/"+queue.Items[0].ID+"/decision", clerk,
+		`{"action":"supplement","items":`+items+`}`), http.StatusOK)
 	return id
 }
 
@@ -44,7 +44,7 @@ func TestSupplementAnswerTellsEverythingAtOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		zhang, clerk := e.session("zhangsan"), e.session("scjg-clerk")
-		id := askSupplement(t, e, zhang, clerk)
+		id := askSupplement(t, e, zhang, clerk, `[{"material":"m1","reason":"复印件不清晰"},{"field":"住所","reason":"住所与证明不一致"}]`)
 		note := strings.Repeat("说", 1001)
 		for _, tc := range []struct{ lang, material, field, note string }{
 			{"zh-CN", "请上传此项材料。", "此项必填。", "最多 1000 字。"},

@@ -138,3 +138,31 @@ func pgAdmin(dsn string) (*sql.DB, error) {
 	})
 	return ac.db, ac.err
 }
+
+// WaitForLockWaiters waits until n transactions wait for a lock
+// (PostgreSQL) or, on SQLite, where every write waits for the one writer,
+// gives them a moment to start waiting. Tests of what a lock keeps apart
+// use it to be sure the other side is blocked before they go on.
+func WaitForLockWaiters(t testing.TB, d *db.DB, n int) {
+	t.Helper()
+	if d.Dialect != db.Postgres {
+		time.Sleep(100 * time.Millisecond)
+		return
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var waiting int
+		if err := d.Read().QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Error(err)
+			return
+		}
+		if waiting >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%d transactions wait for a lock, want %d", waiting, n)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
