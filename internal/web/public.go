@@ -184,15 +184,11 @@ func (s *Server) searchPage(req *request) error {
 		} else if err != nil {
 			return err
 		}
-		sums := make([]catalog.Summary, len(d.Hits))
-		for i, h := range d.Hits {
-			sums[i] = h.Summary
-		}
-		if err := s.englishNames(req, sums); err != nil {
-			return err
-		}
 		for i := range d.Hits {
-			d.Hits[i].Name = sums[i].Name
+			h := &d.Hits[i]
+			if h.Name, err = s.serviceName(req, h.Code, h.Version, h.Name); err != nil {
+				return err
+			}
 		}
 	}
 	pg := &page{Title: req.t("search_results", q), Data: d, Query: q}

@@ -39,44 +39,44 @@ func (s *Server) serviceNameEn(ctx context.Context, code string, version int) (s
 	return svc.NameEn, nil
 }
 
+// serviceName is a service's name in the page's language: in English the
+// English name of the version (code, version) where it has one, else zh,
+// the Chinese name the caller holds.
+func (s *Server) serviceName(req *request, code string, version int, zh string) (string, error) {
+	if req.lang != i18n.EN {
+		return zh, nil
+	}
+	en, err := s.serviceNameEn(req.ctx(), code, version)
+	if err != nil || en == "" {
+		return zh, err
+	}
+	return en, nil
+}
+
 // appServiceNames names the services of applications in the page's
-// language, by application ID: in English the English name of the version
-// each was made under, where it has one; else the name the application
-// keeps.
+// language, by application ID.
 func (s *Server) appServiceNames(req *request, apps []*application.Application) (map[string]string, error) {
 	out := make(map[string]string, len(apps))
 	for _, a := range apps {
-		out[a.ID] = a.ServiceName
-		if req.lang != i18n.EN {
-			continue
-		}
-		en, err := s.serviceNameEn(req.ctx(), a.ServiceCode, a.ServiceVersion)
+		name, err := s.serviceName(req, a.ServiceCode, a.ServiceVersion, a.ServiceName)
 		if err != nil {
 			return nil, err
 		}
-		if en != "" {
-			out[a.ID] = en
-		}
+		out[a.ID] = name
 	}
 	return out, nil
 }
 
 // taskServiceNames names the services of work-queue tasks in the page's
-// language, by task ID, as appServiceNames does for applications.
+// language, by task ID.
 func (s *Server) taskServiceNames(req *request, tasks []application.Task) (map[string]string, error) {
 	out := make(map[string]string, len(tasks))
 	for _, t := range tasks {
-		out[t.ID] = t.ServiceName
-		if req.lang != i18n.EN {
-			continue
-		}
-		en, err := s.serviceNameEn(req.ctx(), t.ServiceCode, t.ServiceVersion)
+		name, err := s.serviceName(req, t.ServiceCode, t.ServiceVersion, t.ServiceName)
 		if err != nil {
 			return nil, err
 		}
-		if en != "" {
-			out[t.ID] = en
-		}
+		out[t.ID] = name
 	}
 	return out, nil
 }
@@ -85,17 +85,12 @@ func (s *Server) taskServiceNames(req *request, tasks []application.Task) (map[s
 // service version in place of its Chinese one, where the version has
 // one. list is the caller's own (catalog lists are made per call).
 func (s *Server) englishNames(req *request, list []catalog.Summary) error {
-	if req.lang != i18n.EN {
-		return nil
-	}
 	for i := range list {
-		en, err := s.serviceNameEn(req.ctx(), list[i].Code, list[i].Version)
+		name, err := s.serviceName(req, list[i].Code, list[i].Version, list[i].Name)
 		if err != nil {
 			return err
 		}
-		if en != "" {
-			list[i].Name = en
-		}
+		list[i].Name = name
 	}
 	return nil
 }
