@@ -54,6 +54,11 @@ func Processes() ([]workflow.Definition, error) {
 // Password is the password of every demo account.
 const Password = "demo2026"
 
+// password is hashed once for all demo accounts (and all loads in one
+// process): it is published, so the accounts need not hide from one
+// another that they share it.
+var password = &identity.SharedPassword{Password: Password}
+
 // Login is a demo account to print at start-up.
 type Login struct {
 	Username string
@@ -168,8 +173,8 @@ func Load(ctx context.Context, d *db.DB, orgs *org.Store, ids *identity.Store, c
 		if err != nil {
 			return nil, err
 		}
-		a, err := ids.Seed(ctx, identity.Account{Kind: identity.KindPerson, Username: p.username, Name: p.name, IDNumber: p.idFirst17 + string(c), Phone: p.phone},
-			Password, []identity.RoleGrant{{Role: identity.Citizen}})
+		a, err := ids.SeedShared(ctx, identity.Account{Kind: identity.KindPerson, Username: p.username, Name: p.name, IDNumber: p.idFirst17 + string(c), Phone: p.phone},
+			password, []identity.RoleGrant{{Role: identity.Citizen}})
 		if err != nil {
 			return nil, err
 		}
@@ -240,5 +245,5 @@ func seedStaff(ctx context.Context, ids *identity.Store, s staff) (*identity.Acc
 		}
 		grants = append(grants, g)
 	}
-	return ids.Seed(ctx, identity.Account{Kind: identity.KindStaff, Username: s.username, Name: s.name, DepartmentCode: s.dept}, Password, grants)
+	return ids.SeedShared(ctx, identity.Account{Kind: identity.KindStaff, Username: s.username, Name: s.name, DepartmentCode: s.dept}, password, grants)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/tongban/tongban/internal/db"
 )
@@ -14,6 +15,33 @@ import (
 // is idempotent by username. The password is set only when the account is
 // created, so a changed password survives a restart with --demo.
 func (s *Store) Seed(ctx context.Context, a Account, password string, roles []RoleGrant) (*Account, error) {
+	return s.SeedShared(ctx, a, &SharedPassword{Password: password}, roles)
+}
+
+// A SharedPassword is one password given to many seeded accounts, as the
+// demo gives its published password to every demo account. It is hashed
+// once, when the first account that needs it is created, and those accounts
+// share the hash: an argon2id hash costs tens of milliseconds by design, and
+// hashing the same public password anew for each of some forty accounts
+// made every demo start (and every test that loads the demo) wait more
+// than a second. Only for passwords that are not secret from one another's
+// holders: accounts sharing a hash visibly share a password.
+type SharedPassword struct {
+	Password string
+
+	once sync.Once
+	hash string
+	err  error
+}
+
+func (p *SharedPassword) hashed() (string, error) {
+	p.once.Do(func() { p.hash, p.err = HashPassword(p.Password) })
+	return p.hash, p.err
+}
+
+// SeedShared is Seed with a password shared by the accounts seeded with it.
+func (s *Store) SeedShared(ctx context.Context, a Account, pw *SharedPassword, roles []RoleGrant) (*Account, error) {
+	password := pw.Password
 	if a.Kind == KindPerson {
 		in := PersonInput{Username: a.Username, Password: password, Name: a.Name, IDNumber: a.IDNumber, Phone: a.Phone, Email: a.Email}
 		in.normalize()
@@ -28,7 +56,7 @@ func (s *Store) Seed(ctx context.Context, a Account, password string, roles []Ro
 		err := tx.QueryRowContext(ctx, `SELECT id FROM accounts WHERE username = $1`, a.Username).Scan(&id)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			hash, err := HashPassword(password)
+			hash, err := pw.hashed()
 			if err != nil {
 				return err
 			}

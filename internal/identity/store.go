@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/tongban/tongban/internal/db"
@@ -48,10 +49,17 @@ type Store struct {
 	dummyHash               string
 }
 
+// dummyHash is checked against when a sign-in names no account, so that it
+// takes as long as a wrong password. One per process is enough: what it
+// hashes does not matter, only that checking it costs what a real check does.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("dummy-password-for-timing-1")
+	return h
+})
+
 // NewStore returns a Store. now is the clock (time.Now in production).
 func NewStore(d *db.DB, now func() time.Time) *Store {
-	h, _ := HashPassword("dummy-password-for-timing-1")
-	return &Store{db: d, now: now, SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, dummyHash: h}
+	return &Store{db: d, now: now, SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, dummyHash: dummyHash()}
 }
 
 // RegisterPerson creates a citizen account.

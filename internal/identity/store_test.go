@@ -1128,3 +1128,46 @@ func TestCanGrant(t *testing.T) {
 		})
 	}
 }
+
+func TestSeedShared(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		pw := &identity.SharedPassword{Password: "shared-password-1"}
+		names := []string{"clerk1", "clerk2", "clerk3"}
+		for _, name := range names {
+			if _, err := f.s.SeedShared(f.ctx, identity.Account{Kind: identity.KindStaff, Username: name, Name: "工作人员", DepartmentCode: deptA}, pw, []identity.RoleGrant{{Role: identity.Clerk}}); err != nil {
+				t.Fatalf("SeedShared(%s): %v", name, err)
+			}
+		}
+		p := identity.Account{Kind: identity.KindPerson, Username: "citizen", Name: "演示用户", IDNumber: idNumber(t, 8), Phone: "13900000008"}
+		if _, err := f.s.SeedShared(f.ctx, p, pw, []identity.RoleGrant{{Role: identity.Citizen}}); err != nil {
+			t.Fatalf("SeedShared(person): %v", err)
+		}
+		for _, name := range append(names, "citizen") {
+			if _, err := f.s.Authenticate(f.ctx, name, "shared-password-1"); err != nil {
+				t.Errorf("Authenticate(%s) with the shared password: %v", name, err)
+			}
+			if _, err := f.s.Authenticate(f.ctx, name, "shared-password-2"); !errors.Is(err, identity.ErrBadCredentials) {
+				t.Errorf("Authenticate(%s) with another password = %v, want bad credentials", name, err)
+			}
+		}
+		// Hashed once: every account seeded with it holds the same hash.
+		if n := f.count(`SELECT COUNT(DISTINCT password_hash) FROM accounts WHERE username IN ('clerk1', 'clerk2', 'clerk3', 'citizen')`); n != 1 {
+			t.Errorf("accounts seeded with one shared password hold %d hashes, want 1", n)
+		}
+		// Seed gives each account a hash of its own.
+		for _, name := range []string{"own1", "own2"} {
+			if _, err := f.s.Seed(f.ctx, identity.Account{Kind: identity.KindStaff, Username: name, Name: "工作人员", DepartmentCode: deptA}, "shared-password-1", nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := f.count(`SELECT COUNT(DISTINCT password_hash) FROM accounts WHERE username IN ('own1', 'own2', 'clerk1')`); n != 3 {
+			t.Errorf("accounts seeded one by one with one password hold %d hashes, want 3", n)
+		}
+		weak := &identity.SharedPassword{Password: "password"}
+		if _, err := f.s.SeedShared(f.ctx, identity.Account{Kind: identity.KindStaff, Username: "weak", Name: "弱密码"}, weak, nil); err == nil {
+			t.Errorf("SeedShared(weak password) = nil, want error")
+		}
+	})
+}
