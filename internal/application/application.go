@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/workflow"
 )
 
@@ -248,14 +249,25 @@ type Letter struct {
 
 // LetterBody is what a decision letter says.
 type LetterBody struct {
-	ApplicationNumber string   `json:"application_number"`
-	ServiceCode       string   `json:"service_code"`
-	ServiceName       string   `json:"service_name"`
-	ApplicantName     string   `json:"applicant_name"`
-	DepartmentCode    string   `json:"department_code"`
-	DepartmentName    string   `json:"department_name"`
-	Result            Result   `json:"result"`
-	Reasons           []string `json:"reasons,omitempty"`
-	LegalBasis        []string `json:"legal_basis,omitempty"`
-	Date              string   `json:"date"`
+	ApplicationNumber string `json:"application_number"`
+	ServiceCode       string `json:"service_code"`
+	ServiceName       string `json:"service_name"`
+	// ServiceKind is the service's legal category: a licensing service's
+	// letter is a decision on an administrative license (行政许可决定书),
+	// any other's a decision on the matter applied for. Letters issued
+	// before it was recorded have none and were licensing letters.
+	ServiceKind    catalog.Kind `json:"service_kind,omitempty"`
+	ApplicantName  string       `json:"applicant_name"`
+	DepartmentCode string       `json:"department_code"`
+	DepartmentName string       `json:"department_name"`
+	Result         Result       `json:"result"`
+	Reasons        []string     `json:"reasons,omitempty"`
+	LegalBasis     []string     `json:"legal_basis,omitempty"`
+	Date           string       `json:"date"`
+}
+
+// Licensing reports whether the letter decides on an administrative
+// license.
+func (b LetterBody) Licensing() bool {
+	return b.ServiceKind == "" || b.ServiceKind == catalog.Licensing
 }

@@ -1015,8 +1015,8 @@ func (s *Store) conclude(ctx context.Context, tx *db.Tx, p *identity.Principal, 
 	if result == "" {
 		result = Approved
 	}
-	body := LetterBody{ApplicationNumber: a.Number, ServiceCode: a.ServiceCode, ServiceName: a.ServiceName, ApplicantName: a.ApplicantName,
-		DepartmentCode: a.DepartmentCode, DepartmentName: deptName, Result: result, Date: today.String()}
+	body := LetterBody{ApplicationNumber: a.Number, ServiceCode: a.ServiceCode, ServiceName: a.ServiceName, ServiceKind: svc.Kind,
+		ApplicantName: a.ApplicantName, DepartmentCode: a.DepartmentCode, DepartmentName: deptName, Result: result, Date: today.String()}
 	superseded, err := supersededTasks(ctx, tx, a.ID)
 	if err != nil {
 		return err

@@ -63,12 +63,68 @@ func TestDenialToldAndLettered(t *testing.T) {
 		act(t, e, clerk, a.Number, "conclude", `{"action":"conclude"}`)
 		page := e.get("/applications/"+id+"/letter", zhang)
 		wantStatus(t, "letter", page, http.StatusOK)
-		if body := page.Body.String(); !strings.Contains(body, "不符合法定条件，决定不予许可。") || strings.Contains(body, "不予准予") {
-			t.Errorf("the denial letter does not read 决定不予许可:\n%s", body)
+		if body := page.Body.String(); !strings.Contains(body, "不符合法定条件、标准，决定不予行政许可。") || strings.Contains(body, "不予准予") {
+			t.Errorf("the denial letter does not read 决定不予行政许可:\n%s", body)
 		}
 		en := e.do("GET", "/applications/"+id+"/letter", zhang, "", nil, "Accept-Language", "en").Body.String()
-		if !strings.Contains(en, "does not meet the statutory conditions: it is denied.") {
+		if !strings.Contains(en, "does not meet the statutory conditions and standards: the license is refused.") {
 			t.Errorf("the English denial letter:\n%s", en)
+		}
+	})
+}
+
+// TestLetterFitsTheService: a letter is titled and worded by the service's
+// legal category (an administrative license, or any other matter), a
+// denial tells the applicant how to challenge it (行政复议, 行政诉讼),
+// and the letter reads in the reader's language, punctuation included.
+// Every letter used to be a licensing letter, and an approval said only
+// "决定准予。".
+func TestLetterFitsTheService(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnvWith(t, d, true)
+		for _, tc := range []struct {
+			key, user string
+			zh, en    []string
+			denial    bool
+		}{
+			// 个体工商户设立登记, a licensing service, approved.
+			{"sole-trader-approved", "zhangsan",
+				[]string{"准予行政许可决定书", "符合法定条件、标准，决定准予行政许可。"},
+				[]string{"Decision granting an administrative license", "meets the statutory conditions and standards: the license is granted."}, false},
+			// 住房公积金提取, a public service, denied.
+			{"fund-withdrawal-denied", "lisi",
+				[]string{"不予办理决定书", "不符合规定条件，决定不予办理。", "可以自收到本决定书之日起六十日内依法申请行政复议", "六个月内依法向人民法院提起行政诉讼"},
+				[]string{"Decision to deny", "does not meet the required conditions: it is denied.", "administrative reconsideration within sixty days", "administrative lawsuit"}, true},
+		} {
+			target := "/applications/" + demoAppID(t, d, tc.key) + "/letter"
+			tok := e.session(tc.user)
+			for _, lang := range []struct {
+				name string
+				want []string
+			}{{"zh-CN", tc.zh}, {"en", tc.en}} {
+				rec := e.do("GET", target, tok, "", nil, "Accept-Language", lang.name)
+				wantStatus(t, tc.key+" letter", rec, http.StatusOK)
+				body := rec.Body.String()
+				for _, w := range lang.want {
+					if !strings.Contains(body, w) {
+						t.Errorf("%s letter in %s lacks %q", tc.key, lang.name, w)
+					}
+				}
+				if has := strings.Contains(body, `id="remedy"`); has != tc.denial {
+					t.Errorf("%s letter in %s tells of remedies: %v, want %v", tc.key, lang.name, has, tc.denial)
+				}
+				// The salutation's colon and the separator between
+				// the legal bases are the page's, not Chinese ones.
+				if lang.name == "en" && (strings.Contains(body, "：</p>") || strings.Contains(body, "》、《")) {
+					t.Errorf("%s letter in English has Chinese punctuation:\n%s", tc.key, body)
+				}
+			}
+		}
+		// The API gives the letter's kind.
+		var a application.Application
+		decodeResponse(t, e.get("/api/v1/applications/"+demoAppID(t, d, "fund-withdrawal-denied"), e.session("lisi")), &a)
+		if a.Letter == nil || a.Letter.Body.ServiceKind != "public_service" {
+			t.Errorf("the API's letter of a public service: %+v", a.Letter)
 		}
 	})
 }

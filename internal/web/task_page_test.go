@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	neturl "net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -220,7 +221,25 @@ func TestDeptAdminHandsOverOnThePage(t *testing.T) {
 		if formOf(page, "/staff/tasks/"+id+"/decision") != "" {
 			t.Errorf("the department admin is offered the decision")
 		}
+		// The note above says they may hand it over, not only look; one
+		// who may do neither is told they may look.
+		if n := notYours(page); !strings.HasSuffix(n, "您可以查看，或在下方将其转交他人。") {
+			t.Errorf("the department admin's note: %q", n)
+		}
+		other := e.get("/staff/tasks/"+id, e.session("scjg-approver")).Body.String()
+		if n := notYours(other); !strings.HasSuffix(n, "办理，您可以查看。") || formOf(other, "/staff/tasks/"+id+"/handover") != "" {
+			t.Errorf("an approver's note on the intake step: %q", n)
+		}
 	})
+}
+
+// notYours returns the text of the task page's note to one who may not act.
+func notYours(page string) string {
+	m := regexp.MustCompile(`(?s)id="not-yours">(.*?)</p>`).FindStringSubmatch(page)
+	if m == nil {
+		return ""
+	}
+	return m[1]
 }
 
 // TestTaskPageOfDemoApplications: on a countersigned step one who signed
