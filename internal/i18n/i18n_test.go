@@ -1,6 +1,7 @@
 package i18n
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -85,6 +86,29 @@ func TestCountOfOneHasItsMessage(t *testing.T) {
 		}
 		if strings.Count(m.zh, "%") != strings.Count(b.zh, "%") || strings.Count(m.en, "%") != strings.Count(b.en, "%") {
 			t.Errorf("%s takes other arguments than %s", k, base)
+		}
+	}
+}
+
+// A count that is not a message's first argument cannot choose the
+// message for one (T looks at the first), so such a count must not stand
+// before a plural noun: "Request no. 2, 1 items".
+func TestLaterCountsNotBeforePlurals(t *testing.T) {
+	plural := regexp.MustCompile(`^%d [a-z]+s\b`)
+	for k, m := range messages {
+		verbs := 0
+		for i := 0; i < len(m.en); i++ {
+			if m.en[i] != '%' {
+				continue
+			}
+			if i+1 < len(m.en) && m.en[i+1] == '%' {
+				i++
+				continue
+			}
+			verbs++
+			if verbs > 1 && plural.MatchString(m.en[i:]) {
+				t.Errorf("%s: %q puts a later count before a plural", k, m.en)
+			}
 		}
 	}
 }

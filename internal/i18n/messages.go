@@ -156,7 +156,7 @@ var messages = map[string]msg{
 	"export_catalog":      {"导出整个目录 (JSON)", "Export the whole catalog (JSON)"},
 	"import_catalog":      {"导入目录", "Import a catalog"},
 	"import_file":         {"目录文件 (JSON)", "Catalog file (JSON)"},
-	"imported":            {"导入完成：%d 个部门，%d 个事项，发布 %d 个版本，%d 个主题，%d 个同义词。", "Imported %d departments, %d services, %d versions published, %d themes, %d synonyms."},
+	"imported":            {"导入完成：%d 个部门，%d 个事项，发布 %d 个版本，%d 个主题，%d 个同义词。", "Imported. Departments: %d, services: %d, versions published: %d, themes: %d, synonyms: %d."},
 	"staff_manage":        {"人员管理", "Staff"},
 	"new_staff":           {"新建工作人员", "New staff account"},
 	"roles":               {"角色", "Roles"},
@@ -644,7 +644,7 @@ var messages = map[string]msg{
 	"repeat_reason":               {"再次补正的原因", "Why a further supplement request"},
 	"repeat_supplements_title":    {"多次补正", "Repeated supplement requests"},
 	"supplement_history":          {"补正记录", "Supplement requests"},
-	"supplement_history_line":     {"第 %d 次补正，%d 项", "Request no. %d, %d items"},
+	"supplement_history_line":     {"第 %d 次补正，%d 项", "Request no. %d, items: %d"},
 	"supplement_history_answered": {"%s 已补正", "answered %s"},
 	"repeat_supplements_lead":     {"一次告知要求一次列明全部需补正的内容。同一办件再次要求补正的，均列于此，附经办人说明的原因（最近 200 条）。", "Tell-once asks for everything missing at once. Every further supplement request on an application is listed here with the reason its clerk gave (the latest 200)."},
 	"repeat_supplements_seq":      {"第几次", "Which request"},
@@ -734,7 +734,7 @@ var messages = map[string]msg{
 
 	// The supervisors' view of the ledger verification (上链盖戳核验).
 	"verification_title":          {"存证核验", "Ledger verification"},
-	"verification_last":           {"最近一次核验：%s（%s），日志共 %d 条，核对记录 %d 项。", "Last verification: %s (%s), log of %d entries, %d records checked."},
+	"verification_last":           {"最近一次核验：%s（%s），日志共 %d 条，核对记录 %d 项。", "Last verification: %s (%s); log entries: %d, records checked: %d."},
 	"verification_source_command": {"命令行 tongban verify", "the tongban verify command"},
 	"verification_source_serve":   {"服务定时核验", "the server's periodic check"},
 	"verification_ok":             {"未发现篡改：每条记录都与其上链存证一致。", "No tampering found: every record matches its ledger entry."},
