@@ -186,6 +186,18 @@ func TestFileValidates(t *testing.T) {
 			{"missing attribute", hotline.Input{Category: "POTHOLE", Text: "x"}, map[string]string{"attribute[size]": "required"}},
 			{"bad attribute", hotline.Input{Category: "POTHOLE", Text: "x", Attributes: map[string]string{"size": "huge", "depth": "deep"}},
 				map[string]string{"attribute[size]": "hotline_attribute_value", "attribute[depth]": "hotline_attribute_number"}},
+			{"number attribute NaN", hotline.Input{Category: "POTHOLE", Text: "x", Attributes: map[string]string{"size": "large", "depth": "NaN"}},
+				map[string]string{"attribute[depth]": "hotline_attribute_number"}},
+			{"number attribute inf", hotline.Input{Category: "POTHOLE", Text: "x", Attributes: map[string]string{"size": "large", "depth": "inf"}},
+				map[string]string{"attribute[depth]": "hotline_attribute_number"}},
+			{"number attribute -Infinity", hotline.Input{Category: "POTHOLE", Text: "x", Attributes: map[string]string{"size": "large", "depth": "-Infinity"}},
+				map[string]string{"attribute[depth]": "hotline_attribute_number"}},
+			{"number attribute 0x1p4", hotline.Input{Category: "POTHOLE", Text: "x", Attributes: map[string]string{"size": "large", "depth": "0x1p4"}},
+				map[string]string{"attribute[depth]": "hotline_attribute_number"}},
+			{"number attribute 1e400", hotline.Input{Category: "POTHOLE", Text: "x", Attributes: map[string]string{"size": "large", "depth": "1e400"}},
+				map[string]string{"attribute[depth]": "hotline_attribute_number"}},
+			{"number attribute 1,5", hotline.Input{Category: "POTHOLE", Text: "x", Attributes: map[string]string{"size": "large", "depth": "1,5"}},
+				map[string]string{"attribute[depth]": "hotline_attribute_number"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				_, err := f.store.File(ctx, f.p["zhang"], hotline.Web, tc.in, nil)

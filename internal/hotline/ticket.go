@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -180,7 +181,7 @@ func checkAttributes(e *fielderr.Errors, cat *Category, given map[string]string)
 		}
 		switch a.Datatype {
 		case "number":
-			if _, err := strconv.ParseFloat(v, 64); err != nil {
+			if !decimalNumber(v) {
 				e.Add(f, "hotline_attribute_number")
 				continue
 			}
@@ -713,4 +714,18 @@ func holders(ctx context.Context, q querier, dept string, roles ...identity.Role
 // departmentStaff are the people of a department who handle its tickets.
 func departmentStaff(ctx context.Context, q querier, dept string) ([]string, error) {
 	return holders(ctx, q, dept, identity.StaffRoles...)
+}
+
+// decimalRE is a number as people write one: digits, a point, an exponent.
+var decimalRE = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+
+// decimalNumber reports whether v is a decimal number that fits a float64:
+// not "NaN", "Inf" or "0x1p4", which strconv.ParseFloat also takes, nor
+// 1e400, which it cannot hold.
+func decimalNumber(v string) bool {
+	if !decimalRE.MatchString(v) {
+		return false
+	}
+	_, err := strconv.ParseFloat(v, 64)
+	return err == nil
 }
