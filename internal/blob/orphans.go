@@ -123,11 +123,18 @@ type SweepStats struct {
 	// Kept is the number of candidates dropped because a record still
 	// refers to them.
 	Kept int
+	// Failed is the number of candidates whose content the store would
+	// not delete: each waits a grace period again before the next try.
+	Failed int
 }
 
 // Sweep deletes the content of every candidate older than the grace
 // period that no record refers to, one at a time, until none is left or
-// ctx ends.
+// ctx ends. A candidate the store fails to delete is put back to wait a
+// grace period again, and the sweep goes on with the others: one key the
+// store keeps refusing (a permission, an object lock) must not hold up
+// every later one, as it did when each sweep stopped at the oldest
+// candidate. The failures are returned together, after the sweep.
 func (s *Sweeper) Sweep(ctx context.Context) (SweepStats, error) {
 	var st SweepStats
 	referenced, err := s.referenced()
@@ -145,9 +152,11 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepStats, error) {
 	if s.DB.Dialect == db.Postgres {
 		pick += ` FOR UPDATE SKIP LOCKED`
 	}
+	var failures []error
 	for ctx.Err() == nil {
 		var key string
 		var kept bool
+		var deleteErr error
 		err := s.DB.Tx(ctx, func(tx *db.Tx) error {
 			if err := tx.QueryRowContext(ctx, pick, db.NewTime(now.Add(-grace))).Scan(&key); err != nil {
 				return err
@@ -156,7 +165,10 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepStats, error) {
 				return fmt.Errorf("blob: sweep: %w", err)
 			}
 			if !kept {
-				if err := s.Store.Delete(ctx, key); err != nil {
+				if deleteErr = s.Store.Delete(ctx, key); deleteErr != nil {
+					// Later, after the others: since moves to now,
+					// which this sweep's pick no longer reaches.
+					_, err := tx.ExecContext(ctx, `UPDATE blob_orphans SET since = $1 WHERE key = $2`, db.NewTime(now), key)
 					return err
 				}
 			}
@@ -165,9 +177,13 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepStats, error) {
 		})
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			return st, nil
+			return st, errors.Join(failures...)
 		case err != nil:
-			return st, fmt.Errorf("blob: sweep %s: %w", key, err)
+			return st, errors.Join(append(failures, fmt.Errorf("blob: sweep %s: %w", key, err))...)
+		case deleteErr != nil:
+			st.Failed++
+			failures = append(failures, fmt.Errorf("blob: sweep %s: %w", key, deleteErr))
+			log.Warn("blob: content could not be deleted; tried again after the grace period", "key", key, "err", deleteErr)
 		case kept:
 			st.Kept++
 		default:
@@ -175,7 +191,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepStats, error) {
 			log.Info("blob: deleted content no record refers to", "key", key)
 		}
 	}
-	return st, ctx.Err()
+	return st, errors.Join(append(failures, ctx.Err())...)
 }
 
 // now is the sweeper's clock reading.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -278,6 +279,70 @@ func TestScanFindsFilesNoRecordHolds(t *testing.T) {
 			if got := e.stored(t, key); got != want {
 				t.Errorf("%s stored = %t, want %t", key, got, want)
 			}
+		}
+	})
+}
+
+// refusingDelete is a store that will not delete one key.
+type refusingDelete struct {
+	Store
+	key string
+}
+
+func (r refusingDelete) Delete(ctx context.Context, key string) error {
+	if key == r.key {
+		return errors.New("access denied")
+	}
+	return r.Store.Delete(ctx, key)
+}
+
+// TestSweepGoesOnPastAKeyItCannotDelete: content the store refuses to
+// delete waits a grace period again while the sweep deletes the rest; it
+// used to end every sweep at that oldest candidate, so nothing released
+// after it was ever deleted.
+func TestSweepGoesOnPastAKeyItCannotDelete(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newOrphanEnv(t, d)
+		ctx := t.Context()
+		stuck := e.put(t, 1)
+		if err := ReleaseFailed(ctx, d, e.clock(), stuck); err != nil {
+			t.Fatal(err)
+		}
+		e.advance(time.Minute)
+		var later []string
+		for i := range 3 {
+			key := e.put(t, 10+i)
+			if err := ReleaseFailed(ctx, d, e.clock(), key); err != nil {
+				t.Fatal(err)
+			}
+			later = append(later, key)
+		}
+		e.advance(DefaultGrace + time.Minute)
+		refusing := refusingDelete{Store: e.store, key: stuck}
+		st, err := e.sweeper(refusing).Sweep(ctx)
+		if err == nil || !strings.Contains(err.Error(), "access denied") {
+			t.Errorf("sweep past a refused delete: err %v, want the refusal reported", err)
+		}
+		if st != (SweepStats{Deleted: 3, Failed: 1}) {
+			t.Errorf("sweep: %+v, want 3 deleted and 1 failed", st)
+		}
+		for _, key := range later {
+			if e.stored(t, key) {
+				t.Errorf("%s released after the refused key is still stored", key)
+			}
+		}
+		if !e.stored(t, stuck) || e.candidates(t) != 1 {
+			t.Fatalf("the refused key: stored %t, %d candidates; want it kept as the one candidate", e.stored(t, stuck), e.candidates(t))
+		}
+		// It waits a grace period again, then goes once the store lets it.
+		st, err = e.sweeper(e.store).Sweep(ctx)
+		if err != nil || st != (SweepStats{}) {
+			t.Errorf("sweep right after: %+v %v, want nothing tried", st, err)
+		}
+		e.advance(DefaultGrace + time.Minute)
+		st, err = e.sweeper(e.store).Sweep(ctx)
+		if err != nil || st != (SweepStats{Deleted: 1}) || e.stored(t, stuck) {
+			t.Errorf("sweep a grace period later: %+v %v, stored %t; want it deleted", st, err, e.stored(t, stuck))
 		}
 	})
 }

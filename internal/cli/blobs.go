@@ -23,8 +23,8 @@ func (a *app) blobSweeper(log *slog.Logger) *blob.Sweeper {
 // sweepBlobs is the server's periodic sweep.
 func sweepBlobs(ctx context.Context, s *blob.Sweeper, log *slog.Logger) error {
 	st, err := s.Sweep(ctx)
-	if st.Deleted+st.Kept > 0 {
-		log.Info("blob sweep", "deleted", st.Deleted, "kept", st.Kept)
+	if st.Deleted+st.Kept+st.Failed > 0 {
+		log.Info("blob sweep", "deleted", st.Deleted, "kept", st.Kept, "failed", st.Failed)
 	}
 	return err
 }
@@ -49,10 +49,12 @@ func sweepBlobsNow(ctx context.Context, cfg *config.Config, scan bool, stdout io
 			files, released, time.Now().Add(blob.DefaultGrace).Format("2006-01-02 15:04"), sweepEvery)
 	}
 	st, err := s.Sweep(ctx)
-	if err != nil {
-		return err
+	if _, perr := fmt.Fprintf(stdout, "%d files deleted, %d kept because a record refers to them again\n", st.Deleted, st.Kept); perr != nil {
+		return perr
 	}
-	_, err = fmt.Fprintf(stdout, "%d files deleted, %d kept because a record refers to them again\n", st.Deleted, st.Kept)
+	if st.Failed > 0 {
+		fmt.Fprintf(stdout, "%d files could not be deleted and wait %s for the next try\n", st.Failed, blob.DefaultGrace)
+	}
 	return err
 }
 
