@@ -45,11 +45,14 @@ const (
 
 // Application is one applicant's request for one service.
 type Application struct {
-	ID             string          `json:"id"`
-	Number         string          `json:"number,omitempty"`
-	ServiceCode    string          `json:"service_code"`
-	ServiceVersion int             `json:"service_version"`
-	ServiceName    string          `json:"service_name"`
+	ID             string `json:"id"`
+	Number         string `json:"number,omitempty"`
+	ServiceCode    string `json:"service_code"`
+	ServiceVersion int    `json:"service_version"`
+	ServiceName    string `json:"service_name"`
+	// ServiceNameEn is the service's English name as filed; empty when
+	// the service had none, or the application is older than the field.
+	ServiceNameEn  string          `json:"service_name_en,omitempty"`
 	ProcessCode    string          `json:"process_code,omitempty"`
 	ProcessVersion int             `json:"process_version,omitempty"`
 	DepartmentCode string          `json:"department_code"`

@@ -162,6 +162,9 @@ func setup(t testing.TB, d *db.DB) *fixture {
 					{Code: "m2", Name: "场所平面图", Form: catalog.FormElectronic, Count: 1, Required: false, Condition: "面积较大时"},
 				},
 				Fees: catalog.Fees{Free: true}, StatutoryDays: 20, PromisedDays: 10, ContactPhone: "0571-86701201"}}
+		if def.Code == "FOOD" {
+			svc.NameEn = "Food Business License"
+		}
 		if _, err := cat.Create(ctx, admin, svc); err != nil {
 			t.Fatal(err)
 		}

@@ -15,7 +15,7 @@ import (
 // querier is what both *sql.DB and *sql.Tx offer.
 type querier = db.Querier
 
-const appColumns = `id, COALESCE(number, ''), service_code, service_version, service_name, process_code, process_version,
+const appColumns = `id, COALESCE(number, ''), service_code, service_version, service_name, service_name_en, process_code, process_version,
 	department_code, applicant_id, COALESCE(organization_id, ''), applicant_name, state, result, form,
 	statutory_days, promised_days, COALESCE(accept_date, ''), COALESCE(statutory_due, ''), COALESCE(promised_due, ''),
 	supplement_count, created_at, updated_at, submitted_at, concluded_at, revision`
@@ -24,7 +24,7 @@ func scanApp(row interface{ Scan(...any) error }) (*Application, error) {
 	var a Application
 	var form string
 	var created, updated, submitted, concluded db.Time
-	err := row.Scan(&a.ID, &a.Number, &a.ServiceCode, &a.ServiceVersion, &a.ServiceName, &a.ProcessCode, &a.ProcessVersion,
+	err := row.Scan(&a.ID, &a.Number, &a.ServiceCode, &a.ServiceVersion, &a.ServiceName, &a.ServiceNameEn, &a.ProcessCode, &a.ProcessVersion,
 		&a.DepartmentCode, &a.ApplicantID, &a.OrganizationID, &a.ApplicantName, &a.State, &a.Result, &form,
 		&a.StatutoryDays, &a.PromisedDays, &a.AcceptDate, &a.StatutoryDue, &a.PromisedDue,
 		&a.SupplementCount, &created, &updated, &submitted, &concluded, &a.Revision)

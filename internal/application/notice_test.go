@@ -60,6 +60,9 @@ func TestApplicantToldOfTheDecision(t *testing.T) {
 				[]string{"Decision made: not approved", "it is not approved. The decision letter, with the reasons and legal basis, follows"}},
 		} {
 			a := f.filed(t, "SCJG-FOOD", 100)
+			if a.ServiceNameEn != "Food Business License" {
+				t.Errorf("the application keeps the service's English name as %q", a.ServiceNameEn)
+			}
 			link := "/applications/" + a.ID
 			a = f.decide(t, "clerk", a, "accept", application.Decision{Action: "accept"})
 			a = f.decide(t, "reviewer", a, "review", application.Decision{Action: "pass", Opinion: "材料齐全"})
@@ -78,6 +81,11 @@ func TestApplicantToldOfTheDecision(t *testing.T) {
 				subject, body := got[0].Subject(c.l), got[0].Body(c.l)
 				if subject != c.want[0] || !strings.Contains(body, c.want[1]) || !strings.Contains(body, a.Number) {
 					t.Errorf("%s in %s reads %q: %q, want %q and %q with %s", tc.decision.Action, c.l, subject, body, c.want[0], c.want[1], a.Number)
+				}
+				// The service by its name in the reader's language.
+				name := map[i18n.Lang]string{i18n.ZH: "食品经营许可事项", i18n.EN: "Food Business License"}[c.l]
+				if !strings.Contains(body, name) {
+					t.Errorf("%s in %s does not name the service %q: %q", tc.decision.Action, c.l, name, body)
 				}
 			}
 			f.decide(t, "clerk", a, "conclude", application.Decision{Action: "conclude"})

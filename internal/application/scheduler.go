@@ -148,8 +148,8 @@ func (s *Store) remind(ctx context.Context, tx *db.Tx, t *Task, now time.Time) (
 
 // warn queues the warning notices of a task.
 func (s *Store) warn(ctx context.Context, tx *db.Tx, t *Task, w Warning) error {
-	var number, service string
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(number, ''), service_name FROM applications WHERE id = $1`, t.ApplicationID).Scan(&number, &service); err != nil {
+	var number, service, serviceEn string
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(number, ''), service_name, service_name_en FROM applications WHERE id = $1`, t.ApplicationID).Scan(&number, &service, &serviceEn); err != nil {
 		return err
 	}
 	to := map[string]bool{}
@@ -182,7 +182,7 @@ func (s *Store) warn(ctx context.Context, tx *db.Tx, t *Task, w Warning) error {
 	}
 	for id := range to {
 		if err := s.notices(ctx, tx, Notice{AccountID: id, Kind: "task_" + string(w), Link: "/staff/tasks/" + t.ID,
-			Params: map[string]string{"number": number, "service": service, "due": t.DueDate}}); err != nil {
+			Params: map[string]string{"number": number, "service": service, "service_en": serviceEn, "due": t.DueDate}}); err != nil {
 			return err
 		}
 	}

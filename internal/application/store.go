@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -183,7 +184,13 @@ func Outbox(ctx context.Context, tx *db.Tx, ns ...Notice) error {
 		case "task_returned":
 			args = append(args, n.Params["reason"])
 		}
-		out = append(out, notify.Notice{AccountID: n.AccountID, Kind: notify.Kind(n.Kind), Args: args, Link: n.Link, CreatedAt: n.At})
+		// English readers read the service's English name, when it has one.
+		var argsEn []string
+		if en := n.Params["service_en"]; en != "" {
+			argsEn = slices.Clone(args)
+			argsEn[1] = en
+		}
+		out = append(out, notify.Notice{AccountID: n.AccountID, Kind: notify.Kind(n.Kind), Args: args, ArgsEn: argsEn, Link: n.Link, CreatedAt: n.At})
 	}
 	return notify.EnqueueAll(ctx, tx, out...)
 }
@@ -278,7 +285,7 @@ func (s *Store) CreateDraft(ctx context.Context, p *identity.Principal, code str
 		return nil, err
 	}
 	a := &Application{
-		ID: db.NewID(), ServiceCode: svc.Code, ServiceVersion: svc.Version, ServiceName: svc.Name,
+		ID: db.NewID(), ServiceCode: svc.Code, ServiceVersion: svc.Version, ServiceName: svc.Name, ServiceNameEn: svc.NameEn,
 		DepartmentCode: svc.DepartmentCode, ApplicantID: p.Account.ID, OrganizationID: who.OrganizationID,
 		ApplicantName: name, State: Draft, Form: json.RawMessage(form),
 		StatutoryDays: svc.Guide.StatutoryDays, PromisedDays: svc.Guide.PromisedDays, Revision: 1,
@@ -294,9 +301,9 @@ func (s *Store) CreateDraft(ctx context.Context, p *identity.Principal, code str
 		key = sql.NullString{String: idempotencyKey, Valid: true}
 	}
 	err = s.tx(ctx, func(tx *db.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO applications (id, service_code, service_version, service_name, department_code, applicant_id, organization_id, applicant_name, state, form, idempotency_key, statutory_days, promised_days, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'draft', $13, $9, $10, $11, $12, $12)`,
-			a.ID, a.ServiceCode, a.ServiceVersion, a.ServiceName, a.DepartmentCode, a.ApplicantID, orgID, a.ApplicantName, key, a.StatutoryDays, a.PromisedDays, db.NewTime(now), string(form))
+		_, err := tx.ExecContext(ctx, `INSERT INTO applications (id, service_code, service_version, service_name, service_name_en, department_code, applicant_id, organization_id, applicant_name, state, form, idempotency_key, statutory_days, promised_days, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $14, $5, $6, $7, $8, 'draft', $13, $9, $10, $11, $12, $12)`,
+			a.ID, a.ServiceCode, a.ServiceVersion, a.ServiceName, a.DepartmentCode, a.ApplicantID, orgID, a.ApplicantName, key, a.StatutoryDays, a.PromisedDays, db.NewTime(now), string(form), a.ServiceNameEn)
 		if err != nil {
 			return err
 		}

@@ -161,11 +161,11 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 		// the application filed (they lock the row too); a failed check
 		// below rolls this back.
 		filedAt = s.now()
-		err := tx.QueryRowContext(ctx, `UPDATE applications SET state = 'submitted', service_version = $1, service_name = $2,
+		err := tx.QueryRowContext(ctx, `UPDATE applications SET state = 'submitted', service_version = $1, service_name = $2, service_name_en = $10,
 			process_code = $3, process_version = $4, form = $5, statutory_days = $6, promised_days = $7,
 			submitted_at = $8, updated_at = $8, revision = revision + 1
 			WHERE id = $9 AND state = 'draft' RETURNING revision`,
-			svc.Version, svc.Name, def.Code, def.Version, string(raw), svc.Guide.StatutoryDays, svc.Guide.PromisedDays, db.NewTime(filedAt), id).Scan(&revision)
+			svc.Version, svc.Name, def.Code, def.Version, string(raw), svc.Guide.StatutoryDays, svc.Guide.PromisedDays, db.NewTime(filedAt), id, svc.NameEn).Scan(&revision)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrStale
 		}
@@ -231,7 +231,7 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 			return err
 		}
 		return s.announceTask(ctx, tx, a, st, t, holders, Notice{AccountID: a.ApplicantID, Kind: "application_submitted", Link: "/applications/" + id,
-			Params: map[string]string{"number": number, "service": svc.Name}})
+			Params: map[string]string{"number": number, "service": svc.Name, "service_en": svc.NameEn}})
 	})
 	if errors.Is(err, ErrStale) {
 		// A concurrent submit of the same draft won; answer as it did.
@@ -248,7 +248,7 @@ func (s *Store) Submit(ctx context.Context, p *identity.Principal, id string, fo
 	// and the fulfilments, as the database numbers and orders them, are
 	// read again.
 	at := stored(filedAt)
-	a.State, a.ServiceVersion, a.ServiceName = Submitted, svc.Version, svc.Name
+	a.State, a.ServiceVersion, a.ServiceName, a.ServiceNameEn = Submitted, svc.Version, svc.Name, svc.NameEn
 	a.ProcessCode, a.ProcessVersion, a.Form = def.Code, def.Version, raw
 	a.StatutoryDays, a.PromisedDays = svc.Guide.StatutoryDays, svc.Guide.PromisedDays
 	a.SubmittedAt, a.UpdatedAt, a.Revision = &at, at, revision
@@ -365,7 +365,7 @@ type opened struct {
 
 func (o opened) notice(a *Application, st workflow.Step, t *Task, to string) Notice {
 	n := Notice{AccountID: to, Kind: "task_assigned", Link: "/staff/tasks/" + t.ID,
-		Params: map[string]string{"number": a.Number, "service": a.ServiceName, "step": st.Name, "due": t.DueDate}}
+		Params: map[string]string{"number": a.Number, "service": a.ServiceName, "service_en": a.ServiceNameEn, "step": st.Name, "due": t.DueDate}}
 	if o.ReturnReason != "" {
 		n.Kind = "task_returned"
 		n.Params["reason"] = o.ReturnReason
@@ -661,7 +661,7 @@ func (s *Store) AnswerSupplement(ctx context.Context, p *identity.Principal, id 
 			}
 			for _, acc := range to {
 				if err := s.notices(ctx, tx, Notice{AccountID: acc, Kind: "supplement_answered", Link: "/staff/tasks/" + t.ID,
-					Params: map[string]string{"number": a.Number, "service": a.ServiceName}}); err != nil {
+					Params: map[string]string{"number": a.Number, "service": a.ServiceName, "service_en": a.ServiceNameEn}}); err != nil {
 					return err
 				}
 			}

@@ -888,7 +888,7 @@ func (s *Store) accept(ctx context.Context, tx *db.Tx, p *identity.Principal, a 
 		return err
 	}
 	return s.notices(ctx, tx, Notice{AccountID: a.ApplicantID, Kind: "application_accepted", Link: "/applications/" + a.ID,
-		Params: map[string]string{"number": a.Number, "service": a.ServiceName}})
+		Params: map[string]string{"number": a.Number, "service": a.ServiceName, "service_en": a.ServiceNameEn}})
 }
 
 func (s *Store) refuse(ctx context.Context, tx *db.Tx, p *identity.Principal, a *Application, t *Task, d Decision) error {
@@ -907,7 +907,7 @@ func (s *Store) refuse(ctx context.Context, tx *db.Tx, p *identity.Principal, a 
 		return err
 	}
 	return s.notices(ctx, tx, Notice{AccountID: a.ApplicantID, Kind: "application_refused", Link: "/applications/" + a.ID,
-		Params: map[string]string{"number": a.Number, "service": a.ServiceName}})
+		Params: map[string]string{"number": a.Number, "service": a.ServiceName, "service_en": a.ServiceNameEn}})
 }
 
 func (s *Store) requestSupplement(ctx context.Context, tx *db.Tx, p *identity.Principal, a *Application, t *Task, d Decision, today calendar.Date) error {
@@ -943,7 +943,7 @@ func (s *Store) requestSupplement(ctx context.Context, tx *db.Tx, p *identity.Pr
 		return err
 	}
 	return s.notices(ctx, tx, Notice{AccountID: a.ApplicantID, Kind: "supplement_requested", Link: "/applications/" + a.ID,
-		Params: map[string]string{"number": a.Number, "service": a.ServiceName, "count": fmt.Sprint(len(d.Items))}})
+		Params: map[string]string{"number": a.Number, "service": a.ServiceName, "service_en": a.ServiceNameEn, "count": fmt.Sprint(len(d.Items))}})
 }
 
 // advance asks the process what comes next and does it: skip steps whose
@@ -1004,7 +1004,7 @@ func (s *Store) advance(ctx context.Context, tx *db.Tx, a *Application, def *wor
 			kind = "application_denied"
 		}
 		return s.notices(ctx, tx, Notice{AccountID: a.ApplicantID, Kind: kind, Link: "/applications/" + a.ID,
-			Params: map[string]string{"number": a.Number, "service": a.ServiceName}})
+			Params: map[string]string{"number": a.Number, "service": a.ServiceName, "service_en": a.ServiceNameEn}})
 	}
 	return nil
 }
@@ -1059,7 +1059,7 @@ func (s *Store) conclude(ctx context.Context, tx *db.Tx, p *identity.Principal, 
 		}
 	}
 	return s.notices(ctx, tx, Notice{AccountID: a.ApplicantID, Kind: "concluded", Link: "/applications/" + a.ID,
-		Params: map[string]string{"number": a.Number, "service": a.ServiceName, "result": string(result)}})
+		Params: map[string]string{"number": a.Number, "service": a.ServiceName, "service_en": a.ServiceNameEn, "result": string(result)}})
 }
 
 // supersededTasks lists an application's done tasks whose step a return
@@ -1314,11 +1314,11 @@ func (s *Store) Handover(ctx context.Context, p *identity.Principal, taskID, toA
 		if err := s.event(ctx, tx, t.ApplicationID, p, t.Role, t.DepartmentCode, "handed_over", "", "", t.StepID, t.ID, reason, map[string]any{"to": toAccount}); err != nil {
 			return err
 		}
-		var number, service string
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(number, ''), service_name FROM applications WHERE id = $1`, t.ApplicationID).Scan(&number, &service); err != nil {
+		var number, service, serviceEn string
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(number, ''), service_name, service_name_en FROM applications WHERE id = $1`, t.ApplicationID).Scan(&number, &service, &serviceEn); err != nil {
 			return err
 		}
-		return s.notices(ctx, tx, Notice{AccountID: toAccount, Kind: "task_handed_over", Link: "/staff/tasks/" + t.ID, Params: map[string]string{"number": number, "service": service}})
+		return s.notices(ctx, tx, Notice{AccountID: toAccount, Kind: "task_handed_over", Link: "/staff/tasks/" + t.ID, Params: map[string]string{"number": number, "service": service, "service_en": serviceEn}})
 	})
 	if err != nil {
 		return nil, err

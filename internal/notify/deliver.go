@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -247,13 +246,14 @@ func (d *Deliverer) backoff(attempts int) time.Duration {
 func (d *Deliverer) load(ctx context.Context, id string) (*claimed, error) {
 	var c claimed
 	var args, lang string
+	var argsEn sql.NullString
 	var created db.Time
-	err := d.DB.Read().QueryRowContext(ctx, `SELECT dl.id, dl.channel, dl.attempts, n.id, n.account_id, n.kind, n.args, n.link, n.lang, n.created_at, a.email, a.phone, a.disabled
+	err := d.DB.Read().QueryRowContext(ctx, `SELECT dl.id, dl.channel, dl.attempts, n.id, n.account_id, n.kind, n.args, n.args_en, n.link, n.lang, n.created_at, a.email, a.phone, a.disabled
 		FROM notice_deliveries dl
 		JOIN notices n ON n.id = dl.notice_id
 		JOIN accounts a ON a.id = n.account_id
 		WHERE dl.id = $1 AND dl.claimed_by = $2 AND dl.status = 'pending'`, id, d.Owner).
-		Scan(&c.id, &c.channel, &c.attempts, &c.notice.ID, &c.notice.AccountID, &c.notice.Kind, &args, &c.notice.Link, &lang, &created, &c.email, &c.phone, &c.disabled)
+		Scan(&c.id, &c.channel, &c.attempts, &c.notice.ID, &c.notice.AccountID, &c.notice.Kind, &args, &argsEn, &c.notice.Link, &lang, &created, &c.email, &c.phone, &c.disabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, db.ErrNotFound
 	}
@@ -261,7 +261,7 @@ func (d *Deliverer) load(ctx context.Context, id string) (*claimed, error) {
 		return nil, fmt.Errorf("notify: load delivery %s: %w", id, err)
 	}
 	c.notice.Lang, c.notice.CreatedAt = i18n.Lang(lang), created.Time
-	if err := json.Unmarshal([]byte(args), &c.notice.Args); err != nil {
+	if err := c.notice.decodeArgs(args, argsEn); err != nil {
 		return nil, fmt.Errorf("notify: delivery %s args: %w", id, err)
 	}
 	return &c, nil

@@ -27,6 +27,7 @@ package notify
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -104,6 +105,9 @@ type Notice struct {
 	Kind      Kind
 	// Args fill the body message of Kind, in order.
 	Args []string
+	// ArgsEn, when set, fill it for English readers instead: as many
+	// arguments, some of them (a service's name) in English.
+	ArgsEn []string
 	// Link is a path on this platform, such as /applications/ID, that the
 	// notice is about; optional. It must not carry personal data, so a
 	// query string is refused.
@@ -122,11 +126,27 @@ func (n *Notice) Subject(l i18n.Lang) string { return i18n.T(l, subjectKey(n.Kin
 
 // Body returns the notice's text in language l.
 func (n *Notice) Body(l i18n.Lang) string {
-	args := make([]any, len(n.Args))
-	for i, a := range n.Args {
+	src := n.Args
+	if l == i18n.EN && n.ArgsEn != nil {
+		src = n.ArgsEn
+	}
+	args := make([]any, len(src))
+	for i, a := range src {
 		args[i] = a
 	}
 	return i18n.T(l, bodyKey(n.Kind), args...)
+}
+
+// decodeArgs reads a notice's stored arguments: args, and argsEn when not
+// NULL.
+func (n *Notice) decodeArgs(args string, argsEn sql.NullString) error {
+	if err := json.Unmarshal([]byte(args), &n.Args); err != nil {
+		return err
+	}
+	if argsEn.Valid {
+		return json.Unmarshal([]byte(argsEn.String), &n.ArgsEn)
+	}
+	return nil
 }
 
 // Read reports whether the recipient has marked the notice read.
@@ -144,8 +164,8 @@ func (n *Notice) validate() error {
 	if !i18n.Has(subjectKey(n.Kind)) || !i18n.Has(bodyKey(n.Kind)) {
 		return fmt.Errorf("notify: kind %q has no messages %s and %s", n.Kind, subjectKey(n.Kind), bodyKey(n.Kind))
 	}
-	if want := countVerbs(i18n.T(i18n.ZH, bodyKey(n.Kind))); len(n.Args) != want {
-		return fmt.Errorf("notify: kind %q takes %d arguments, got %d", n.Kind, want, len(n.Args))
+	if want := countVerbs(i18n.T(i18n.ZH, bodyKey(n.Kind))); len(n.Args) != want || (n.ArgsEn != nil && len(n.ArgsEn) != want) {
+		return fmt.Errorf("notify: kind %q takes %d arguments, got %d (%d in English)", n.Kind, want, len(n.Args), len(n.ArgsEn))
 	}
 	if n.Link != "" && !validLink(n.Link) {
 		return fmt.Errorf("notify: link %q is not a plain local path", n.Link)
@@ -251,9 +271,17 @@ func EnqueueAll(ctx context.Context, tx *db.Tx, ns ...Notice) error {
 		if err != nil {
 			return fmt.Errorf("notify: %w", err)
 		}
+		var argsEn *string
+		if n.ArgsEn != nil {
+			b, err := json.Marshal(n.ArgsEn)
+			if err != nil {
+				return fmt.Errorf("notify: %w", err)
+			}
+			argsEn = new(string(b))
+		}
 		id := db.NewID()
 		created := db.NewTime(n.CreatedAt)
-		notices = append(notices, id, n.AccountID, string(n.Kind), string(args), n.Link, string(n.Lang), created)
+		notices = append(notices, id, n.AccountID, string(n.Kind), string(args), argsEn, n.Link, string(n.Lang), created)
 		for _, ch := range []struct {
 			channel Channel
 			address string
@@ -263,7 +291,7 @@ func EnqueueAll(ctx context.Context, tx *db.Tx, ns ...Notice) error {
 			}
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO notices (id, account_id, kind, args, link, lang, created_at) VALUES `+db.Rows(7, len(notices)/7),
+	if _, err := tx.ExecContext(ctx, `INSERT INTO notices (id, account_id, kind, args, args_en, link, lang, created_at) VALUES `+db.Rows(8, len(notices)/8),
 		notices...); err != nil {
 		return fmt.Errorf("notify: enqueue: %w", err)
 	}

@@ -155,6 +155,7 @@ func TestEnqueueRejectsBadNotices(t *testing.T) {
 			{"absolute link", Notice{AccountID: "u1", Kind: ApplicationApproved, Args: two, Link: "https://evil.example/"}},
 			{"protocol-relative link", Notice{AccountID: "u1", Kind: ApplicationApproved, Args: two, Link: "//evil.example/"}},
 			{"unknown language", Notice{AccountID: "u1", Kind: ApplicationApproved, Args: two, Lang: "fr"}},
+			{"too few English args", Notice{AccountID: "u1", Kind: ApplicationApproved, Args: two, ArgsEn: two[:1]}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				err := d.Tx(t.Context(), func(tx *db.Tx) error { return Enqueue(t.Context(), tx, tc.n) })
@@ -669,6 +670,43 @@ func TestEnqueueAll(t *testing.T) {
 					}
 				}
 			}
+		}
+	})
+}
+
+// TestEnglishArgs: a notice with arguments for English readers (a
+// service's English name) reads with them in English, in the inbox and in
+// email, and with the Chinese ones in Chinese; a notice without reads the
+// same in both.
+func TestEnglishArgs(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := t.Context()
+		addAccount(t, d, "u1", testEmail, "")
+		both := enqueue(t, d, Notice{AccountID: "u1", Kind: Concluded, Args: []string{"LJ2026-000009", "食品经营许可"},
+			ArgsEn: []string{"LJ2026-000009", "Food Business License"}, Lang: i18n.EN})
+		plain := enqueue(t, d, Notice{AccountID: "u1", Kind: Concluded, Args: []string{"LJ2026-000010", "出生医学证明"}, CreatedAt: t0.Add(time.Minute)})
+		s := NewStore(d, time.Now)
+		for _, tc := range []struct {
+			id, zh, en string
+		}{
+			{both, "食品经营许可", "Food Business License"},
+			{plain, "出生医学证明", "出生医学证明"},
+		} {
+			n, err := s.Notice(ctx, "u1", tc.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if zh, en := n.Body(i18n.ZH), n.Body(i18n.EN); !strings.Contains(zh, tc.zh) || !strings.Contains(en, tc.en) {
+				t.Errorf("notice %s reads %q in Chinese and %q in English; want %q and %q", tc.id, zh, en, tc.zh, tc.en)
+			}
+		}
+		email := &recorder{}
+		dl := &Deliverer{DB: d, Email: email, BaseURL: "https://zwfw.example.gov.cn/", Now: func() time.Time { return t0.Add(time.Hour) }}
+		if _, err := dl.DeliverDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if em := email.messages(); len(em) != 2 || !strings.Contains(em[0].Text, "Food Business License") || strings.Contains(em[0].Text, "食品经营许可") {
+			t.Errorf("the English notice's email: %+v", em)
 		}
 	})
 }

@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -21,17 +20,18 @@ type Store struct {
 // NewStore returns a Store. now is the clock (time.Now in production).
 func NewStore(d *db.DB, now func() time.Time) *Store { return &Store{db: d, now: now} }
 
-const noticeColumns = `id, account_id, kind, args, link, lang, created_at, read_at`
+const noticeColumns = `id, account_id, kind, args, args_en, link, lang, created_at, read_at`
 
 func scanNotice(row interface{ Scan(...any) error }) (*Notice, error) {
 	var n Notice
 	var kind, args, lang string
+	var argsEn sql.NullString
 	var created, read db.Time
-	if err := row.Scan(&n.ID, &n.AccountID, &kind, &args, &n.Link, &lang, &created, &read); err != nil {
+	if err := row.Scan(&n.ID, &n.AccountID, &kind, &args, &argsEn, &n.Link, &lang, &created, &read); err != nil {
 		return nil, err
 	}
 	n.Kind, n.Lang, n.CreatedAt, n.ReadAt = Kind(kind), i18n.Lang(lang), created.Time, read.Time
-	if err := json.Unmarshal([]byte(args), &n.Args); err != nil {
+	if err := n.decodeArgs(args, argsEn); err != nil {
 		return nil, fmt.Errorf("notify: notice %s args: %w", n.ID, err)
 	}
 	return &n, nil

@@ -12,8 +12,10 @@ import (
 )
 
 // An application keeps the Chinese name of its service as it was when it
-// was made (service_name); the English name is in the catalog, in the
-// document of the service version the application is pinned to. Published
+// was made (service_name), and since migration 00026 the English name too
+// (service_name_en, for its notices); pages read the English name from the
+// catalog, in the document of the service version the application is
+// pinned to, which serves tasks and older applications alike. Published
 // versions never change, so each version's English name is read once and
 // kept.
 
