@@ -668,6 +668,8 @@ var messages = map[string]msg{
 	"task_handed_over":            {"已转交。", "Handed over."},
 	"task_claimed_by_other":       {"该待办已由同事签收或办理。请刷新后查看。", "A colleague has claimed or acted on this task. Reload to see it."},
 	"changed_by_other":            {"该办件刚被他人更新，您的操作未生效。请刷新后重试。", "Someone else changed this just now; nothing was saved. Reload and try again."},
+	"task_changed_since_opened":   {"此环节在您打开页面后有了变动（签收、转交或办理），您的操作未生效。请核对下方当前情况后再提交。", "This step changed after you opened the page (claimed, handed over or acted on); nothing was saved. Check it as it is now, below, and submit again."},
+	"revision_invalid":            {"页面版本号无效，请刷新页面后重试。", "The page's revision is not valid; reload the page and try again."},
 	"not_in_this_state":           {"当前状态下不能进行此操作。", "This is not possible in the current state."},
 
 	// Application validation.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -309,10 +310,24 @@ func (s *Server) taskPage(req *request) error {
 // renderTaskError shows the task page again with err's messages, each
 // beside its field in the form that was posted, and those that have no
 // field on the page at its top; opts adjust the view (the rows posted).
+//
+// An action that lost a race (the task was claimed, handed over or acted on
+// since the page was opened) shows the page as it is now, with what was
+// typed and, at its top, what happened: a bare error page used to throw
+// the clerk's opinion away.
 func (s *Server) renderTaskError(req *request, err error, form map[string]string, opts ...func(*taskView)) error {
+	status := http.StatusUnprocessableEntity
 	msgs, ok := formErrors(req.lang, err)
 	if !ok {
-		return appError(err)
+		var he *httpError
+		if !errors.As(appError(err), &he) || he.Code != http.StatusConflict {
+			return appError(err)
+		}
+		key := he.Key
+		if key == "changed_by_other" {
+			key = "task_changed_since_opened"
+		}
+		msgs, status = map[string]string{"": req.t(key)}, http.StatusConflict
 	}
 	v, verr := s.taskView(req)
 	if verr != nil {
@@ -322,7 +337,7 @@ func (s *Server) renderTaskError(req *request, err error, form map[string]string
 		o(v)
 	}
 	v.sortErrors(msgs)
-	return s.renderPage(req, http.StatusUnprocessableEntity, "task", &page{Title: v.title(), Data: v, Errors: msgs, Form: form})
+	return s.renderPage(req, status, "task", &page{Title: v.title(), Data: v, Errors: msgs, Form: form})
 }
 
 func (s *Server) taskClaim(req *request) error {
@@ -340,10 +355,21 @@ const maxItemRows = 50
 // decisionFromForm reads a decision form. Supplement items come as rows
 // item.<i>.what ("m:<code>" or "f:<field>") and item.<i>.reason; blank
 // rows are left out, and rows gives the row each item came from.
-func decisionFromForm(f url.Values) (d application.Decision, rows []int) {
+//
+// The revision the page was opened at guards against acting on a task that
+// changed since; one that is not a revision is refused, as reading it as
+// none would skip that guard.
+func decisionFromForm(f url.Values) (d application.Decision, rows []int, err error) {
 	d = application.Decision{
 		Action: f.Get("action"), Opinion: f.Get("opinion"), LegalBasis: f.Get("legal_basis"),
-		RepeatReason: f.Get("repeat_reason"), Revision: atoiDefault(f.Get("revision"), 0),
+		RepeatReason: f.Get("repeat_reason"),
+	}
+	if r := f.Get("revision"); r != "" {
+		n, perr := strconv.Atoi(r)
+		if perr != nil || n < 1 {
+			err = fielderr.New("revision", "revision_invalid")
+		}
+		d.Revision = n
 	}
 	for i := 0; i < maxItemRows; i++ {
 		what := f.Get("item." + itoa(i) + ".what")
@@ -361,7 +387,7 @@ func decisionFromForm(f url.Values) (d application.Decision, rows []int) {
 		d.Items = append(d.Items, it)
 		rows = append(rows, i)
 	}
-	return d, rows
+	return d, rows, err
 }
 
 // itemErrorsToRows reports the errors of a decision's items (items[i],
@@ -384,8 +410,11 @@ func (s *Server) taskDecide(req *request) error {
 		return err
 	}
 	id := req.r.PathValue("id")
-	d, rows := decisionFromForm(req.r.PostForm)
-	if err := s.Applications.Act(req.ctx(), req.p, id, d); err != nil {
+	d, rows, err := decisionFromForm(req.r.PostForm)
+	if err == nil {
+		err = s.Applications.Act(req.ctx(), req.p, id, d)
+	}
+	if err != nil {
 		form := formMap(req, "action", "opinion", "legal_basis", "repeat_reason")
 		n := supplementRows
 		for i := 0; i < maxItemRows; i++ {

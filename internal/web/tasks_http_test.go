@@ -4,6 +4,7 @@ import (
 	"net/http"
 	neturl "net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -192,6 +193,52 @@ func TestQueueMineHTTP(t *testing.T) {
 		wantStatus(t, "queue page ?mine=yes", rec, http.StatusUnprocessableEntity)
 		if !strings.Contains(rec.Body.String(), i18n.T(i18n.ZH, "queue_mine_invalid")) {
 			t.Error("the queue page does not say what is wrong with mine")
+		}
+	})
+}
+
+// TestStaleDecisionKeepsWhatWasTyped: a decision posted from a page opened
+// before the task changed (here, claimed in another tab) saves nothing
+// and shows the task as it is now, with the opinion typed and, at the
+// top, that it changed since; it used to be a bare error page that threw
+// the opinion away. A revision that is not one is refused rather than
+// read as none, which skipped the check.
+func TestStaleDecisionKeepsWhatWasTyped(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		requireApplyService(t, e)
+		clerk := e.session("scjg-clerk")
+		id := intakeTask(t, e)
+		opened, _, _ := taskJSON(t, e, id, clerk)
+		wantStatus(t, "claim in another tab", e.postForm("/staff/tasks/"+id+"/claim", clerk, neturl.Values{}), http.StatusSeeOther)
+
+		opinion := "申请材料中的经营场所证明与登记住所不一致，不予受理。"
+		form := neturl.Values{"action": {"refuse"}, "opinion": {opinion}, "legal_basis": {"《促进个体工商户发展条例》第十条"}, "revision": {strconv.Itoa(opened.Revision)}}
+		rec := e.postForm("/staff/tasks/"+id+"/decision", clerk, form)
+		wantStatus(t, "stale decision", rec, http.StatusConflict)
+		page := rec.Body.String()
+		if top := taskErrors(page); !strings.Contains(top, "此环节在您打开页面后有了变动") {
+			t.Errorf("the stale decision's page does not say the step changed: %q", top)
+		}
+		f := formOf(page, "/staff/tasks/"+id+"/decision")
+		if !strings.Contains(f, opinion) || !strings.Contains(f, "第十条") {
+			t.Errorf("the decision form lost what was typed: %q", f)
+		}
+		now, _, _ := taskJSON(t, e, id, clerk)
+		if now.State != application.TaskOpen || !strings.Contains(f, `name="revision" value="`+strconv.Itoa(now.Revision)+`"`) {
+			t.Errorf("after the stale decision: task %s, form %q; want it open and the form at revision %d", now.State, f, now.Revision)
+		}
+
+		for _, bad := range []string{"abc", "0", "-1"} {
+			form.Set("revision", bad)
+			rec = e.postForm("/staff/tasks/"+id+"/decision", clerk, form)
+			wantStatus(t, "revision="+bad, rec, http.StatusUnprocessableEntity)
+			if top := taskErrors(rec.Body.String()); !strings.Contains(top, "页面版本号无效") {
+				t.Errorf("revision=%s: %q", bad, top)
+			}
+		}
+		if after, _, _ := taskJSON(t, e, id, clerk); after.State != application.TaskOpen || after.Revision != now.Revision {
+			t.Errorf("a decision with a bad revision changed the task: %s rev %d", after.State, after.Revision)
 		}
 	})
 }
