@@ -249,6 +249,9 @@ func (s *Server) renderPage(req *request, status int, name string, pg *page) err
 	pg.Lang = req.lang
 	pg.User = req.p
 	pg.Path = req.r.URL.Path
+	if req.r.Method != http.MethodGet && req.r.Method != http.MethodHead {
+		pg.Path = s.pageOf(pg.Path)
+	}
 	pg.Status = status
 	if pg.Flash == "" {
 		pg.Flash = s.takeFlash(req)

@@ -11,6 +11,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -88,6 +90,24 @@ type Server struct {
 	figCache *figuresCache
 	// svcNamesEn keeps the English names of published service versions.
 	svcNamesEn *serviceNamesEn
+	// mux routes requests; pageOf asks it which paths are pages.
+	mux *http.ServeMux
+}
+
+// pageOf returns the page a form posted to path p was on: p itself when it
+// is also a page (a form that posts to its own page), else the nearest
+// page above it (/staff/tasks/ID for /staff/tasks/ID/decision), else "/".
+// A page shown in answer to a post (a form with errors) links there, for
+// instance to switch language: linking the post's own path led to a 404.
+func (s *Server) pageOf(p string) string {
+	for p != "/" && p != "." && p != "" {
+		r := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: p}}
+		if _, pattern := s.mux.Handler(r); pattern != "" && pattern != "/" && !strings.HasPrefix(pattern, "GET /api/") {
+			return p
+		}
+		p = path.Dir(p)
+	}
+	return "/"
 }
 
 // Session cookie and language cookie names.
@@ -172,6 +192,7 @@ func New(s Server) (*Server, error) {
 		req := srv.newRequest(w, r)
 		srv.fail(req, &httpError{Code: http.StatusForbidden, Key: "error_403", Err: errors.New("cross-origin request refused")})
 	}))
+	srv.mux = mux
 	srv.handler = srv.base(cop.Handler(mux))
 	return srv, nil
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	neturl "net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -241,4 +242,40 @@ func TestStaleDecisionKeepsWhatWasTyped(t *testing.T) {
 			t.Errorf("a decision with a bad revision changed the task: %s rev %d", after.State, after.Revision)
 		}
 	})
+}
+
+// TestLanguageLinkAfterAFailedPost: a page shown in answer to a form with
+// errors links the language switch to the page the form was on; it
+// linked the post's own path, which has no page (404), and the switch
+// lost the page.
+func TestLanguageLinkAfterAFailedPost(t *testing.T) {
+	e := sqliteEnv(t)
+	requireApplyService(t, e)
+	clerk := e.session("scjg-clerk")
+	id := intakeTask(t, e)
+	for _, tc := range []struct {
+		name, target, token string
+		form                neturl.Values
+		want                string
+	}{
+		{"decision", "/staff/tasks/" + id + "/decision", clerk, neturl.Values{"action": {"refuse"}}, "/staff/tasks/" + id},
+		{"sign-in", "/login", "", neturl.Values{"username": {"nobody"}, "password": {"wrong-password-1"}}, "/login"},
+	} {
+		rec := e.postForm(tc.target, tc.token, tc.form)
+		if rec.Code < 400 {
+			t.Fatalf("%s: %d, want an error page", tc.name, rec.Code)
+		}
+		link := regexp.MustCompile(`href="/lang/en\?next=([^"]*)"`).FindStringSubmatch(rec.Body.String())
+		var next string
+		if link != nil {
+			next, _ = neturl.QueryUnescape(link[1])
+		}
+		if next != tc.want {
+			t.Errorf("%s: the language link is %v, want next=%s", tc.name, link, tc.want)
+			continue
+		}
+		if got := e.get(next, tc.token); got.Code != http.StatusOK {
+			t.Errorf("%s: the link's page answers %d", tc.name, got.Code)
+		}
+	}
 }
