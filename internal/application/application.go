@@ -250,11 +250,23 @@ type Letter struct {
 	CreatedAt time.Time  `json:"created_at"`
 }
 
-// LetterBody is what a decision letter says.
+// LetterKind tells a decision letter (决定书, at conclusion) from a
+// refusal notice (不予受理通知书, when an application is not accepted).
+type LetterKind string
+
+// The kinds of letter; letters from before kinds were recorded have none
+// and are decision letters.
+const (
+	DecisionLetter LetterKind = ""
+	RefusalNotice  LetterKind = "refusal_notice"
+)
+
+// LetterBody is what a decision letter or refusal notice says.
 type LetterBody struct {
-	ApplicationNumber string `json:"application_number"`
-	ServiceCode       string `json:"service_code"`
-	ServiceName       string `json:"service_name"`
+	Kind              LetterKind `json:"kind,omitempty"`
+	ApplicationNumber string     `json:"application_number"`
+	ServiceCode       string     `json:"service_code"`
+	ServiceName       string     `json:"service_name"`
 	// ServiceKind is the service's legal category: a licensing service's
 	// letter is a decision on an administrative license (行政许可决定书),
 	// any other's a decision on the matter applied for. Letters issued

@@ -633,9 +633,18 @@ func TestBranchDenyAndWithdraw(t *testing.T) {
 		if _, err := f.store.Decide(ctx, f.p["clerk"], f.task(t, e, "accept").ID, application.Decision{Action: "refuse"}); len(fieldKeys(t, err)) != 2 {
 			t.Fatalf("refuse without reasons: %v", err)
 		}
-		e = f.decide(t, "clerk", e, "accept", application.Decision{Action: "refuse", Opinion: "不属于本机关职权范围", LegalBasis: "《行政许可法》第三十二条"})
+		e = f.decide(t, "clerk", e, "accept", application.Decision{Action: "refuse", Opinion: "不属于本机关职权范围", LegalBasis: "《行政许可法》第三十二条；《食品经营许可和备案管理办法》第十条"})
 		if e.State != application.Refused {
 			t.Fatalf("refused: %s", e.State)
+		}
+		// The refusal is written down (不予受理通知书): numbered, dated,
+		// with the reason and each legal basis cited; it used to exist only
+		// as an entry of the log.
+		l := e.Letter
+		if l == nil || l.Body.Kind != application.RefusalNotice || l.Body.Result != application.Denied || l.Number == "" || l.SHA256 == "" ||
+			!slices.Equal(l.Body.Reasons, []string{"不属于本机关职权范围"}) ||
+			!slices.Equal(l.Body.LegalBasis, []string{"《行政许可法》第三十二条", "《食品经营许可和备案管理办法》第十条"}) || l.Body.Date == "" {
+			t.Errorf("refusal notice: %+v", l)
 		}
 	})
 }

@@ -784,7 +784,7 @@ func (s *Store) decide(ctx context.Context, p *identity.Principal, taskID string
 			if err := s.closeTask(ctx, tx, p, t, workflow.Denied, d); err != nil {
 				return err
 			}
-			return s.refuse(ctx, tx, p, a, t, d)
+			return s.refuse(ctx, tx, p, a, t, d, svc, dept, today)
 		case ActConclude:
 			if err := s.closeTask(ctx, tx, p, t, workflow.Passed, d); err != nil {
 				return err
@@ -891,7 +891,10 @@ func (s *Store) accept(ctx context.Context, tx *db.Tx, p *identity.Principal, a 
 		Params: map[string]string{"number": a.Number, "service": a.ServiceName, "service_en": a.ServiceNameEn}})
 }
 
-func (s *Store) refuse(ctx context.Context, tx *db.Tx, p *identity.Principal, a *Application, t *Task, d Decision) error {
+// refuse ends an application at intake (不予受理) and issues the written
+// notice of it the Administrative Licensing Law asks for (art. 32): dated,
+// numbered, with the reason, the legal basis and the applicant's remedies.
+func (s *Store) refuse(ctx context.Context, tx *db.Tx, p *identity.Principal, a *Application, t *Task, d Decision, svc *catalog.Service, deptName string, today calendar.Date) error {
 	now := db.NewTime(s.now())
 	res, err := tx.ExecContext(ctx, `UPDATE applications SET state = 'refused', result = 'denied', concluded_at = $1, updated_at = $1, revision = revision + 1 WHERE id = $2 AND state = 'submitted'`, now, a.ID)
 	if err != nil {
@@ -903,7 +906,14 @@ func (s *Store) refuse(ctx context.Context, tx *db.Tx, p *identity.Principal, a 
 	if _, err := tx.ExecContext(ctx, `UPDATE tasks SET state = 'cancelled', closed_at = $1, revision = revision + 1 WHERE application_id = $2 AND state = 'open'`, now, a.ID); err != nil {
 		return err
 	}
-	if err := s.event(ctx, tx, a.ID, p, t.Role, t.DepartmentCode, "state", string(Submitted), string(Refused), t.StepID, t.ID, d.Opinion, map[string]any{"legal_basis": d.LegalBasis}); err != nil {
+	body := LetterBody{Kind: RefusalNotice, ApplicationNumber: a.Number, ServiceCode: a.ServiceCode, ServiceName: a.ServiceName, ServiceKind: svc.Kind,
+		ApplicantName: a.ApplicantName, DepartmentCode: a.DepartmentCode, DepartmentName: deptName, Result: Denied, Date: today.String(),
+		Reasons: []string{d.Opinion}, LegalBasis: splitLegalBasis(d.LegalBasis)}
+	letterNo, err := s.issueLetter(ctx, tx, a, body, today, now)
+	if err != nil {
+		return err
+	}
+	if err := s.event(ctx, tx, a.ID, p, t.Role, t.DepartmentCode, "state", string(Submitted), string(Refused), t.StepID, t.ID, d.Opinion, map[string]any{"legal_basis": d.LegalBasis, "letter": letterNo}); err != nil {
 		return err
 	}
 	return s.notices(ctx, tx, Notice{AccountID: a.ApplicantID, Kind: "application_refused", Link: "/applications/" + a.ID,
@@ -1022,19 +1032,9 @@ func (s *Store) conclude(ctx context.Context, tx *db.Tx, p *identity.Principal, 
 		return err
 	}
 	body.Reasons, body.LegalBasis = letterGrounds(a.Events, result, superseded, svc.Guide.LegalBasis)
-	raw, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	sum := sha256.Sum256(raw)
-	seq, err := nextSequence(ctx, tx, "L"+a.DepartmentCode+today.String()[:4])
-	if err != nil {
-		return err
-	}
-	letterNo := fmt.Sprintf("%s〔%s〕%d号", a.DepartmentCode, today.String()[:4], seq)
 	now := db.NewTime(s.now())
-	if _, err := tx.ExecContext(ctx, `INSERT INTO application_results (application_id, kind, letter_number, body, sha256, created_at) VALUES ($1, 'decision_letter', $2, $3, $4, $5)`,
-		a.ID, letterNo, string(raw), hex.EncodeToString(sum[:]), now); err != nil {
+	letterNo, err := s.issueLetter(ctx, tx, a, body, today, now)
+	if err != nil {
 		return err
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE applications SET state = 'concluded', result = $1, concluded_at = $2, updated_at = $2, revision = revision + 1 WHERE id = $3 AND state = 'accepted'`,
@@ -1060,6 +1060,43 @@ func (s *Store) conclude(ctx context.Context, tx *db.Tx, p *identity.Principal, 
 	}
 	return s.notices(ctx, tx, Notice{AccountID: a.ApplicantID, Kind: "concluded", Link: "/applications/" + a.ID,
 		Params: map[string]string{"number": a.Number, "service": a.ServiceName, "service_en": a.ServiceNameEn, "result": string(result)}})
+}
+
+// issueLetter numbers and stores the letter of application a, the one
+// result it has, and returns its number. Decision letters and refusal
+// notices share a department's yearly numbering.
+func (s *Store) issueLetter(ctx context.Context, tx *db.Tx, a *Application, body LetterBody, today calendar.Date, now db.Time) (string, error) {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(raw)
+	seq, err := nextSequence(ctx, tx, "L"+a.DepartmentCode+today.String()[:4])
+	if err != nil {
+		return "", err
+	}
+	kind := "decision_letter"
+	if body.Kind == RefusalNotice {
+		kind = "refusal_notice"
+	}
+	letterNo := fmt.Sprintf("%s〔%s〕%d号", a.DepartmentCode, today.String()[:4], seq)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO application_results (application_id, kind, letter_number, body, sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		a.ID, kind, letterNo, string(raw), hex.EncodeToString(sum[:]), now); err != nil {
+		return "", err
+	}
+	return letterNo, nil
+}
+
+// splitLegalBasis splits an entry of legal basis citing several (separated
+// by semicolons or lines) into its citations.
+func splitLegalBasis(text string) []string {
+	var out []string
+	for _, lb := range strings.FieldsFunc(text, func(r rune) bool { return r == '；' || r == ';' || r == '\n' }) {
+		if lb = strings.TrimSpace(lb); lb != "" {
+			out = append(out, lb)
+		}
+	}
+	return out
 }
 
 // supersededTasks lists an application's done tasks whose step a return
@@ -1093,10 +1130,9 @@ func supersededTasks(ctx context.Context, q querier, appID string) (map[string]b
 func letterGrounds(events []Event, result Result, superseded map[string]bool, guide []catalog.LegalBasis) (reasons, basis []string) {
 	seen := map[string]bool{}
 	cite := func(text string) {
-		for _, lb := range strings.FieldsFunc(text, func(r rune) bool { return r == '；' || r == ';' || r == '\n' }) {
-			lb = strings.TrimSpace(lb)
+		for _, lb := range splitLegalBasis(text) {
 			key := strings.Join(strings.Fields(lb), "")
-			if key == "" || seen[key] {
+			if seen[key] {
 				continue
 			}
 			seen[key] = true

@@ -119,18 +119,24 @@ func checkStore(ctx context.Context, d *db.DB, blobs blob.Store, l *ledger) ([]s
 		return nil, err
 	}
 
-	letters := map[string]bool{}
-	rows, err = q.QueryContext(ctx, `SELECT application_id FROM application_results`)
+	// letters are the applications' decision letters, refusals their
+	// notices of refusal at intake.
+	letters, refusals := map[string]bool{}, map[string]bool{}
+	rows, err = q.QueryContext(ctx, `SELECT application_id, kind FROM application_results`)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var id, kind string
+		if err := rows.Scan(&id, &kind); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		letters[id] = true
+		if kind == "refusal_notice" {
+			refusals[id] = true
+		} else {
+			letters[id] = true
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -327,6 +333,9 @@ func checkStore(ctx context.Context, d *db.DB, blobs blob.Store, l *ledger) ([]s
 			}
 		} else if letters[id] {
 			fail("application %s is %s but has a decision letter", id, a.state)
+		}
+		if refused := a.state == "refused"; refused != refusals[id] {
+			fail("application %s is %s, notice of refusal %v", id, a.state, refusals[id])
 		}
 	}
 

@@ -495,6 +495,7 @@ var messages = map[string]msg{
 	"clock":                      {"计时", "Clock"},
 	"clock_stopped":              {"补正期间暂停计时", "Stopped while awaiting supplement"},
 	"view_letter":                {"查看决定书", "View the decision letter"},
+	"view_refusal_notice":        {"查看不予受理通知书", "View the notice of refusal"},
 	"stamps_title":               {"上链存证", "Ledger stamps"},
 	"stamps_explain":             {"每个受理、审查和决定都写入公开的防篡改日志；回执可用公开的工具离线验证。", "Every intake, review and decision is written to a public tamper-evident log; a receipt can be checked offline with public tools."},
 	"stamp_receipt":              {"存证回执", "Receipt"},
@@ -578,6 +579,10 @@ var messages = map[string]msg{
 	"letter_denied_licensing":         {"不符合法定条件、标准，决定不予行政许可。", "does not meet the statutory conditions and standards: the license is refused."},
 	"letter_approved_other":           {"符合规定条件，决定准予办理。", "meets the required conditions: it is approved."},
 	"letter_denied_other":             {"不符合规定条件，决定不予办理。", "does not meet the required conditions: it is denied."},
+	// Administrative Licensing Law art. 32: a refusal at intake is
+	// written, dated and stamped.
+	"letter_title_refusal": {"不予受理通知书", "Notice of refusal to accept the application"},
+	"letter_refused":       {"不符合受理条件，决定不予受理。", "does not meet the conditions for acceptance: it is not accepted."},
 	// Administrative Reconsideration Law art. 20 (sixty days),
 	// Administrative Procedure Law art. 46 (six months).
 	"letter_remedy": {"如不服本决定，可以自收到本决定书之日起六十日内依法申请行政复议，或者自收到本决定书之日起六个月内依法向人民法院提起行政诉讼。", "If you disagree with this decision, you may apply for administrative reconsideration within sixty days of receiving it, or bring an administrative lawsuit before a people's court within six months of receiving it."},

@@ -78,7 +78,7 @@ func TestDenialToldAndLettered(t *testing.T) {
 // denial tells the applicant how to challenge it (行政复议, 行政诉讼),
 // and the letter reads in the reader's language, punctuation included.
 // Every letter used to be a licensing letter, and an approval said only
-// "决定准予。".
+// "决定准予。"; a refusal at intake had no written notice at all.
 func TestLetterFitsTheService(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnvWith(t, d, true)
@@ -91,6 +91,10 @@ func TestLetterFitsTheService(t *testing.T) {
 			{"sole-trader-approved", "zhangsan",
 				[]string{"准予行政许可决定书", "符合法定条件、标准，决定准予行政许可。"},
 				[]string{"Decision granting an administrative license", "meets the statutory conditions and standards: the license is granted."}, false},
+			// Refused at intake: the written notice the law asks for.
+			{"sole-trader-refused", "lisi",
+				[]string{"不予受理通知书", "不符合受理条件，决定不予受理。", "经营场所不在本市", "《中华人民共和国行政许可法》第三十二条第一款第（二）项", "六十日内依法申请行政复议"},
+				[]string{"Notice of refusal to accept the application", "does not meet the conditions for acceptance: it is not accepted.", "经营场所不在本市", "administrative reconsideration within sixty days"}, true},
 			// 住房公积金提取, a public service, denied.
 			{"fund-withdrawal-denied", "lisi",
 				[]string{"不予办理决定书", "不符合规定条件，决定不予办理。", "可以自收到本决定书之日起六十日内依法申请行政复议", "六个月内依法向人民法院提起行政诉讼"},
@@ -119,6 +123,10 @@ func TestLetterFitsTheService(t *testing.T) {
 					t.Errorf("%s letter in English has Chinese punctuation:\n%s", tc.key, body)
 				}
 			}
+		}
+		// The refused application's page leads to its notice.
+		if page := e.get("/applications/"+demoAppID(t, d, "sole-trader-refused"), e.session("lisi")).Body.String(); !strings.Contains(page, "查看不予受理通知书") {
+			t.Errorf("the refused application's page does not lead to its notice")
 		}
 		// The API gives the letter's kind.
 		var a application.Application
