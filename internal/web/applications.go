@@ -11,6 +11,7 @@ import (
 
 	"github.com/tongban/tongban/internal/application"
 	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
@@ -123,6 +124,40 @@ func (v *applicationView) ItemName(it application.SupplementItem) string {
 	return it.Material + it.Field
 }
 
+// localFulfilment is f as the page's reader reads it: a fulfilment keeps
+// the names of the license type, the data resource and the department as
+// they were when it was taken, in Chinese; in English they are read from
+// the license types, the resources and deptNames (names in the page's
+// language), where those have English names.
+func (s *Server) localFulfilment(req *request, f *application.Fulfilment, deptNames map[string]string) (*application.Fulfilment, error) {
+	if req.lang != i18n.EN {
+		return f, nil
+	}
+	out := *f
+	if name := deptNames[f.Department]; name != "" {
+		out.DepartmentName = name
+	}
+	switch f.Source {
+	case application.FromLicense:
+		t, err := s.Licenses.Type(req.ctx(), f.LicenseType)
+		if err != nil && !errors.Is(err, db.ErrNotFound) {
+			return nil, err
+		}
+		if t != nil && t.NameEn != "" {
+			out.LicenseTypeName = t.NameEn
+		}
+	default:
+		r, err := s.Exchange.Resource(req.ctx(), f.Resource)
+		if err != nil && !errors.Is(err, db.ErrNotFound) {
+			return nil, err
+		}
+		if r != nil && r.NameEn != "" {
+			out.ResourceName = r.NameEn
+		}
+	}
+	return &out, nil
+}
+
 func (s *Server) viewApplication(req *request, a *application.Application) (*applicationView, error) {
 	svc, err := s.Catalog.Version(req.ctx(), a.ServiceCode, a.ServiceVersion)
 	if err != nil {
@@ -138,12 +173,20 @@ func (s *Server) viewApplication(req *request, a *application.Application) (*app
 		}
 	}
 	v.Fields = markPrefilled(fillFields(schemaFields(svc.FormSchema), a.Form), svc.FormSchema, v.Verified)
+	if v.DeptNames, _, err = s.deptNames(req.ctx(), req.lang); err != nil {
+		return nil, err
+	}
 	for _, m := range svc.Guide.Materials {
 		row := materialRow{Req: m}
-		if f := a.Fulfilment(m.Code); f != nil && f.Active() {
-			row.Fulfilled = f
-		} else if f != nil {
-			row.Lapsed = f
+		if f := a.Fulfilment(m.Code); f != nil {
+			if f, err = s.localFulfilment(req, f, v.DeptNames); err != nil {
+				return nil, err
+			}
+			if f.Active() {
+				row.Fulfilled = f
+			} else {
+				row.Lapsed = f
+			}
 		}
 		for _, f := range a.Materials {
 			if f.RequirementCode == m.Code {
@@ -158,9 +201,6 @@ func (s *Server) viewApplication(req *request, a *application.Application) (*app
 			}
 		}
 		v.Materials = append(v.Materials, row)
-	}
-	if v.DeptNames, _, err = s.deptNames(req.ctx(), req.lang); err != nil {
-		return nil, err
 	}
 	v.StepNames = s.Applications.StepNames(req.ctx(), a, req.lang == "en")
 	if a.State == application.Concluded && svc.IssuesLicense != nil {
@@ -518,7 +558,18 @@ func (s *Server) letterPage(req *request) error {
 	if a.Letter == nil {
 		return notFound()
 	}
-	v := letterView{Application: a, Back: "/applications/" + a.ID, BackKey: "back_to_application"}
+	v := letterView{Application: a, Back: "/applications/" + a.ID, BackKey: "back_to_application",
+		DepartmentName: a.Letter.Body.DepartmentName, ServiceName: a.Letter.Body.ServiceName}
+	if req.lang == i18n.EN {
+		// The letter as issued is Chinese; its English reading names the
+		// department and the service in English where they have names.
+		if name := s.departmentNames(req)[a.Letter.Body.DepartmentCode]; name != "" {
+			v.DepartmentName = name
+		}
+		if v.ServiceName, err = s.serviceName(req, a.ServiceCode, a.ServiceVersion, v.ServiceName); err != nil {
+			return err
+		}
+	}
 	if req.p.IsStaff() {
 		// The applicant's page is theirs alone: staff go back to the
 		// application's last step they may open, or to their queue.
@@ -538,6 +589,9 @@ func (s *Server) letterPage(req *request) error {
 type letterView struct {
 	*application.Application
 	Back, BackKey string
+	// DepartmentName and ServiceName are the letter's, in the page's
+	// language.
+	DepartmentName, ServiceName string
 }
 
 // JSON API.

@@ -90,7 +90,8 @@ func TestLetterFitsTheService(t *testing.T) {
 			// 个体工商户设立登记, a licensing service, approved.
 			{"sole-trader-approved", "zhangsan",
 				[]string{"准予行政许可决定书", "符合法定条件、标准，决定准予行政许可。"},
-				[]string{"Decision granting an administrative license", "meets the statutory conditions and standards: the license is granted."}, false},
+				[]string{"Decision granting an administrative license", "meets the statutory conditions and standards: the license is granted.",
+					"Linjiang Administration for Market Regulation", "“Registration of an Individual Business”"}, false},
 			// Refused at intake: the written notice the law asks for.
 			{"sole-trader-refused", "lisi",
 				[]string{"不予受理通知书", "不符合受理条件，决定不予受理。", "经营场所不在本市", "《中华人民共和国行政许可法》第三十二条第一款第（二）项", "六十日内依法申请行政复议"},
@@ -98,7 +99,8 @@ func TestLetterFitsTheService(t *testing.T) {
 			// 住房公积金提取, a public service, denied.
 			{"fund-withdrawal-denied", "lisi",
 				[]string{"不予办理决定书", "不符合规定条件，决定不予办理。", "可以自收到本决定书之日起六十日内依法申请行政复议", "六个月内依法向人民法院提起行政诉讼"},
-				[]string{"Decision to deny", "does not meet the required conditions: it is denied.", "administrative reconsideration within sixty days", "administrative lawsuit"}, true},
+				[]string{"Decision to deny", "does not meet the required conditions: it is denied.", "administrative reconsideration within sixty days", "administrative lawsuit",
+					"Linjiang Housing Provident Fund Management Center", "“Housing Provident Fund Withdrawal”"}, true},
 		} {
 			target := "/applications/" + demoAppID(t, d, tc.key) + "/letter"
 			tok := e.session(tc.user)

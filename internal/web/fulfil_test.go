@@ -426,6 +426,9 @@ func TestFulfilSharedData(t *testing.T) {
 		if page := rec.Body.String(); !strings.Contains(page, "1 material needs no upload: the platform took it from") || strings.Contains(page, "1 materials") {
 			t.Errorf("in English the draft page's summary reads %q, want 1 material needs no upload", regexp.MustCompile(`<p class="notice fulfilled-summary">[^<]*`).FindString(page))
 		}
+		if page := rec.Body.String(); !strings.Contains(page, "Population and household register") || strings.Contains(page, "户籍人口信息") {
+			t.Errorf("in English the draft page does not name the shared data in English")
+		}
 		for _, m := range []string{"m2", "m4", "m5"} {
 			wantStatus(t, "upload "+m, uploadMaterialAPI(e, lisi, a.ID, m, m+".pdf", []byte(tinyPDF)), http.StatusCreated)
 		}
@@ -804,6 +807,23 @@ func TestFulfilFromLicenseLibrary(t *testing.T) {
 		}
 		if e.srv.LicenseLink("no-such-license") != "" {
 			t.Error("a link for a license that does not exist")
+		}
+		// The draft names the licenses and their issuers in the reader's
+		// language: the English page used Chinese names it has English
+		// ones for.
+		for _, tc := range []struct {
+			lang string
+			want []string
+		}{
+			{"zh-CN", []string{"营业执照", "居民身份证", "临江市市场监督管理局"}},
+			{"en", []string{"Business license", "Resident identity card", "Linjiang Administration for Market Regulation"}},
+		} {
+			page := e.do("GET", "/applications/"+a.ID, wangwu, "", nil, "Accept-Language", tc.lang).Body.String()
+			for _, w := range tc.want {
+				if !strings.Contains(page, w) {
+					t.Errorf("the draft in %s does not name %q", tc.lang, w)
+				}
+			}
 		}
 	})
 }
