@@ -126,17 +126,30 @@ type adminCalendarData struct {
 	Covered          []int // years whose notice is entered
 	Missing          []int // this year and next, when not covered
 	Kinds            []calendar.Kind
+	// YearError says why the year asked for is not shown (this year is).
+	YearError string
 }
 
+// adminCalendarPage shows a year's special days; a year that is not one
+// (or out of range) shows this year, saying why, with 422: it used to show
+// this year as if it had been asked for.
 func (s *Server) adminCalendarPage(req *request) error {
 	year, err := s.calendarYear(req.r.URL.Query().Get("year"))
 	if err != nil {
-		year = s.today().Year
+		msgs, ok := formErrors(req.lang, err)
+		if !ok {
+			return err
+		}
+		return s.renderCalendarWith(req, http.StatusUnprocessableEntity, s.today().Year, nil, nil, msgs["year"])
 	}
 	return s.renderCalendar(req, http.StatusOK, year, nil, nil)
 }
 
 func (s *Server) renderCalendar(req *request, status, year int, form, errs map[string]string) error {
+	return s.renderCalendarWith(req, status, year, form, errs, "")
+}
+
+func (s *Server) renderCalendarWith(req *request, status, year int, form, errs map[string]string, yearErr string) error {
 	days, err := s.Calendar.Days(req.ctx(), year)
 	if err != nil {
 		return err
@@ -145,7 +158,7 @@ func (s *Server) renderCalendar(req *request, status, year int, form, errs map[s
 	if err != nil {
 		return err
 	}
-	d := adminCalendarData{Year: year, Days: days, Covered: cal.Years(), Kinds: calendar.Kinds}
+	d := adminCalendarData{Year: year, Days: days, Covered: cal.Years(), Kinds: calendar.Kinds, YearError: yearErr}
 	if year > calendar.MinYear {
 		d.Prev = year - 1
 	}

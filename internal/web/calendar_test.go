@@ -217,6 +217,19 @@ func TestAdminCalendarPage(t *testing.T) {
 		t.Error("the English calendar page is not in English")
 	}
 
+	// A year that is not one shows this year and says why, as the API
+	// refuses it; it used to show this year as if asked for.
+	for _, bad := range []string{"abc", "1999", "2100"} {
+		rec = e.get("/admin/calendar?year="+bad, admin)
+		page = rec.Body.String()
+		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(page, `id="year-error"`) || !strings.Contains(page, "2026-02-14") {
+			t.Errorf("year=%s: %d, year error shown %v", bad, rec.Code, strings.Contains(page, `id="year-error"`))
+		}
+	}
+	if page := e.get("/admin/calendar", admin).Body.String(); strings.Contains(page, `id="year-error"`) {
+		t.Error("the calendar page without a year says the year is wrong")
+	}
+
 	// A bad form comes back with the errors next to the fields.
 	rec = e.postForm("/admin/calendar", admin, url.Values{"date": {"2027-02-10"}, "kind": {"workday"}, "name": {""}})
 	page = rec.Body.String()
