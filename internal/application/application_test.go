@@ -643,7 +643,7 @@ func TestBranchDenyAndWithdraw(t *testing.T) {
 		l := e.Letter
 		if l == nil || l.Body.Kind != application.RefusalNotice || l.Body.Result != application.Denied || l.Number == "" || l.SHA256 == "" ||
 			!slices.Equal(l.Body.Reasons, []string{"不属于本机关职权范围"}) ||
-			!slices.Equal(l.Body.LegalBasis, []string{"《行政许可法》第三十二条", "《食品经营许可和备案管理办法》第十条"}) || l.Body.Date == "" {
+			!slices.Equal(l.Body.LegalBasis, []string{"《行政许可法》第三十二条", "《食品经营许可和备案管理办法》第十条"}) || l.Body.Date == "" || l.Body.DepartmentName == "" {
 			t.Errorf("refusal notice: %+v", l)
 		}
 	})

@@ -737,9 +737,10 @@ func (s *Store) decide(ctx context.Context, p *identity.Principal, taskID string
 		return "", err
 	}
 	today := s.today()
-	// Only a conclusion's letter names the department.
+	// Only letters (a conclusion's, a refusal's notice) name the
+	// department.
 	var dept string
-	if d.Action == ActConclude {
+	if d.Action == ActConclude || d.Action == ActRefuse {
 		if dp, err := s.org.Department(ctx, a0.DepartmentCode); err == nil {
 			dept = dp.Name
 		}

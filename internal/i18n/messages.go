@@ -583,6 +583,7 @@ var messages = map[string]msg{
 	// written, dated and stamped.
 	"letter_title_refusal": {"不予受理通知书", "Notice of refusal to accept the application"},
 	"letter_refused":       {"不符合受理条件，决定不予受理。", "does not meet the conditions for acceptance: it is not accepted."},
+	"letter_remedy_notice": {"如不服本决定，可以自收到本通知书之日起六十日内依法申请行政复议，或者自收到本通知书之日起六个月内依法向人民法院提起行政诉讼。", "If you disagree with this decision, you may apply for administrative reconsideration within sixty days of receiving this notice, or bring an administrative lawsuit before a people's court within six months of receiving it."},
 	// Administrative Reconsideration Law art. 20 (sixty days),
 	// Administrative Procedure Law art. 46 (six months).
 	"letter_remedy": {"如不服本决定，可以自收到本决定书之日起六十日内依法申请行政复议，或者自收到本决定书之日起六个月内依法向人民法院提起行政诉讼。", "If you disagree with this decision, you may apply for administrative reconsideration within sixty days of receiving it, or bring an administrative lawsuit before a people's court within six months of receiving it."},

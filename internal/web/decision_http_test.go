@@ -94,7 +94,8 @@ func TestLetterFitsTheService(t *testing.T) {
 					"Linjiang Administration for Market Regulation", "“Registration of an Individual Business”"}, false},
 			// Refused at intake: the written notice the law asks for.
 			{"sole-trader-refused", "lisi",
-				[]string{"不予受理通知书", "不符合受理条件，决定不予受理。", "经营场所不在本市", "《中华人民共和国行政许可法》第三十二条第一款第（二）项", "六十日内依法申请行政复议"},
+				[]string{"临江市市场监督管理局<br>不予受理通知书", "不符合受理条件，决定不予受理。", "经营场所不在本市", "《中华人民共和国行政许可法》第三十二条第一款第（二）项",
+					"自收到本通知书之日起六十日内依法申请行政复议"},
 				[]string{"Notice of refusal to accept the application", "does not meet the conditions for acceptance: it is not accepted.", "经营场所不在本市", "administrative reconsideration within sixty days"}, true},
 			// 住房公积金提取, a public service, denied.
 			{"fund-withdrawal-denied", "lisi",
