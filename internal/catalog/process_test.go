@@ -127,6 +127,22 @@ func TestServiceFormAnswersProcess(t *testing.T) {
 		wantAll(t, "zh", zh, "经营面积", "SCJG-001", "消防安全审查", "经营面积 > 500")
 		wantAll(t, "en", en, "经营面积", "SCJG-001", "Fire safety review")
 		unchanged("SCJG-001", food)
+		// With another field wrong as well, both are reported at once:
+		// the process's complaint used to wait until the rest was fixed.
+		noAreaLong := noArea
+		noAreaLong.Summary = strings.Repeat("长", 501)
+		_, err = f.cat.UpdateDraft(ctx, scjg, "SCJG-001", noAreaLong)
+		formError(t, err, "UpdateDraft without 经营面积 and with a long summary")
+		if inv := (*fielderr.Invalid)(nil); !errors.As(err, &inv) || inv.Get("summary") == "" {
+			t.Errorf("UpdateDraft without 经营面积 and with a long summary: %v, want both reported", err)
+		}
+		noAreaLong.Code = "SCJG-901"
+		_, err = f.cat.Create(ctx, scjg, noAreaLong)
+		formError(t, err, "Create without 经营面积 and with a long summary")
+		if inv := (*fielderr.Invalid)(nil); !errors.As(err, &inv) || inv.Get("summary") == "" {
+			t.Errorf("Create without 经营面积 and with a long summary: %v, want both reported", err)
+		}
+		unchanged("SCJG-001", food)
 		if v, err := f.cat.Publish(ctx, scjg, "SCJG-001"); err != nil || v.Version != 1 {
 			t.Errorf("Publish after the refused draft = %v, %v; want version 1 unchanged", v, err)
 		}

@@ -58,10 +58,11 @@ type Summary struct {
 func (s *Store) Create(ctx context.Context, actor *identity.Principal, svc Service) (*Entry, error) {
 	svc.Normalize()
 	svc.Version = 0
-	if err := svc.Validate(); err != nil {
-		return nil, err
-	}
+	verr := svc.Validate()
 	if !actor.CanIn(identity.PermCatalogEdit, svc.DepartmentCode) {
+		if verr != nil {
+			return nil, verr
+		}
 		return nil, identity.ErrForbidden
 	}
 	doc, err := json.Marshal(svc)
@@ -70,10 +71,7 @@ func (s *Store) Create(ctx context.Context, actor *identity.Principal, svc Servi
 	}
 	now := s.now()
 	err = s.db.Tx(ctx, func(tx *db.Tx) error {
-		if err := departmentExists(ctx, tx, svc.DepartmentCode); err != nil {
-			return err
-		}
-		if err := s.checkProcess(ctx, tx, &svc); err != nil {
+		if err := s.checkDraft(ctx, tx, &svc, verr); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO services (code, department_code, status, draft, draft_updated_at, created_at) VALUES ($1, $2, $3, $4, $5, $5)`,
@@ -90,6 +88,30 @@ func (s *Store) Create(ctx context.Context, actor *identity.Principal, svc Servi
 		return nil, err
 	}
 	return &Entry{Service: svc, Status: Draft, DraftUpdatedAt: now, Unpublished: true}, nil
+}
+
+// checkDraft reports every problem of a service being saved at once: verr,
+// what Validate found, with what only the database can tell (its
+// department exists; its form answers its process's conditions). An admin
+// used to hear of a form its process cannot run on only after fixing
+// every other field. What Validate found wrong is not checked again: a
+// form schema that does not parse has no fields to compare.
+func (s *Store) checkDraft(ctx context.Context, tx *db.Tx, svc *Service, verr error) error {
+	var fe fielderr.Errors
+	if verr != nil && !fe.Merge("", verr) {
+		return verr
+	}
+	if !fe.Has("department_code") {
+		if err := departmentExists(ctx, tx, svc.DepartmentCode); err != nil && !fe.Merge("", err) {
+			return err
+		}
+	}
+	if !fe.Has("form_schema") && !fe.Has("process") {
+		if err := s.checkProcess(ctx, tx, svc); err != nil && !fe.Merge("", err) {
+			return err
+		}
+	}
+	return fe.Err()
 }
 
 func departmentExists(ctx context.Context, tx *db.Tx, code string) error {
@@ -117,10 +139,11 @@ func (s *Store) UpdateDraft(ctx context.Context, actor *identity.Principal, code
 	if !actor.CanIn(identity.PermCatalogEdit, cur.Service.DepartmentCode) {
 		return nil, identity.ErrForbidden
 	}
-	if err := svc.Validate(); err != nil {
-		return nil, err
-	}
+	verr := svc.Validate()
 	if !actor.CanIn(identity.PermCatalogEdit, svc.DepartmentCode) {
+		if verr != nil {
+			return nil, verr
+		}
 		return nil, identity.ErrForbidden
 	}
 	doc, err := json.Marshal(svc)
@@ -129,10 +152,7 @@ func (s *Store) UpdateDraft(ctx context.Context, actor *identity.Principal, code
 	}
 	now := s.now()
 	err = s.db.Tx(ctx, func(tx *db.Tx) error {
-		if err := departmentExists(ctx, tx, svc.DepartmentCode); err != nil {
-			return err
-		}
-		if err := s.checkProcess(ctx, tx, &svc); err != nil {
+		if err := s.checkDraft(ctx, tx, &svc, verr); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE services SET draft = $1, draft_updated_at = $2, department_code = $3 WHERE code = $4`,
