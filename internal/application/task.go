@@ -218,7 +218,9 @@ type QueueCounts struct {
 // maxQueueQuery is the longest search text a queue takes.
 const maxQueueQuery = 50
 
-func (f QueueFilter) validate() error {
+// Validate checks f's warning, search text and offset: a *fielderr.Invalid
+// naming each that is wrong.
+func (f QueueFilter) Validate() error {
 	var e fielderr.Errors
 	if f.Warning != NoWarning && f.Warning != Yellow && f.Warning != Red {
 		e.Add("warning", "queue_warning_invalid")
@@ -246,7 +248,7 @@ func (s *Store) queueFor(ctx context.Context, p *identity.Principal, f QueueFilt
 	if !p.Can(identity.PermStaffDesk) {
 		return nil, identity.ErrForbidden
 	}
-	if err := f.validate(); err != nil {
+	if err := f.Validate(); err != nil {
 		return nil, err
 	}
 	var conds []string

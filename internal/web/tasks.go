@@ -35,12 +35,14 @@ type queueView struct {
 }
 
 // URL is the queue's address with one parameter set to value (removed
-// when ""), back on the first page unless the page is what changes.
+// when ""), back on the first page unless the page is what changes. It
+// drops limit, which the page does not take.
 func (v queueView) URL(key, value string) string {
 	q := url.Values{}
 	for k, vs := range v.query {
 		q[k] = vs
 	}
+	q.Del("limit")
 	if key != "offset" {
 		q.Del("offset")
 	}
@@ -60,8 +62,10 @@ const queuePageSize = 50
 
 // taskQueueFilter reads a work queue's filter from the query string: mine
 // (1 or true; 0, false or absent for the whole queue), the department,
-// the warning, q (tracking number or applicant) and offset and limit.
-func taskQueueFilter(req *request, limit int) (application.QueueFilter, error) {
+// the warning, q (tracking number or applicant), offset and, when
+// withLimit, limit (else every page holds limit tasks). Every parameter
+// that is wrong is reported at once, each on its own field.
+func taskQueueFilter(req *request, limit int, withLimit bool) (application.QueueFilter, error) {
 	q := req.r.URL.Query()
 	f := application.QueueFilter{Department: q.Get("department"),
 		Warning: application.Warning(q.Get("warning")), Query: q.Get("q"), Limit: limit}
@@ -74,26 +78,30 @@ func taskQueueFilter(req *request, limit int) (application.QueueFilter, error) {
 		e.Add("mine", "queue_mine_invalid")
 	}
 	if v := q.Get("offset"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
+		// A negative offset is left to the filter's own check below.
+		if n, err := strconv.Atoi(v); err != nil {
 			e.Add("offset", "queue_offset_invalid")
+		} else {
+			f.Offset = n
 		}
-		f.Offset = n
 	}
-	if v := q.Get("limit"); v != "" {
+	if v := q.Get("limit"); withLimit && v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 200 {
 			e.Add("limit", "queue_limit_range", 1, 200)
+		} else {
+			f.Limit = n
 		}
-		f.Limit = n
 	}
+	e.Merge("", f.Validate())
 	return f, e.Err()
 }
 
 func (s *Server) queuePage(req *request) error {
 	v := queueView{}
-	f, err := taskQueueFilter(req, queuePageSize)
-	f.Limit = queuePageSize
+	// The page pages by queuePageSize (see its links), so it takes no
+	// limit.
+	f, err := taskQueueFilter(req, queuePageSize, false)
 	status := http.StatusOK
 	var msgs map[string]string
 	if err == nil {
@@ -481,7 +489,7 @@ func more(f application.QueueFilter, counts application.QueueCounts, n int) bool
 }
 
 func (s *Server) apiQueue(req *request) error {
-	f, err := taskQueueFilter(req, 200)
+	f, err := taskQueueFilter(req, 200, true)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,74 @@
+package web
+
+import (
+	"html/template"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/tongban/tongban/internal/i18n"
+)
+
+// TestQueueFilterReportsEveryBadParameter: a queue asked for with several
+// bad parameters is told of each, on its own field, over the API and on
+// the page. Before, a bad offset hid the bad warning (and the search).
+func TestQueueFilterReportsEveryBadParameter(t *testing.T) {
+	e := sqliteEnv(t)
+	clerk := e.session("scjg-clerk")
+	query := "warning=purple&offset=abc&mine=yes&limit=0&q=" + strings.Repeat("长", 51)
+	want := map[string]string{"warning": "queue_warning_invalid", "offset": "queue_offset_invalid", "mine": "queue_mine_invalid",
+		"limit": "queue_limit_range", "q": "text_too_long"}
+	rec := e.get("/api/v1/tasks?"+query, clerk)
+	wantStatus(t, "queue ?"+query, rec, http.StatusUnprocessableEntity)
+	matchesOpenAPI(t, rec, "Error")
+	codes, _ := fieldCodes(t, rec)
+	for field, code := range want {
+		if codes[field] != code {
+			t.Errorf("API: %s is %q, want %q (all: %v)", field, codes[field], code, codes)
+		}
+	}
+	if len(codes) != len(want) {
+		t.Errorf("API reports %v, want %v", codes, want)
+	}
+	// A negative offset, too, beside a bad warning.
+	rec = e.get("/api/v1/tasks?warning=purple&offset=-3", clerk)
+	wantStatus(t, "queue ?warning=purple&offset=-3", rec, http.StatusUnprocessableEntity)
+	if codes, _ := fieldCodes(t, rec); len(codes) != 2 || codes["warning"] != "queue_warning_invalid" || codes["offset"] != "queue_offset_invalid" {
+		t.Errorf("?warning=purple&offset=-3 reports %v", codes)
+	}
+
+	// The page, which takes no limit, says the rest.
+	rec = e.get("/staff/tasks?"+query, clerk)
+	wantStatus(t, "queue page ?"+query, rec, http.StatusUnprocessableEntity)
+	page := rec.Body.String()
+	for field, code := range want {
+		if field == "limit" {
+			continue
+		}
+		var args []any
+		if field == "q" {
+			args = []any{50}
+		}
+		if msg := template.HTMLEscapeString(i18n.T(i18n.ZH, code, args...)); !strings.Contains(page, msg) {
+			t.Errorf("the page does not say %q for %s", msg, field)
+		}
+	}
+}
+
+// TestQueuePageTakesNoLimit: the page shows 50 tasks a page and pages by
+// 50, so a limit in its address is no error, and its links leave it out.
+// Before, limit=0 was a 422 while any good limit was ignored.
+func TestQueuePageTakesNoLimit(t *testing.T) {
+	e := sqliteEnv(t)
+	clerk := e.session("scjg-clerk")
+	for _, limit := range []string{"0", "abc", "5", "500"} {
+		rec := e.get("/staff/tasks?warning=red&limit="+limit, clerk)
+		wantStatus(t, "queue page ?limit="+limit, rec, http.StatusOK)
+		if page := rec.Body.String(); strings.Contains(page, "limit=") || !strings.Contains(page, `id="queue-counts"`) {
+			t.Errorf("?limit=%s: the page links keep the limit, or show no counts", limit)
+		}
+	}
+	// The API still takes one.
+	rec := e.get("/api/v1/tasks?limit=0", clerk)
+	wantStatus(t, "API ?limit=0", rec, http.StatusUnprocessableEntity)
+}
