@@ -620,7 +620,7 @@ var messages = map[string]msg{
 	"queue_search_hint":           {"如 SCJG2026、张三", "e.g. SCJG2026, 张三"},
 	"queue_counts":                {"共 %d 件", "%d in all"},
 	"queue_prev_page":             {"上一页", "Previous page"},
-	"queue_warning_invalid":       {"预警须为黄牌、红牌或全部。", "The warning must be yellow, red or all."},
+	"queue_warning_invalid":       {"预警须为黄牌或红牌，不填则不限。", "The warning must be yellow or red; leave it empty for every task."},
 	"queue_offset_invalid":        {"翻页位置无效，请从第一页重新查询。", "The page position is not valid; start again from the first page."},
 	"queue_limit_range":           {"每页条数须在 %d 到 %d 之间。", "The page size must be between %d and %d."},
 	"queue_mine_invalid":          {"“我签收的”筛选须为 1、0、true 或 false。", "mine must be 1, 0, true or false."},

@@ -625,7 +625,7 @@ func TestQueueFiltersHTTP(t *testing.T) {
 	}
 	rec = e.get("/staff/tasks?warning=purple", clerk)
 	wantStatus(t, "queue page with a bad warning", rec, http.StatusUnprocessableEntity)
-	if !strings.Contains(rec.Body.String(), "预警须为黄牌、红牌或全部") {
+	if !strings.Contains(rec.Body.String(), i18n.T(i18n.ZH, "queue_warning_invalid")) {
 		t.Error("the queue page does not say what is wrong with the warning")
 	}
 	// The page shows the counts and only red tasks when asked.

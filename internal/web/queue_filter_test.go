@@ -3,6 +3,7 @@ package web
 import (
 	"html/template"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -51,6 +52,47 @@ func TestQueueFilterReportsEveryBadParameter(t *testing.T) {
 		}
 		if msg := template.HTMLEscapeString(i18n.T(i18n.ZH, code, args...)); !strings.Contains(page, msg) {
 			t.Errorf("the page does not say %q for %s", msg, field)
+		}
+	}
+}
+
+// TestQueueWarningMessageMatchesWhatItTakes: the message for a bad
+// warning names only what the queue takes, and every choice of the
+// page's warning filter is taken. Before, it offered "all", which is a
+// 422.
+func TestQueueWarningMessageMatchesWhatItTakes(t *testing.T) {
+	e := sqliteEnv(t)
+	clerk := e.session("scjg-clerk")
+	page := e.get("/staff/tasks", clerk).Body.String()
+	sel := regexp.MustCompile(`(?s)<select name="warning">(.*?)</select>`).FindStringSubmatch(page)
+	if sel == nil {
+		t.Fatal("the queue page has no warning filter")
+	}
+	opts := regexp.MustCompile(`<option value="([^"]*)"`).FindAllStringSubmatch(sel[1], -1)
+	if len(opts) != 3 {
+		t.Fatalf("warning options %v, want any, yellow and red", opts)
+	}
+	for _, o := range opts {
+		for _, target := range []string{"/api/v1/tasks?warning=" + o[1], "/staff/tasks?warning=" + o[1]} {
+			wantStatus(t, target, e.get(target, clerk), http.StatusOK)
+		}
+	}
+	for _, v := range []string{"all", "any", "purple"} {
+		rec := e.get("/api/v1/tasks?warning="+v, clerk)
+		wantStatus(t, "?warning="+v, rec, http.StatusUnprocessableEntity)
+		if codes, _ := fieldCodes(t, rec); codes["warning"] != "queue_warning_invalid" {
+			t.Errorf("?warning=%s: %v", v, codes)
+		}
+	}
+	for _, c := range []struct {
+		lang i18n.Lang
+		not  []string
+	}{{i18n.ZH, []string{"全部"}}, {i18n.EN, []string{" all", "all."}}} {
+		msg := i18n.T(c.lang, "queue_warning_invalid")
+		for _, w := range c.not {
+			if strings.Contains(msg, w) {
+				t.Errorf("%s: %q offers %q, which the queue does not take", c.lang, msg, w)
+			}
 		}
 	}
 }
