@@ -97,6 +97,27 @@ func TestQueueWarningMessageMatchesWhatItTakes(t *testing.T) {
 	}
 }
 
+// TestQueuePageWithBadFilterShowsNoCounts: a queue page that could not be
+// read shows the error and the filter form, but no counts or "nothing to
+// do" as if they were the queue's.
+func TestQueuePageWithBadFilterShowsNoCounts(t *testing.T) {
+	e := sqliteEnv(t)
+	clerk := e.session("scjg-clerk")
+	for _, lang := range []i18n.Lang{i18n.ZH, i18n.EN} {
+		rec := e.do("GET", "/staff/tasks?warning=purple", clerk, "", nil, "Accept-Language", string(lang))
+		wantStatus(t, "queue page ?warning=purple", rec, http.StatusUnprocessableEntity)
+		page := rec.Body.String()
+		if !strings.Contains(page, template.HTMLEscapeString(i18n.T(lang, "queue_warning_invalid"))) || !strings.Contains(page, `id="queue-filter"`) {
+			t.Errorf("%s: the page lacks the error or the filter form", lang)
+		}
+		for _, not := range []string{`id="queue-counts"`, template.HTMLEscapeString(i18n.T(lang, "queue_empty")), template.HTMLEscapeString(i18n.T(lang, "queue_counts", 0))} {
+			if strings.Contains(page, not) {
+				t.Errorf("%s: the page with a bad filter shows %q", lang, not)
+			}
+		}
+	}
+}
+
 // TestQueuePageTakesNoLimit: the page shows 50 tasks a page and pages by
 // 50, so a limit in its address is no error, and its links leave it out.
 // Before, limit=0 was a 422 while any good limit was ignored.
