@@ -623,7 +623,7 @@ var messages = map[string]msg{
 	"queue_warning_invalid":       {"预警须为黄牌或红牌，不填则不限。", "The warning must be yellow or red; leave it empty for every task."},
 	"queue_offset_invalid":        {"翻页位置无效，请从第一页重新查询。", "The page position is not valid; start again from the first page."},
 	"queue_limit_range":           {"每页条数须在 %d 到 %d 之间。", "The page size must be between %d and %d."},
-	"queue_mine_invalid":          {"“我签收的”筛选须为 1、0、true 或 false。", "mine must be 1, 0, true or false."},
+	"queue_mine_invalid":          {"“我签收的”筛选只能是开或关。", "The “Claimed by me” filter can only be on or off."},
 	"task_claimed_by":             {"此环节已由%s签收办理，", "%s has claimed this step; "},
 	"task_other_role":             {"此环节由%s的%s办理，", "This step is for %s, role %s; "},
 	"task_you_may_look":           {"您可以查看。", "you can look but not act."},

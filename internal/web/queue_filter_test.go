@@ -135,3 +135,23 @@ func TestQueuePageTakesNoLimit(t *testing.T) {
 	rec := e.get("/api/v1/tasks?limit=0", clerk)
 	wantStatus(t, "API ?limit=0", rec, http.StatusUnprocessableEntity)
 }
+
+// TestQueueMineMessageIsForPeople: a bad mine is told on the field mine
+// in words a person reads, naming the filter as the page does, not the
+// parameter.
+func TestQueueMineMessageIsForPeople(t *testing.T) {
+	e := sqliteEnv(t)
+	clerk := e.session("scjg-clerk")
+	for _, lang := range []i18n.Lang{i18n.ZH, i18n.EN} {
+		rec := e.do("GET", "/api/v1/tasks?mine=yes", clerk, "", nil, "Accept-Language", string(lang))
+		wantStatus(t, "?mine=yes", rec, http.StatusUnprocessableEntity)
+		codes, msgs := fieldCodes(t, rec)
+		msg := msgs["mine"]
+		if codes["mine"] != "queue_mine_invalid" || !strings.Contains(msg, i18n.T(lang, "queue_mine")) {
+			t.Errorf("%s: mine = %q %q, want queue_mine_invalid naming %q", lang, codes["mine"], msg, i18n.T(lang, "queue_mine"))
+		}
+		if strings.Contains(msg, "mine") || strings.Contains(msg, "true") {
+			t.Errorf("%s: %q speaks of the parameter, not the filter", lang, msg)
+		}
+	}
+}
