@@ -5,6 +5,7 @@ package i18n
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -28,22 +29,101 @@ func Parse(tag string) (Lang, bool) {
 	return "", false
 }
 
-// FromAcceptLanguage picks the first supported language of an
-// Accept-Language header, or def.
+// FromAcceptLanguage picks the supported language an Accept-Language
+// header (RFC 9110) prefers: the one of highest quality, the earlier
+// named on a tie; a range names a language by its primary subtag (zh-TW
+// is Chinese, en-AU English) and "*" every language it does not name. A
+// quality of 0 means "not acceptable". With no supported language
+// acceptable it returns def, unless the header refuses def and not the
+// other language.
 func FromAcceptLanguage(h string, def Lang) Lang {
-	for _, part := range strings.Split(h, ",") {
-		tag, _, _ := strings.Cut(part, ";")
-		if l, ok := Parse(tag); ok {
+	type pref struct {
+		q     float64
+		pos   int
+		named bool
+	}
+	prefs := map[Lang]*pref{ZH: {pos: -1}, EN: {pos: -1}}
+	wild, wildPos := -1.0, -1
+	for i, part := range strings.Split(h, ",") {
+		tag, params, _ := strings.Cut(part, ";")
+		tag = strings.ToLower(strings.TrimSpace(tag))
+		if tag == "" {
+			continue
+		}
+		q, ok := quality(params)
+		if !ok {
+			continue
+		}
+		if tag == "*" {
+			if q > wild {
+				wild, wildPos = q, i
+			}
+			continue
+		}
+		l, ok := Parse(tag)
+		if !ok {
+			primary, _, _ := strings.Cut(tag, "-")
+			switch primary {
+			case "zh":
+				l = ZH
+			case "en":
+				l = EN
+			default:
+				continue
+			}
+		}
+		// A language named twice (en-US;q=0.2, en) takes its best.
+		if p := prefs[l]; !p.named || q > p.q {
+			p.q, p.pos, p.named = q, i, true
+		}
+	}
+	for _, p := range prefs {
+		if !p.named && wild >= 0 {
+			p.q, p.pos = wild, wildPos
+		}
+	}
+	// def first, so that it wins a tie (as under "*").
+	order := []Lang{ZH, EN}
+	if def == EN {
+		order = []Lang{EN, ZH}
+	}
+	best, bestQ, bestPos := def, 0.0, 0
+	for _, l := range order {
+		p := prefs[l]
+		if p.q > bestQ || (p.q == bestQ && p.q > 0 && p.pos < bestPos) {
+			best, bestQ, bestPos = l, p.q, p.pos
+		}
+	}
+	if bestQ > 0 {
+		return best
+	}
+	// Nothing supported is acceptable. When def is refused outright and
+	// the other language is not, the other is the better guess.
+	refused := func(l Lang) bool { p := prefs[l]; return p != nil && (p.named || wild == 0) }
+	for _, l := range order {
+		if l != def && refused(def) && !refused(l) {
 			return l
-		}
-		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(tag)), "zh") {
-			return ZH
-		}
-		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(tag)), "en") {
-			return EN
 		}
 	}
 	return def
+}
+
+// quality reads the weight (q) among the parameters of a language range:
+// 1 when absent, ok=false when it is not a number from 0 to 1.
+func quality(params string) (q float64, ok bool) {
+	q = 1
+	for _, p := range strings.Split(params, ";") {
+		k, v, found := strings.Cut(strings.TrimSpace(p), "=")
+		if !found || !strings.EqualFold(strings.TrimSpace(k), "q") {
+			continue
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || f < 0 || f > 1 {
+			return 0, false
+		}
+		q = f
+	}
+	return q, true
 }
 
 // T translates key with fmt-style args. An unknown key returns the key

@@ -31,6 +31,40 @@ func TestFromAcceptLanguage(t *testing.T) {
 	}
 }
 
+// TestFromAcceptLanguageWeighs: the quality values decide, not the order
+// alone, and q=0 refuses a language. Before, the first supported
+// language named won whatever its weight.
+func TestFromAcceptLanguageWeighs(t *testing.T) {
+	for _, tc := range []struct {
+		h    string
+		def  Lang
+		want Lang
+		why  string
+	}{
+		{"zh-CN;q=0.1,en;q=0.9", ZH, EN, "the higher weight wins"},
+		{"en;q=0,zh;q=1", EN, ZH, "q=0 is not acceptable"},
+		{"en;q=0", EN, ZH, "the default refused, the other not named"},
+		{"zh;q=0", ZH, EN, "the default refused, the other not named"},
+		{"en;q=0", ZH, ZH, "the default not named"},
+		{"zh;q=0, en;q=0", EN, EN, "both refused: the default"},
+		{"fr;q=1, en;q=0.5, zh-TW;q=0.5", ZH, EN, "a tie goes to the earlier"},
+		{"fr, en-US;q=0.3, zh;q=0.2", ZH, EN, "a region's tag is its language"},
+		{"en-GB;q=0.1, en;q=0.8, zh;q=0.5", ZH, EN, "a language named twice takes its best"},
+		{"zh;Q=0.4, en;q=0.6", ZH, EN, "Q in any case"},
+		{"zh;q=0.5, *;q=0.9", ZH, EN, "* weighs the languages not named"},
+		{"*", EN, EN, "* alone: the default"},
+		{"en;q=0.2, *;q=0", ZH, EN, "*;q=0 refuses the rest"},
+		{"zh;q=abc, en;q=0.1", ZH, EN, "a malformed weight drops its range"},
+		{"zh;q=2, en;q=0.1", ZH, EN, "a weight above 1 drops its range"},
+		{"en-US,en;q=0.9,zh-CN;q=0.8", ZH, EN, "the usual browser header"},
+		{"zh-CN,zh;q=0.9,en;q=0.8", EN, ZH, "the usual browser header"},
+	} {
+		if got := FromAcceptLanguage(tc.h, tc.def); got != tc.want {
+			t.Errorf("FromAcceptLanguage(%q, %s) = %q, want %q (%s)", tc.h, tc.def, got, tc.want, tc.why)
+		}
+	}
+}
+
 func TestTFormatsAndFallsBack(t *testing.T) {
 	if got := T(EN, "n_workdays", 5); got != "5 working days" {
 		t.Errorf("T(EN, n_workdays, 5) = %q", got)
