@@ -36,6 +36,7 @@ var messages = map[string]msg{
 	// Service guide.
 	"guide_title":          {"办事指南", "Service guide"},
 	"service_code":         {"事项编码", "Service code"},
+	"service_name":         {"事项名称", "Service name"},
 	"service_kind":         {"事项类型", "Kind"},
 	"service_department":   {"实施主体", "Responsible department"},
 	"service_audience":     {"服务对象", "For"},
