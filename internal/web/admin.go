@@ -647,9 +647,13 @@ func (s *Server) adminSetStaffRoles(req *request) error {
 
 // supervisionRow is one department's catalog figures.
 type supervisionRow struct {
-	Department                                   org.Department
-	Published, Drafts, Withdrawn, Unpublished    int
-	FullOnline, AvgPromisedDays, AvgStatutoryDay float64
+	Department                                org.Department
+	Published, Drafts, Withdrawn, Unpublished int
+	FullOnline, AvgPromisedDays               float64
+	// AvgStatutoryDay averages the statutory limits the published
+	// services state; one of 0 states none (or "on the spot") and does
+	// not count. Nil when no service states one.
+	AvgStatutoryDay *float64
 }
 
 func (s *Server) supervisionRows(req *request) ([]supervisionRow, error) {
@@ -667,7 +671,7 @@ func (s *Server) supervisionRows(req *request) ([]supervisionRow, error) {
 		rows[i].Department = d
 		idx[d.Code] = i
 	}
-	type acc struct{ prom, stat, online, n float64 }
+	type acc struct{ prom, stat, nstat, online, n float64 }
 	sums := make([]acc, len(depts))
 	for _, e := range entries {
 		i, ok := idx[e.Service.DepartmentCode]
@@ -679,7 +683,10 @@ func (s *Server) supervisionRows(req *request) ([]supervisionRow, error) {
 			rows[i].Published++
 			sums[i].n++
 			sums[i].prom += float64(e.Service.Guide.PromisedDays)
-			sums[i].stat += float64(e.Service.Guide.StatutoryDays)
+			if d := e.Service.Guide.StatutoryDays; d > 0 {
+				sums[i].stat += float64(d)
+				sums[i].nstat++
+			}
 			if e.Service.Depth == catalog.FullOnline {
 				sums[i].online++
 			}
@@ -693,7 +700,10 @@ func (s *Server) supervisionRows(req *request) ([]supervisionRow, error) {
 		if n := sums[i].n; n > 0 {
 			rows[i].FullOnline = round1(100 * sums[i].online / n)
 			rows[i].AvgPromisedDays = round1(sums[i].prom / n)
-			rows[i].AvgStatutoryDay = round1(sums[i].stat / n)
+		}
+		if n := sums[i].nstat; n > 0 {
+			avg := round1(sums[i].stat / n)
+			rows[i].AvgStatutoryDay = &avg
 		}
 	}
 	return rows, nil

@@ -558,13 +558,13 @@ func (s *Server) apiSupervisionCatalog(req *request) error {
 		return err
 	}
 	type row struct {
-		Department        string  `json:"department_code"`
-		Published         int     `json:"published"`
-		Drafts            int     `json:"drafts"`
-		Withdrawn         int     `json:"withdrawn"`
-		FullOnlinePercent float64 `json:"full_online_percent"`
-		AvgPromisedDays   float64 `json:"avg_promised_days"`
-		AvgStatutoryDays  float64 `json:"avg_statutory_days"`
+		Department        string   `json:"department_code"`
+		Published         int      `json:"published"`
+		Drafts            int      `json:"drafts"`
+		Withdrawn         int      `json:"withdrawn"`
+		FullOnlinePercent float64  `json:"full_online_percent"`
+		AvgPromisedDays   float64  `json:"avg_promised_days"`
+		AvgStatutoryDays  *float64 `json:"avg_statutory_days"`
 	}
 	out := make([]row, len(rows))
 	for i, r := range rows {
