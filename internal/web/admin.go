@@ -17,12 +17,36 @@ import (
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/org"
+	"github.com/tongban/tongban/internal/workflow"
 )
 
 type staffData struct {
 	Department org.Department
 	Services   []*catalog.Entry
 	Staff      []*identity.Principal
+	// Shortages are the steps of the department's processes its staff
+	// cannot take now.
+	Shortages *shortagesView
+}
+
+// shortagesView lists process steps nobody (or too few) can take, with the
+// departments' names in the page's language.
+type shortagesView struct {
+	List      []workflow.Shortage
+	DeptNames map[string]string
+}
+
+// shortages lists the short steps of processes in depts (all when all).
+func (s *Server) shortages(req *request, depts []string, all bool) (*shortagesView, error) {
+	list, err := s.Processes.Shortages(req.ctx(), depts, all)
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	names, _, err := s.deptNames(req.ctx(), req.lang)
+	if err != nil {
+		return nil, err
+	}
+	return &shortagesView{List: list, DeptNames: names}, nil
 }
 
 func (s *Server) staffPage(req *request) error {
@@ -38,6 +62,9 @@ func (s *Server) staffPage(req *request) error {
 			return err
 		}
 		if d.Staff, err = s.Identity.Staff(req.ctx(), code); err != nil {
+			return err
+		}
+		if d.Shortages, err = s.shortages(req, []string{code}, false); err != nil {
 			return err
 		}
 	}
@@ -718,6 +745,9 @@ func round1(f float64) float64 {
 // department and the last verification of the store against the ledger.
 type supervisionData struct {
 	Rows []supervisionRow
+	// Shortages are the process steps, in every department, that nobody
+	// (or too few) can take now.
+	Shortages *shortagesView
 	// Verification is the last recorded one, nil before the first.
 	Verification *ledger.Verification
 	// Location shows its times in the platform's time zone.
@@ -730,6 +760,9 @@ func (s *Server) supervisionPage(req *request) error {
 		return err
 	}
 	data := supervisionData{Rows: rows, Location: s.Config.Location}
+	if data.Shortages, err = s.shortages(req, nil, true); err != nil {
+		return err
+	}
 	if v, err := ledger.LastVerification(req.ctx(), s.DB); err == nil {
 		data.Verification = v
 	} else if !errors.Is(err, db.ErrNotFound) {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/identity"
 )
 
@@ -211,4 +213,44 @@ func mustPrincipal(t *testing.T, e *env, username string) *identity.Principal {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestShortStaffedStepsAreShown: taking a role away can leave a stored
+// process with a step too few people can take (a countersigned decision
+// that needs two approvers, one left), and its applications stop there.
+// The department's workbench and the supervisors' page now say which
+// steps; nothing said so before.
+func TestShortStaffedStepsAreShown(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		desk, supervisor := e.session("gjj-clerk"), e.session("jiancha")
+		for _, page := range []struct{ path, token string }{{"/staff", desk}, {"/supervision", supervisor}} {
+			if body := e.get(page.path, page.token).Body.String(); strings.Contains(body, `id="shortages"`) {
+				t.Fatalf("%s shows short-staffed steps while every step is staffed", page.path)
+			}
+		}
+		second, err := e.srv.Identity.AccountByUsername(t.Context(), "gjj-approver2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := e.sendJSON("PUT", "/api/v1/admin/staff/"+second.ID+"/roles", e.session("admin"), `{"roles":[{"role":"reviewer","department":"GJJ"}]}`)
+		wantStatus(t, "take the approver role away", rec, http.StatusOK)
+		for _, tc := range []struct{ path, token, lang, want string }{
+			{"/staff", desk, "zh-CN", "临江市住房公积金管理中心需 2 名审批人员，现有 1 名"},
+			{"/supervision", supervisor, "zh-CN", "GJJ-002"},
+			{"/staff", desk, "en", "needs 2 in the role"},
+		} {
+			rec := e.do("GET", tc.path, tc.token, "", nil, "Accept-Language", tc.lang)
+			wantStatus(t, tc.path, rec, http.StatusOK)
+			body := rec.Body.String()
+			i := strings.Index(body, `id="shortages"`)
+			if i < 0 || !strings.Contains(body[i:], tc.want) {
+				t.Errorf("%s in %s: the short-staffed step is not shown with %q", tc.path, tc.lang, tc.want)
+			}
+		}
+		// Another department's workbench is not concerned.
+		if body := e.get("/staff", e.session("scjg-clerk")).Body.String(); strings.Contains(body, `id="shortages"`) {
+			t.Error("SCJG's workbench shows GJJ's short-staffed step")
+		}
+	})
 }
