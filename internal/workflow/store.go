@@ -42,30 +42,63 @@ func NewStore(d *db.DB, dir Directory, forms Forms, now func() time.Time) *Store
 	return &Store{db: d, dir: dir, forms: forms, now: now}
 }
 
-// Put validates def and stores it as the next version of its process. A
-// definition identical to the latest version is not stored again: Put
-// returns the latest version. The actor needs PermCatalogEdit in the
-// definition's department and, for an existing process, in the department
-// that owns it now; processes of departments the actor cannot edit are
-// reported as not found, as in the catalog.
+// ErrStale is returned by [Store.PutFrom] when the process has a newer
+// version than the one the edit started from: someone else saved
+// meanwhile. The error is a [*StaleError], which says which version is
+// the latest now.
+var ErrStale = fmt.Errorf("workflow: process changed by someone else: %w", db.ErrConflict)
+
+// StaleError is [ErrStale] with the latest version: the one that was
+// saved while the edit was in progress.
+type StaleError struct {
+	Code   string
+	Latest int
+}
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("workflow: process %s is at version %d: %v", e.Code, e.Latest, ErrStale)
+}
+
+func (e *StaleError) Unwrap() error { return ErrStale }
+
+// Put validates def and stores it as the next version of its process,
+// whatever the latest version is: for loaders that are not edits, such as
+// the demo. Interactive edits use [Store.PutFrom], so that one person's
+// save cannot silently replace another's. A definition identical to the
+// latest version is not stored again: Put returns the latest version. The
+// actor needs PermCatalogEdit in the definition's department and, for an
+// existing process, in the department that owns it now; processes of
+// departments the actor cannot edit are reported as not found, as in the
+// catalog.
 func (s *Store) Put(ctx context.Context, actor *identity.Principal, def Definition) (*Definition, error) {
+	return s.put(ctx, actor, def, -1)
+}
+
+// PutFrom is [Store.Put] for an edit of version base of the process (0 for
+// a process that has no version yet). If the latest version is no longer
+// base, nothing is stored and PutFrom returns a [*StaleError]; a base the
+// process never had (above its latest version) is a field error on
+// "version". The check is made under the process's lock, in the
+// transaction that stores the new version, so of two saves from the same
+// base only one succeeds.
+func (s *Store) PutFrom(ctx context.Context, actor *identity.Principal, def Definition, base int) (*Definition, error) {
+	if base < 0 {
+		return nil, fielderr.New("version", "process_version_unknown", base)
+	}
+	return s.put(ctx, actor, def, base)
+}
+
+// put is Put when base is negative, else PutFrom.
+func (s *Store) put(ctx context.Context, actor *identity.Principal, def Definition, base int) (*Definition, error) {
 	def.Normalize()
 	def.Version = 0
 	if !actor.Can(identity.PermCatalogEdit) {
 		return nil, identity.ErrForbidden
 	}
-	var cur *Definition
-	if codeRE.MatchString(def.Code) {
-		c, err := s.Latest(ctx, def.Code)
-		switch {
-		case err == nil:
-			if !actor.CanIn(identity.PermCatalogEdit, c.DepartmentCode) {
-				return nil, fmt.Errorf("workflow: process %q: %w", def.Code, db.ErrNotFound)
-			}
-			cur = c
-		case !errors.Is(err, db.ErrNotFound):
-			return nil, err
-		}
+	// Checked before the transaction too, so that a process of another
+	// department is not found without waiting for its lock.
+	if _, err := s.latestEditable(ctx, s.db.Read(), actor, def.Code); err != nil {
+		return nil, err
 	}
 	if def.DepartmentCode != "" && !actor.CanIn(identity.PermCatalogEdit, def.DepartmentCode) {
 		return nil, identity.ErrForbidden
@@ -74,9 +107,26 @@ func (s *Store) Put(ctx context.Context, actor *identity.Principal, def Definiti
 	err := s.db.Tx(ctx, func(tx *db.Tx) error {
 		// The forms are read under the lock a service save takes too, so
 		// a form losing a field cannot pass unseen while a condition on
-		// it is added here (catalog's checkProcess).
+		// it is added here (catalog's checkProcess). The latest version
+		// is read under it as well, so two saves from one base cannot
+		// both pass the check below.
 		if err := s.db.Lock(ctx, tx, LockKey(def.Code)); err != nil {
 			return err
+		}
+		cur, err := s.latestEditable(ctx, tx, actor, def.Code)
+		if err != nil {
+			return err
+		}
+		last := 0
+		if cur != nil {
+			last = cur.Version
+		}
+		switch {
+		case base < 0 || base == last:
+		case base > last:
+			return fielderr.New("version", "process_version_unknown", base)
+		default:
+			return &StaleError{Code: def.Code, Latest: last}
 		}
 		if err := s.validate(ctx, tx, &def); err != nil {
 			return err
@@ -88,10 +138,6 @@ func (s *Store) Put(ctx context.Context, actor *identity.Principal, def Definiti
 		doc, err := json.Marshal(def)
 		if err != nil {
 			return err
-		}
-		var last int
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM processes WHERE code = $1`, def.Code).Scan(&last); err != nil {
-			return fmt.Errorf("workflow: put: %w", err)
 		}
 		def.Version = last + 1
 		_, err = tx.ExecContext(ctx, `INSERT INTO processes (code, version, department_code, definition, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -111,6 +157,25 @@ func (s *Store) Put(ctx context.Context, actor *identity.Principal, def Definiti
 		return same, nil
 	}
 	return &def, nil
+}
+
+// latestEditable returns the latest version of process code as q sees it,
+// nil when there is none (or the code is not a valid one), and not found
+// when the actor cannot edit the department that owns it.
+func (s *Store) latestEditable(ctx context.Context, q db.Querier, actor *identity.Principal, code string) (*Definition, error) {
+	if !codeRE.MatchString(code) {
+		return nil, nil
+	}
+	c, err := LatestIn(ctx, q, code)
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case !actor.CanIn(identity.PermCatalogEdit, c.DepartmentCode):
+		return nil, fmt.Errorf("workflow: process %q: %w", code, db.ErrNotFound)
+	}
+	return c, nil
 }
 
 // validate checks def against the form of every service that uses it and

@@ -343,3 +343,82 @@ func TestConditionNeedsEveryForm(t *testing.T) {
 		}
 	})
 }
+
+// TestStorePutFrom: an edit names the version it started from, and is
+// refused when someone else saved a version meanwhile, even when both
+// saves run at once.
+func TestStorePutFrom(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := demoFixture(t, d)
+		scjg := f.principal(t, "scjg-admin")
+		ga := f.principal(t, "ga-admin")
+
+		def := simple("TEST-C", "SCJG")
+		v1, err := f.wf.PutFrom(ctx, scjg, def, 0)
+		if err != nil || v1.Version != 1 {
+			t.Fatalf("PutFrom a new process = %v, %v; want v1", v1, err)
+		}
+		// Someone else created it first.
+		var stale *workflow.StaleError
+		if _, err := f.wf.PutFrom(ctx, scjg, def, 0); !errors.As(err, &stale) || stale.Latest != 1 || !errors.Is(err, db.ErrConflict) {
+			t.Errorf("PutFrom(0) of an existing process = %v, want stale at v1", err)
+		}
+		a, b := def, def
+		a.Steps = append([]workflow.Step(nil), def.Steps...)
+		b.Steps = append([]workflow.Step(nil), def.Steps...)
+		a.Steps[1].Days = 4
+		b.Steps[1].Name = "书面审查"
+		if p, err := f.wf.PutFrom(ctx, scjg, a, 1); err != nil || p.Version != 2 {
+			t.Fatalf("PutFrom(1) = %v, %v; want v2", p, err)
+		}
+		// The second edit of version 1 would undo the first: refused.
+		if _, err := f.wf.PutFrom(ctx, scjg, b, 1); !errors.As(err, &stale) || stale.Latest != 2 {
+			t.Errorf("PutFrom(1) after v2 = %v, want stale at v2", err)
+		}
+		if p, err := f.wf.Latest(ctx, "TEST-C"); err != nil || p.Version != 2 || p.Steps[1].Days != 4 || p.Steps[1].Name != "审查" {
+			t.Errorf("after the refused save: %+v, %v; want the first edit only", p, err)
+		}
+		// A version the process never had.
+		var inv *fielderr.Invalid
+		if _, err := f.wf.PutFrom(ctx, scjg, b, 7); !errors.As(err, &inv) || inv.Get("version") != "process_version_unknown" {
+			t.Errorf("PutFrom(7) = %v, want a version field error", err)
+		}
+		// Another department's process stays not found, stale or not.
+		if _, err := f.wf.PutFrom(ctx, ga, b, 1); !errors.Is(err, db.ErrNotFound) {
+			t.Errorf("PutFrom by GA's admin = %v, want not found", err)
+		}
+		// The unconditional Put (loaders) still stores over any version.
+		if p, err := f.wf.Put(ctx, scjg, b); err != nil || p.Version != 3 {
+			t.Errorf("Put = %v, %v; want v3", p, err)
+		}
+
+		// Saves from one base at once: exactly one wins.
+		const n = 4
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := def
+				c.Steps = append([]workflow.Step(nil), def.Steps...)
+				c.Steps[1].Days = 10 + i
+				_, errs[i] = f.wf.PutFrom(ctx, scjg, c, 3)
+			}()
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !errors.As(err, &stale) || stale.Latest != 4:
+				t.Errorf("a concurrent save: %v, want stale at v4", err)
+			}
+		}
+		if p, err := f.wf.Latest(ctx, "TEST-C"); won != 1 || err != nil || p.Version != 4 {
+			t.Errorf("%d concurrent saves won, latest %+v, %v; want one, v4", won, p, err)
+		}
+	})
+}
