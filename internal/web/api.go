@@ -24,14 +24,20 @@ const maxJSONBytes = 1 << 20
 // in field names are reported instead of silently ignored.
 func decodeJSON(req *request, v any) error {
 	req.r.Body = http.MaxBytesReader(req.w, req.r.Body, maxJSONBytes)
-	dec := json.NewDecoder(req.r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	// Read whole, so that a value of the wrong kind can be named by where
+	// it is in the document (jsonError).
+	doc, err := io.ReadAll(req.r.Body)
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return err
 		}
-		return jsonError("body", err)
+		return jsonError("body", nil, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError("body", doc, err)
 	}
 	if dec.More() {
 		return fielderr.New("body", "json_trailing")
@@ -43,8 +49,10 @@ func decodeJSON(req *request, v any) error {
 // decode into a field error in words a user can read: a value of the
 // wrong kind on the field it belongs to, an unknown field by its name, a
 // syntax error by where it is. field names the document itself (the body,
-// or a form field holding JSON).
-func jsonError(field string, err error) error {
+// or a form field holding JSON); doc is the document, which names a value
+// inside an array by its index (steps[3].days: encoding/json says only
+// steps.days).
+func jsonError(field string, doc []byte, err error) error {
 	var (
 		syn *json.SyntaxError
 		typ *json.UnmarshalTypeError
@@ -57,7 +65,7 @@ func jsonError(field string, err error) error {
 	case errors.As(err, &syn):
 		return fielderr.New(field, "json_syntax", syn.Offset)
 	case errors.As(err, &typ):
-		at := typ.Field
+		at := jsonPath(doc, typ)
 		if at == "" {
 			at = field
 		}
@@ -74,9 +82,9 @@ func jsonError(field string, err error) error {
 // form (field): every problem is reported on that input, the path inside
 // the document in the message, so it is not mistaken for another input
 // of the form with the same name.
-func jsonErrorIn(field string, err error) error {
+func jsonErrorIn(field string, doc []byte, err error) error {
 	var inv *fielderr.Invalid
-	if !errors.As(jsonError(field, err), &inv) {
+	if !errors.As(jsonError(field, doc, err), &inv) {
 		return err
 	}
 	var fe fielderr.Errors
@@ -84,6 +92,84 @@ func jsonErrorIn(field string, err error) error {
 		fe.Add(field, f.Key, f.Params...)
 	}
 	return fe.Err()
+}
+
+// jsonPath returns the path in doc of the value a type error is about,
+// with the index of each array element on the way: the last value at the
+// error's field path (which has the object keys only) that starts before
+// the error's offset. Without a document, or if it cannot be found, it
+// is the error's own field path.
+func jsonPath(doc []byte, typ *json.UnmarshalTypeError) string {
+	if doc == nil || typ.Field == "" {
+		return typ.Field
+	}
+	// A frame is an open object (key: the current key, next: a key comes
+	// next) or array (index: of the current element).
+	type frame struct {
+		array bool
+		key   string
+		next  bool
+		index int
+	}
+	var stack []frame
+	paths := func() (keys, full string) {
+		var k, f strings.Builder
+		for _, fr := range stack {
+			if fr.array {
+				f.WriteString("[" + strconv.Itoa(fr.index) + "]")
+				continue
+			}
+			if k.Len() > 0 {
+				k.WriteByte('.')
+			}
+			k.WriteString(fr.key)
+			if f.Len() > 0 {
+				f.WriteByte('.')
+			}
+			f.WriteString(fr.key)
+		}
+		return k.String(), f.String()
+	}
+	// done moves the innermost container past the value just read.
+	done := func() {
+		if n := len(stack); n > 0 {
+			if stack[n-1].array {
+				stack[n-1].index++
+			} else {
+				stack[n-1].next = true
+			}
+		}
+	}
+	found := typ.Field
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	for dec.InputOffset() < typ.Offset {
+		tok, err := dec.Token()
+		if err != nil {
+			break
+		}
+		if n := len(stack); n > 0 && !stack[n-1].array && stack[n-1].next {
+			if d, ok := tok.(json.Delim); !ok || d != '}' {
+				stack[n-1].key, _ = tok.(string)
+				stack[n-1].next = false
+				continue
+			}
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			done()
+			continue
+		}
+		// A value starts here.
+		if keys, full := paths(); keys == typ.Field {
+			found = full
+		}
+		if d, ok := tok.(json.Delim); ok {
+			stack = append(stack, frame{array: d == '[', next: d == '{'})
+			continue
+		}
+		done()
+	}
+	return found
 }
 
 // jsonKind names the kind of JSON value a Go type is decoded from.

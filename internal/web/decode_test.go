@@ -1,9 +1,13 @@
 package web
 
 import (
+	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/tongban/tongban/internal/fielderr"
 )
 
 // An empty body, however it is framed, is "no body"; a body that is there
@@ -35,5 +39,35 @@ func TestDecodeOptionalJSON(t *testing.T) {
 				t.Fatalf("err %v, reason %q", err, in.Reason)
 			}
 		})
+	}
+}
+
+// A value of the wrong kind is named by its full path, array indices
+// included, so the step it is in can be found.
+func TestJSONErrorPath(t *testing.T) {
+	type step struct {
+		Days  int      `json:"days"`
+		After []string `json:"after"`
+		When  *struct {
+			Value int `json:"value"`
+		} `json:"when"`
+	}
+	for _, tc := range []struct{ doc, want string }{
+		{`{"name":"x","steps":[{"days":1},{"days":2},{"days":3},{"days":"1"}]}`, "steps[3].days"},
+		{`{"steps":[{"days":1,"after":["a"]},{"after":["a",2]}]}`, "steps[1].after[1]"},
+		{`{"steps":[{"after":[]},{"days":1,"when":{"value":1}}, {"when": {"value": "7"}}]}`, "steps[2].when.value"},
+		{`{"steps":[{"after":"a"}]}`, "steps[0].after"},
+		{`{"steps":{"days":1}}`, "steps"},
+		{`{"name":1}`, "name"},
+	} {
+		var v struct {
+			Name  string `json:"name"`
+			Steps []step `json:"steps"`
+		}
+		err := jsonError("body", []byte(tc.doc), json.Unmarshal([]byte(tc.doc), &v))
+		var inv *fielderr.Invalid
+		if !errors.As(err, &inv) || len(inv.Fields) != 1 || inv.Fields[0].Field != tc.want {
+			t.Errorf("%s: %v, want the field %s", tc.doc, err, tc.want)
+		}
 	}
 }

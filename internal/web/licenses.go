@@ -405,7 +405,7 @@ func (s *Server) licenseTypeSave(req *request) error {
 	case yerr != nil && strings.TrimSpace(f.Get("validity_years")) != "":
 		err = fielderr.New("validity_years", "license_validity_range")
 	case ferr != nil:
-		err = jsonErrorIn("fields", ferr)
+		err = jsonErrorIn("fields", []byte(f.Get("fields")), ferr)
 	default:
 		_, err = s.Licenses.PutType(req.ctx(), req.p, t)
 	}

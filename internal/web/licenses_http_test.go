@@ -208,11 +208,11 @@ func TestLicenseEndToEnd(t *testing.T) {
 		if rec.Code != http.StatusUnprocessableEntity {
 			t.Errorf("type form with errors = %d, want 422", rec.Code)
 		}
-		// A wrong value inside the fields' JSON is told on the fields,
-		// not on the type's own name of the same name.
+		// A wrong value inside the fields' JSON is told on the fields, by its
+		// place in them, not on the type's own name of the same name.
 		rec = e.postForm("/admin/license-types", admin, url.Values{"code": {"residence_permit"}, "department_code": {"GA"}, "name": {"居住证"},
 			"prefix": {"JZZ"}, "holder_kind": {"person"}, "validity_years": {"1"}, "fields": {`[{"name":5}]`}})
-		want := "<li>fields: " + html.EscapeString(i18n.T(i18n.ZH, "json_type_string", "name")) + "</li>"
+		want := "<li>fields: " + html.EscapeString(i18n.T(i18n.ZH, "json_type_string", "[0].name")) + "</li>"
 		if body := rec.Body.String(); rec.Code != http.StatusUnprocessableEntity || !strings.Contains(body, want) || strings.Contains(body, "<li>name:") {
 			t.Errorf("type form with a number for a field's name = %d, want 422 with %s", rec.Code, want)
 		}

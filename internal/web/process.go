@@ -245,7 +245,7 @@ func (s *Server) adminSaveProcess(req *request) error {
 		if err == nil {
 			err = fielderr.New("definition", "json_trailing")
 		} else {
-			err = jsonErrorIn("definition", err)
+			err = jsonErrorIn("definition", []byte(text), err)
 		}
 		var inv *fielderr.Invalid
 		errors.As(err, &inv)

@@ -181,15 +181,22 @@ func TestProcessAdminPage(t *testing.T) {
 	}
 
 	// Not JSON: 422 with the reason in the page's words, the text kept.
-	rec = e.postForm("/admin/processes/SCJG-001", admin, url.Values{"definition": {`{"steps": [`}})
+	rec = e.postForm("/admin/processes/SCJG-001", admin, url.Values{"version": {"1"}, "definition": {`{"steps": [`}})
 	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "JSON 不完整") || !strings.Contains(rec.Body.String(), `{&#34;steps&#34;: [`) {
 		t.Errorf("POST broken JSON = %d: %s", rec.Code, rec.Body)
 	}
-	// A value of the wrong kind is named by its path, without Go's words.
-	wrong := regexp.MustCompile(`"days":\d+`).ReplaceAllString(foodProcess(t, e, func(*workflow.Definition) {}), `"days":1.5`)
-	rec = e.postForm("/admin/processes/SCJG-001", admin, url.Values{"definition": {wrong}})
-	if body := rec.Body.String(); rec.Code != http.StatusUnprocessableEntity || !strings.Contains(body, "steps.days 应为整数") || strings.Contains(body, "Go struct") {
-		t.Errorf("POST days 1.5 = %d: %s", rec.Code, body)
+	// A value of the wrong kind is named by its path, the step's index
+	// included, without Go's words.
+	n := 0
+	wrong := regexp.MustCompile(`"days":\d+`).ReplaceAllStringFunc(foodProcess(t, e, func(*workflow.Definition) {}), func(m string) string {
+		if n++; n == 4 {
+			return `"days":"1"`
+		}
+		return m
+	})
+	rec = e.postForm("/admin/processes/SCJG-001", admin, url.Values{"version": {"1"}, "definition": {wrong}})
+	if body := rec.Body.String(); rec.Code != http.StatusUnprocessableEntity || !strings.Contains(body, "steps[3].days 应为整数") || strings.Contains(body, "Go struct") {
+		t.Errorf("POST steps[3].days \"1\" = %d: %s", rec.Code, body)
 	}
 	// Invalid definition: 422 listing every problem by field path.
 	bad := foodProcess(t, e, func(d *workflow.Definition) {
