@@ -6,6 +6,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/tongban/tongban/internal/db"
@@ -26,10 +27,29 @@ type processView struct {
 	DenyEnds bool
 }
 
-// processStep is one step in the words of the reader.
+// processStep is one step in the words of the reader; Kind is its kind,
+// translated.
 type processStep struct {
 	workflow.Label
 	Kind string
+}
+
+// stepKindName words a step kind; a kind the format does not have (in a
+// definition being edited) is shown as it was typed.
+func stepKindName(req *request, k workflow.StepKind) string {
+	if slices.Contains(workflow.StepKinds, k) {
+		return req.t("step_kind_" + string(k))
+	}
+	return string(k)
+}
+
+// stepRoleName words the role that takes a step; a role that cannot take
+// steps (in a definition being edited) is shown as it was typed.
+func stepRoleName(req *request, r identity.Role) string {
+	if slices.Contains(workflow.StepRoles, r) {
+		return req.t("role_" + string(r))
+	}
+	return string(r)
 }
 
 // processLabels returns the function that words each step for diagrams
@@ -44,7 +64,7 @@ func (s *Server) processLabels(req *request) (func(workflow.Step) workflow.Label
 		l := workflow.Label{
 			Name:       st.LocalName(en),
 			Department: names[st.DepartmentCode],
-			Role:       req.t("role_" + string(st.Role)),
+			Role:       stepRoleName(req, st.Role),
 			Days:       req.t("n_workdays", st.Days),
 		}
 		if l.Department == "" {
@@ -71,7 +91,7 @@ func (s *Server) viewProcess(req *request, def *workflow.Definition, id string) 
 	for _, layer := range def.Layers() {
 		var row []processStep
 		for _, st := range layer {
-			row = append(row, processStep{Label: label(st), Kind: string(st.Kind)})
+			row = append(row, processStep{Label: label(st), Kind: stepKindName(req, st.Kind)})
 		}
 		v.Rows = append(v.Rows, row)
 	}

@@ -203,14 +203,27 @@ func TestProcessAdminPage(t *testing.T) {
 		d.Steps[1].Days = 99
 		d.Steps[1].Role = "boss"
 	})
-	rec = e.postForm("/admin/processes/SCJG-001", admin, url.Values{"definition": {bad}})
+	rec = e.postForm("/admin/processes/SCJG-001", admin, url.Values{"version": {"1"}, "definition": {bad}})
 	body := rec.Body.String()
 	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(body, "steps[1].days") || !strings.Contains(body, "环节时限为 1–60 个工作日") || !strings.Contains(body, "steps[1].role") {
 		t.Errorf("POST invalid = %d: %s", rec.Code, body)
 	}
+	// The preview shows the role as typed, not a message key.
+	if !strings.Contains(body, " · boss · ") || strings.Contains(body, "role_boss") {
+		t.Errorf("POST invalid: the preview does not show the role boss as typed: %s", body)
+	}
+	// The same for a step kind that does not exist, in English too.
+	bad = foodProcess(t, e, func(d *workflow.Definition) { d.Steps[1].Kind = "approve" })
+	for _, lang := range []string{"zh-CN", "en"} {
+		rec = e.do("POST", "/admin/processes/SCJG-001", admin, "application/x-www-form-urlencoded", strings.NewReader(url.Values{"version": {"1"}, "definition": {bad}}.Encode()), "Accept-Language", lang)
+		body = rec.Body.String()
+		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(body, "approve") || strings.Contains(body, "step_kind_approve") {
+			t.Errorf("POST kind approve (%s) = %d, want the kind shown as typed: %s", lang, rec.Code, body)
+		}
+	}
 	// Valid: saved as version 2, back to the editor.
 	good := foodProcess(t, e, func(d *workflow.Definition) { d.Steps[1].Name = "现场核查" })
-	rec = e.postForm("/admin/processes/SCJG-001", admin, url.Values{"definition": {good}})
+	rec = e.postForm("/admin/processes/SCJG-001", admin, url.Values{"version": {"1"}, "definition": {good}})
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/admin/processes/SCJG-001" {
 		t.Fatalf("POST valid = %d: %s", rec.Code, rec.Body)
 	}
