@@ -96,7 +96,7 @@ func (s *Server) viewProcess(req *request, def *workflow.Definition, id string) 
 		v.Rows = append(v.Rows, row)
 	}
 	v.SVG = template.HTML(def.SVG(workflow.DiagramOptions{
-		ID: id, Title: req.t("process_title") + "：" + v.Name, Desc: req.t("process_diagram_desc"), Label: label,
+		ID: id, Title: req.t("process_title") + req.t("colon") + v.Name, Desc: req.t("process_diagram_desc"), Label: label,
 	}))
 	return v, nil
 }
@@ -133,7 +133,7 @@ func (s *Server) processSVG(req *request) error {
 		return err
 	}
 	name := def.LocalName(req.lang == i18n.EN)
-	svg := def.SVG(workflow.DiagramOptions{ID: "process", Title: req.t("process_title") + "：" + name, Desc: req.t("process_diagram_desc"), Label: label})
+	svg := def.SVG(workflow.DiagramOptions{ID: "process", Title: req.t("process_title") + req.t("colon") + name, Desc: req.t("process_diagram_desc"), Label: label})
 	h := req.w.Header()
 	h.Set("Content-Type", "image/svg+xml; charset=utf-8")
 	h.Set("Content-Language", string(req.lang))

@@ -133,6 +133,14 @@ func TestProcessSVGAndGuide(t *testing.T) {
 		lines = append(lines, m[1])
 	}
 	text := strings.Join(lines, " ")
+	// The title has no Chinese punctuation in English.
+	title := regexp.MustCompile(`<title id="process-title">([^<]*)</title>`)
+	if m := title.FindStringSubmatch(en.Body.String()); m == nil || m[1] != "How it is processed: "+def.NameEn {
+		t.Errorf("English SVG title = %q, want %q", m, "How it is processed: "+def.NameEn)
+	}
+	if m := title.FindStringSubmatch(body); m == nil || m[1] != "办理流程："+def.Name {
+		t.Errorf("Chinese SVG title = %q, want %q", m, "办理流程："+def.Name)
+	}
 	for _, s := range def.Steps {
 		if !strings.Contains(text, s.NameEn) {
 			t.Errorf("English SVG lacks step %q", s.NameEn)
