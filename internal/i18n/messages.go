@@ -422,7 +422,7 @@ var messages = map[string]msg{
 	"admin_process_none":             {"尚未设置办理流程编码（填写“流程编码”后保存即可编辑流程）。", "No process code set yet (fill in the process code and save to edit the process)."},
 	"process_code_label":             {"流程编码", "Process code"},
 	"process_definition":             {"流程定义（JSON）", "Process definition (JSON)"},
-	"process_definition_help":        {"格式见 docs/process-format.md。保存后生成新版本；正在办理的办件仍按原版本。", "Format: see docs/process-format.md. Saving makes a new version; applications in progress stay on theirs."},
+	"process_definition_help":        {"一个 JSON 对象：流程名称 name、所属部门 department_code、环节列表 steps。每个环节有标识 id、类型 kind（accept 受理、review 审查、decide 决定、conclude 办结）、名称 name、办理部门 department_code、办理角色 role（clerk、reviewer、approver）、时限 days（工作日）、前置环节 after，可选条件 when 和会签人数 signers。各字段的完整说明见接口文档 /api/openapi.json 中的 ProcessDefinition。保存后生成新版本；正在办理的办件仍按原版本。", "A JSON object: the process name, its department_code and its steps. Each step has an id, a kind (accept, review, decide or conclude), a name, the department_code and role (clerk, reviewer or approver) that take it, its limit in working days, the steps that come before it (after), and optionally a condition (when) and a number of signers. Every field is described under ProcessDefinition in the API description, /api/openapi.json. Saving makes a new version; applications in progress stay on theirs."},
 	"process_preview":                {"流程图预览", "Diagram preview"},
 	"process_current_version":        {"当前版本：v%d", "Current version: v%d"},
 	"process_new":                    {"新流程，尚未保存。", "A new process, not saved yet."},

@@ -174,10 +174,20 @@ func TestProcessAdminPage(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("editor = %d: %s", rec.Code, rec.Body)
 	}
-	for _, want := range []string{`<textarea id="definition" name="definition"`, "&#34;scjg_review&#34;", `<section id="preview">`, "v1"} {
+	for _, want := range []string{`<textarea id="definition" name="definition"`, "&#34;scjg_review&#34;", `<section id="preview">`, "v1", "/api/openapi.json", "clerk、reviewer、approver"} {
 		if !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("editor lacks %q", want)
 		}
+	}
+	// The help names no file of the source code, which users cannot open.
+	if strings.Contains(rec.Body.String(), "docs/") {
+		t.Error("editor help points to docs/")
+	}
+	// In English, neither the help nor the preview's title has Chinese
+	// punctuation.
+	en := e.do("GET", "/admin/processes/SCJG-001", admin, "", nil, "Accept-Language", "en").Body.String()
+	if !strings.Contains(en, `<title id="preview-title">How it is processed: `) || !strings.Contains(en, "/api/openapi.json") || strings.Contains(en, "docs/") {
+		t.Errorf("English editor: preview title or help wrong: %s", en)
 	}
 	if rec := e.get("/admin/processes/SCJG-001", e.session("ga-admin")); rec.Code != http.StatusNotFound {
 		t.Errorf("editor for GA's admin = %d, want 404", rec.Code)
