@@ -12,11 +12,13 @@ import (
 	"github.com/tongban/tongban/internal/identity"
 )
 
-// httpError is an error with the status and the public message to show.
-// Err is the internal cause, logged and never shown.
+// httpError is an error with the status and the public message to show
+// (Key, with Args for its placeholders). Err is the internal cause,
+// logged and never shown.
 type httpError struct {
 	Code int
 	Key  string
+	Args []any
 	Err  error
 }
 
@@ -51,27 +53,28 @@ type apiError struct {
 	RequestID string       `json:"request_id"`
 }
 
-// classify maps an error to its status and public message key.
-func classify(err error) (int, string, *fielderr.Invalid) {
+// classify maps an error to its status and public message key, with the
+// key's arguments if it has any.
+func classify(err error) (int, string, []any, *fielderr.Invalid) {
 	var inv *fielderr.Invalid
 	var he *httpError
 	switch {
 	case errors.As(err, &inv):
-		return http.StatusUnprocessableEntity, "error_422", inv
+		return http.StatusUnprocessableEntity, "error_422", nil, inv
 	case errors.As(err, &he):
-		return he.Code, he.Key, nil
+		return he.Code, he.Key, he.Args, nil
 	case errors.Is(err, identity.ErrForbidden):
-		return http.StatusForbidden, "error_403", nil
+		return http.StatusForbidden, "error_403", nil, nil
 	case errors.Is(err, db.ErrNotFound):
-		return http.StatusNotFound, "error_404", nil
+		return http.StatusNotFound, "error_404", nil, nil
 	case errors.Is(err, db.ErrConflict):
-		return http.StatusConflict, "error_409", nil
+		return http.StatusConflict, "error_409", nil, nil
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return http.StatusRequestEntityTooLarge, "error_413", nil
+		return http.StatusRequestEntityTooLarge, "error_413", nil, nil
 	}
-	return http.StatusInternalServerError, "error_500", nil
+	return http.StatusInternalServerError, "error_500", nil, nil
 }
 
 // translateFields renders field failures in the user's language.
@@ -91,11 +94,11 @@ func translateFields(l i18n.Lang, inv *fielderr.Invalid) []fieldError {
 // Server errors are logged with the request ID; their details never reach
 // the client.
 func (s *Server) fail(req *request, err error) {
-	code, key, inv := classify(err)
+	code, key, args, inv := classify(err)
 	if code >= 500 {
 		s.Log.Error("request failed", "request_id", req.id, "method", req.r.Method, "path", req.r.URL.Path, "err", err)
 	}
-	msg := req.t(key)
+	msg := req.t(key, args...)
 	if code >= 500 {
 		msg = req.t(key, req.id)
 	}

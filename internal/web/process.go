@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tongban/tongban/internal/db"
@@ -160,21 +161,49 @@ func (s *Server) apiAdminPutProcess(req *request) error {
 		return err
 	}
 	def.Code = req.r.PathValue("code")
-	out, err := s.Processes.Put(req.ctx(), req.p, def)
+	// The definition's version is the one the caller edited (as GET
+	// returned it): without it a save could replace a version the caller
+	// never saw. Only a new process has none.
+	base := def.Version
+	if base == 0 {
+		cur, err := s.editableProcess(req, def.Code)
+		if err != nil {
+			return err
+		}
+		if cur != nil {
+			return fielderr.New("version", "process_version_required")
+		}
+	}
+	out, err := s.Processes.PutFrom(req.ctx(), req.p, def, base)
 	if err != nil {
-		return err
+		return processError(err)
 	}
 	writeJSON(req.w, http.StatusOK, out)
 	return nil
 }
 
+// processError says which version a save lost to.
+func processError(err error) error {
+	var stale *workflow.StaleError
+	if errors.As(err, &stale) {
+		return &httpError{Code: http.StatusConflict, Key: "process_stale", Args: []any{stale.Latest}, Err: err}
+	}
+	return err
+}
+
 // processEditorData feeds the process editor.
 type processEditorData struct {
-	Code     string
-	Current  *workflow.Definition // the latest stored version, if any
-	Text     string               // the JSON in the text area
+	Code    string
+	Current *workflow.Definition // the latest stored version, if any
+	// Base is the version the text was edited from, sent back with it
+	// (0 for a new process).
+	Base     int
+	Text     string // the JSON in the text area
 	Preview  *processView
 	Problems []fieldError
+	// Conflict says that someone else saved a version while this one
+	// was being edited.
+	Conflict string
 }
 
 func (s *Server) adminProcessPage(req *request) error {
@@ -187,7 +216,11 @@ func (s *Server) adminProcessPage(req *request) error {
 	if def == nil {
 		def = s.processSkeleton(req, code)
 	}
-	return s.processEditor(req, http.StatusOK, processEditorData{Code: code, Current: cur}, def, nil)
+	d := processEditorData{Code: code, Current: cur}
+	if cur != nil {
+		d.Base = cur.Version
+	}
+	return s.processEditor(req, http.StatusOK, d, def, nil)
 }
 
 // editableProcess returns the latest version of a process the actor may
@@ -258,6 +291,21 @@ func (s *Server) adminSaveProcess(req *request) error {
 	}
 	text := strings.TrimSpace(req.r.PostFormValue("definition"))
 	d := processEditorData{Code: code, Current: cur, Text: text}
+	// The hidden field "version" holds the version the text was edited
+	// from; a version in the text itself is not used.
+	base, berr := strconv.Atoi(strings.TrimSpace(req.r.PostFormValue("version")))
+	switch {
+	case berr == nil && base >= 0:
+		d.Base = base
+	case cur == nil:
+		// A new process needs no base.
+	default:
+		// Whether someone else saved meanwhile cannot be told: say so,
+		// and let a second save, made knowingly, replace the latest.
+		d.Base = cur.Version
+		d.Problems = []fieldError{{Field: "version", Code: "process_version_required", Message: req.t("process_version_missing_page", cur.Version)}}
+		return s.processEditor(req, http.StatusUnprocessableEntity, d, nil, map[string]string{"definition": req.t("error_422")})
+	}
 	var def workflow.Definition
 	dec := json.NewDecoder(bytes.NewReader([]byte(text)))
 	dec.DisallowUnknownFields()
@@ -273,8 +321,20 @@ func (s *Server) adminSaveProcess(req *request) error {
 		return s.processEditor(req, http.StatusUnprocessableEntity, d, nil, map[string]string{"definition": d.Problems[0].Message})
 	}
 	def.Code = code
-	saved, err := s.Processes.Put(req.ctx(), req.p, def)
+	saved, err := s.Processes.PutFrom(req.ctx(), req.p, def, d.Base)
 	if err != nil {
+		var stale *workflow.StaleError
+		if errors.As(err, &stale) {
+			// Keep what was typed, against the version saved meanwhile:
+			// saving again, knowingly, replaces that one.
+			if d.Current, err = s.editableProcess(req, code); err != nil {
+				return err
+			}
+			d.Base = stale.Latest
+			d.Conflict = req.t("process_stale_page", stale.Latest)
+			def.Normalize()
+			return s.processEditor(req, http.StatusConflict, d, &def, map[string]string{"definition": req.t("process_stale", stale.Latest)})
+		}
 		var inv *fielderr.Invalid
 		if !errors.As(err, &inv) {
 			return err

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/workflow"
 )
 
@@ -255,4 +257,117 @@ func TestProcessAdminPage(t *testing.T) {
 	if !strings.Contains(rec.Body.String(), `href="/admin/processes/SCJG-001"`) || !strings.Contains(rec.Body.String(), `name="process" value="SCJG-001"`) {
 		t.Error("service editor lacks the process field and link")
 	}
+}
+
+// TestProcessLostUpdate: two admins edit the same version of a process;
+// the second save is refused, saying which version came meanwhile, and
+// the page keeps what was typed.
+func TestProcessLostUpdate(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		admin := e.session("scjg-admin")
+		other := e.session("admin")
+
+		// The API: the version in the body is the one edited.
+		first := foodProcess(t, e, func(d *workflow.Definition) { d.Steps[1].Days = 5 })
+		second := foodProcess(t, e, func(d *workflow.Definition) { d.Steps[1].Name = "书面审查" })
+		rec := e.sendJSON("PUT", "/api/v1/admin/processes/SCJG-001", admin, first)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("first PUT = %d: %s", rec.Code, rec.Body)
+		}
+		matchesOpenAPI(t, rec, "ProcessDefinition")
+		for _, tc := range []struct{ lang, want string }{
+			{"zh-CN", "他人已保存了第 2 版"},
+			{"en", "Someone else saved version 2"},
+		} {
+			rec = e.do("PUT", "/api/v1/admin/processes/SCJG-001", other, "application/json", strings.NewReader(second), "Accept-Language", tc.lang)
+			var ae apiError
+			if rec.Code != http.StatusConflict || json.Unmarshal(rec.Body.Bytes(), &ae) != nil || !strings.Contains(ae.Message, tc.want) {
+				t.Errorf("PUT from version 1 after version 2 (%s) = %d: %s; want 409 saying %q", tc.lang, rec.Code, rec.Body, tc.want)
+			}
+			matchesOpenAPI(t, rec, "Error")
+		}
+		def, err := e.srv.Processes.Latest(context.Background(), "SCJG-001")
+		if err != nil || def.Version != 2 || def.Steps[1].Days != 5 || def.Steps[1].Name == "书面审查" {
+			t.Fatalf("after the refused PUT: %+v, %v; want the first save only", def, err)
+		}
+		// Without a version, an existing process cannot be saved.
+		var bare map[string]any
+		if err := json.Unmarshal([]byte(second), &bare); err != nil {
+			t.Fatal(err)
+		}
+		delete(bare, "version")
+		b, _ := json.Marshal(bare)
+		rec = e.sendJSON("PUT", "/api/v1/admin/processes/SCJG-001", other, string(b))
+		var ae apiError
+		if rec.Code != http.StatusUnprocessableEntity || json.Unmarshal(rec.Body.Bytes(), &ae) != nil || len(ae.Fields) != 1 || ae.Fields[0].Field != "version" || ae.Fields[0].Code != "process_version_required" {
+			t.Errorf("PUT without a version = %d: %s; want 422 on version", rec.Code, rec.Body)
+		}
+		matchesOpenAPI(t, rec, "Error")
+		// A version the process never had.
+		bare["version"] = 9
+		b, _ = json.Marshal(bare)
+		if rec := e.sendJSON("PUT", "/api/v1/admin/processes/SCJG-001", other, string(b)); rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "process_version_unknown") {
+			t.Errorf("PUT from version 9 = %d: %s; want 422", rec.Code, rec.Body)
+		}
+		// From the latest version, it saves.
+		bare["version"] = 2
+		b, _ = json.Marshal(bare)
+		if rec := e.sendJSON("PUT", "/api/v1/admin/processes/SCJG-001", other, string(b)); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"version":3`) {
+			t.Errorf("PUT from version 2 = %d: %s; want version 3", rec.Code, rec.Body)
+		}
+		// A new process needs no version.
+		fresh := foodProcess(t, e, func(d *workflow.Definition) {
+			d.Code, d.Version = "SCJG-NEW", 0
+			for i := range d.Steps {
+				d.Steps[i].When = nil
+			}
+		})
+		if rec := e.sendJSON("PUT", "/api/v1/admin/processes/SCJG-NEW", admin, fresh); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"version":1`) {
+			t.Errorf("PUT of a new process = %d: %s; want version 1", rec.Code, rec.Body)
+		}
+
+		// The editor: the form carries the version it shows.
+		page := e.get("/admin/processes/SCJG-001", admin).Body.String()
+		if !strings.Contains(page, `<input type="hidden" name="version" value="3">`) {
+			t.Errorf("editor lacks the hidden version 3")
+		}
+		page = e.get("/admin/processes/SCJG-NEW2", admin).Body.String()
+		if !strings.Contains(page, `<input type="hidden" name="version" value="0">`) {
+			t.Errorf("editor of a new process lacks the hidden version 0")
+		}
+		mine := foodProcess(t, e, func(d *workflow.Definition) { d.Steps[1].Days = 4 })
+		theirs := foodProcess(t, e, func(d *workflow.Definition) { d.Steps[1].Name = "现场核查" })
+		if rec := e.postForm("/admin/processes/SCJG-001", other, url.Values{"version": {"3"}, "definition": {mine}}); rec.Code != http.StatusSeeOther {
+			t.Fatalf("first POST = %d: %s", rec.Code, rec.Body)
+		}
+		for _, tc := range []struct{ lang, want string }{
+			{"zh-CN", "他人已保存了第 4 版"},
+			{"en", "Someone else saved version 4"},
+		} {
+			rec = e.do("POST", "/admin/processes/SCJG-001", admin, "application/x-www-form-urlencoded", strings.NewReader(url.Values{"version": {"3"}, "definition": {theirs}}.Encode()), "Accept-Language", tc.lang)
+			body := rec.Body.String()
+			if rec.Code != http.StatusConflict || !strings.Contains(body, tc.want) || !strings.Contains(body, "现场核查") {
+				t.Errorf("POST from version 3 after version 4 (%s) = %d, want 409 saying %q with the text kept: %s", tc.lang, rec.Code, tc.want, body)
+			}
+			// Saving again, knowingly, replaces version 4.
+			if !strings.Contains(body, `<input type="hidden" name="version" value="4">`) {
+				t.Errorf("the refused page (%s) does not carry version 4 on", tc.lang)
+			}
+		}
+		if def, err := e.srv.Processes.Latest(context.Background(), "SCJG-001"); err != nil || def.Version != 4 || def.Steps[1].Days != 4 || def.Steps[1].Name == "现场核查" {
+			t.Fatalf("after the refused POST: %+v, %v; want the first save only", def, err)
+		}
+		// A form without the version is refused, the text kept.
+		rec = e.postForm("/admin/processes/SCJG-001", admin, url.Values{"definition": {theirs}})
+		if body := rec.Body.String(); rec.Code != http.StatusUnprocessableEntity || !strings.Contains(body, "页面未带上您编辑所依据的版本号") || !strings.Contains(body, "现场核查") {
+			t.Errorf("POST without a version = %d: %s", rec.Code, body)
+		}
+		if rec := e.postForm("/admin/processes/SCJG-001", admin, url.Values{"version": {"4"}, "definition": {theirs}}); rec.Code != http.StatusSeeOther {
+			t.Errorf("POST from version 4 = %d: %s", rec.Code, rec.Body)
+		}
+		if def, err := e.srv.Processes.Latest(context.Background(), "SCJG-001"); err != nil || def.Version != 5 || def.Steps[1].Name != "现场核查" {
+			t.Errorf("after the POST from version 4: %+v, %v", def, err)
+		}
+	})
 }
