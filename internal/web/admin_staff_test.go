@@ -238,7 +238,7 @@ func TestShortStaffedStepsAreShown(t *testing.T) {
 		for _, tc := range []struct{ path, token, lang, want string }{
 			{"/staff", desk, "zh-CN", "临江市住房公积金管理中心需 2 名审批人员，现有 1 名"},
 			{"/supervision", supervisor, "zh-CN", "GJJ-002"},
-			{"/staff", desk, "en", "needs 2 in the role"},
+			{"/staff", desk, "en", "Process: Housing Provident Fund Mortgage Loan (GJJ-002): Linjiang Housing Provident Fund Management Center needs 2 in the role"},
 		} {
 			rec := e.do("GET", tc.path, tc.token, "", nil, "Accept-Language", tc.lang)
 			wantStatus(t, tc.path, rec, http.StatusOK)

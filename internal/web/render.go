@@ -250,7 +250,7 @@ func (s *Server) renderPage(req *request, status int, name string, pg *page) err
 	pg.User = req.p
 	pg.Path = req.r.URL.Path
 	if req.r.Method != http.MethodGet && req.r.Method != http.MethodHead {
-		pg.Path = s.pageOf(pg.Path)
+		pg.Path = s.postedFrom(req.r)
 	}
 	pg.Status = status
 	if pg.Flash == "" {

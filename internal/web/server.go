@@ -94,11 +94,25 @@ type Server struct {
 	mux *http.ServeMux
 }
 
-// pageOf returns the page a form posted to path p was on: p itself when it
-// is also a page (a form that posts to its own page), else the nearest
-// page above it (/staff/tasks/ID for /staff/tasks/ID/decision), else "/".
-// A page shown in answer to a post (a form with errors) links there, for
+// postedFrom returns the path of the page a form posted in r was on, for
+// the page shown in answer to it (a form with errors) to link there, for
 // instance to switch language: linking the post's own path led to a 404.
+// Browsers name the page in Referer (the platform's Referrer-Policy is
+// same-origin); without one it is guessed from the path (pageOf).
+func (s *Server) postedFrom(r *http.Request) string {
+	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && ref.Path != "" {
+		if p := localPath(ref.Path); p == ref.Path {
+			return p
+		}
+	}
+	return s.pageOf(r.URL.Path)
+}
+
+// pageOf guesses the page a form posted to path p was on: p itself when it
+// has a GET route (a form that posts to its own page), else the nearest
+// path above it that has one (/staff/tasks/ID for /staff/tasks/ID/decision),
+// else "/". A guess: the route above may not be the form's page (a
+// create form posting to its list) or a page at all (a download).
 func (s *Server) pageOf(p string) string {
 	for p != "/" && p != "." && p != "" {
 		r := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: p}}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/http/httptest"
 	neturl "net/url"
 	"regexp"
 	"slices"
@@ -260,8 +261,16 @@ func TestLanguageLinkAfterAFailedPost(t *testing.T) {
 	}{
 		{"decision", "/staff/tasks/" + id + "/decision", clerk, neturl.Values{"action": {"refuse"}}, "/staff/tasks/" + id},
 		{"sign-in", "/login", "", neturl.Values{"username": {"nobody"}, "password": {"wrong-password-1"}}, "/login"},
+		// A browser names the page in Referer: the new-service form posts
+		// to the list's path.
+		{"new service", "/admin/services", e.session("admin"), neturl.Values{"code": {"x"}}, "/admin/services/new"},
 	} {
-		rec := e.postForm(tc.target, tc.token, tc.form)
+		var rec *httptest.ResponseRecorder
+		if tc.name == "new service" {
+			rec = e.do("POST", tc.target, tc.token, "application/x-www-form-urlencoded", strings.NewReader(tc.form.Encode()), "Referer", "http://example.com/admin/services/new")
+		} else {
+			rec = e.postForm(tc.target, tc.token, tc.form)
+		}
 		if rec.Code < 400 {
 			t.Fatalf("%s: %d, want an error page", tc.name, rec.Code)
 		}

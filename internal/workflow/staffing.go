@@ -16,9 +16,10 @@ import (
 // stop at that step.
 type Shortage struct {
 	Process string `json:"process"`
-	// ProcessName is the process's name.
-	ProcessName string `json:"process_name"`
-	Step        Step   `json:"step"`
+	// ProcessName and ProcessNameEn are the process's names.
+	ProcessName   string `json:"process_name"`
+	ProcessNameEn string `json:"process_name_en,omitempty"`
+	Step          Step   `json:"step"`
 	// Have is how many active staff hold the step's role in its
 	// department; Need how many it takes (its countersigners, else one).
 	Have int `json:"have"`
@@ -70,7 +71,7 @@ func (s *Store) Shortages(ctx context.Context, depts []string, all bool) ([]Shor
 				return nil, fmt.Errorf("workflow: shortages: %w", err)
 			}
 			if have < need {
-				out = append(out, Shortage{Process: d.Code, ProcessName: d.Name, Step: st, Have: have, Need: need})
+				out = append(out, Shortage{Process: d.Code, ProcessName: d.Name, ProcessNameEn: d.NameEn, Step: st, Have: have, Need: need})
 			}
 		}
 	}
