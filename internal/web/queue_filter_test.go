@@ -116,6 +116,12 @@ func TestQueuePageWithBadFilterShowsNoCounts(t *testing.T) {
 			}
 		}
 	}
+	// Its links leave out what could not be read: following one is no
+	// 422 again.
+	page := e.get("/staff/tasks?warning=purple&q=SCJG", clerk).Body.String()
+	if strings.Contains(page, "purple") || !strings.Contains(page, "q=SCJG") {
+		t.Errorf("the links of a page with a bad warning: purple kept %v, q kept %v", strings.Contains(page, "purple"), strings.Contains(page, "q=SCJG"))
+	}
 }
 
 // TestQueuePageTakesNoLimit: the page shows 50 tasks a page and pages by

@@ -130,6 +130,11 @@ func (s *Server) queuePage(req *request) error {
 		}
 	}
 	query := req.r.URL.Query()
+	// The page's links leave out what could not be read, so that
+	// following one does not answer 422 again.
+	for field := range msgs {
+		query.Del(field)
+	}
 	v.query = query
 	if f.Offset > 0 {
 		v.PrevURL = v.URL("offset", strconv.Itoa(max(f.Offset-queuePageSize, 0)))
