@@ -227,7 +227,7 @@ func (s *Store) SetDay(ctx context.Context, actor *identity.Principal, date stri
 	case name == "":
 		fe.Add("name", "required")
 	case utf8.RuneCountInString(name) > maxNameRunes:
-		fe.Add("name", "too_long")
+		fe.Add("name", "text_too_long", maxNameRunes)
 	}
 	if err := fe.Err(); err != nil {
 		return Day{}, err

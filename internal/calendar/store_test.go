@@ -229,7 +229,7 @@ func TestSetDayValidation(t *testing.T) {
 			{"no kind", "2026-02-14", "", "春节", "kind", "calendar_kind_invalid"},
 			{"workday on a weekday", "2026-02-13", calendar.Workday, "春节", "kind", "calendar_workday_on_weekday"},
 			{"no name", "2026-02-14", calendar.Workday, "  ", "name", "required"},
-			{"long name", "2026-02-14", calendar.Workday, long, "name", "too_long"},
+			{"long name", "2026-02-14", calendar.Workday, long, "name", "text_too_long"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				_, err := s.SetDay(ctx, platformAdmin, tc.date, tc.kind, tc.dayName)

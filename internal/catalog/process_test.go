@@ -135,6 +135,14 @@ func TestServiceFormAnswersProcess(t *testing.T) {
 		formError(t, err, "UpdateDraft without 经营面积 and with a long summary")
 		if inv := (*fielderr.Invalid)(nil); !errors.As(err, &inv) || inv.Get("summary") == "" {
 			t.Errorf("UpdateDraft without 经营面积 and with a long summary: %v, want both reported", err)
+		} else {
+			// The summary's message says how long it may be; it used to say
+			// "Too long." only.
+			for _, fl := range inv.Fields {
+				if msg := i18n.T(i18n.EN, fl.Key, fl.Params...); fl.Field == "summary" && msg != "At most 500 characters." {
+					t.Errorf("a long summary reads %q", msg)
+				}
+			}
 		}
 		noAreaLong.Code = "SCJG-901"
 		_, err = f.cat.Create(ctx, scjg, noAreaLong)

@@ -283,7 +283,7 @@ func (s *Service) Validate() error {
 		fe.Add("depth", "depth_invalid")
 	}
 	if len([]rune(s.Summary)) > 500 {
-		fe.Add("summary", "too_long")
+		fe.Add("summary", "text_too_long", 500)
 	}
 	g := &s.Guide
 	if g.Conditions == "" {

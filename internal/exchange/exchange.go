@@ -163,13 +163,13 @@ func (r *Resource) validate() error {
 	case strings.TrimSpace(r.Name) == "":
 		fe.Add("name", "required")
 	case tooLong(r.Name, 100):
-		fe.Add("name", "too_long")
+		fe.Add("name", "text_too_long", 100)
 	}
 	if tooLong(r.NameEn, 200) {
-		fe.Add("name_en", "too_long")
+		fe.Add("name_en", "text_too_long", 200)
 	}
 	if tooLong(r.Description, 2000) {
-		fe.Add("description", "too_long")
+		fe.Add("description", "text_too_long", 2000)
 	}
 	if r.SubjectKind != ByIDNumber && r.SubjectKind != ByCreditCode {
 		fe.Add("subject_kind", "exchange_choice_invalid")
@@ -197,7 +197,7 @@ func (r *Resource) validate() error {
 		fe.Add("fields", "required")
 	}
 	if len(r.Fields) > maxFields {
-		fe.Add("fields", "too_long")
+		fe.Add("fields", "too_many_items", maxFields)
 	}
 	seen := map[string]bool{}
 	sensitive := false
@@ -212,10 +212,10 @@ func (r *Resource) validate() error {
 		if strings.TrimSpace(f.Label) == "" {
 			fe.Add(at+".label", "required")
 		} else if tooLong(f.Label, 60) {
-			fe.Add(at+".label", "too_long")
+			fe.Add(at+".label", "text_too_long", 60)
 		}
 		if tooLong(f.LabelEn, 120) {
-			fe.Add(at+".label_en", "too_long")
+			fe.Add(at+".label_en", "text_too_long", 120)
 		}
 		if !slices.Contains([]Sensitivity{Public, Internal, Personal, SensitivePersonal}, f.Sensitivity) {
 			fe.Add(at+".sensitivity", "exchange_choice_invalid")

@@ -104,7 +104,7 @@ func checkText(fe *fielderr.Errors, field, v string) {
 	case strings.TrimSpace(v) == "":
 		fe.Add(field, "required")
 	case tooLong(v, maxText):
-		fe.Add(field, "too_long")
+		fe.Add(field, "text_too_long", maxText)
 	}
 }
 
@@ -290,7 +290,7 @@ func (s *Store) Decide(ctx context.Context, p *identity.Principal, id string, ap
 		return nil, nil, fielderr.New("reason", "required")
 	}
 	if tooLong(reason, maxText) {
-		return nil, nil, fielderr.New("reason", "too_long")
+		return nil, nil, fielderr.New("reason", "text_too_long", maxText)
 	}
 	if req.State != Pending {
 		return nil, nil, ErrState

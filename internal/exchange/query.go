@@ -265,7 +265,7 @@ func (s *Store) Query(ctx context.Context, p *identity.Principal, in QueryInput)
 		fe.Add("ticket_id", "exchange_one_case")
 	}
 	if len(in.Fields) > maxFields {
-		fe.Add("fields", "too_long")
+		fe.Add("fields", "too_many_items", maxFields)
 	}
 	if err := fe.Err(); err != nil {
 		return nil, err

@@ -304,7 +304,7 @@ var messages = map[string]msg{
 
 	// Field-level validation messages (keys come from the domain).
 	"required":                    {"此项必填。", "This field is required."},
-	"too_long":                    {"内容过长。", "Too long."},
+	"too_many_items":              {"最多 %d 项。", "At most %d items."},
 	"username_invalid":            {"用户名需 3–32 位，以小写字母开头，只含小写字母、数字和 . _ -。", "3–32 characters: a lowercase letter first, then lowercase letters, digits, . _ -."},
 	"username_taken":              {"该用户名已被使用。", "This username is taken."},
 	"password_weak":               {"密码至少 8 位，且需同时包含字母和数字。", "Use at least 8 characters with letters and digits."},

@@ -223,7 +223,7 @@ func (in *OrganizationInput) validate() error {
 		fe.Add("legal_representative", "name_invalid")
 	}
 	if len([]rune(in.Address)) > 200 {
-		fe.Add("address", "too_long")
+		fe.Add("address", "text_too_long", 200)
 	}
 	return fe.Err()
 }

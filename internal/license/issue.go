@@ -184,7 +184,7 @@ func (s *Store) issue(ctx context.Context, tx *db.Tx, in Issue) (string, error) 
 		if t.Field(k) == nil {
 			fe.Add("fields."+k, "license_field_unknown")
 		} else if tooLong(v, 500) {
-			fe.Add("fields."+k, "too_long")
+			fe.Add("fields."+k, "text_too_long", 500)
 		}
 	}
 	from, err := time.Parse(dateLayout, in.ValidFrom)

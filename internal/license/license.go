@@ -168,10 +168,10 @@ func (t *Type) validate() error {
 	case strings.TrimSpace(t.Name) == "":
 		fe.Add("name", "required")
 	case tooLong(t.Name, 60):
-		fe.Add("name", "too_long")
+		fe.Add("name", "text_too_long", 60)
 	}
 	if tooLong(t.NameEn, 120) {
-		fe.Add("name_en", "too_long")
+		fe.Add("name_en", "text_too_long", 120)
 	}
 	if !prefixRE.MatchString(t.Prefix) {
 		fe.Add("prefix", "license_prefix_invalid")
@@ -183,7 +183,7 @@ func (t *Type) validate() error {
 		fe.Add("validity_years", "license_validity_range")
 	}
 	if len(t.Fields) > maxFields {
-		fe.Add("fields", "too_long")
+		fe.Add("fields", "too_many_items", maxFields)
 	}
 	seen := map[string]bool{}
 	for i, f := range t.Fields {
@@ -198,10 +198,10 @@ func (t *Type) validate() error {
 		case strings.TrimSpace(f.Label) == "":
 			fe.Add(at+".label", "required")
 		case tooLong(f.Label, 30):
-			fe.Add(at+".label", "too_long")
+			fe.Add(at+".label", "text_too_long", 30)
 		}
 		if tooLong(f.LabelEn, 60) {
-			fe.Add(at+".label_en", "too_long")
+			fe.Add(at+".label_en", "text_too_long", 60)
 		}
 	}
 	return fe.Err()

@@ -47,7 +47,7 @@ func (s *Store) Change(ctx context.Context, p *identity.Principal, id string, ac
 	case reason == "" && action != Reinstate:
 		fe.Add("reason", "required")
 	case tooLong(reason, 500):
-		fe.Add("reason", "too_long")
+		fe.Add("reason", "text_too_long", 500)
 	}
 	if err := fe.Err(); err != nil {
 		return nil, err

@@ -73,7 +73,7 @@ func (v *Division) Validate() error {
 		fe.Add("name", "required")
 	}
 	if len([]rune(v.NameEn)) > maxNameEn {
-		fe.Add("name_en", "too_long")
+		fe.Add("name_en", "text_too_long", maxNameEn)
 	}
 	if levelRank[v.Level] == 0 {
 		fe.Add("level", "division_level_invalid")
@@ -94,7 +94,7 @@ func (d *Department) Validate() error {
 		fe.Add("name", "required")
 	}
 	if len([]rune(d.NameEn)) > maxNameEn {
-		fe.Add("name_en", "too_long")
+		fe.Add("name_en", "text_too_long", maxNameEn)
 	}
 	if d.DivisionCode == "" {
 		fe.Add("division_code", "required")
@@ -106,13 +106,13 @@ func (d *Department) Validate() error {
 		fe.Add("phone", "phone_invalid")
 	}
 	if len([]rune(d.Address)) > maxAddress {
-		fe.Add("address", "too_long")
+		fe.Add("address", "text_too_long", maxAddress)
 	}
 	if len([]rune(d.OfficeHours)) > maxOfficeHours {
-		fe.Add("office_hours", "too_long")
+		fe.Add("office_hours", "text_too_long", maxOfficeHours)
 	}
 	if len([]rune(d.Description)) > maxDescription {
-		fe.Add("description", "too_long")
+		fe.Add("description", "text_too_long", maxDescription)
 	}
 	if d.Position < 0 || d.Position > maxPosition {
 		fe.Add("position", "position_invalid")

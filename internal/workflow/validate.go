@@ -112,7 +112,7 @@ func (v *validator) check(d *Definition, form json.RawMessage) error {
 		fe.Add("name", "process_name_invalid")
 	}
 	if len([]rune(d.NameEn)) > 200 {
-		fe.Add("name_en", "too_long")
+		fe.Add("name_en", "text_too_long", 200)
 	}
 	if d.DepartmentCode == "" {
 		fe.Add("department_code", "required")
@@ -155,7 +155,7 @@ func (v *validator) check(d *Definition, form json.RawMessage) error {
 			fe.Add(p+".name", "process_step_name_invalid")
 		}
 		if len([]rune(s.NameEn)) > 100 {
-			fe.Add(p+".name_en", "too_long")
+			fe.Add(p+".name_en", "text_too_long", 100)
 		}
 		if s.Days < MinDays || s.Days > MaxDays {
 			fe.Add(p+".days", "process_step_days_invalid", MinDays, MaxDays)
