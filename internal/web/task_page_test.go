@@ -159,11 +159,12 @@ func TestTaskPageErrorsStayWithTheirForm(t *testing.T) {
 }
 
 // TestTaskPageWhileWaitingForSupplement: while a supplement request is
-// open nobody is offered a decision, documents upload or return, but told
-// that the step waits for the applicant with its clock stopped; staff
-// read the state in their own words. Before, the forms stayed, each
-// refusing what was sent, and in English staff read "Awaiting your
-// supplement".
+// open nobody is offered a decision or return, but told that the step
+// waits for the applicant with its clock stopped; staff read the state in
+// their own words. Before, the forms stayed, each refusing what was sent,
+// and in English staff read "Awaiting your supplement". Documents may
+// still be attached (a note of a call with the applicant), on the page as
+// through the API, which took them while the page offered no form.
 func TestTaskPageWhileWaitingForSupplement(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
@@ -179,10 +180,13 @@ func TestTaskPageWhileWaitingForSupplement(t *testing.T) {
 			rec := e.do("GET", "/staff/tasks/"+id, clerk, "", nil, "Accept-Language", string(lang))
 			wantStatus(t, "task page", rec, http.StatusOK)
 			page := rec.Body.String()
-			for _, action := range []string{"decision", "documents", "return"} {
+			for _, action := range []string{"decision", "return"} {
 				if formOf(page, "/staff/tasks/"+id+"/"+action) != "" {
 					t.Errorf("%s: the %s form is offered while the supplement is awaited", lang, action)
 				}
+			}
+			if formOf(page, "/staff/tasks/"+id+"/documents") == "" {
+				t.Errorf("%s: the clerk who asked is not offered to attach a document while the supplement is awaited", lang)
 			}
 			if !strings.Contains(page, html.EscapeString(i18n.T(lang, "task_waiting_supplement"))) {
 				t.Errorf("%s: the page does not say it waits for the applicant", lang)
@@ -195,6 +199,11 @@ func TestTaskPageWhileWaitingForSupplement(t *testing.T) {
 			if yours := html.EscapeString(i18n.T(lang, "app_state_supplement")); strings.Contains(page, "→ "+yours) {
 				t.Errorf("%s: the timeline tells staff %q", lang, yours)
 			}
+		}
+		wantStatus(t, "attach a document while waiting", postDocument(e, id, clerk, i18n.ZH), http.StatusSeeOther)
+		// One of the department without the step's role is offered none.
+		if page := e.get("/staff/tasks/"+id, e.session("scjg-reviewer")).Body.String(); formOf(page, "/staff/tasks/"+id+"/documents") != "" {
+			t.Errorf("a reviewer is offered to attach a document to an intake step")
 		}
 		if !strings.Contains(i18n.T(i18n.EN, "app_state_supplement_staff"), "applicant") {
 			t.Errorf("the English staff wording does not name the applicant")

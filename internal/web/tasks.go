@@ -168,6 +168,11 @@ type taskView struct {
 	// Waiting: the application waits for the applicant's supplement, and
 	// nobody acts on it until they answer.
 	Waiting bool
+	// CanAttach: the viewer may attach documents to the task, as
+	// AttachDocument allows: whoever may take it while it is open, also
+	// while a supplement is awaited (a note of a call with the applicant)
+	// or after signing a countersigned step.
+	CanAttach bool
 	// CanHandOver: the viewer may hand the task over (to Colleagues).
 	CanHandOver bool
 	Colleagues  []*identity.Account
@@ -196,8 +201,10 @@ const supplementRows = 5
 func (v *taskView) placed(field string) bool {
 	itemsShown := v.Task.Kind == workflow.Accept || v.Task.Kind == workflow.Review
 	switch {
-	case field == "action", field == "file":
+	case field == "action":
 		return v.CanAct
+	case field == "file":
+		return v.CanAttach
 	case field == "opinion", field == "legal_basis":
 		return v.CanAct && v.Task.Kind != workflow.Conclude
 	case field == "items", strings.HasPrefix(field, "item."):
@@ -278,6 +285,7 @@ func (s *Server) taskView(req *request) (*taskView, error) {
 	v.Signed = open && v.HoldsRole && t.Signers > 1 && t.SignedBy(req.p.Account.ID)
 	v.Actions = application.Offered(req.p, t, a)
 	v.CanAct = len(v.Actions) > 0
+	v.CanAttach = open && v.HoldsRole && (t.Signers > 1 || t.AssigneeID == "" || t.AssigneeID == req.p.Account.ID)
 	// Returning needs the task free or one's own, even on a countersigned
 	// step (Return), where others may still sign.
 	if v.CanAct && (t.AssigneeID == "" || t.AssigneeID == req.p.Account.ID) {
