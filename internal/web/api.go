@@ -23,6 +23,16 @@ const maxJSONBytes = 1 << 20
 // decodeJSON reads a JSON body into v, rejecting unknown fields so typos
 // in field names are reported instead of silently ignored.
 func decodeJSON(req *request, v any) error {
+	return decodeRequestBody(req, v, false)
+}
+
+// decodeJSONOrYAML is decodeJSON for a body that may also be YAML, by its
+// Content-Type (application/yaml): read as the JSON it stands for.
+func decodeJSONOrYAML(req *request, v any) error {
+	return decodeRequestBody(req, v, isYAML(req.r.Header.Get("Content-Type")))
+}
+
+func decodeRequestBody(req *request, v any, yamlBody bool) error {
 	req.r.Body = http.MaxBytesReader(req.w, req.r.Body, maxJSONBytes)
 	// Read whole, so that a value of the wrong kind can be named by where
 	// it is in the document (jsonError).
@@ -33,6 +43,11 @@ func decodeJSON(req *request, v any) error {
 			return err
 		}
 		return jsonError("body", nil, err)
+	}
+	if yamlBody {
+		if doc, err = yamlToJSON("body", doc); err != nil {
+			return err
+		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.DisallowUnknownFields()

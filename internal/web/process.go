@@ -157,7 +157,7 @@ func (s *Server) apiProcess(req *request) error {
 
 func (s *Server) apiAdminPutProcess(req *request) error {
 	var def workflow.Definition
-	if err := decodeJSON(req, &def); err != nil {
+	if err := decodeJSONOrYAML(req, &def); err != nil {
 		return err
 	}
 	def.Code = req.r.PathValue("code")
@@ -306,15 +306,24 @@ func (s *Server) adminSaveProcess(req *request) error {
 		d.Problems = []fieldError{{Field: "version", Code: "process_version_required", Message: req.t("process_version_missing_page", cur.Version)}}
 		return s.processEditor(req, http.StatusUnprocessableEntity, d, nil, map[string]string{"definition": req.t("error_422")})
 	}
+	// The text is JSON (an object) or YAML, which is read as the JSON it
+	// stands for.
 	var def workflow.Definition
-	dec := json.NewDecoder(bytes.NewReader([]byte(text)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&def); err != nil || dec.More() {
-		if err == nil {
-			err = fielderr.New("definition", "json_trailing")
-		} else {
-			err = jsonErrorIn("definition", []byte(text), err)
+	doc := []byte(text)
+	var derr error
+	if !looksLikeJSON(doc) {
+		doc, derr = yamlToJSON("definition", doc)
+	}
+	if derr == nil {
+		dec := json.NewDecoder(bytes.NewReader(doc))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&def); err != nil {
+			derr = jsonErrorIn("definition", doc, err)
+		} else if dec.More() {
+			derr = fielderr.New("definition", "json_trailing")
 		}
+	}
+	if err := derr; err != nil {
 		var inv *fielderr.Invalid
 		errors.As(err, &inv)
 		d.Problems = translateFields(req.lang, inv)

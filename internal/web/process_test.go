@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/workflow"
@@ -368,6 +370,68 @@ func TestProcessLostUpdate(t *testing.T) {
 		}
 		if def, err := e.srv.Processes.Latest(context.Background(), "SCJG-001"); err != nil || def.Version != 5 || def.Steps[1].Name != "现场核查" {
 			t.Errorf("after the POST from version 4: %+v, %v", def, err)
+		}
+	})
+}
+
+// toYAML writes a JSON document as the YAML it stands for.
+func toYAML(t *testing.T, doc string) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(doc), &v); err != nil {
+		t.Fatal(err)
+	}
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "# 食品经营许可流程\n" + string(b)
+}
+
+// TestProcessYAML: a process definition may be written in YAML, in the
+// editor and through the API (Content-Type application/yaml), and is read
+// and checked as the JSON it stands for; YAML that does not parse is told
+// by its line. Only JSON was read before, and YAML was called malformed
+// JSON.
+func TestProcessYAML(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		admin := e.session("scjg-admin")
+
+		doc := toYAML(t, foodProcess(t, e, func(d *workflow.Definition) { d.Steps[1].Days = 6 }))
+		rec := e.do("PUT", "/api/v1/admin/processes/SCJG-001", admin, "application/yaml", strings.NewReader(doc))
+		wantStatus(t, "PUT YAML", rec, http.StatusOK)
+		matchesOpenAPI(t, rec, "ProcessDefinition")
+		def, err := e.srv.Processes.Latest(context.Background(), "SCJG-001")
+		if err != nil || def.Version != 2 || def.Steps[1].Days != 6 {
+			t.Fatalf("after the YAML PUT: %+v, %v", def, err)
+		}
+
+		// A value of the wrong kind is named where it is, as in JSON.
+		bad := strings.Replace(toYAML(t, foodProcess(t, e, func(*workflow.Definition) {})), "days: 6", `days: "6"`, 1)
+		rec = e.do("PUT", "/api/v1/admin/processes/SCJG-001", admin, "application/yaml", strings.NewReader(bad))
+		wantStatus(t, "PUT YAML with a string for days", rec, http.StatusUnprocessableEntity)
+		if codes, _ := fieldCodes(t, rec); codes["steps[1].days"] != "json_type_integer" {
+			t.Errorf("YAML with a string for days: %v", codes)
+		}
+		rec = e.do("PUT", "/api/v1/admin/processes/SCJG-001", admin, "application/yaml", strings.NewReader("code: SCJG-001\nsteps: [\n"))
+		wantStatus(t, "PUT broken YAML", rec, http.StatusUnprocessableEntity)
+		if codes, msgs := fieldCodes(t, rec); codes["body"] != "yaml_syntax" || !strings.Contains(msgs["body"], "YAML") {
+			t.Errorf("broken YAML: %v %v", codes, msgs)
+		}
+
+		// The editor takes YAML as typed.
+		doc = toYAML(t, foodProcess(t, e, func(d *workflow.Definition) { d.Steps[1].Days = 7 }))
+		rec = e.postForm("/admin/processes/SCJG-001", admin, url.Values{"definition": {doc}, "version": {"2"}})
+		wantStatus(t, "editor YAML", rec, http.StatusSeeOther)
+		if def, err := e.srv.Processes.Latest(context.Background(), "SCJG-001"); err != nil || def.Version != 3 || def.Steps[1].Days != 7 {
+			t.Fatalf("after the editor's YAML save: %+v, %v", def, err)
+		}
+		broken := "code: SCJG-001\nname: 食品经营许可流程\nsteps:\n  - id: accept\n   kind: accept\n"
+		rec = e.postForm("/admin/processes/SCJG-001", admin, url.Values{"definition": {broken}, "version": {"3"}})
+		wantStatus(t, "editor broken YAML", rec, http.StatusUnprocessableEntity)
+		if page := rec.Body.String(); !strings.Contains(page, "不是有效的 YAML（第 3 行附近）") || !strings.Contains(page, "   kind: accept") {
+			t.Errorf("the editor's answer to broken YAML does not give its line or lost the text")
 		}
 	})
 }
