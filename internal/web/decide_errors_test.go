@@ -63,3 +63,35 @@ func TestRepeatSupplementWithoutReasonIsDocumented(t *testing.T) {
 		t.Errorf("decideTask's errors do not name supplement_repeat_reason_required on repeat_reason:\n%s", errs)
 	}
 }
+
+// TestDecisionItemErrorsAreDocumented: each error a supplement request's
+// items can get (an empty item, one naming both a material and a field,
+// an unknown material or field, a missing reason) is a 422 on the item's
+// path with a code the decision operation's list of errors names. The
+// list named the paths without their codes.
+func TestDecisionItemErrorsAreDocumented(t *testing.T) {
+	e := sqliteEnv(t)
+	requireApplyService(t, e)
+	a := fileApplication(t, e, e.session("zhangsan"))
+	clerk := e.session("scjg-clerk")
+	var queue listResponse[application.Task]
+	decodeResponse(t, e.get("/api/v1/tasks?q="+a.Number, clerk), &queue)
+	if len(queue.Items) != 1 {
+		t.Fatalf("the intake task of %s: %+v", a.Number, queue.Items)
+	}
+	rec := e.sendJSON("POST", "/api/v1/tasks/"+queue.Items[0].ID+"/decision", clerk, `{"action":"supplement","items":[
+		{"reason":"缺"}, {"material":"m1","field":"经营者姓名","reason":"两样"}, {"material":"nope","reason":"无此材料"},
+		{"field":"nope","reason":"无此字段"}, {"material":"m1"}]}`)
+	wantStatus(t, "bad items", rec, http.StatusUnprocessableEntity)
+	codes, _ := fieldCodes(t, rec)
+	documented := openapiErrors(t, "POST /api/v1/tasks/{id}/decision")
+	for field, want := range map[string]string{"items[0]": "supplement_item_empty", "items[1]": "supplement_item_one_thing",
+		"items[2].material": "material_unknown", "items[3].field": "form_field_unknown", "items[4].reason": "supplement_reason_required"} {
+		if codes[field] != want {
+			t.Errorf("%s: %q, want %q (all: %v)", field, codes[field], want, codes)
+		}
+		if !strings.Contains(documented, "`"+want+"`") {
+			t.Errorf("decideTask's errors do not name %s", want)
+		}
+	}
+}
