@@ -36,6 +36,21 @@ type shortagesView struct {
 	DeptNames map[string]string
 }
 
+// apiShortages lists the process steps too few can take now: every
+// department's for supervisors, else those of the caller's departments.
+func (s *Server) apiShortages(req *request) error {
+	depts, all := req.p.Departments(identity.PermStaffDesk)
+	if req.p.Can(identity.PermSupervise) {
+		all = true
+	}
+	items, err := s.Processes.Shortages(req.ctx(), depts, all)
+	if err != nil {
+		return err
+	}
+	writeJSON(req.w, http.StatusOK, list(items))
+	return nil
+}
+
 // shortages lists the short steps of processes in depts (all when all).
 func (s *Server) shortages(req *request, depts []string, all bool) (*shortagesView, error) {
 	list, err := s.Processes.Shortages(req.ctx(), depts, all)

@@ -11,6 +11,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/workflow"
 )
 
 // TestAdminStaffRoles covers changing a staff member's roles from the web:
@@ -252,5 +253,21 @@ func TestShortStaffedStepsAreShown(t *testing.T) {
 		if body := e.get("/staff", e.session("scjg-clerk")).Body.String(); strings.Contains(body, `id="shortages"`) {
 			t.Error("SCJG's workbench shows GJJ's short-staffed step")
 		}
+		// The API says the same: to the department's staff and to
+		// supervisors, not to another department's.
+		for _, tc := range []struct {
+			user string
+			want int
+		}{{"gjj-clerk", 1}, {"jiancha", 1}, {"scjg-clerk", 0}} {
+			rec := e.get("/api/v1/process-shortages", e.session(tc.user))
+			wantStatus(t, "process shortages as "+tc.user, rec, http.StatusOK)
+			matchesOpenAPI(t, rec, "ShortageList")
+			var got listResponse[workflow.Shortage]
+			decodeResponse(t, rec, &got)
+			if got.Count != tc.want || (tc.want > 0 && (got.Items[0].Process != "GJJ-002" || got.Items[0].Have != 1 || got.Items[0].Need != 2)) {
+				t.Errorf("process shortages as %s: %+v, want %d", tc.user, got, tc.want)
+			}
+		}
+		wantStatus(t, "process shortages as a citizen", e.get("/api/v1/process-shortages", e.session("zhangsan")), http.StatusForbidden)
 	})
 }

@@ -219,6 +219,7 @@ func (s *Server) routeTable() []route {
 		{get, "/api/v1/supervision/catalog", identity.PermSupervise, s.apiSupervisionCatalog},
 		{get, "/api/v1/supervision/avoided-uploads", identity.PermSupervise, s.apiAvoidedUploads},
 		{get, "/api/v1/supervision/supplements", identity.PermSupervise, s.apiRepeatSupplements},
+		{get, "/api/v1/process-shortages", identity.PermStaffDesk, s.apiShortages},
 
 		// JSON API: data sharing (数据共享交换).
 		{get, "/api/v1/exchange/resources", identity.PermStaffDesk, s.apiExchangeResources},
