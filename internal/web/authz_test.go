@@ -394,6 +394,7 @@ var wantAccess = map[string][]string{
 	"POST /api/v1/applications/{id}/withdraw":          persons,
 	"POST /api/v1/applications/{id}/supplement":        persons,
 	"GET /api/v1/tasks":                                staffDesk,
+	"GET /api/v1/process-shortages":                    staffDesk,
 	"GET /api/v1/tasks/{id}":                           staffDesk,
 	"POST /api/v1/tasks/{id}/claim":                    staffDesk,
 	"POST /api/v1/tasks/{id}/decision":                 staffDesk,
