@@ -35,20 +35,16 @@ func exchangeError(err error) error {
 	return err
 }
 
-// departmentNames maps department codes to names in the reader's language.
+// departmentNames maps department codes to names in the reader's
+// language (deptNames), for pages where a name is a nicety: when they
+// cannot be read the page shows codes instead of failing.
 func (s *Server) departmentNames(req *request) map[string]string {
-	out := map[string]string{}
-	list, err := s.Org.Departments(req.ctx())
+	names, _, err := s.deptNames(req.ctx(), req.lang)
 	if err != nil {
-		return out
+		s.Log.Warn("department names", "request_id", req.id, "err", err)
+		return map[string]string{}
 	}
-	for _, d := range list {
-		out[d.Code] = d.Name
-		if req.lang == i18n.EN && d.NameEn != "" {
-			out[d.Code] = d.NameEn
-		}
-	}
-	return out
+	return names
 }
 
 // JSON API.
