@@ -682,8 +682,11 @@ func (s *Store) canSee(ctx context.Context, p *identity.Principal, a *Applicatio
 	if p.CanIn(identity.PermStaffDesk, a.DepartmentCode) {
 		return true
 	}
+	// A department that takes a step of it, one that opened: a step its
+	// condition left out (skipped) never reached the department, which
+	// has no business reading the application.
 	for _, t := range a.Tasks {
-		if p.CanIn(identity.PermStaffDesk, t.DepartmentCode) {
+		if t.Outcome != string(workflow.Skipped) && p.CanIn(identity.PermStaffDesk, t.DepartmentCode) {
 			return true
 		}
 	}

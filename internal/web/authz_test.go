@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/db/dbtest"
 )
 
 // The roles of the matrix and the demo account that holds each.
@@ -555,4 +557,32 @@ func TestEveryRoleHasADemoAccount(t *testing.T) {
 	if strings.Join(roles, ",") != strings.Join(want, ",") {
 		t.Fatalf("matrix roles %v, want %v", roles, want)
 	}
+}
+
+// TestSkippedStepGivesNoAccess: a department whose step an application's
+// condition left out (the fire review of a 45 m² tea shop) may not read
+// the application, its materials or the skipped task; it could, because
+// the skipped task named the department. A department whose step opened
+// (the 860 m² restaurant's fire review) still may.
+func TestSkippedStepGivesNoAccess(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnvWith(t, d, true)
+		xf := e.session("xf-clerk")
+		small, branch := demoAppID(t, d, "food-licence-small"), demoAppID(t, d, "food-licence-branch")
+		var skipped, material string
+		if err := d.Read().QueryRow(`SELECT id FROM tasks WHERE application_id = $1 AND department_code = 'XF'`, small).Scan(&skipped); err != nil {
+			t.Fatalf("the skipped fire review of the tea shop: %v", err)
+		}
+		if err := d.Read().QueryRow(`SELECT id FROM application_materials WHERE application_id = $1 LIMIT 1`, small).Scan(&material); err != nil {
+			t.Fatal(err)
+		}
+		for _, target := range []string{"/api/v1/applications/" + small, "/applications/" + small + "/materials/" + material,
+			"/staff/tasks/" + skipped, "/api/v1/tasks/" + skipped, "/api/v1/applications/" + small + "/documents"} {
+			if rec := e.get(target, xf); rec.Code != http.StatusNotFound {
+				t.Errorf("the fire department reads %s of an application it has no open step of: %d", target, rec.Code)
+			}
+		}
+		wantStatus(t, "the fire department reads the application its review is open on", e.get("/api/v1/applications/"+branch, xf), http.StatusOK)
+		wantStatus(t, "the market regulator reads its own", e.get("/api/v1/applications/"+small, e.session("scjg-clerk")), http.StatusOK)
+	})
 }
