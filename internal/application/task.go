@@ -1184,7 +1184,18 @@ func letterGrounds(events []Event, result Result, superseded map[string]bool, gu
 			cite(detailOf(g).LegalBasis)
 		}
 	}
+	// The guide's general list grounds an approval (the law the license
+	// is granted under); a denial stands on what its deciders cited,
+	// which they must give, and the guide's list only when none did. A
+	// law the decisions cite by article is not cited again whole.
+	if result == Denied && len(basis) > 0 {
+		return reasons, basis
+	}
 	for _, lb := range guide {
+		name := strings.TrimSpace(lb.Name)
+		if strings.TrimSpace(lb.Article) == "" && slices.ContainsFunc(basis, func(b string) bool { return strings.HasPrefix(b, name) }) {
+			continue
+		}
 		cite(strings.TrimSpace(lb.Name + " " + lb.Article))
 	}
 	return reasons, basis

@@ -1,6 +1,12 @@
 package application
 
-import "testing"
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+
+	"github.com/tongban/tongban/internal/catalog"
+)
 
 func TestNumberSearchRange(t *testing.T) {
 	for _, c := range []struct {
@@ -27,6 +33,34 @@ func TestNumberSearchRange(t *testing.T) {
 					t.Errorf("%q is outside [%q, %q)", s, c.prefix, got)
 				}
 			}
+		}
+	}
+}
+
+// TestLetterGroundsGuide: an approval cites the guide's laws after the
+// decisions', leaving out a law the decisions cite by article; a denial
+// cites only what its deciders gave, unless they gave nothing.
+func TestLetterGroundsGuide(t *testing.T) {
+	guide := []catalog.LegalBasis{{Name: "《市场主体登记管理条例》"}, {Name: "《促进个体工商户发展条例》"}, {Name: "《行政许可法》", Article: "第三十八条"}}
+	decided := func(action, basis string) Event {
+		return Event{Action: action, TaskID: "t1", Opinion: "意见", Detail: json.RawMessage(`{"legal_basis":"` + basis + `"}`)}
+	}
+	for _, tc := range []struct {
+		name   string
+		events []Event
+		result Result
+		want   []string
+	}{
+		{"approval", []Event{decided(ActApprove, "《市场主体登记管理条例》第十二条")}, Approved,
+			[]string{"《市场主体登记管理条例》第十二条", "《促进个体工商户发展条例》", "《行政许可法》 第三十八条"}},
+		{"denial", []Event{decided(ActDeny, "《市场主体登记管理条例》第十二条")}, Denied,
+			[]string{"《市场主体登记管理条例》第十二条"}},
+		{"denial without a basis", []Event{decided(ActReject, "")}, Denied,
+			[]string{"《市场主体登记管理条例》", "《促进个体工商户发展条例》", "《行政许可法》 第三十八条"}},
+	} {
+		_, basis := letterGrounds(tc.events, tc.result, nil, guide)
+		if !slices.Equal(basis, tc.want) {
+			t.Errorf("%s: legal basis %q, want %q", tc.name, basis, tc.want)
 		}
 	}
 }
