@@ -560,6 +560,9 @@ func (s *Server) letterPage(req *request) error {
 	}
 	v := letterView{Application: a, Back: "/applications/" + a.ID, BackKey: "back_to_application",
 		DepartmentName: a.Letter.Body.DepartmentName, ServiceName: a.Letter.Body.ServiceName}
+	if a.SubmittedAt != nil {
+		v.FiledOn = a.SubmittedAt.In(s.Config.Location).Format(req.t("letter_date"))
+	}
 	if req.lang == i18n.EN {
 		// The letter as issued is Chinese; its English reading names the
 		// department and the service in English where they have names.
@@ -592,6 +595,9 @@ type letterView struct {
 	// DepartmentName and ServiceName are the letter's, in the page's
 	// language.
 	DepartmentName, ServiceName string
+	// FiledOn is the day the application was filed, written as the
+	// page's language writes dates; empty if it never was.
+	FiledOn string
 }
 
 // JSON API.

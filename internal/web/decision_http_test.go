@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -116,6 +117,13 @@ func TestLetterFitsTheService(t *testing.T) {
 					if !strings.Contains(body, w) {
 						t.Errorf("%s letter in %s lacks %q", tc.key, lang.name, w)
 					}
+				}
+				// The application is named by when it was filed and its
+				// number: "于办件编号 X 提出的" put a number where the date goes.
+				filed := map[string]*regexp.Regexp{"zh-CN": regexp.MustCompile(`你（单位）于\d{4}年\d{1,2}月\d{1,2}日提出的“[^”]+”申请（办件编号 [A-Z0-9]+），经审查，`),
+					"en": regexp.MustCompile(`Your application [A-Z0-9]+ for “[^”]+”, filed on \d{1,2} [A-Z][a-z]+ \d{4}, was examined`)}[lang.name]
+				if !filed.MatchString(body) {
+					t.Errorf("%s letter in %s does not name the application by its filing date and number", tc.key, lang.name)
 				}
 				if has := strings.Contains(body, `id="remedy"`); has != tc.denial {
 					t.Errorf("%s letter in %s tells of remedies: %v, want %v", tc.key, lang.name, has, tc.denial)
