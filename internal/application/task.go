@@ -636,6 +636,9 @@ func (d *Decision) validate(kind workflow.StepKind, a *Application, svc *catalog
 			fe.Add("items", "supplement_items_required")
 		}
 		fields := formFields(svc.FormSchema)
+		// One item per material or field: the applicant is shown one
+		// reason beside each, so two items on one thing would hide one.
+		asked := map[string]bool{}
 		for i, it := range d.Items {
 			it.Reason = strings.TrimSpace(it.Reason)
 			d.Items[i] = it
@@ -646,11 +649,17 @@ func (d *Decision) validate(kind workflow.StepKind, a *Application, svc *catalog
 			case it.Material != "":
 				if !hasRequirement(svc, it.Material) {
 					fe.Add(name+".material", "material_unknown")
+				} else if asked["m:"+it.Material] {
+					fe.Add(name+".material", "supplement_item_duplicate")
 				}
+				asked["m:"+it.Material] = true
 			case it.Field != "":
 				if !fields[it.Field] {
 					fe.Add(name+".field", "form_field_unknown")
+				} else if asked["f:"+it.Field] {
+					fe.Add(name+".field", "supplement_item_duplicate")
 				}
+				asked["f:"+it.Field] = true
 			default:
 				fe.Add(name, "supplement_item_empty")
 			}

@@ -739,6 +739,7 @@ var messages = map[string]msg{
 	"supplement_items_required":         {"请列出需要补正的内容。", "List what must be supplemented."},
 	"supplement_items_too_many":         {"一次补正最多列 %d 项。", "One request may list at most %d items."},
 	"supplement_item_one_thing":         {"每项只能对应一项材料或一个表单项。", "Each item is one material or one form field."},
+	"supplement_item_duplicate":         {"同一项材料或字段只列一次，把所有原因写在一起。", "List each material or field once, with every reason in it."},
 	"supplement_item_empty":             {"请选择补正项目。", "Choose what this item is about."},
 	"supplement_reason_required":        {"请写明补正原因。", "Give the reason."},
 	"supplement_repeat_reason_required": {"再次补正须说明原因（一次告知）。", "A further supplement request needs a reason (tell-once rule)."},

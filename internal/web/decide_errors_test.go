@@ -81,12 +81,13 @@ func TestDecisionItemErrorsAreDocumented(t *testing.T) {
 	}
 	rec := e.sendJSON("POST", "/api/v1/tasks/"+queue.Items[0].ID+"/decision", clerk, `{"action":"supplement","items":[
 		{"reason":"缺"}, {"material":"m1","field":"经营者姓名","reason":"两样"}, {"material":"nope","reason":"无此材料"},
-		{"field":"nope","reason":"无此字段"}, {"material":"m1"}]}`)
+		{"field":"nope","reason":"无此字段"}, {"material":"m1"}, {"material":"m1","reason":"照片模糊"}]}`)
 	wantStatus(t, "bad items", rec, http.StatusUnprocessableEntity)
 	codes, _ := fieldCodes(t, rec)
 	documented := openapiErrors(t, "POST /api/v1/tasks/{id}/decision")
 	for field, want := range map[string]string{"items[0]": "supplement_item_empty", "items[1]": "supplement_item_one_thing",
-		"items[2].material": "material_unknown", "items[3].field": "form_field_unknown", "items[4].reason": "supplement_reason_required"} {
+		"items[2].material": "material_unknown", "items[3].field": "form_field_unknown", "items[4].reason": "supplement_reason_required",
+		"items[5].material": "supplement_item_duplicate"} {
 		if codes[field] != want {
 			t.Errorf("%s: %q, want %q (all: %v)", field, codes[field], want, codes)
 		}
