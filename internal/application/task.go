@@ -64,6 +64,16 @@ type Decision struct {
 	Revision int `json:"revision,omitempty"`
 }
 
+// ShownWarning is the task's warning as pages show it: none on a closed
+// task, nor while its clock is stopped for a supplement (no deadline runs
+// then; the mark it keeps is lowered or kept when the clock restarts).
+func (t *Task) ShownWarning() Warning {
+	if t.State != TaskOpen || t.DueDate == "" {
+		return NoWarning
+	}
+	return t.Warning
+}
+
 // SignedBy reports whether the account has signed this countersigned
 // task already.
 func (t *Task) SignedBy(accountID string) bool {
@@ -431,7 +441,8 @@ func (s *Store) queueTasks(ctx context.Context, q *queueSQL, f QueueFilter) ([]T
 	if f.Warning != NoWarning {
 		q = &queueSQL{from: q.from, where: q.where, args: slices.Clone(q.args)}
 		q.args = append(q.args, string(f.Warning))
-		q.where += fmt.Sprintf(" AND t.warning = $%d", len(q.args))
+		// A mark counts while its clock runs (see Task.ShownWarning).
+		q.where += fmt.Sprintf(" AND t.warning = $%d AND t.due_date IS NOT NULL", len(q.args))
 	}
 	limit := f.Limit
 	if limit <= 0 || limit > 200 {
@@ -535,8 +546,8 @@ func (s *Store) countQueue(ctx context.Context, q *queueSQL) (QueueCounts, error
 	if q == nil {
 		return c, nil
 	}
-	err := s.db.Read().QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN t.warning = 'yellow' THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN t.warning = 'red' THEN 1 ELSE 0 END), 0) FROM `+q.from+` WHERE `+q.where, q.args...).Scan(&c.Total, &c.Yellow, &c.Red)
+	err := s.db.Read().QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN t.warning = 'yellow' AND t.due_date IS NOT NULL THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN t.warning = 'red' AND t.due_date IS NOT NULL THEN 1 ELSE 0 END), 0) FROM `+q.from+` WHERE `+q.where, q.args...).Scan(&c.Total, &c.Yellow, &c.Red)
 	if err != nil {
 		return c, fmt.Errorf("application: queue counts: %w", err)
 	}

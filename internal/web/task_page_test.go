@@ -364,3 +364,57 @@ func firstTask(t *testing.T, e *env, appID, token string) string {
 	}
 	return a.Tasks[0].ID
 }
+
+// TestNoWarningWhileTheClockIsStopped: a task marked yellow before a
+// supplement stopped its clock shows no mark while it waits (no deadline
+// runs), on its page, in the queue and in the queue's counts; a closed
+// task shows neither a mark nor "clock stopped". Both read "Yellow: due
+// soon" beside a stopped or finished clock.
+func TestNoWarningWhileTheClockIsStopped(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		requireApplyService(t, e)
+		clerk := e.session("scjg-clerk")
+		id := intakeTask(t, e)
+		if _, err := d.Write().Exec(`UPDATE tasks SET warning = 'yellow' WHERE id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+		warned := func(what string) {
+			t.Helper()
+			page := e.get("/staff/tasks/"+id, clerk).Body.String()
+			if !strings.Contains(page, `<span class="warn warn-yellow"`) {
+				t.Fatalf("%s: the marked task's page shows no mark", what)
+			}
+		}
+		warned("before the request")
+		rec := e.sendJSON("POST", "/api/v1/tasks/"+id+"/decision", clerk, `{"action":"supplement","items":[{"material":"m1","reason":"不清晰"}]}`)
+		wantStatus(t, "ask for a supplement", rec, http.StatusOK)
+		for _, target := range []string{"/staff/tasks/" + id, "/staff/tasks"} {
+			if page := e.get(target, clerk).Body.String(); strings.Contains(page, `<span class="warn warn-yellow"`) || strings.Contains(page, `row-yellow`) {
+				t.Errorf("%s shows a yellow mark while the clock is stopped", target)
+			}
+		}
+		var queue listResponse[application.Task]
+		var counts struct {
+			Counts application.QueueCounts `json:"counts"`
+		}
+		rec = e.get("/api/v1/tasks?warning=yellow", clerk)
+		decodeResponse(t, rec, &queue)
+		decodeResponse(t, e.get("/api/v1/tasks", clerk), &counts)
+		if queue.Count != 0 || counts.Counts.Yellow != 0 {
+			t.Errorf("while the clock is stopped the queue lists %d yellow tasks and counts %d", queue.Count, counts.Counts.Yellow)
+		}
+
+		// A closed task: no mark, and no stopped clock.
+		closed := intakeTask(t, e)
+		if _, err := d.Write().Exec(`UPDATE tasks SET warning = 'yellow' WHERE id = $1`, closed); err != nil {
+			t.Fatal(err)
+		}
+		rec = e.sendJSON("POST", "/api/v1/tasks/"+closed+"/decision", clerk, `{"action":"refuse","opinion":"不属于本机关职权范围","legal_basis":"《行政许可法》第三十二条"}`)
+		wantStatus(t, "refuse", rec, http.StatusOK)
+		page := e.get("/staff/tasks/"+closed, clerk).Body.String()
+		if strings.Contains(page, `<span class="warn warn-yellow"`) || strings.Contains(page, i18n.T(i18n.ZH, "clock_stopped")) {
+			t.Errorf("a closed task's page shows a mark or a stopped clock")
+		}
+	})
+}
