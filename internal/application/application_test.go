@@ -411,7 +411,7 @@ func TestJointApprovalWithSupplement(t *testing.T) {
 		// Submitting an incomplete application names every problem.
 		_, err = f.store.Submit(ctx, zhang, a.ID, json.RawMessage(`{"name":"x","area":"big"}`))
 		keys := fieldKeys(t, err)
-		if keys["form.name"] != "form_field_length" || keys["form.area"] != "form_field_type" || keys["materials.m1"] != "material_missing" {
+		if keys["form.name"] != "form_field_min_length" || keys["form.area"] != "form_field_type" || keys["materials.m1"] != "material_missing" {
 			t.Fatalf("submit errors = %v", keys)
 		}
 		// The type is judged by content, not by name.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"strconv"
 	"sync"
 
@@ -185,37 +186,63 @@ func collectFormErrors(fe *fielderr.Errors, ve *jsonschema.ValidationError) {
 	}
 	if len(loc) == 0 {
 		if !fe.Has("form") {
-			fe.Add("form", formErrorKey(ve))
+			key, params := formErrorKey(ve)
+			fe.Add("form", key, params...)
 		}
 		return
 	}
 	name := "form." + loc[0]
 	if !fe.Has(name) {
-		fe.Add(name, formErrorKey(ve))
+		key, params := formErrorKey(ve)
+		fe.Add(name, key, params...)
 	}
 }
 
-// formErrorKey maps a schema failure to a message key.
-func formErrorKey(ve *jsonschema.ValidationError) string {
+// formErrorKey maps a schema failure to a message key and its arguments:
+// a bound that was not met is named with its value ("At least 5
+// characters", "Must be at most 100"), which "the length is not allowed"
+// left the applicant to guess.
+func formErrorKey(ve *jsonschema.ValidationError) (string, []any) {
+	switch k := ve.ErrorKind.(type) {
+	case *kind.MinLength:
+		return "form_field_min_length", []any{k.Want}
+	case *kind.MaxLength:
+		return "form_field_max_length", []any{k.Want}
+	case *kind.Minimum:
+		return "form_field_minimum", []any{ratText(k.Want)}
+	case *kind.Maximum:
+		return "form_field_maximum", []any{ratText(k.Want)}
+	case *kind.ExclusiveMinimum:
+		return "form_field_above", []any{ratText(k.Want)}
+	case *kind.ExclusiveMaximum:
+		return "form_field_below", []any{ratText(k.Want)}
+	case *kind.MinItems:
+		return "form_field_min_items", []any{k.Want}
+	case *kind.MaxItems:
+		return "form_field_max_items", []any{k.Want}
+	}
 	kp := ve.ErrorKind.KeywordPath()
 	if len(kp) == 0 {
-		return "form_field_invalid"
+		return "form_field_invalid", nil
 	}
 	switch kp[len(kp)-1] {
 	case "type":
-		return "form_field_type"
-	case "minLength", "maxLength":
-		return "form_field_length"
+		return "form_field_type", nil
 	case "pattern", "format":
-		return "form_field_format"
+		return "form_field_format", nil
 	case "enum", "const":
-		return "form_field_choice"
-	case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum":
-		return "form_field_range"
+		return "form_field_choice", nil
 	case "required":
-		return "form_field_required"
-	case "minItems", "maxItems":
-		return "form_field_items"
+		return "form_field_required", nil
 	}
-	return "form_field_invalid"
+	return "form_field_invalid", nil
+}
+
+// ratText writes a schema's bound as people write the number: 500, 0.5.
+func ratText(r *big.Rat) string {
+	if r.IsInt() {
+		return r.Num().String()
+	}
+	f, _ := r.Float64()
+	return strconv.FormatFloat(f, 'f', -1, 64)
 }

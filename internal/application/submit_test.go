@@ -66,7 +66,7 @@ func TestAnswerSupplementTellsOnce(t *testing.T) {
 			{Material: "m1", Reason: "营业执照已过期"}, {Field: "name", Reason: "名称与执照不一致"}}})
 		_, err := f.store.AnswerSupplement(ctx, zhang, a.ID, json.RawMessage(`{"name":"","area":100}`), strings.Repeat("说", 1001))
 		got := fieldKeys(t, err)
-		want := map[string]string{"materials.m1": "material_missing", "form.name": "form_field_length", "note": "text_too_long"}
+		want := map[string]string{"materials.m1": "material_missing", "form.name": "form_field_min_length", "note": "text_too_long"}
 		for k, v := range want {
 			if got[k] != v {
 				t.Errorf("answer: %s is %q, want %q (all: %v)", k, got[k], v, got)
