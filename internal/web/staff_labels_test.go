@@ -40,3 +40,16 @@ func TestStaffPagesLabelTheServiceName(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkbenchLimitsHaveTheirUnit: the workbench's promised limits read
+// "5 个工作日" / "5 working days", not a bare number.
+func TestWorkbenchLimitsHaveTheirUnit(t *testing.T) {
+	e := sqliteEnv(t)
+	admin := e.session("scjg-admin")
+	for _, tc := range []struct{ lang, unit string }{{"zh-CN", " 个工作日</td>"}, {"en", " working days</td>"}} {
+		page := e.do("GET", "/staff", admin, "", nil, "Accept-Language", tc.lang).Body.String()
+		if !strings.Contains(page, tc.unit) || strings.Contains(page, "</td><td>5</td>") {
+			t.Errorf("%s: the workbench's promised limits have no unit", tc.lang)
+		}
+	}
+}
