@@ -58,6 +58,10 @@ func (s *Store) index(ctx context.Context, tx *db.Tx, svc *Service, stats dfDelt
 	}
 	add(svc.Name, weightName)
 	addText(svc.Name, weightNameWord)
+	// The English name too, so that readers of the English pages find a
+	// service by it ("social security card").
+	add(svc.NameEn, weightName)
+	addText(svc.NameEn, weightNameWord)
 	for _, b := range segment.Bigrams(svc.Name) {
 		add(b, weightNameBigram)
 	}

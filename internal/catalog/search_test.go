@@ -290,3 +290,25 @@ func loadLabelled(t testing.TB) []labelledQuery {
 	}
 	return queries
 }
+
+// TestSearchByEnglishName: a service is found by its English name, as the
+// English home page invites; English searches found nothing.
+func TestSearchByEnglishName(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		for _, q := range []labelledQuery{
+			{Q: "social security card", Expect: []string{"RS-001", "RS-002"}},
+			{Q: "Food Business License", Expect: []string{"SCJG-001"}},
+			{Q: "housing provident fund withdrawal", Expect: []string{"GJJ-001"}},
+		} {
+			res, err := f.cat.Search(context.Background(), q.Q, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := slices.ContainsFunc(res, func(h catalog.Hit) bool { return slices.Contains(q.Expect, h.Code) })
+			if !found {
+				t.Errorf("Search(%q) = %v, want one of %v in the first three", q.Q, res, q.Expect)
+			}
+		}
+	})
+}

@@ -21,9 +21,9 @@ var messages = map[string]msg{
 
 	// Home and search.
 	"home_title":         {"一网通办，一次办好", "One network, every service, done in one go"},
-	"home_lead":          {"查找办事指南、在线申请、跟踪进度。说出您要办的事，例如“开饭店”“生孩子”。", "Find service guides, apply online and follow your case. Say what you need, e.g. “open a restaurant” or “having a baby”."},
+	"home_lead":          {"查找办事指南、在线申请、跟踪进度。说出您要办的事，例如“开饭店”“生孩子”。", "Find service guides, apply online and follow your case. Say what you need in Chinese, e.g. “开饭店” (open a restaurant) or “生孩子” (having a baby), or by a service's English name, e.g. “food business license”."},
 	"search_label":       {"搜索办事事项", "Search services"},
-	"search_placeholder": {"例如：开饭店、生孩子、社保卡补办", "e.g. 开饭店, 生孩子, 社保卡补办"},
+	"search_placeholder": {"例如：开饭店、生孩子、社保卡补办", "e.g. 开饭店, 社保卡补办, food business license"},
 	"search_button":      {"搜索", "Search"},
 	"search_results":     {"“%s”的搜索结果", "Results for “%s”"},
 	"search_none":        {"没有找到相关事项。换个说法试试，或拨打 12345 咨询。", "No matching service. Try other words, or call 12345."},
