@@ -110,6 +110,7 @@ var exchangeMessages = map[string]msg{
 	"lookup_subject_org":           {"申请单位（%s）", "Applicant organization (%s)"},
 	"lookup_submit":                {"查询", "Look up"},
 	"lookup_no_grants":             {"本部门没有可用的共享授权。", "Your department holds no usable grant."},
+	"lookup_task_closed":           {"此环节已办结，不能再为它查询共享数据。", "This step is closed: shared data can no longer be looked up for it."},
 	"lookup_not_found":             {"提供部门没有该对象的记录。", "The providing department holds no record on the subject."},
 	"lookup_provenance":            {"数据来源：%s · %s · 查询时间 %s · %s %s · 用途：%s", "Source: %s · %s · read %s · %s %s · purpose: %s"},
 }

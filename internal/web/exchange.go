@@ -471,6 +471,12 @@ func (s *Server) taskLookup(req *request) (*lookupView, exchange.QueryInput, []s
 		return nil, in, nil, err
 	}
 	in.Application = a.ID
+	if t.State != application.TaskOpen {
+		// Data is looked up for a step being taken: a closed one offers
+		// no lookup (the exchange refuses it; the page said so only after
+		// the click).
+		v.NoSubject = req.t("lookup_task_closed")
+	}
 	return v, in, c.Subjects, nil
 }
 

@@ -416,5 +416,11 @@ func TestNoWarningWhileTheClockIsStopped(t *testing.T) {
 		if strings.Contains(page, `<span class="warn warn-yellow"`) || strings.Contains(page, i18n.T(i18n.ZH, "clock_stopped")) {
 			t.Errorf("a closed task's page shows a mark or a stopped clock")
 		}
+		// Nor does its lookup page offer a lookup the exchange refuses.
+		lookup := e.get("/staff/tasks/"+closed+"/lookup", clerk)
+		wantStatus(t, "lookup page of a closed task", lookup, http.StatusOK)
+		if lp := lookup.Body.String(); formOf(lp, "/staff/tasks/"+closed+"/lookup") != "" || !strings.Contains(lp, i18n.T(i18n.ZH, "lookup_task_closed")) {
+			t.Errorf("the lookup page of a closed task offers the lookup, or does not say why not")
+		}
 	})
 }
