@@ -737,6 +737,7 @@ var messages = map[string]msg{
 	"withdraw_concluded":                {"该申请已办结，不能撤回。", "This application is concluded and can no longer be withdrawn."},
 	"no_open_supplement":                {"没有待补正的要求。", "There is no open supplement request."},
 	"field_not_requested":               {"补正未要求修改此项。", "The supplement request does not ask to change this field."},
+	"already_filed_not_saved":           {"此申请已提交（办件编号 %s），不能再修改：这次的更改没有保存。", "This application was already submitted (tracking number %s) and can no longer be changed: this change was not saved."},
 	"draft_changed_elsewhere":           {"草稿已在其他窗口修改。请刷新后再保存。", "The draft was changed in another window. Reload before saving."},
 	"task_closed":                       {"该环节已办结。", "This step is closed."},
 	"action_invalid":                    {"此环节不能进行该操作。", "This action is not available at this step."},

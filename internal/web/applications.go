@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/tongban/tongban/internal/application"
@@ -62,6 +65,81 @@ type applicationView struct {
 	// Staff is set when staff, not the applicant, look at it (the task
 	// page), for the states that read differently to them.
 	Staff bool
+	// ErrorLinks are the errors the page shows beside their fields, each
+	// with a link to its field, for the summary at the top of the page;
+	// Loose are the errors the page has no field for, and Notice a word
+	// about the draft that is not an error (see sortErrors).
+	ErrorLinks []errorLink
+	Loose      []string
+	Notice     string
+}
+
+// errorLink is one entry of the error summary: the message, named by its
+// field, and where the field is on the page.
+type errorLink struct{ Href, Text string }
+
+// sortErrors splits a page's errors into those shown beside their fields,
+// linked in the page's order from the summary at the top, and the loose
+// ones, shown there alone. The field "state" has places of its own and is
+// left out.
+func (v *applicationView) sortErrors(lang i18n.Lang, msgs map[string]string) {
+	a := v.App
+	draft := a.State == application.Draft
+	asked := func(field string) bool {
+		if v.Supplement == nil {
+			return false
+		}
+		for _, it := range v.Supplement.Items {
+			if it.Field == field {
+				return true
+			}
+		}
+		return false
+	}
+	done := map[string]bool{"state": true}
+	colon := i18n.T(lang, "colon")
+	link := func(key, href, name string) {
+		msg, ok := msgs[key]
+		if !ok || done[key] {
+			return
+		}
+		done[key] = true
+		if name != "" {
+			msg = name + colon + msg
+		}
+		v.ErrorLinks = append(v.ErrorLinks, errorLink{Href: href, Text: msg})
+	}
+	if draft || v.Supplement != nil {
+		link("file", "#materials", "")
+		link("requirement", "#materials", "")
+		for _, m := range v.Materials {
+			link("materials."+m.Req.Code, "#material-"+m.Req.Code, m.Req.Name)
+		}
+	}
+	if draft {
+		link("form", "#form", "")
+	}
+	for _, f := range v.Fields {
+		if !draft && !asked(f.Name) {
+			continue
+		}
+		for _, k := range slices.Sorted(maps.Keys(msgs)) {
+			if k == "form."+f.Name || strings.HasPrefix(k, "form."+f.Name+".") {
+				link(k, "#f-"+f.Name, f.Title)
+			}
+		}
+	}
+	if v.Supplement != nil {
+		link("note", "#note", i18n.T(lang, "supplement_note"))
+	}
+	if a.Withdrawable() {
+		link("reason", "#reason", i18n.T(lang, "withdraw_reason"))
+	}
+	for _, k := range slices.Sorted(maps.Keys(msgs)) {
+		if !done[k] {
+			v.Loose = append(v.Loose, msgs[k])
+		}
+	}
 }
 
 // materialRow pairs a requirement with the files uploaded for it.
@@ -275,23 +353,31 @@ func (s *Server) renderApplication(req *request, status int, a *application.Appl
 // plain inputs in kept (such as a supplement answer's note), so nothing
 // typed is lost to an error.
 func (s *Server) renderApplicationKept(req *request, status int, a *application.Application, form json.RawMessage, kept map[string]string, err error) error {
-	v, verr := s.viewApplication(req, a)
-	if verr != nil {
-		return verr
+	var msgs map[string]string
+	if err != nil {
+		var ok bool
+		if msgs, ok = formErrors(req.lang, err); !ok {
+			return appError(err)
+		}
+		status = http.StatusUnprocessableEntity
 	}
-	pg := &page{Title: v.ServiceName, Data: v, Form: kept}
+	return s.renderApplicationPage(req, status, a, form, kept, msgs, "")
+}
+
+// renderApplicationPage shows the application page with the form as typed
+// (when form is set), the inputs in kept, the errors msgs (field →
+// message) and a notice, both at the top of the page.
+func (s *Server) renderApplicationPage(req *request, status int, a *application.Application, form json.RawMessage, kept, msgs map[string]string, notice string) error {
+	v, err := s.viewApplication(req, a)
+	if err != nil {
+		return err
+	}
 	if form != nil {
 		v.Fields = markPrefilled(fillFields(schemaFields(v.Service.FormSchema), form), v.Service.FormSchema, v.Verified)
 	}
-	if err != nil {
-		msgs, ok := formErrors(req.lang, err)
-		if !ok {
-			return appError(err)
-		}
-		pg.Errors = msgs
-		status = http.StatusUnprocessableEntity
-	}
-	return s.renderPage(req, status, "application", pg)
+	v.Notice = notice
+	v.sortErrors(req.lang, msgs)
+	return s.renderPage(req, status, "application", &page{Title: v.ServiceName, Data: v, Form: kept, Errors: msgs})
 }
 
 // applicationSave stores the draft form ("save") or files it ("submit").
@@ -311,6 +397,15 @@ func (s *Server) applicationSave(req *request) error {
 	form, bad, err := formFromPost(schemaFields(svc.FormSchema), req.r.PostForm)
 	if err != nil {
 		return err
+	}
+	if a.State != application.Draft && (req.r.PostFormValue("submit") == "" || !sameForm(form, a.Form)) {
+		// From a page shown while it was a draft (another tab, the back
+		// button): the application as filed stays as it is, and the page
+		// says so rather than seeming to have taken the change. A second
+		// tap of "submit" with the same form is a retry and gets the
+		// submission's answer below.
+		loose := map[string]string{"filed": req.t("already_filed_not_saved", a.Number)}
+		return s.renderApplicationPage(req, http.StatusConflict, a, nil, nil, loose, "")
 	}
 	if req.r.PostFormValue("submit") != "" {
 		// A number that does not parse fails the form's validation with
@@ -404,11 +499,7 @@ func (s *Server) materialUpload(req *request) error {
 			if gerr != nil {
 				return gerr
 			}
-			v, verr := s.viewApplication(req, a)
-			if verr != nil {
-				return verr
-			}
-			return s.renderPage(req, http.StatusUnprocessableEntity, "application", &page{Title: v.ServiceName, Data: v, Errors: msgs})
+			return s.renderApplicationPage(req, http.StatusUnprocessableEntity, a, nil, nil, msgs, "")
 		}
 		return appError(err)
 	}
@@ -513,6 +604,20 @@ func (s *Server) supplementAnswer(req *request) error {
 	}
 	s.setFlash(req, "supplement_sent")
 	return s.redirect(req, "/applications/"+id)
+}
+
+// sameForm reports whether two forms hold the same values, however their
+// JSON is written.
+func sameForm(x, y json.RawMessage) bool {
+	a, err := decodeForm(x)
+	if err != nil {
+		return false
+	}
+	b, err := decodeForm(y)
+	if err != nil {
+		return false
+	}
+	return reflect.DeepEqual(a, b)
 }
 
 // overFieldErrors puts the failures of bad over those of err for the same

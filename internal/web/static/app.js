@@ -72,6 +72,10 @@
     });
     show();
   });
+  // After a refused post the page opens at its top, where the summary of
+  // its errors is: the focus goes there too, so a screen reader reads it.
+  var summary = document.querySelector("[data-focus-on-load]");
+  if (summary) { summary.focus(); }
   // On a phone the main menu folds to messages, the other language and a
   // button that opens the rest; without this script every item shows.
   var nav = document.querySelector("nav[data-menu]");

@@ -1,0 +1,113 @@
+package web
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/db/dbtest"
+	"github.com/tongban/tongban/internal/i18n"
+)
+
+// companyTyped is a complete form of companyService as the draft's page
+// posts it.
+func companyTyped() url.Values {
+	return url.Values{"revision": {"1"}, "f.公司名称": {"临江测试科技有限公司"}, "f.住所": {"临江市滨江区江南大道 1 号"}, "f.注册资本": {"100"},
+		"f.股东.0.名称": {"张三"}, "f.股东.0.认缴出资额": {"100"}, "f.股东.0.出资方式": {"货币"}, "f.经营范围": {"软件开发"}, "f.法定代表人": {"张三"}}
+}
+
+// fileCompanyOnPage fills in and submits a company draft on its page, as
+// the applicant's browser would, and returns its ID and the form posted.
+func fileCompanyOnPage(t *testing.T, e *env, zhang string) (string, url.Values) {
+	t.Helper()
+	id := newDraft(t, e, zhang, companyService)
+	for _, m := range []string{"m1", "m2", "m3", "m4", "m5"} {
+		wantStatus(t, "upload "+m, uploadMaterialAPI(e, zhang, id, m, m+".pdf", []byte(tinyPDF)), http.StatusCreated)
+	}
+	sub := with(companyTyped(), "submit", "1")
+	wantStatus(t, "submit on the page", e.postForm("/applications/"+id, zhang, sub), http.StatusSeeOther)
+	return id, sub
+}
+
+// summaryOf returns the error summary at the top of an application page,
+// and where it starts ("" and -1 for none).
+func summaryOf(page string) (string, int) {
+	i := strings.Index(page, `id="app-errors"`)
+	if i < 0 {
+		return "", -1
+	}
+	end := strings.Index(page[i:], "</div>")
+	return html.UnescapeString(page[i : i+end]), i
+}
+
+// TestApplicationPostAfterSubmit: the draft's form posted again once the
+// application is filed (from a second tab, or the back button) with a
+// change is refused with a 409 whose page says, at its top, that it was
+// submitted already and the change was not saved; it used to answer with
+// a redirect as if it had been taken. The same form submitted twice is a
+// retry and still gets the submission's answer.
+func TestApplicationPostAfterSubmit(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		zhang := e.session("zhangsan")
+		id, sub := fileCompanyOnPage(t, e, zhang)
+		filed, form := storedApp(t, e, zhang, id)
+		wantStatus(t, "the same submission again", e.postForm("/applications/"+id, zhang, sub), http.StatusSeeOther)
+		for _, tc := range []struct{ what, lang, want string }{
+			{"submit", "zh-CN", i18n.T(i18n.ZH, "already_filed_not_saved", filed.Number)},
+			{"save", "zh-CN", i18n.T(i18n.ZH, "already_filed_not_saved", filed.Number)},
+			{"submit", "en", i18n.T(i18n.EN, "already_filed_not_saved", filed.Number)},
+		} {
+			post := with(sub, "f.公司名称", "临江另一家科技有限公司")
+			post.Del("submit")
+			post.Set(tc.what, "1")
+			rec := e.do("POST", "/applications/"+id, zhang, "application/x-www-form-urlencoded", strings.NewReader(post.Encode()), "Accept-Language", tc.lang)
+			wantStatus(t, tc.what+" a change after submitting ("+tc.lang+")", rec, http.StatusConflict)
+			page := rec.Body.String()
+			summary, at := summaryOf(page)
+			if !strings.Contains(summary, tc.want) || at > strings.Index(page, `<dl class="facts">`) {
+				t.Errorf("%s (%s): the top of the page says %q, want %q above the facts", tc.what, tc.lang, summary, tc.want)
+			}
+			if a, got := storedApp(t, e, zhang, id); got["公司名称"] != form["公司名称"] || a.Revision != filed.Revision {
+				t.Errorf("%s (%s) changed the filed application: %v", tc.what, tc.lang, got)
+			}
+		}
+	})
+}
+
+// TestApplicationErrorSummaryFirst: a refused submission says how many
+// fields need attention at the top of the page, above the facts and the
+// materials, each linked to its field; it used to say so only at the top
+// of the form, below every material.
+func TestApplicationErrorSummaryFirst(t *testing.T) {
+	e := sqliteEnv(t)
+	zhang := e.session("zhangsan")
+	id := newDraft(t, e, zhang, companyService)
+	rec := e.postForm("/applications/"+id, zhang, url.Values{"revision": {"1"}, "submit": {"1"}, "f.公司名称": {"临江测试科技有限公司"}})
+	wantStatus(t, "submit half a form", rec, http.StatusUnprocessableEntity)
+	page := html.UnescapeString(rec.Body.String())
+	summary, at := summaryOf(page)
+	summary, _ = url.PathUnescape(summary)
+	if at < 0 || at > strings.Index(page, `<dl class="facts">`) || at > strings.Index(page, `id="materials"`) {
+		t.Fatalf("the summary is not at the top of the page (at %d): %s", at, page)
+	}
+	marked := strings.Count(page, `<p class="field-error" id="f-`) + strings.Count(page, `<p class="field-error">`)
+	if !strings.Contains(summary, i18n.T(i18n.ZH, "form_has_errors", marked)) || !strings.Contains(summary, `tabindex="-1"`) {
+		t.Errorf("the summary says %q, want %d fields", summary, marked)
+	}
+	// In the page's order: the materials, then the form.
+	last := -1
+	for _, want := range []string{`<a href="#material-m2">公司章程：`, `<a href="#f-住所">住所：`, `<a href="#f-经营范围">经营范围：`} {
+		i := strings.Index(summary, want)
+		if i < last {
+			t.Errorf("the summary lacks %s, or not in the page's order: %s", want, summary)
+		}
+		last = i
+	}
+	if strings.Contains(summary, "公司名称") {
+		t.Error("the summary lists a field filled in")
+	}
+}
