@@ -738,7 +738,7 @@ var messages = map[string]msg{
 	"no_open_supplement":                {"没有待补正的要求。", "There is no open supplement request."},
 	"field_not_requested":               {"补正未要求修改此项。", "The supplement request does not ask to change this field."},
 	"already_filed_not_saved":           {"此申请已提交（办件编号 %s），不能再修改：这次的更改没有保存。", "This application was already submitted (tracking number %s) and can no longer be changed: this change was not saved."},
-	"draft_changed_elsewhere":           {"草稿已在其他窗口修改。请刷新后再保存。", "The draft was changed in another window. Reload before saving."},
+	"draft_saved_elsewhere":             {"这份草稿刚在别处（另一个窗口或设备）保存过。本页已换成那次保存后的版本，您在本页填写的内容都还在下面；再点「保存草稿」，就以本页的内容替换那次保存。", "This draft was saved elsewhere (another window or device) meanwhile. This page now carries that latest version and still holds everything you typed below: save again to replace that save with this page."},
 	"task_closed":                       {"该环节已办结。", "This step is closed."},
 	"action_invalid":                    {"此环节不能进行该操作。", "This action is not available at this step."},
 	"opinion_required":                  {"请填写办理意见。", "Write your opinion."},

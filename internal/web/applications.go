@@ -428,7 +428,18 @@ func (s *Server) applicationSave(req *request) error {
 	rev := atoiDefault(req.r.PostFormValue("revision"), a.Revision)
 	if _, err := s.Applications.SaveDraft(req.ctx(), req.p, id, form, rev); err != nil {
 		if errors.Is(err, application.ErrStale) {
-			return s.renderApplication(req, http.StatusConflict, a, form, fielderr.New("form", "draft_changed_elsewhere"))
+			// Saved meanwhile in another tab or on another device: the
+			// page keeps what was typed and takes the latest revision, so
+			// saving again replaces that save, as the notice says.
+			latest, gerr := s.Applications.Get(req.ctx(), req.p, id)
+			if gerr != nil {
+				return gerr
+			}
+			if latest.State != application.Draft {
+				loose := map[string]string{"filed": req.t("already_filed_not_saved", latest.Number)}
+				return s.renderApplicationPage(req, http.StatusConflict, latest, nil, nil, loose, "")
+			}
+			return s.renderApplicationPage(req, http.StatusConflict, latest, form, nil, nil, req.t("draft_saved_elsewhere"))
 		}
 		return s.renderApplication(req, http.StatusUnprocessableEntity, a, form, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -110,4 +111,45 @@ func TestApplicationErrorSummaryFirst(t *testing.T) {
 	if strings.Contains(summary, "公司名称") {
 		t.Error("the summary lists a field filled in")
 	}
+}
+
+// TestDraftSaveConflict: two tabs save the same draft from the same
+// revision. The second is told, at the top and on no field, that the
+// draft was saved elsewhere meanwhile and what it typed is kept; it used
+// to be told to reload, which throws away what was typed. Its page carries
+// the latest revision, so saving it again replaces the other tab's save.
+func TestDraftSaveConflict(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		zhang := e.session("zhangsan")
+		id := newDraft(t, e, zhang, companyService)
+		first := with(companyTyped(), "save", "1", "f.公司名称", "第一个窗口的公司")
+		wantStatus(t, "the first tab saves", e.postForm("/applications/"+id, zhang, first), http.StatusSeeOther)
+		second := with(companyTyped(), "save", "1", "f.公司名称", "第二个窗口的公司")
+		rec := e.postForm("/applications/"+id, zhang, second)
+		wantStatus(t, "the second tab saves from the same revision", rec, http.StatusConflict)
+		page := html.UnescapeString(rec.Body.String())
+		summary, at := summaryOf(page)
+		if !strings.Contains(summary, i18n.T(i18n.ZH, "draft_saved_elsewhere")) || at < 0 || at > strings.Index(page, `id="materials"`) {
+			t.Errorf("the top of the page says %q, want that the draft was saved elsewhere", summary)
+		}
+		for _, bad := range []string{"处需要修改", "刷新", `class="field-error"`} {
+			if strings.Contains(page, bad) {
+				t.Errorf("the page after the conflict shows %q", bad)
+			}
+		}
+		if !strings.Contains(page, `value="第二个窗口的公司"`) {
+			t.Error("the page after the conflict lost what the second tab typed")
+		}
+		latest, _ := storedApp(t, e, zhang, id)
+		m := regexp.MustCompile(`name="revision" value="(\d+)"`).FindStringSubmatch(page)
+		if m == nil || m[1] != "2" || latest.Revision != 2 {
+			t.Fatalf("the page carries revision %v, the draft is at %d: want both 2", m, latest.Revision)
+		}
+		second.Set("revision", m[1])
+		wantStatus(t, "the second tab saves again", e.postForm("/applications/"+id, zhang, second), http.StatusSeeOther)
+		if _, got := storedApp(t, e, zhang, id); got["公司名称"] != "第二个窗口的公司" {
+			t.Errorf("after saving again the draft holds %v, want the second tab's", got["公司名称"])
+		}
+	})
 }
