@@ -543,9 +543,11 @@ func (s *Server) applicationWithdraw(req *request) error {
 		return err
 	}
 	id := req.r.PathValue("id")
-	if _, err := s.Applications.Withdraw(req.ctx(), req.p, id, req.r.PostFormValue("reason")); err != nil {
+	reason := req.r.PostFormValue("reason")
+	if _, err := s.Applications.Withdraw(req.ctx(), req.p, id, reason); err != nil {
 		if a, gerr := s.Applications.Get(req.ctx(), req.p, id); gerr == nil {
-			return s.renderApplication(req, http.StatusUnprocessableEntity, a, nil, appError(err))
+			// The reason stays as typed, beside its error.
+			return s.renderApplicationKept(req, http.StatusUnprocessableEntity, a, nil, map[string]string{"reason": reason}, appError(err))
 		}
 		return appError(err)
 	}

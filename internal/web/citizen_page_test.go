@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tongban/tongban/internal/application"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/i18n"
@@ -152,4 +153,30 @@ func TestDraftSaveConflict(t *testing.T) {
 			t.Errorf("after saving again the draft holds %v, want the second tab's", got["公司名称"])
 		}
 	})
+}
+
+// TestWithdrawReasonTooLongOnPage: a reason over 500 characters is refused
+// beside the reason, which keeps what was typed; the page used to show no
+// error and lose the text.
+func TestWithdrawReasonTooLongOnPage(t *testing.T) {
+	e := sqliteEnv(t)
+	requireApplyService(t, e)
+	zhang := e.session("zhangsan")
+	a := fileApplication(t, e, zhang)
+	reason := strings.Repeat("因", 501)
+	rec := e.postForm("/applications/"+a.ID+"/withdraw", zhang, url.Values{"reason": {reason}})
+	wantStatus(t, "withdraw with a long reason", rec, http.StatusUnprocessableEntity)
+	page := html.UnescapeString(rec.Body.String())
+	if !strings.Contains(page, `<p class="field-error" id="reason-err">`+i18n.T(i18n.ZH, "text_too_long", 500)+`</p>`) || !strings.Contains(page, `aria-describedby="reason-err"`) {
+		t.Errorf("the reason shows no error: %s", page)
+	}
+	if !strings.Contains(page, ">"+reason+"</textarea>") {
+		t.Error("the reason typed is lost")
+	}
+	if summary, _ := summaryOf(page); !strings.Contains(summary, `href="#reason"`) {
+		t.Errorf("the summary at the top does not lead to the reason: %q", summary)
+	}
+	if b, _ := storedApp(t, e, zhang, a.ID); b.State != application.Submitted {
+		t.Errorf("the application is %s, want still submitted", b.State)
+	}
 }
