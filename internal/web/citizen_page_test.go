@@ -180,3 +180,26 @@ func TestWithdrawReasonTooLongOnPage(t *testing.T) {
 		t.Errorf("the application is %s, want still submitted", b.State)
 	}
 }
+
+// TestApplicationShowsFiledForm: once submitted, the applicant's own page
+// shows the form as filed, to read (it used to show none of it), and no
+// form to edit.
+func TestApplicationShowsFiledForm(t *testing.T) {
+	e := sqliteEnv(t)
+	zhang := e.session("zhangsan")
+	id, _ := fileCompanyOnPage(t, e, zhang)
+	page := html.UnescapeString(e.get("/applications/"+id, zhang).Body.String())
+	i := strings.Index(page, `<dl class="form-values">`)
+	if i < 0 {
+		t.Fatalf("the submitted application's page shows no form values: %s", page)
+	}
+	values := page[i : i+strings.Index(page[i:], "</dl>")]
+	for _, want := range []string{"<dt>公司名称</dt><dd>临江测试科技有限公司</dd>", "临江市滨江区江南大道 1 号", "<dd>100</dd>", "名称: 张三", "出资方式: 货币", "软件开发"} {
+		if !strings.Contains(values, want) {
+			t.Errorf("the filed form does not show %q: %s", want, values)
+		}
+	}
+	if strings.Contains(page, `id="app-form"`) || strings.Contains(page, `name="f.公司名称"`) {
+		t.Error("the submitted application's page still offers the form to edit")
+	}
+}
