@@ -555,8 +555,29 @@ func (s *Server) applicationWithdraw(req *request) error {
 	return s.redirect(req, "/applications/"+id)
 }
 
+// applicationDiscard deletes a draft when the post confirms it
+// (confirm=1); without, it asks first, on a page of its own whose button
+// posts the confirmation, so one tap cannot throw a draft away.
 func (s *Server) applicationDiscard(req *request) error {
-	if err := s.Applications.Discard(req.ctx(), req.p, req.r.PathValue("id")); err != nil {
+	if err := s.parseForm(req); err != nil {
+		return err
+	}
+	id := req.r.PathValue("id")
+	if req.r.PostFormValue("confirm") != "1" {
+		a, err := s.Applications.Get(req.ctx(), req.p, id)
+		if err != nil {
+			return err
+		}
+		if a.State != application.Draft {
+			return appError(application.ErrState)
+		}
+		v, err := s.viewApplication(req, a)
+		if err != nil {
+			return err
+		}
+		return s.render(req, http.StatusOK, "discard", req.t("discard_confirm_title"), v)
+	}
+	if err := s.Applications.Discard(req.ctx(), req.p, id); err != nil {
 		return appError(err)
 	}
 	s.setFlash(req, "draft_discarded")

@@ -203,3 +203,39 @@ func TestApplicationShowsFiledForm(t *testing.T) {
 		t.Error("the submitted application's page still offers the form to edit")
 	}
 }
+
+// TestDraftDiscardAsksFirst: the page's "discard this draft" asks first,
+// on a page that works without a script, and only its confirmation
+// deletes the draft; it used to delete it and its uploads at one tap. The
+// API's DELETE is as it was.
+func TestDraftDiscardAsksFirst(t *testing.T) {
+	e := sqliteEnv(t)
+	zhang := e.session("zhangsan")
+	id := newDraft(t, e, zhang, companyService)
+	wantStatus(t, "upload m1", uploadMaterialAPI(e, zhang, id, "m1", "m1.pdf", []byte(tinyPDF)), http.StatusCreated)
+	if page := e.get("/applications/"+id, zhang).Body.String(); !strings.Contains(page, `action="/applications/`+id+`/discard"`) {
+		t.Fatal("the draft's page offers no discard")
+	}
+	rec := e.postForm("/applications/"+id+"/discard", zhang, url.Values{})
+	wantStatus(t, "discard without confirming", rec, http.StatusOK)
+	page := html.UnescapeString(rec.Body.String())
+	for _, want := range []string{"确定放弃此草稿？", "已上传的 1 个文件", `name="confirm" value="1"`, `href="/applications/` + id + `#form"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the confirmation page lacks %q: %s", want, page)
+		}
+	}
+	if a, _ := storedApp(t, e, zhang, id); a.State != application.Draft {
+		t.Fatalf("asking deleted the draft: %s", a.State)
+	}
+	rec = e.postForm("/applications/"+id+"/discard", zhang, url.Values{"confirm": {"1"}})
+	wantStatus(t, "discard, confirmed", rec, http.StatusSeeOther)
+	wantStatus(t, "the discarded draft", e.get("/api/v1/applications/"+id, zhang), http.StatusNotFound)
+
+	// Not a draft: nothing to ask about.
+	filed, _ := fileCompanyOnPage(t, e, zhang)
+	wantStatus(t, "discard a filed application", e.postForm("/applications/"+filed+"/discard", zhang, url.Values{}), http.StatusConflict)
+
+	api := newDraft(t, e, zhang, companyService)
+	wantStatus(t, "DELETE through the API", e.do("DELETE", "/api/v1/applications/"+api, zhang, "", nil), http.StatusNoContent)
+	wantStatus(t, "the draft deleted through the API", e.get("/api/v1/applications/"+api, zhang), http.StatusNotFound)
+}
