@@ -538,6 +538,7 @@ var messages = map[string]msg{
 	"discard_lead_no_files":      {"「%s」的草稿连同填写的内容将被删除，不能恢复。", "The draft of “%s”, with what you filled in, will be deleted. This cannot be undone."},
 	"discard_confirm":            {"确定放弃", "Discard the draft"},
 	"discard_keep":               {"不放弃，返回草稿", "Keep the draft"},
+	"upload_save_first":          {"上传或删除文件会重新载入本页，下面表单中尚未保存的填写会丢失：请先点「保存草稿」。", "Uploading or removing a file reloads this page and loses what you have not saved in the form below: save the draft first."},
 	"withdraw_title":             {"撤回申请", "Withdraw the application"},
 	"withdraw_reason":            {"撤回原因（可选）", "Reason (optional)"},
 	"timeline":                   {"办理过程", "Timeline"},

@@ -239,3 +239,19 @@ func TestDraftDiscardAsksFirst(t *testing.T) {
 	wantStatus(t, "DELETE through the API", e.do("DELETE", "/api/v1/applications/"+api, zhang, "", nil), http.StatusNoContent)
 	wantStatus(t, "the draft deleted through the API", e.get("/api/v1/applications/"+api, zhang), http.StatusNotFound)
 }
+
+// TestDraftPageSaysSaveFirst: without a script, which saves what was typed
+// before an upload or a removal, the draft's page says to save first; the
+// forms the script watches are marked for it.
+func TestDraftPageSaysSaveFirst(t *testing.T) {
+	e := sqliteEnv(t)
+	zhang := e.session("zhangsan")
+	id := newDraft(t, e, zhang, companyService)
+	page := html.UnescapeString(e.get("/applications/"+id, zhang).Body.String())
+	if !strings.Contains(page, i18n.T(i18n.ZH, "upload_save_first")) || !strings.Contains(page, `id="app-form"`) {
+		t.Error("the draft's page does not say to save before uploading")
+	}
+	if n := strings.Count(page, `enctype="multipart/form-data" class="upload" data-save-first`); n == 0 {
+		t.Error("no upload form is marked to save the draft first")
+	}
+}

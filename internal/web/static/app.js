@@ -76,6 +76,35 @@
   // its errors is: the focus goes there too, so a screen reader reads it.
   var summary = document.querySelector("[data-focus-on-load]");
   if (summary) { summary.focus(); }
+  // On a draft an upload, or the removal of a file, reloads the page with
+  // the draft as saved: what was typed into the form since is saved first,
+  // as its "save draft" button would, so nothing typed is lost. When the
+  // save is refused (a number that does not parse, a save from another
+  // tab) the form's own save shows why, with everything typed still there.
+  // Without this script the page says to save first.
+  var draft = document.getElementById("app-form");
+  var saveButton = draft && draft.querySelector('button[name="save"]');
+  if (saveButton && window.fetch && window.URLSearchParams && window.FormData) {
+    var typed = function () { return new URLSearchParams(new FormData(draft)).toString(); };
+    var asLoaded = typed();
+    document.querySelectorAll(".save-first-hint").forEach(function (p) { p.hidden = true; });
+    document.querySelectorAll("form[data-save-first]").forEach(function (f) {
+      f.addEventListener("submit", function (e) {
+        if (typed() === asLoaded) { return; }
+        e.preventDefault();
+        var body = new URLSearchParams(new FormData(draft));
+        body.set("save", "1");
+        fetch(draft.action, { method: "POST", body: body, credentials: "same-origin", redirect: "manual" }).then(function (r) {
+          // Saved, the draft's save answers with a redirect to the page.
+          if (r.type !== "opaqueredirect") { throw new Error("not saved"); }
+          asLoaded = typed();
+          f.submit();
+        }).catch(function () {
+          if (draft.requestSubmit) { draft.requestSubmit(saveButton); } else { saveButton.click(); }
+        });
+      });
+    });
+  }
   // On a phone the main menu folds to messages, the other language and a
   // button that opens the rest; without this script every item shows.
   var nav = document.querySelector("nav[data-menu]");
