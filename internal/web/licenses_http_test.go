@@ -233,6 +233,11 @@ func TestConcludedApplicationShowsItsLicense(t *testing.T) {
 	if !strings.Contains(body, `id="issued-license" href="/licenses/`+l.ID+`"`) {
 		t.Errorf("the application page does not link to its license")
 	}
+	// In English the link names the license type in English.
+	en := e.do("GET", "/applications/"+l.ApplicationID, zhangsan, "", nil, "Accept-Language", "en").Body.String()
+	if i := strings.Index(en, `id="issued-license"`); i < 0 || !strings.Contains(en[i:i+300], "Business license") {
+		t.Errorf("the English application page does not name the license in English")
+	}
 	if body := e.get("/licenses/"+l.ID, zhangsan).Body.String(); !strings.Contains(body, `href="/applications/`+l.ApplicationID+`"`) {
 		t.Errorf("the license page does not link to its application")
 	}
