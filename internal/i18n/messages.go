@@ -503,6 +503,8 @@ var messages = map[string]msg{
 	"clock":                      {"计时", "Clock"},
 	"clock_stopped":              {"补正期间暂停计时", "Stopped while awaiting supplement"},
 	"view_letter":                {"查看决定书", "View the decision letter"},
+	"guide_drafts":               {"您已有此事项的草稿，可以接着填写，不必重新开始：", "You have a draft of this service: carry on with it rather than start again."},
+	"guide_draft_line":           {"草稿，最后保存于 %s", "Draft, last saved %s"},
 	"view_refusal_notice":        {"查看不予受理通知书", "View the notice of refusal"},
 	"shortages_title":            {"流程环节无人可办", "Process steps nobody can take"},
 	"shortages_lead":             {"以下环节没有足够的在岗人员担任其角色，申请将停在这些环节，直至为人员授予该角色。", "Too few active staff hold these steps' roles: applications will stop there until the role is granted to someone."},

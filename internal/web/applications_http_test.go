@@ -710,3 +710,25 @@ func TestRepeatSupplementsHTTP(t *testing.T) {
 	}
 	wantStatus(t, "a clerk lists repeat supplements", e.get("/api/v1/supervision/supplements", clerk), http.StatusForbidden)
 }
+
+// TestGuideOffersYourDraft: a service's guide leads one who has a draft of
+// it to that draft, so that applying again does not start a second one
+// that looks the same in their list; others see none.
+func TestGuideOffersYourDraft(t *testing.T) {
+	e := sqliteEnv(t)
+	lisi := e.session("lisi")
+	if page := e.get("/services/GJJ-001", lisi).Body.String(); strings.Contains(page, `id="your-drafts"`) {
+		t.Fatal("the guide offers a draft before there is one")
+	}
+	rec := e.sendJSON("POST", "/api/v1/applications", lisi, `{"service_code":"GJJ-001"}`)
+	wantStatus(t, "draft", rec, http.StatusCreated)
+	var a application.Application
+	decodeResponse(t, rec, &a)
+	page := e.get("/services/GJJ-001", lisi).Body.String()
+	if i := strings.Index(page, `id="your-drafts"`); i < 0 || !strings.Contains(page[i:], `href="/applications/`+a.ID+`"`) {
+		t.Errorf("the guide does not lead lisi to her draft")
+	}
+	if page := e.get("/services/GJJ-001", e.session("zhangsan")).Body.String(); strings.Contains(page, `id="your-drafts"`) {
+		t.Error("the guide offers lisi's draft to zhangsan")
+	}
+}

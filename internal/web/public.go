@@ -249,6 +249,9 @@ type guideData struct {
 	// Orgs are the organizations the viewer may apply for.
 	Orgs    []*identity.Organization
 	Process *processView
+	// Drafts are the viewer's drafts of this service, to carry on with
+	// rather than start another.
+	Drafts []*application.Application
 }
 
 func (s *Server) guidePage(req *request) error {
@@ -276,6 +279,17 @@ func (s *Server) guidePage(req *request) error {
 	if req.p.Can(identity.PermOrgAct) && svc.HasAudience(catalog.Organization) {
 		if d.Orgs, err = s.Identity.Organizations(req.ctx(), req.p.Account.ID); err != nil {
 			return err
+		}
+	}
+	if req.p.Can(identity.PermApply) {
+		mine, err := s.Applications.Mine(req.ctx(), req.p)
+		if err != nil {
+			return err
+		}
+		for _, a := range mine {
+			if a.State == application.Draft && a.ServiceCode == svc.Code && a.ApplicantID == req.p.Account.ID {
+				d.Drafts = append(d.Drafts, a)
+			}
 		}
 	}
 	title := svc.Name
