@@ -1213,7 +1213,9 @@ func letterGrounds(events []Event, result Result, superseded map[string]bool, gu
 	}
 	for _, lb := range guide {
 		name := strings.TrimSpace(lb.Name)
-		if strings.TrimSpace(lb.Article) == "" && slices.ContainsFunc(basis, func(b string) bool { return strings.HasPrefix(b, name) }) {
+		// 《…》 closes a law's name, so a citation of an article of it
+		// starts with the whole name and nothing longer.
+		if strings.TrimSpace(lb.Article) == "" && strings.HasSuffix(name, "》") && slices.ContainsFunc(basis, func(b string) bool { return strings.HasPrefix(b, name) }) {
 			continue
 		}
 		cite(strings.TrimSpace(lb.Name + " " + lb.Article))

@@ -98,6 +98,11 @@ func TestTCountOfOne(t *testing.T) {
 		{EN, "consultation_group_count", 1, "1 comment"},
 		{EN, "consultation_unanswered", 1, "1 comment is still unanswered; answer it before publishing the report."},
 		{EN, "exchange_pattern_count", 1, "1 time"},
+		{EN, "form_field_min_length", 1, "At least 1 character."},
+		{EN, "form_field_max_length", 2, "At most 2 characters."},
+		{EN, "text_too_long", 1, "At most 1 character."},
+		{EN, "too_many_items", 1, "At most 1 item."},
+		{EN, "form_field_max_items", 1, "At most 1 entry."},
 	} {
 		if got := T(tc.l, tc.key, tc.n); got != tc.want {
 			t.Errorf("T(%s, %s, %v) = %q, want %q", tc.l, tc.key, tc.n, got, tc.want)

@@ -65,6 +65,9 @@ type applicationView struct {
 	// Staff is set when staff, not the applicant, look at it (the task
 	// page), for the states that read differently to them.
 	Staff bool
+	// Unsaved is set when the form shows what was typed but not saved (a
+	// save or submission refused): an upload must save it first.
+	Unsaved bool
 	// ErrorLinks are the errors the page shows beside their fields, each
 	// with a link to its field, for the summary at the top of the page;
 	// Loose are the errors the page has no field for, and Notice a word
@@ -375,6 +378,7 @@ func (s *Server) renderApplicationPage(req *request, status int, a *application.
 	if form != nil {
 		v.Fields = markPrefilled(fillFields(schemaFields(v.Service.FormSchema), form), v.Service.FormSchema, v.Verified)
 	}
+	v.Unsaved = form != nil || kept != nil
 	v.Notice = notice
 	v.sortErrors(req.lang, msgs)
 	return s.renderPage(req, status, "application", &page{Title: v.ServiceName, Data: v, Form: kept, Errors: msgs})

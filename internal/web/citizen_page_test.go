@@ -142,6 +142,14 @@ func TestDraftSaveConflict(t *testing.T) {
 		if !strings.Contains(page, `value="第二个窗口的公司"`) {
 			t.Error("the page after the conflict lost what the second tab typed")
 		}
+		// The form says it holds text not saved, so an upload saves it
+		// first even if nothing more is typed.
+		if !strings.Contains(page, `id="app-form" data-unsaved`) {
+			t.Error("the form shown after the conflict does not say it holds unsaved text")
+		}
+		if fresh := e.get("/applications/"+id, zhang).Body.String(); strings.Contains(fresh, "data-unsaved") {
+			t.Error("the draft as saved is marked as holding unsaved text")
+		}
 		latest, _ := storedApp(t, e, zhang, id)
 		m := regexp.MustCompile(`name="revision" value="(\d+)"`).FindStringSubmatch(page)
 		if m == nil || m[1] != "2" || latest.Revision != 2 {

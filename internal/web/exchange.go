@@ -473,9 +473,9 @@ func (s *Server) taskLookup(req *request) (*lookupView, exchange.QueryInput, []s
 	in.Application = a.ID
 	if t.State != application.TaskOpen {
 		// Data is looked up for a step being taken: a closed one offers
-		// no lookup (the exchange refuses it; the page said so only after
-		// the click).
+		// no lookup, and takes none (no subject to look up).
 		v.NoSubject = req.t("lookup_task_closed")
+		return v, in, nil, nil
 	}
 	return v, in, c.Subjects, nil
 }

@@ -435,3 +435,17 @@ func TestProcessYAML(t *testing.T) {
 		}
 	})
 }
+
+// TestProcessYAMLRefusesAliases: YAML anchors and aliases are refused, so
+// a small document cannot turn into gigabytes of JSON (a long text
+// aliased many times).
+func TestProcessYAMLRefusesAliases(t *testing.T) {
+	e := sqliteEnv(t)
+	admin := e.session("scjg-admin")
+	doc := "name: &n " + strings.Repeat("x", 10000) + "\nsteps: [" + strings.TrimSuffix(strings.Repeat("*n, ", 100), ", ") + "]\n"
+	rec := e.do("PUT", "/api/v1/admin/processes/SCJG-001", admin, "application/yaml", strings.NewReader(doc))
+	wantStatus(t, "PUT YAML with aliases", rec, http.StatusUnprocessableEntity)
+	if codes, _ := fieldCodes(t, rec); codes["body"] != "yaml_alias" {
+		t.Errorf("YAML with aliases: %v", codes)
+	}
+}

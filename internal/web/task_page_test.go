@@ -422,5 +422,8 @@ func TestNoWarningWhileTheClockIsStopped(t *testing.T) {
 		if lp := lookup.Body.String(); formOf(lp, "/staff/tasks/"+closed+"/lookup") != "" || !strings.Contains(lp, i18n.T(i18n.ZH, "lookup_task_closed")) {
 			t.Errorf("the lookup page of a closed task offers the lookup, or does not say why not")
 		}
+		if rec := e.postForm("/staff/tasks/"+closed+"/lookup", clerk, neturl.Values{"subject": {"0"}, "resource": {"GA-HOUSEHOLD"}}); rec.Code != http.StatusBadRequest {
+			t.Errorf("a lookup posted for a closed task = %d, want 400", rec.Code)
+		}
 	})
 }

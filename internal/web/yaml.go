@@ -40,13 +40,23 @@ var yamlLineRE = regexp.MustCompile(`line (\d+)`)
 // document that is not YAML, or whose mapping keys are not text, is a
 // field error on field, naming the line where the YAML reader stopped.
 func yamlToJSON(field string, doc []byte) ([]byte, error) {
-	var v any
-	if err := yaml.Unmarshal(doc, &v); err != nil {
+	var n yaml.Node
+	if err := yaml.Unmarshal(doc, &n); err != nil {
 		line := 0
 		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
 			line, _ = strconv.Atoi(m[1])
 		}
 		return nil, fielderr.New(field, "yaml_syntax", line)
+	}
+	// Anchors and aliases are refused: a definition has no use for them,
+	// and a few kilobytes of aliases to one long text would turn into
+	// gigabytes of JSON.
+	if line := aliasLine(&n); line > 0 {
+		return nil, fielderr.New(field, "yaml_alias", line)
+	}
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return nil, fielderr.New(field, "yaml_syntax", n.Line)
 	}
 	out, err := json.Marshal(v)
 	if err != nil {
@@ -54,4 +64,17 @@ func yamlToJSON(field string, doc []byte) ([]byte, error) {
 		return nil, fielderr.New(field, "yaml_keys")
 	}
 	return out, nil
+}
+
+// aliasLine returns the line of the first anchor or alias in n, 0 if none.
+func aliasLine(n *yaml.Node) int {
+	if n.Kind == yaml.AliasNode || n.Anchor != "" {
+		return max(n.Line, 1)
+	}
+	for _, c := range n.Content {
+		if l := aliasLine(c); l > 0 {
+			return l
+		}
+	}
+	return 0
 }

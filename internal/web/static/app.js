@@ -86,12 +86,19 @@
   var saveButton = draft && draft.querySelector('button[name="save"]');
   if (saveButton && window.fetch && window.URLSearchParams && window.FormData) {
     var typed = function () { return new URLSearchParams(new FormData(draft)).toString(); };
-    var asLoaded = typed();
+    // A page shown again after a refused save (data-unsaved) holds text
+    // that was never saved: it counts as changed from the start.
+    var asLoaded = draft.hasAttribute("data-unsaved") ? null : typed();
+    var saving = false;
     document.querySelectorAll(".save-first-hint").forEach(function (p) { p.hidden = true; });
     document.querySelectorAll("form[data-save-first]").forEach(function (f) {
       f.addEventListener("submit", function (e) {
+        // A second tap while the draft is being saved would save it twice
+        // from the same revision, the second refused as stale.
+        if (saving) { e.preventDefault(); return; }
         if (typed() === asLoaded) { return; }
         e.preventDefault();
+        saving = true;
         var body = new URLSearchParams(new FormData(draft));
         body.set("save", "1");
         fetch(draft.action, { method: "POST", body: body, credentials: "same-origin", redirect: "manual" }).then(function (r) {
