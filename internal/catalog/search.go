@@ -646,3 +646,50 @@ func (s *Store) DeleteSynonym(ctx context.Context, actor *identity.Principal, te
 	s.invalidateSynonyms()
 	return nil
 }
+
+// Reindex rebuilds the search index of every published service from its
+// live version, in one transaction, and returns how many it indexed. An
+// upgrade that indexes more of a service (migration 00026: its English
+// name) runs it once, so services published before are found by it too.
+func (s *Store) Reindex(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.Tx(ctx, func(tx *db.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT code, published_version FROM services WHERE status = $1 AND published_version IS NOT NULL ORDER BY code`, string(Published))
+		if err != nil {
+			return fmt.Errorf("catalog: reindex: %w", err)
+		}
+		type live struct {
+			code    string
+			version int
+		}
+		var all []live
+		for rows.Next() {
+			var l live
+			if err := rows.Scan(&l.code, &l.version); err != nil {
+				rows.Close()
+				return fmt.Errorf("catalog: reindex: %w", err)
+			}
+			all = append(all, l)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("catalog: reindex: %w", err)
+		}
+		stats := dfDelta{}
+		for _, l := range all {
+			svc, err := s.versionTx(ctx, tx, l.code, l.version)
+			if err != nil {
+				return err
+			}
+			if err := s.index(ctx, tx, svc, stats); err != nil {
+				return err
+			}
+		}
+		n = len(all)
+		return stats.apply(ctx, tx)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -220,8 +221,9 @@ func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error)
 		return nil, err
 	}
 	d.SetMaxBatch(cfg.CommitBatch)
+	var applied []int64
 	if migrateOK {
-		if _, err := d.Migrate(ctx); err != nil {
+		if applied, err = d.Migrate(ctx); err != nil {
 			d.Close()
 			return nil, err
 		}
@@ -247,6 +249,10 @@ func open(ctx context.Context, cfg *config.Config, migrateOK bool) (*app, error)
 			names[i] = s.Name
 		}
 		seg.AddWords(names...)
+	}
+	if _, err := reindexAfter(ctx, applied, a.catalog); err != nil {
+		d.Close()
+		return nil, err
 	}
 	a.calendar = calendar.NewStore(d, time.Now)
 	if migrateOK {
@@ -528,7 +534,36 @@ func migrate(ctx context.Context, cfg *config.Config, to int64, stdout io.Writer
 		return err
 	}
 	fmt.Fprintf(stdout, "applied %d migration(s); schema at version %d\n", len(applied), cur)
+	if slices.Contains(applied, reindexMigration) {
+		seg, err := segment.New()
+		if err != nil {
+			return err
+		}
+		n, err := reindexAfter(ctx, applied, catalog.NewStore(d, seg, time.Now))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "search index rebuilt for %d published service(s)\n", n)
+	}
 	return nil
+}
+
+// reindexMigration is the migration after which the search index is
+// rebuilt: from it on, services' English names are indexed too.
+const reindexMigration = 26
+
+// reindexAfter rebuilds the search index when the migrations just applied
+// include reindexMigration, so that services published before are found
+// by their English names; the node that applied it does it, once.
+func reindexAfter(ctx context.Context, applied []int64, cat *catalog.Store) (int, error) {
+	if !slices.Contains(applied, reindexMigration) {
+		return 0, nil
+	}
+	n, err := cat.Reindex(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("rebuild the search index: %w", err)
+	}
+	return n, nil
 }
 
 // systemAdmin is the actor of command-line catalog tools: the operator who
