@@ -366,3 +366,20 @@ func TestServiceNamesInEnglish(t *testing.T) {
 		t.Errorf("in English the work queue names %s's service %v, want %s", a.Number, row, svc.Name)
 	}
 }
+
+// TestFormFullWidthDigits: digits typed in full width with a Chinese input
+// method (１２０, ５０．５) are read as the numbers they are; they were
+// refused as "not a number".
+func TestFormFullWidthDigits(t *testing.T) {
+	e := sqliteEnv(t)
+	zhang := e.session("zhangsan")
+	id := newDraft(t, e, zhang, companyService)
+	typed := url.Values{"revision": {"1"}, "save": {"1"}, "f.公司名称": {"临江测试科技有限公司"}, "f.注册资本": {"１２０"},
+		"f.股东.0.名称": {"张三"}, "f.股东.0.认缴出资额": {"５０．５"}, "f.股东.0.出资方式": {"货币"}}
+	wantStatus(t, "save with full-width digits", e.postForm("/applications/"+id, zhang, typed), http.StatusSeeOther)
+	_, form := storedApp(t, e, zhang, id)
+	rows, _ := form["股东"].([]any)
+	if form["注册资本"] != 120.0 || len(rows) != 1 || rows[0].(map[string]any)["认缴出资额"] != 50.5 {
+		t.Errorf("saved form = %v, want 120 and 50.5", form)
+	}
+}

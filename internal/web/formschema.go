@@ -367,7 +367,13 @@ func formFromPost(fields []formField, post url.Values) (form json.RawMessage, ba
 // does not parse, which is returned as the text typed. A number is
 // written in decimal and finite; a boolean (in a table row, chosen from
 // 是/否) is "true" or "false".
+//
+// Digits typed with a Chinese input method in full width (１２, ３．５) are
+// read as the digits they are.
 func scalar(typ, v string) (x any, ok bool) {
+	if typ == "number" || typ == "integer" {
+		v = halfWidthNumber(v)
+	}
 	switch typ {
 	case "number":
 		n, err := strconv.ParseFloat(v, 64)
@@ -387,4 +393,17 @@ func scalar(typ, v string) (x any, ok bool) {
 		}
 	}
 	return v, true
+}
+
+// fullWidthNumber maps the full-width forms of what a number is written
+// with to their ASCII forms.
+var fullWidthNumber = strings.NewReplacer(
+	"０", "0", "１", "1", "２", "2", "３", "3", "４", "4",
+	"５", "5", "６", "6", "７", "7", "８", "8", "９", "9",
+	"．", ".", "－", "-", "＋", "+", "ｅ", "e", "Ｅ", "E", "\u3000", "")
+
+// halfWidthNumber is v with full-width digits, point and signs written as
+// ASCII, and the ideographic space dropped.
+func halfWidthNumber(v string) string {
+	return strings.TrimSpace(fullWidthNumber.Replace(v))
 }
