@@ -7,7 +7,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -308,12 +307,11 @@ func (s *Server) applyStart(req *request) error {
 	code := req.r.PostFormValue("service")
 	a, err := s.Applications.CreateDraft(req.ctx(), req.p, code, application.Applicant{OrganizationID: req.r.PostFormValue("organization_id")}, req.r.PostFormValue("idempotency_key"))
 	if err != nil {
+		// Why not is said on the guide, beside the button: it was a
+		// flash after a redirect, easily taken for a confirmation.
 		if msgs, ok := formErrors(req.lang, err); ok {
-			for _, m := range msgs {
-				s.setFlashText(req, m)
-				break
-			}
-			return s.redirect(req, "/services/"+pathEscape(code))
+			keys := slices.Sorted(maps.Keys(msgs))
+			return s.renderGuide(req, code, http.StatusUnprocessableEntity, msgs[keys[0]])
 		}
 		return appError(err)
 	}
@@ -880,12 +878,6 @@ func (s *Server) apiAnswerSupplement(req *request) error {
 	writeJSON(req.w, http.StatusOK, a)
 	return nil
 }
-
-func (s *Server) setFlashText(req *request, text string) {
-	http.SetCookie(req.w, &http.Cookie{Name: flashCookie, Value: encodeFlash(text), Path: "/", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.Config.SecureCookies})
-}
-
-func pathEscape(s string) string { return url.PathEscape(s) }
 
 // decodeOptionalJSON reads a JSON body into v when there is one; an empty
 // body (no Content-Length, or a chunked body with nothing in it) leaves v

@@ -11,6 +11,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -730,5 +731,20 @@ func TestGuideOffersYourDraft(t *testing.T) {
 	}
 	if page := e.get("/services/GJJ-001", e.session("zhangsan")).Body.String(); strings.Contains(page, `id="your-drafts"`) {
 		t.Error("the guide offers lisi's draft to zhangsan")
+	}
+}
+
+// TestApplyRefusedSaysWhyOnTheGuide: applying for an organization one is
+// not an agent of answers with the guide and, beside the button, why no
+// draft was started; it was a redirect with a flash that read like a
+// confirmation.
+func TestApplyRefusedSaysWhyOnTheGuide(t *testing.T) {
+	e := sqliteEnv(t)
+	_, org := wangwuCompany(t, e)
+	rec := e.postForm("/applications", e.session("zhangsan"), url.Values{"service": {"SCJG-003"}, "organization_id": {org.ID}})
+	wantStatus(t, "apply for another's organization", rec, http.StatusUnprocessableEntity)
+	page := rec.Body.String()
+	if i := strings.Index(page, `id="apply-error"`); i < 0 || !strings.Contains(page[i:], i18n.T(i18n.ZH, "not_agent_of_organization")) {
+		t.Errorf("the guide does not say why no draft was started")
 	}
 }

@@ -252,10 +252,18 @@ type guideData struct {
 	// Drafts are the viewer's drafts of this service, to carry on with
 	// rather than start another.
 	Drafts []*application.Application
+	// ApplyError says why applying did not start a draft.
+	ApplyError string
 }
 
 func (s *Server) guidePage(req *request) error {
-	svc, err := s.Catalog.Published(req.ctx(), req.r.PathValue("code"))
+	return s.renderGuide(req, req.r.PathValue("code"), http.StatusOK, "")
+}
+
+// renderGuide shows the guide of the published service code, with
+// applyError beside the apply button when applying failed.
+func (s *Server) renderGuide(req *request, code string, status int, applyError string) error {
+	svc, err := s.Catalog.Published(req.ctx(), code)
 	if err != nil {
 		return err
 	}
@@ -266,7 +274,7 @@ func (s *Server) guidePage(req *request) error {
 	if req.lang == i18n.EN && dept.NameEn != "" {
 		dept.Name = dept.NameEn
 	}
-	d := guideData{Service: svc, Department: dept, FormFields: schemaFields(svc.FormSchema)}
+	d := guideData{Service: svc, Department: dept, FormFields: schemaFields(svc.FormSchema), ApplyError: applyError}
 	def, err := s.serviceProcess(req, svc.Process)
 	if err != nil {
 		return err
@@ -296,7 +304,7 @@ func (s *Server) guidePage(req *request) error {
 	if req.lang == i18n.EN && svc.NameEn != "" {
 		title = svc.NameEn
 	}
-	return s.render(req, http.StatusOK, "guide", title, d)
+	return s.render(req, status, "guide", title, d)
 }
 
 type themeData struct {
