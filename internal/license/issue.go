@@ -281,7 +281,7 @@ func (s *Store) issue(ctx context.Context, tx *db.Tx, in Issue) (string, error) 
 		}
 	}
 	if !in.Quiet {
-		if err := s.notifyHolder(ctx, tx, noticeIssued, in.HolderKey, t.Name, doc.Number, doc.ID, in.At); err != nil {
+		if err := s.notifyHolder(ctx, tx, noticeIssued, in.HolderKey, t.Name, t.NameEn, doc.Number, doc.ID, in.At); err != nil {
 			return "", err
 		}
 	}

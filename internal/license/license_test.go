@@ -19,11 +19,13 @@ import (
 	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/demo"
 	"github.com/tongban/tongban/internal/fielderr"
+	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/idcheck"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/ledger/ledgertest"
 	"github.com/tongban/tongban/internal/license"
+	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
 	"github.com/tongban/tongban/internal/segment"
 	"github.com/tongban/tongban/internal/workflow"
@@ -279,6 +281,18 @@ func testConclusion(t *testing.T, f *fixture) {
 	}
 	if n := f.notices(t, "zhangsan", "license_issued", got.ID); n != 1 {
 		t.Errorf("张三 has %d notices of the issued license, want 1", n)
+	}
+	// Named in the reader's language.
+	inbox, err := notify.NewStore(f.d, time.Now).List(ctx, zs.Account.ID, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range inbox {
+		if n.Kind == "license_issued" && n.Link == "/licenses/"+got.ID {
+			if zh, en := n.Body(i18n.ZH), n.Body(i18n.EN); !strings.Contains(zh, "营业执照") || !strings.Contains(en, "Business license") || strings.Contains(en, "营业执照") {
+				t.Errorf("the issued license's notice reads %q / %q", zh, en)
+			}
+		}
 	}
 	held, _ := f.ls.Held(ctx, zs.Account.IDNumber, "business_license")
 	if held == nil || held.ID != got.ID {

@@ -20,7 +20,9 @@ const (
 
 // notifyHolder tells every account that speaks for the holder (the person,
 // or the organization's agents), in tx.
-func (s *Store) notifyHolder(ctx context.Context, tx *db.Tx, kind notify.Kind, holderKey, typeName, number, id string, at time.Time) error {
+// The type is named in English for English readers when it has an
+// English name.
+func (s *Store) notifyHolder(ctx context.Context, tx *db.Tx, kind notify.Kind, holderKey, typeName, typeNameEn, number, id string, at time.Time) error {
 	if s.identity == nil {
 		return nil
 	}
@@ -29,7 +31,11 @@ func (s *Store) notifyHolder(ctx context.Context, tx *db.Tx, kind notify.Kind, h
 		return err
 	}
 	for _, a := range accounts {
-		if err := notify.Enqueue(ctx, tx, notify.Notice{AccountID: a, Kind: kind, Args: []string{typeName, number}, Link: "/licenses/" + id, CreatedAt: at}); err != nil {
+		n := notify.Notice{AccountID: a, Kind: kind, Args: []string{typeName, number}, Link: "/licenses/" + id, CreatedAt: at}
+		if typeNameEn != "" {
+			n.ArgsEn = []string{typeNameEn, number}
+		}
+		if err := notify.Enqueue(ctx, tx, n); err != nil {
 			return fmt.Errorf("license: notice: %w", err)
 		}
 	}

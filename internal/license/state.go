@@ -90,7 +90,7 @@ func (s *Store) Change(ctx context.Context, p *identity.Principal, id string, ac
 			return err
 		}
 		kind := map[Action]notify.Kind{Revoke: noticeRevoked, Suspend: noticeSuspended, Reinstate: noticeReinstated}[action]
-		return s.notifyHolder(ctx, tx, kind, l.HolderKey, l.TypeName, l.Number, id, now)
+		return s.notifyHolder(ctx, tx, kind, l.HolderKey, l.TypeName, l.TypeNameEn, l.Number, id, now)
 	})
 	if err != nil {
 		return nil, err
