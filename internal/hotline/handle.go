@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -15,19 +16,27 @@ import (
 )
 
 // tell queues a notice of kind about t for each account; the arguments are
-// the ticket number and category, and for warnings the due date.
+// the ticket number and category (in English for English readers, where
+// the category has an English name), and for warnings the due date.
 func (s *Store) tell(ctx context.Context, tx *db.Tx, to []string, kind string, t *Ticket, link string) error {
-	args := []string{t.Number, t.CategoryName}
-	if t.CategoryName == "" {
-		if err := tx.QueryRowContext(ctx, `SELECT name FROM hotline_categories WHERE code = $1`, t.CategoryCode).Scan(&args[1]); err != nil {
-			return err
-		}
+	var name, nameEn string
+	if err := tx.QueryRowContext(ctx, `SELECT name, name_en FROM hotline_categories WHERE code = $1`, t.CategoryCode).Scan(&name, &nameEn); err != nil {
+		return err
 	}
+	if t.CategoryName != "" {
+		name = t.CategoryName
+	}
+	args := []string{t.Number, name}
 	if kind == "ticket_yellow" || kind == "ticket_red" {
 		args = append(args, t.DueDate)
 	}
+	var argsEn []string
+	if nameEn != "" {
+		argsEn = slices.Clone(args)
+		argsEn[1] = nameEn
+	}
 	for _, id := range to {
-		if err := s.notices(ctx, tx, notify.Notice{AccountID: id, Kind: notify.Kind(kind), Args: args, Link: link, CreatedAt: s.now()}); err != nil {
+		if err := s.notices(ctx, tx, notify.Notice{AccountID: id, Kind: notify.Kind(kind), Args: args, ArgsEn: argsEn, Link: link, CreatedAt: s.now()}); err != nil {
 			return err
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/fielderr"
 	"github.com/tongban/tongban/internal/hotline"
+	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/org"
@@ -118,7 +119,7 @@ func setup(t *testing.T, d *db.DB) *fixture {
 	admin := f.p["admin"]
 	for _, c := range []hotline.Category{
 		{Code: "ROAD", Name: "城市道路", Active: true},
-		{Code: "POTHOLE", ParentCode: "ROAD", Name: "路面坑洼", Active: true, Attributes: []hotline.Attribute{
+		{Code: "POTHOLE", ParentCode: "ROAD", Name: "路面坑洼", NameEn: "Pothole", Active: true, Attributes: []hotline.Attribute{
 			{Code: "size", Description: "坑洞大小", Datatype: "singlevaluelist", Required: true, Values: []hotline.AttrValue{{Key: "small", Name: "小"}, {Key: "large", Name: "大"}}},
 			{Code: "depth", Description: "深度（厘米）", Datatype: "number"},
 		}},
@@ -264,6 +265,14 @@ func TestTicketLifecycle(t *testing.T) {
 		}
 		if got := f.kinds("dispatcher"); len(got) != 1 || got[0] != "ticket_filed" {
 			t.Errorf("dispatcher notices = %v", got)
+		}
+		// The notice names the category in the reader's language.
+		inbox, err := notify.NewStore(d, time.Now).List(ctx, f.p["dispatcher"].Account.ID, 10)
+		if err != nil || len(inbox) != 1 {
+			t.Fatalf("dispatcher's inbox: %v %v", inbox, err)
+		}
+		if zh, en := inbox[0].Body(i18n.ZH), inbox[0].Body(i18n.EN); !strings.Contains(zh, "路面坑洼") || !strings.Contains(en, "Pothole") {
+			t.Errorf("the filed ticket's notice reads %q / %q", zh, en)
 		}
 		// The department sees nothing before dispatch.
 		if _, err := f.store.Get(ctx, f.p["zj"], tk.ID); !errors.Is(err, db.ErrNotFound) {
