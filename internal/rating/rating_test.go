@@ -13,6 +13,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/db/dbtest"
 	"github.com/tongban/tongban/internal/fielderr"
+	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/ledger"
 	"github.com/tongban/tongban/internal/ledger/ledgertest"
@@ -131,7 +132,7 @@ func (f *fixture) application(t *testing.T, id, user, state string) {
 func (f *fixture) ticket(t *testing.T, id, user, state, dueDate, repliedAt string) {
 	t.Helper()
 	now := db.NewTime(f.clock.now())
-	if _, err := f.db.Write().Exec(`INSERT INTO hotline_categories (code, name) VALUES ('ROAD', '城市道路') ON CONFLICT DO NOTHING`); err != nil {
+	if _, err := f.db.Write().Exec(`INSERT INTO hotline_categories (code, name, name_en) VALUES ('ROAD', '城市道路', 'Urban roads') ON CONFLICT DO NOTHING`); err != nil {
 		t.Fatal(err)
 	}
 	var replied any
@@ -367,6 +368,14 @@ func TestRectificationLoop(t *testing.T) {
 		}
 		if k := f.kinds("zj"); len(k) != 1 || k[0] != "rectification_opened" {
 			t.Errorf("department notices %v", k)
+		}
+		// The notice names the category in the reader's language.
+		inbox, err := notify.NewStore(d, time.Now).List(ctx, f.p["zj"].Account.ID, 10)
+		if err != nil || len(inbox) != 1 {
+			t.Fatalf("the department's inbox: %v %v", inbox, err)
+		}
+		if zh, en := inbox[0].Body(i18n.ZH), inbox[0].Body(i18n.EN); !strings.Contains(zh, "城市道路") || !strings.Contains(en, "Urban roads") {
+			t.Errorf("the rectification notice reads %q / %q", zh, en)
 		}
 		if _, err := f.store.Rectification(ctx, f.p["scjg"], x.ID); !errors.Is(err, db.ErrNotFound) {
 			t.Errorf("another department sees it: %v", err)

@@ -219,7 +219,7 @@ func (s *Store) Answer(ctx context.Context, p *identity.Principal, id, cause, ac
 		if err := tallyRectification(ctx, tx, x.DepartmentCode, x.Rating.ServiceCode, rectTally{done: 1, doneOnTime: b2i(onTime), overdue: -b2i(x.Warning == Red)}); err != nil {
 			return err
 		}
-		return s.tell(ctx, tx, []string{x.Rating.raterID}, "rectification_answered", "/rectifications/"+id, now, x.Rating.ObjectNumber, x.Rating.ServiceName)
+		return s.tell(ctx, tx, []string{x.Rating.raterID}, "rectification_answered", "/rectifications/"+id, now, x.Rating.ID, x.Rating.ObjectNumber, x.Rating.ServiceName)
 	})
 }
 

@@ -114,5 +114,5 @@ func (s *Store) mark(ctx context.Context, tx *db.Tx, id string, w Warning) (bool
 		}
 		to = append(to, sup...)
 	}
-	return true, s.tell(ctx, tx, to, "rectification_"+string(w), "/rectifications/"+id, s.now(), x.Rating.ObjectNumber, x.Rating.ServiceName, x.DueDate)
+	return true, s.tell(ctx, tx, to, "rectification_"+string(w), "/rectifications/"+id, s.now(), x.Rating.ID, x.Rating.ObjectNumber, x.Rating.ServiceName, x.DueDate)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -347,7 +348,7 @@ func (s *Store) open(ctx context.Context, tx *db.Tx, ratingID string, sub *subje
 	if err != nil {
 		return err
 	}
-	return s.tell(ctx, tx, staff, "rectification_opened", "/rectifications/"+id, now, sub.number, sub.serviceName, due.String())
+	return s.tell(ctx, tx, staff, "rectification_opened", "/rectifications/"+id, now, ratingID, sub.number, sub.serviceName, due.String())
 }
 
 // dueOn computes on cal the due and yellow dates of a limit of days
@@ -357,14 +358,43 @@ func (s *Store) dueOn(cal *calendar.Calendar, start calendar.Date, days int) (du
 	return due, cal.WarnFrom(due, s.yellowDays)
 }
 
-// tell queues a notice of kind for each account.
-func (s *Store) tell(ctx context.Context, tx *db.Tx, to []string, kind, link string, now time.Time, args ...string) error {
+// tell queues a notice of kind about the rating ratingID for each
+// account; args are the rated object's number, the service's (or ticket
+// category's) name, and what the kind adds. English readers read the
+// name in English where it has one.
+func (s *Store) tell(ctx context.Context, tx *db.Tx, to []string, kind, link string, now time.Time, ratingID string, args ...string) error {
+	en, err := englishName(ctx, tx, ratingID)
+	if err != nil {
+		return err
+	}
+	var argsEn []string
+	if en != "" && len(args) > 1 {
+		argsEn = slices.Clone(args)
+		argsEn[1] = en
+	}
 	for _, id := range to {
-		if err := s.notices(ctx, tx, notify.Notice{AccountID: id, Kind: notify.Kind(kind), Args: args, Link: link, CreatedAt: now}); err != nil {
+		if err := s.notices(ctx, tx, notify.Notice{AccountID: id, Kind: notify.Kind(kind), Args: args, ArgsEn: argsEn, Link: link, CreatedAt: now}); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// englishName is the English name of what rating ratingID rates: the
+// application's service as filed, or the ticket's category; "" if none.
+func englishName(ctx context.Context, q querier, ratingID string) (string, error) {
+	var en string
+	err := q.QueryRowContext(ctx, `SELECT COALESCE(
+		(SELECT a.service_name_en FROM applications a WHERE r.object_type = 'application' AND a.id = r.object_id),
+		(SELECT c.name_en FROM tickets t JOIN hotline_categories c ON c.code = t.category_code WHERE r.object_type = 'ticket' AND t.id = r.object_id),
+		'') FROM ratings r WHERE r.id = $1`, ratingID).Scan(&en)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("rating: english name: %w", err)
+	}
+	return en, nil
 }
 
 // holders returns the enabled accounts holding one of roles in department
