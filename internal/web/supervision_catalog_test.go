@@ -91,3 +91,20 @@ func TestSupervisionAveragesStatedStatutoryLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestSupervisionNamesDepartmentsInEnglish: the supervisors' catalog
+// overview names the departments in the page's language.
+func TestSupervisionNamesDepartmentsInEnglish(t *testing.T) {
+	e := sqliteEnv(t)
+	jiancha := e.session("jiancha")
+	for _, tc := range []struct{ lang, want, not string }{
+		{"en", "Linjiang Administration for Market Regulation", "<td data-label=\"Department\">临江市市场监督管理局</td>"},
+		{"zh-CN", "临江市市场监督管理局", "Linjiang Administration for Market Regulation"},
+	} {
+		rec := e.do("GET", "/supervision", jiancha, "", nil, "Accept-Language", tc.lang)
+		wantStatus(t, "supervision ("+tc.lang+")", rec, http.StatusOK)
+		if page := rec.Body.String(); !strings.Contains(page, tc.want) || strings.Contains(page, tc.not) {
+			t.Errorf("%s: the overview does not name the departments in the page's language", tc.lang)
+		}
+	}
+}
