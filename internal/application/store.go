@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -185,11 +184,7 @@ func Outbox(ctx context.Context, tx *db.Tx, ns ...Notice) error {
 			args = append(args, n.Params["reason"])
 		}
 		// English readers read the service's English name, when it has one.
-		var argsEn []string
-		if en := n.Params["service_en"]; en != "" {
-			argsEn = slices.Clone(args)
-			argsEn[1] = en
-		}
+		argsEn := notify.EnglishArgs(args, 1, n.Params["service_en"])
 		out = append(out, notify.Notice{AccountID: n.AccountID, Kind: notify.Kind(n.Kind), Args: args, ArgsEn: argsEn, Link: n.Link, CreatedAt: n.At})
 	}
 	return notify.EnqueueAll(ctx, tx, out...)

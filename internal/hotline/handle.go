@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 	"sort"
 	"strings"
 
@@ -30,11 +29,7 @@ func (s *Store) tell(ctx context.Context, tx *db.Tx, to []string, kind string, t
 	if kind == "ticket_yellow" || kind == "ticket_red" {
 		args = append(args, t.DueDate)
 	}
-	var argsEn []string
-	if nameEn != "" {
-		argsEn = slices.Clone(args)
-		argsEn[1] = nameEn
-	}
+	argsEn := notify.EnglishArgs(args, 1, nameEn)
 	for _, id := range to {
 		if err := s.notices(ctx, tx, notify.Notice{AccountID: id, Kind: notify.Kind(kind), Args: args, ArgsEn: argsEn, Link: link, CreatedAt: s.now()}); err != nil {
 			return err

@@ -31,10 +31,8 @@ func (s *Store) notifyHolder(ctx context.Context, tx *db.Tx, kind notify.Kind, h
 		return err
 	}
 	for _, a := range accounts {
-		n := notify.Notice{AccountID: a, Kind: kind, Args: []string{typeName, number}, Link: "/licenses/" + id, CreatedAt: at}
-		if typeNameEn != "" {
-			n.ArgsEn = []string{typeNameEn, number}
-		}
+		args := []string{typeName, number}
+		n := notify.Notice{AccountID: a, Kind: kind, Args: args, ArgsEn: notify.EnglishArgs(args, 0, typeNameEn), Link: "/licenses/" + id, CreatedAt: at}
 		if err := notify.Enqueue(ctx, tx, n); err != nil {
 			return fmt.Errorf("license: notice: %w", err)
 		}

@@ -137,6 +137,19 @@ func (n *Notice) Body(l i18n.Lang) string {
 	return i18n.T(l, bodyKey(n.Kind), args...)
 }
 
+// EnglishArgs returns args with argument i in English, en, for a notice's
+// ArgsEn (a name that has an English form: a service, a license type, a
+// ticket category); nil, so that English readers read args, when en is
+// empty or args has no argument i.
+func EnglishArgs(args []string, i int, en string) []string {
+	if en == "" || i < 0 || i >= len(args) {
+		return nil
+	}
+	out := slices.Clone(args)
+	out[i] = en
+	return out
+}
+
 // decodeArgs reads a notice's stored arguments: args, and argsEn when not
 // NULL.
 func (n *Notice) decodeArgs(args string, argsEn sql.NullString) error {

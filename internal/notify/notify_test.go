@@ -710,3 +710,18 @@ func TestEnglishArgs(t *testing.T) {
 		}
 	})
 }
+
+func TestEnglishArgsFor(t *testing.T) {
+	args := []string{"LJ2026-000009", "食品经营许可"}
+	if got := EnglishArgs(args, 1, "Food Business License"); !slices.Equal(got, []string{"LJ2026-000009", "Food Business License"}) || args[1] != "食品经营许可" {
+		t.Errorf("EnglishArgs = %q, args now %q", got, args)
+	}
+	for _, tc := range []struct {
+		i  int
+		en string
+	}{{1, ""}, {2, "x"}, {-1, "x"}} {
+		if got := EnglishArgs(args, tc.i, tc.en); got != nil {
+			t.Errorf("EnglishArgs(%d, %q) = %q, want nil", tc.i, tc.en, got)
+		}
+	}
+}

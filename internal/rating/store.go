@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -367,11 +366,7 @@ func (s *Store) tell(ctx context.Context, tx *db.Tx, to []string, kind, link str
 	if err != nil {
 		return err
 	}
-	var argsEn []string
-	if en != "" && len(args) > 1 {
-		argsEn = slices.Clone(args)
-		argsEn[1] = en
-	}
+	argsEn := notify.EnglishArgs(args, 1, en)
 	for _, id := range to {
 		if err := s.notices(ctx, tx, notify.Notice{AccountID: id, Kind: notify.Kind(kind), Args: args, ArgsEn: argsEn, Link: link, CreatedAt: now}); err != nil {
 			return err
