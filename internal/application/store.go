@@ -721,10 +721,26 @@ func (s *Store) Mine(ctx context.Context, p *identity.Principal) ([]*Application
 	if p.Anonymous() {
 		return nil, identity.ErrForbidden
 	}
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+appColumns+` FROM applications
+	return s.queryApps(ctx, `SELECT `+appColumns+` FROM applications
 		WHERE applicant_id = $1
 		   OR (state <> 'draft' AND organization_id IN (SELECT organization_id FROM organization_agents WHERE account_id = $1))
 		ORDER BY created_at DESC LIMIT 200`, p.Account.ID)
+}
+
+// Drafts lists p's own drafts of service code, newest first: what the
+// service's guide offers to carry on with.
+func (s *Store) Drafts(ctx context.Context, p *identity.Principal, code string) ([]*Application, error) {
+	if p.Anonymous() {
+		return nil, identity.ErrForbidden
+	}
+	return s.queryApps(ctx, `SELECT `+appColumns+` FROM applications
+		WHERE applicant_id = $1 AND state = 'draft' AND service_code = $2
+		ORDER BY created_at DESC LIMIT 20`, p.Account.ID, code)
+}
+
+// queryApps reads the applications a query of appColumns returns.
+func (s *Store) queryApps(ctx context.Context, query string, args ...any) ([]*Application, error) {
+	rows, err := s.db.Read().QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

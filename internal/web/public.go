@@ -290,14 +290,8 @@ func (s *Server) renderGuide(req *request, code string, status int, applyError s
 		}
 	}
 	if req.p.Can(identity.PermApply) {
-		mine, err := s.Applications.Mine(req.ctx(), req.p)
-		if err != nil {
+		if d.Drafts, err = s.Applications.Drafts(req.ctx(), req.p, svc.Code); err != nil {
 			return err
-		}
-		for _, a := range mine {
-			if a.State == application.Draft && a.ServiceCode == svc.Code && a.ApplicantID == req.p.Account.ID {
-				d.Drafts = append(d.Drafts, a)
-			}
 		}
 	}
 	title := svc.Name
