@@ -40,21 +40,12 @@ func (s *Store) Shortages(ctx context.Context, depts []string, all bool) ([]Shor
 		if n, ok := counts[key]; ok {
 			return n, nil
 		}
-		var n int
-		if rc, ok := s.dir.(RoleCounter); ok {
-			c, err := rc.CountRole(ctx, dept, role)
-			if err != nil {
-				return 0, err
-			}
-			n = c
-		} else {
-			has, err := s.dir.HasRole(ctx, dept, role)
-			if err != nil {
-				return 0, err
-			}
-			if has {
-				n = 1
-			}
+		n, err := countRole(ctx, s.dir, dept, role)
+		if err != nil {
+			return 0, err
+		}
+		if n < 0 {
+			n = 1 // some: enough for a step that needs one
 		}
 		counts[key] = n
 		return n, nil

@@ -83,24 +83,25 @@ func (v *validator) staff(dept string, role identity.Role) (int, error) {
 	if n, seen := v.roles[key]; seen {
 		return n, nil
 	}
-	var n int
-	if rc, ok := v.dir.(RoleCounter); ok {
-		c, err := rc.CountRole(v.ctx, dept, role)
-		if err != nil {
-			return 0, fmt.Errorf("workflow: validate: %w", err)
-		}
-		n = c
-	} else {
-		has, err := v.dir.HasRole(v.ctx, dept, role)
-		if err != nil {
-			return 0, fmt.Errorf("workflow: validate: %w", err)
-		}
-		if has {
-			n = -1
-		}
+	n, err := countRole(v.ctx, v.dir, dept, role)
+	if err != nil {
+		return 0, fmt.Errorf("workflow: validate: %w", err)
 	}
 	v.roles[key] = n
 	return n, nil
+}
+
+// countRole returns how many active staff hold role in dept, or -1 for
+// "some" when dir cannot count (no RoleCounter).
+func countRole(ctx context.Context, dir Directory, dept string, role identity.Role) (int, error) {
+	if rc, ok := dir.(RoleCounter); ok {
+		return rc.CountRole(ctx, dept, role)
+	}
+	has, err := dir.HasRole(ctx, dept, role)
+	if err != nil || !has {
+		return 0, err
+	}
+	return -1, nil
 }
 
 func (v *validator) check(d *Definition, form json.RawMessage) error {
